@@ -1,0 +1,34 @@
+# cmake/LockstepInstall.cmake — install rules and the package config behind find_package(lockstep).
+#
+# Like fmt, the package works the same from an install prefix and from a build tree:
+#   cmake -Dlockstep_DIR=<prefix>/lib/cmake/lockstep ...   or   cmake -Dlockstep_DIR=<build dir> ...
+# then `find_package(lockstep CONFIG REQUIRED)` and `target_link_libraries(app lockstep::framework)`.
+include(CMakePackageConfigHelpers)
+
+set(LOCKSTEP_CMAKE_DIR "${LOCKSTEP_LIBDIR}/cmake/lockstep")
+
+install(TARGETS lockstep_framework EXPORT lockstepTargets
+  LIBRARY DESTINATION "${LOCKSTEP_LIBDIR}"
+  ARCHIVE DESTINATION "${LOCKSTEP_LIBDIR}"
+  RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
+  INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/framework/include/"
+  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+  FILES_MATCHING PATTERN "*.hpp")
+
+# The installed targets file, and its twin in the build tree.
+install(EXPORT lockstepTargets NAMESPACE lockstep:: DESTINATION "${LOCKSTEP_CMAKE_DIR}")
+export(EXPORT lockstepTargets NAMESPACE lockstep::
+  FILE "${PROJECT_BINARY_DIR}/lockstepTargets.cmake")
+
+# One config file serves both trees: it finds its targets file beside itself.
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/lockstepConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/lockstepConfig.cmake"
+  INSTALL_DESTINATION "${LOCKSTEP_CMAKE_DIR}"
+  NO_SET_AND_CHECK_MACRO)
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/lockstepConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}"
+  COMPATIBILITY SameMajorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/lockstepConfig.cmake"
+              "${PROJECT_BINARY_DIR}/lockstepConfigVersion.cmake"
+  DESTINATION "${LOCKSTEP_CMAKE_DIR}")

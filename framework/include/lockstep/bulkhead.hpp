@@ -1,0 +1,93 @@
+// lockstep/bulkhead.hpp — a named, bounded pool: at most `workers` of its jobs run at once and at
+// most `queue` more wait for a worker. Bulkheads are isolated from each other: jobs that block in
+// one never delay another (see Engine for the thread budget that makes this true).
+//
+//   lockstep::Engine engine;
+//   auto& net = engine.add_bulkhead({.name = "net", .workers = 2, .queue = 4,
+//                                     .max_wait = std::chrono::seconds(5)});
+//   lockstep::Batch batch;
+//   net.dispatch(batch, {"get-a", [] { fetch("a"); }});   // blocks while 2 run and 4 wait
+//   if (!net.try_dispatch(batch, [] { fetch("b"); }))     // never blocks
+//     std::puts("net is full: the job ended as rejected");
+//   batch.wait();
+//
+// Each bulkhead is one oneTBB task_arena of `workers` slots, none reserved for external threads.
+// A job that dispatches into its own full bulkhead does not wait for room (its own worker could
+// be the one it waits for, which deadlocks the origin's dispatcher): the new job runs at once,
+// inline, on the dispatching worker. Dispatching into another full bulkhead waits as usual.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "lockstep/batch.hpp"
+#include "lockstep/job_state.hpp"
+#include "lockstep/task.hpp"
+
+namespace lockstep {
+
+namespace detail {
+class BulkheadCore;
+}
+
+struct BulkheadOptions {
+  std::string name{};
+  int workers = 1;                                     // >= 1: jobs running at once
+  std::optional<int> queue{};                          // >= 0: admitted jobs waiting; 2 x workers
+  std::optional<std::chrono::nanoseconds> max_wait{};  // dispatch() gives up after this
+};
+
+// What dispatch did with a job.
+enum class Admission : unsigned char {
+  admitted,   // the job is queued or running; it will end in exactly one terminal state
+  rejected,   // no room in time; the job ended as JobState::rejected
+  cancelled,  // the batch or bulkhead is cancelled; the job ended as JobState::cancelled
+};
+
+struct BulkheadStats {
+  StateCounts ended;                      // jobs that reached each terminal state
+  std::uint64_t admitted = 0;             // jobs that got a place (queued or ran)
+  int running = 0;                        // jobs running now
+  int peak_running = 0;                   // never above workers
+  std::int64_t queued = 0;                // admitted jobs waiting for a worker now
+  std::int64_t peak_queued = 0;           // never above the queue bound
+  std::chrono::nanoseconds queue_wait{};  // total time admitted jobs spent waiting for a worker
+};
+
+class Bulkhead {
+ public:
+  explicit Bulkhead(std::shared_ptr<detail::BulkheadCore> core) noexcept;
+  ~Bulkhead();  // waits until every admitted job has ended
+  Bulkhead(const Bulkhead&) = delete;
+  Bulkhead& operator=(const Bulkhead&) = delete;
+
+  // Blocks while `workers + queue` jobs are admitted and not ended; returns once the job is
+  // admitted (queued or running), not when it starts or ends. With max_wait set, gives up after
+  // that long and the job ends as rejected.
+  Admission dispatch(Batch& batch, Task task);
+
+  // Never blocks: admits the job if there is room now, else the job ends as rejected.
+  [[nodiscard]] Admission try_dispatch(Batch& batch, Task task);
+
+  // Waits at most `timeout` for room, then the job ends as rejected.
+  Admission dispatch_for(Batch& batch, Task task, std::chrono::nanoseconds timeout);
+
+  // For good: queued jobs end as cancelled without running, running jobs see their token
+  // cancelled, and every later dispatch ends as cancelled at once.
+  void cancel() noexcept;
+  bool cancelled() const noexcept;
+
+  const std::string& name() const noexcept;
+  int workers() const noexcept;
+  int queue_capacity() const noexcept;
+  std::optional<std::chrono::nanoseconds> max_wait() const noexcept;
+  BulkheadStats stats() const;
+
+ private:
+  std::shared_ptr<detail::BulkheadCore> core_;
+};
+
+}  // namespace lockstep

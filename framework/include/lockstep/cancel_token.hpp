@@ -1,0 +1,59 @@
+// lockstep/cancel_token.hpp — what a running job sees of cancellation.
+//
+//   bulkhead.dispatch(batch, [](const lockstep::CancelToken& cancel) {
+//     for (int step = 0; step < 100; ++step) {
+//       cancel.throw_if_cancelled();          // ends the job as cancelled
+//       if (!cancel.sleep_for(std::chrono::milliseconds(10))) return;  // woke early: cancelled
+//     }
+//   });
+//
+// A job is cancelled when its batch or its bulkhead is cancelled (and, in pipelines, when its
+// attempt times out). Cancellation is cooperative: a running job is never interrupted, it polls
+// cancelled() or sleeps with sleep_for(), which wakes as soon as cancellation is requested.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <exception>
+#include <stop_token>
+
+#include "lockstep/export.hpp"
+
+namespace lockstep {
+
+// Thrown by CancelToken::throw_if_cancelled(). A job that ends by throwing it (or by throwing
+// anything after its token was cancelled) ends as JobState::cancelled, not failed.
+class LOCKSTEP_API Cancelled : public std::exception {
+ public:
+  const char* what() const noexcept override;  // defined in liblockstep: one type_info for all
+};
+
+class LOCKSTEP_API CancelToken {
+ public:
+  static constexpr std::size_t kMaxSources = 3;
+
+  // A token that is never cancelled.
+  CancelToken() = default;
+
+  // A token cancelled when any of the given sources is; null sources are ignored. The sources
+  // must outlive the token (the engine guarantees this for the tokens it hands to jobs).
+  explicit CancelToken(std::array<const std::stop_source*, kMaxSources> sources) noexcept
+      : sources_(sources) {}
+
+  bool cancelled() const noexcept;
+
+  // Sleeps for `duration` or until cancellation, whichever comes first.
+  // Returns true if the whole duration elapsed, false if it woke because of cancellation.
+  bool sleep_for(std::chrono::nanoseconds duration) const;
+
+  // Throws lockstep::Cancelled if cancellation was requested.
+  void throw_if_cancelled() const;
+
+  // The same token, also cancelled by `extra` (which must outlive the result).
+  CancelToken with(const std::stop_source* extra) const noexcept;
+
+ private:
+  std::array<const std::stop_source*, kMaxSources> sources_{};
+};
+
+}  // namespace lockstep

@@ -1,0 +1,14 @@
+// lockstep/version.hpp — the library's version, for plugins and embedders to check.
+//
+//   static_assert(lockstep::kVersionMajor == 0);
+//   std::printf("built against lockstep %s\n", lockstep::kVersionString);
+#pragma once
+
+namespace lockstep {
+
+inline constexpr int kVersionMajor = 0;
+inline constexpr int kVersionMinor = 1;
+inline constexpr int kVersionPatch = 0;
+inline constexpr const char* kVersionString = "0.1.0";
+
+}  // namespace lockstep

@@ -1,0 +1,409 @@
+#include "lockstep/bulkhead.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "exec/batch_state.hpp"
+#include "exec/bulkhead_core.hpp"
+#include "exec/spin.hpp"
+#include "exec/tsan.hpp"
+
+namespace lockstep {
+
+namespace detail {
+
+namespace {
+
+constexpr std::uint64_t kRunner = 1;
+constexpr std::uint64_t kPending = std::uint64_t{1} << 32;
+
+constexpr int runners_of(std::uint64_t state) { return static_cast<int>(state & 0xffffffffU); }
+constexpr int pending_of(std::uint64_t state) { return static_cast<int>(state >> 32); }
+
+// The bulkheads the current thread is a runner of, innermost first. A thread that already is a
+// runner of a bulkhead runs its nested jobs without taking another runner place.
+struct RunnerScope {
+  explicit RunnerScope(const BulkheadCore* core) noexcept : core(core), outer(innermost) {
+    innermost = this;
+  }
+  ~RunnerScope() { innermost = outer; }
+  RunnerScope(const RunnerScope&) = delete;
+  RunnerScope& operator=(const RunnerScope&) = delete;
+
+  static bool active_for(const BulkheadCore* core) noexcept {
+    for (const auto* scope = innermost; scope != nullptr; scope = scope->outer) {
+      if (scope->core == core) return true;
+    }
+    return false;
+  }
+
+  const BulkheadCore* core;
+  RunnerScope* outer;
+  static thread_local RunnerScope* innermost;
+};
+
+thread_local RunnerScope* RunnerScope::innermost = nullptr;
+
+void raise_to(std::atomic<int>& peak, int value) noexcept {
+  auto seen = peak.load(std::memory_order_relaxed);
+  while (value > seen && !peak.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+  }
+}
+
+void raise_to(std::atomic<std::int64_t>& peak, std::int64_t value) noexcept {
+  auto seen = peak.load(std::memory_order_relaxed);
+  while (value > seen && !peak.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+  }
+}
+
+std::string describe_wait(std::chrono::nanoseconds wait) {
+  using namespace std::chrono;
+  if (wait % seconds(1) == nanoseconds(0)) return std::to_string(wait / seconds(1)) + "s";
+  if (wait % milliseconds(1) == nanoseconds(0))
+    return std::to_string(wait / milliseconds(1)) + "ms";
+  return std::to_string(wait.count()) + "ns";
+}
+
+}  // namespace
+
+BulkheadCore::BulkheadCore(BulkheadOptions options)
+    : options_(std::move(options)),
+      queue_capacity_(options_.queue.value_or(2 * options_.workers)),
+      capacity_(std::int64_t{options_.workers} + queue_capacity_),
+      // No slot reserved for external threads: they never join, and a reserved slot would
+      // leave the bulkhead one worker short.
+      arena_(options_.workers, 0),
+      queue_(static_cast<std::size_t>(capacity_)),
+      slots_(std::make_unique<SlotStats[]>(static_cast<std::size_t>(options_.workers) + 1)) {}
+
+BulkheadCore::~BulkheadCore() { quiesce(); }
+
+// ---- admission -------------------------------------------------------------------------------
+
+Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, Patience patience) {
+  if (batch.cancelled() || cancelled()) {
+    return end_at_dispatch(batch, task, JobState::cancelled, "cancelled before it was admitted");
+  }
+  if (!try_take_place()) {
+    if (RunnerScope::active_for(this)) {
+      // A job of this bulkhead waiting for room here could be waiting for itself.
+      run_inline(batch, std::move(task));
+      return Admission::admitted;
+    }
+    if (!patience.blocking) {
+      return end_at_dispatch(batch, task, JobState::rejected,
+                             "bulkhead '" + options_.name + "' is full (" +
+                                 std::to_string(options_.workers) + " workers, queue " +
+                                 std::to_string(queue_capacity_) + ")");
+    }
+    if (!wait_for_place(batch, patience)) {
+      if (batch.cancelled() || cancelled()) {
+        return end_at_dispatch(batch, task, JobState::cancelled,
+                               "cancelled while waiting to be admitted");
+      }
+      return end_at_dispatch(
+          batch, task, JobState::rejected,
+          "bulkhead '" + options_.name + "' had no room within " + describe_wait(patience.span));
+    }
+  }
+  auto seq = admitted_.fetch_add(1, std::memory_order_relaxed);
+  batch.job_admitted();
+  batch.note_bulkhead(*this);
+  note_queued_peak();
+  // There are at least as many cells as places, so a push can only find its cell taken while a
+  // runner is still moving the previous lap's entry out of it: a matter of nanoseconds.
+  Entry entry{std::move(task), &batch, seq, Clock::now()};
+  while (!queue_.try_push(std::move(entry))) cpu_relax();
+  spawn_drainer_if_needed();
+  return Admission::admitted;
+}
+
+bool BulkheadCore::try_take_place() noexcept {
+  auto taken = in_flight_.load(std::memory_order_relaxed);
+  while (taken < capacity_) {
+    if (in_flight_.compare_exchange_weak(taken, taken + 1, std::memory_order_seq_cst,
+                                         std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
+  // Places usually free up within microseconds: spin a little before paying for a sleep.
+  for (Backoff backoff; backoff.pause();) {
+    if (try_take_place()) return true;
+    if (patience.deadline && Clock::now() >= *patience.deadline) return false;
+  }
+  bool took = false;
+  auto ready = [&] {
+    took = try_take_place();
+    return took || cancelled() || batch.cancelled();
+  };
+  blocked_dispatchers_.fetch_add(1, std::memory_order_seq_cst);
+  {
+    std::unique_lock lock(admission_mutex_);
+    if (patience.deadline) {
+      place_freed_.wait_until(lock, *patience.deadline, ready);
+    } else {
+      place_freed_.wait(lock, ready);
+    }
+  }
+  blocked_dispatchers_.fetch_sub(1, std::memory_order_relaxed);
+  return took;
+}
+
+void BulkheadCore::release_place() noexcept {
+  auto before = in_flight_.fetch_sub(1, std::memory_order_seq_cst);
+  if (blocked_dispatchers_.load(std::memory_order_seq_cst) > 0) {
+    std::lock_guard lock(admission_mutex_);
+    place_freed_.notify_one();
+  }
+  if (before == 1 && quiescing_.load(std::memory_order_seq_cst)) {
+    std::lock_guard lock(lifetime_mutex_);
+    drained_.notify_all();
+  }
+}
+
+Admission BulkheadCore::end_at_dispatch(BatchState& batch, Task& task, JobState state,
+                                        std::string message) {
+  auto seq = admitted_.load(std::memory_order_relaxed);
+  Entry entry{std::move(task), &batch, seq, Clock::now()};
+  ended_at_dispatch_[static_cast<std::size_t>(state)].fetch_add(1, std::memory_order_relaxed);
+  batch.job_ended_at_dispatch(Failure{identity(entry), options_.name, state, std::move(message)});
+  return state == JobState::rejected ? Admission::rejected : Admission::cancelled;
+}
+
+void BulkheadCore::note_queued_peak() noexcept {
+  raise_to(peak_queued_, in_flight_.load(std::memory_order_relaxed) - options_.workers);
+}
+
+// ---- runners ---------------------------------------------------------------------------------
+
+void BulkheadCore::spawn_drainer_if_needed() noexcept {
+  // A read-modify-write, not a load: it is ordered against the one in stop_being_runner(), so
+  // either this thread sees that runner gone, or that runner sees what this thread pushed.
+  auto state = drain_state_.fetch_add(0, std::memory_order_seq_cst);
+  for (;;) {
+    if (pending_of(state) > 0 || runners_of(state) >= options_.workers) return;
+    if (drain_state_.compare_exchange_weak(state, state + kRunner + kPending,
+                                           std::memory_order_seq_cst, std::memory_order_relaxed)) {
+      break;
+    }
+  }
+  live_drainers_.fetch_add(1, std::memory_order_relaxed);
+  [[maybe_unused]] TsanIgnoreScope hide_tbb_internals;
+  arena_.enqueue([this] { run_as_drainer(); });
+}
+
+void BulkheadCore::run_as_drainer() {
+  // This read-modify-write also orders everything the spawner did before us (TSan sees it).
+  drain_state_.fetch_sub(kPending, std::memory_order_seq_cst);
+  {
+    RunnerScope scope(this);
+    do {
+      Entry entry;
+      while (queue_.try_pop(entry)) {
+        if (!queue_.empty()) spawn_drainer_if_needed();  // more to do: wake one more worker
+        run_burst(entry, nullptr, true);
+      }
+      stop_being_runner();
+    } while (!queue_.empty() && try_become_runner());
+  }
+  std::lock_guard lock(lifetime_mutex_);  // the last touch of *this: quiesce() waits for it
+  live_drainers_.fetch_sub(1, std::memory_order_relaxed);
+  drained_.notify_all();
+}
+
+bool BulkheadCore::try_become_runner() noexcept {
+  auto state = drain_state_.load(std::memory_order_relaxed);
+  while (runners_of(state) < options_.workers) {
+    if (drain_state_.compare_exchange_weak(state, state + kRunner, std::memory_order_seq_cst,
+                                           std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void BulkheadCore::stop_being_runner() noexcept {
+  // Callers look at the queue right after this: see spawn_drainer_if_needed().
+  drain_state_.fetch_sub(kRunner, std::memory_order_seq_cst);
+}
+
+bool BulkheadCore::help(BatchState& batch) {
+  if (queue_.empty()) return false;
+  if (RunnerScope::active_for(this)) {
+    // A job of this bulkhead waits for a batch: run queued jobs in its place.
+    Entry entry;
+    if (!queue_.try_pop(entry)) return false;
+    run_burst(entry, &batch, false);
+    return true;
+  }
+  if (!try_become_runner()) return false;
+  bool ran = false;
+  {
+    RunnerScope scope(this);
+    Entry entry;
+    if (queue_.try_pop(entry)) {
+      run_burst(entry, &batch, true);
+      ran = true;
+    }
+  }
+  stop_being_runner();
+  if (!queue_.empty()) spawn_drainer_if_needed();
+  return ran;
+}
+
+void BulkheadCore::run_burst(Entry& first, const BatchState* until, bool count_as_running) {
+  auto& slot = my_slot();
+  if (count_as_running) {
+    raise_to(peak_running_, running_.fetch_add(1, std::memory_order_relaxed) + 1);
+  }
+  run_entry(first, slot, true);
+  Entry next;
+  while ((until == nullptr || !until->done()) && queue_.try_pop(next)) {
+    run_entry(next, slot, true);
+  }
+  if (count_as_running) running_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void BulkheadCore::run_inline(BatchState& batch, Task&& task) {
+  auto seq = admitted_.fetch_add(1, std::memory_order_relaxed);
+  batch.job_admitted();
+  Entry entry{std::move(task), &batch, seq, Clock::now()};
+  run_entry(entry, my_slot(), false);
+}
+
+void BulkheadCore::run_entry(Entry& entry, SlotStats& slot, bool holds_place) {
+  auto started = Clock::now();
+  slot.queue_wait_ns.fetch_add((started - entry.admitted_at).count(), std::memory_order_relaxed);
+
+  BatchState* batch = entry.batch;
+  CancelToken token({&batch->stop_source(), &stop_, nullptr});
+  JobState state = JobState::succeeded;
+  std::string message;
+  if (token.cancelled()) {
+    state = JobState::cancelled;
+    message = "cancelled before it started";
+  } else {
+    try {
+      entry.task(token);
+    } catch (const Cancelled&) {
+      state = JobState::cancelled;
+      message = "cancelled";
+    } catch (const std::exception& error) {
+      state = token.cancelled() ? JobState::cancelled : JobState::failed;
+      message = error.what();
+    } catch (...) {
+      state = token.cancelled() ? JobState::cancelled : JobState::failed;
+      message = "unknown exception (not derived from std::exception)";
+    }
+  }
+
+  slot.ended[static_cast<std::size_t>(state)].fetch_add(1, std::memory_order_relaxed);
+  if (state != JobState::succeeded) {
+    batch->record_failure(Failure{identity(entry), options_.name, state, std::move(message)});
+  }
+  entry.task = Task{};  // the job's captures die before its batch can be released
+  if (holds_place) release_place();
+  batch->finish_one();  // last: the batch may be destroyed from here on
+}
+
+BulkheadCore::SlotStats& BulkheadCore::my_slot() noexcept {
+  auto index = tbb::this_task_arena::current_thread_index();
+  if (index < 0 || index >= options_.workers) index = options_.workers;  // a helping thread
+  return slots_[static_cast<std::size_t>(index)];
+}
+
+std::string BulkheadCore::identity(const Entry& entry) const {
+  if (!entry.task.id().empty()) return entry.task.id();
+  return options_.name + "#" + std::to_string(entry.seq);
+}
+
+// ---- control and accounting --------------------------------------------------------------------
+
+void BulkheadCore::cancel() noexcept {
+  stop_.request_stop();
+  std::lock_guard lock(admission_mutex_);
+  place_freed_.notify_all();  // blocked dispatchers give up
+}
+
+void BulkheadCore::quiesce() {
+  quiescing_.store(true, std::memory_order_seq_cst);
+  std::unique_lock lock(lifetime_mutex_);
+  drained_.wait(lock, [&] {
+    return in_flight_.load(std::memory_order_seq_cst) == 0 &&
+           live_drainers_.load(std::memory_order_relaxed) == 0;
+  });
+}
+
+BulkheadStats BulkheadCore::stats() const {
+  BulkheadStats stats;
+  std::int64_t wait_ns = 0;
+  for (int i = 0; i <= options_.workers; ++i) {
+    const auto& slot = slots_[static_cast<std::size_t>(i)];
+    for (auto state : kAllJobStates) {
+      stats.ended[state] +=
+          slot.ended[static_cast<std::size_t>(state)].load(std::memory_order_relaxed);
+    }
+    wait_ns += slot.queue_wait_ns.load(std::memory_order_relaxed);
+  }
+  for (auto state : kAllJobStates) {
+    stats.ended[state] +=
+        ended_at_dispatch_[static_cast<std::size_t>(state)].load(std::memory_order_relaxed);
+  }
+  stats.admitted = admitted_.load(std::memory_order_relaxed);
+  stats.running = running_.load(std::memory_order_relaxed);
+  stats.peak_running = peak_running_.load(std::memory_order_relaxed);
+  stats.queued =
+      std::max<std::int64_t>(0, in_flight_.load(std::memory_order_relaxed) - options_.workers);
+  stats.peak_queued = std::max<std::int64_t>(0, peak_queued_.load(std::memory_order_relaxed));
+  stats.queue_wait = std::chrono::nanoseconds(wait_ns);
+  return stats;
+}
+
+}  // namespace detail
+
+// ---- the public face
+// -----------------------------------------------------------------------------
+
+namespace {
+
+detail::BulkheadCore::Patience patience_for(std::optional<std::chrono::nanoseconds> wait) {
+  if (!wait) return {};
+  return {true, detail::BulkheadCore::Clock::now() + *wait, *wait};
+}
+
+}  // namespace
+
+Bulkhead::Bulkhead(std::shared_ptr<detail::BulkheadCore> core) noexcept : core_(std::move(core)) {}
+
+Bulkhead::~Bulkhead() {
+  if (core_) core_->quiesce();
+}
+
+Admission Bulkhead::dispatch(Batch& batch, Task task) {
+  return core_->dispatch(batch.state(), std::move(task), patience_for(core_->options().max_wait));
+}
+
+Admission Bulkhead::try_dispatch(Batch& batch, Task task) {
+  return core_->dispatch(batch.state(), std::move(task), {false, std::nullopt, {}});
+}
+
+Admission Bulkhead::dispatch_for(Batch& batch, Task task, std::chrono::nanoseconds timeout) {
+  return core_->dispatch(batch.state(), std::move(task), patience_for(timeout));
+}
+
+void Bulkhead::cancel() noexcept { core_->cancel(); }
+bool Bulkhead::cancelled() const noexcept { return core_->cancelled(); }
+const std::string& Bulkhead::name() const noexcept { return core_->options().name; }
+int Bulkhead::workers() const noexcept { return core_->options().workers; }
+int Bulkhead::queue_capacity() const noexcept { return core_->queue_capacity(); }
+std::optional<std::chrono::nanoseconds> Bulkhead::max_wait() const noexcept {
+  return core_->options().max_wait;
+}
+BulkheadStats Bulkhead::stats() const { return core_->stats(); }
+
+}  // namespace lockstep

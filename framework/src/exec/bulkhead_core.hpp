@@ -1,0 +1,130 @@
+// The machinery behind lockstep::Bulkhead.
+//
+// Admission: `in_flight_` counts jobs admitted and not yet ended; dispatch takes a place while it
+// is below workers + queue and blocks (on a condition variable, after a short spin) otherwise.
+//
+// Execution: admitted jobs wait in `queue_`, a bounded array of workers + queue entries. Runners
+// pop and run them: drainer tasks enqueued on the bulkhead's task_arena, and threads blocked in
+// Batch::wait() that help. `runners_` bounds them to `workers`, so at most `workers` jobs of a
+// bulkhead run at once. A drainer runs jobs back to back until the queue is empty, so oneTBB sees
+// one task per burst, not one per job. Invariant (no lost job): whenever the queue is non-empty, a
+// runner exists or is pending — a producer spawns one after pushing, and a runner that stops
+// re-checks the queue after giving up its place (both sides read-modify-write drain_state_, so one
+// sees the other).
+#pragma once
+
+#include <tbb/task_arena.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "exec/bounded_queue.hpp"
+#include "lockstep/bulkhead.hpp"
+
+namespace lockstep::detail {
+
+class BatchState;
+
+class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Expects validated options (see Engine::add_bulkhead).
+  explicit BulkheadCore(BulkheadOptions options);
+  ~BulkheadCore();
+
+  // How long dispatch may wait for room: not at all, up to a deadline, or for as long as it takes.
+  struct Patience {
+    bool blocking = true;
+    std::optional<Clock::time_point> deadline;
+    std::chrono::nanoseconds span{};  // what the deadline was computed from, for messages
+  };
+  Admission dispatch(BatchState& batch, Task&& task, Patience patience);
+
+  // Runs queued jobs on the calling thread while the batch is not done and this thread may be a
+  // runner of this bulkhead. Returns whether it ran anything.
+  bool help(BatchState& batch);
+
+  void cancel() noexcept;
+  bool cancelled() const noexcept { return stop_.stop_requested(); }
+
+  // Blocks until every admitted job has ended and every drainer has left.
+  void quiesce();
+
+  const BulkheadOptions& options() const noexcept { return options_; }
+  int queue_capacity() const noexcept { return queue_capacity_; }
+  BulkheadStats stats() const;
+
+ private:
+  struct Entry {
+    Task task;
+    BatchState* batch = nullptr;
+    std::uint64_t seq = 0;
+    Clock::time_point admitted_at;
+  };
+
+  // Per arena slot, so that runners never share a cache line; the last one is for helpers.
+  struct alignas(64) SlotStats {
+    std::array<std::atomic<std::uint64_t>, kJobStateCount> ended{};
+    std::atomic<std::int64_t> queue_wait_ns{0};
+  };
+
+  // admission
+  bool try_take_place() noexcept;
+  bool wait_for_place(BatchState& batch, const Patience& patience);
+  void release_place() noexcept;
+  Admission end_at_dispatch(BatchState& batch, Task& task, JobState state, std::string message);
+
+  // runners
+  void spawn_drainer_if_needed() noexcept;
+  void run_as_drainer();
+  bool try_become_runner() noexcept;
+  void stop_being_runner() noexcept;
+  // Runs `first`, then more queued jobs until the queue is empty or `until` is done. A thread
+  // that already counts as running (a job helping its own bulkhead) is not counted again.
+  void run_burst(Entry& first, const BatchState* until, bool count_as_running);
+  void run_entry(Entry& entry, SlotStats& slot, bool holds_place);
+  void run_inline(BatchState& batch, Task&& task);
+  SlotStats& my_slot() noexcept;
+  void note_queued_peak() noexcept;
+  std::string identity(const Entry& entry) const;
+  void note_running_peak(int running) noexcept;
+
+  const BulkheadOptions options_;
+  const int queue_capacity_;
+  const std::int64_t capacity_;  // workers + queue
+  tbb::task_arena arena_;
+  BoundedQueue<Entry> queue_;  // never more entries than places, so a push always fits
+  std::stop_source stop_;
+
+  alignas(64) std::atomic<std::int64_t> in_flight_{0};
+  alignas(64) std::atomic<int> blocked_dispatchers_{0};
+  std::mutex admission_mutex_;
+  std::condition_variable place_freed_;
+
+  // Low half: runners, the threads entitled to run jobs (drainers, started or pending, and
+  // helpers); high half: drainers enqueued that have not started yet (at most one at a time, so a
+  // burst of dispatches wakes one worker, which wakes the next if there is more to do).
+  // One word, so that "nobody pending and a runner place free" is decided atomically.
+  alignas(64) std::atomic<std::uint64_t> drain_state_{0};
+  std::atomic<int> live_drainers_{0};
+  std::atomic<bool> quiescing_{false};
+  std::mutex lifetime_mutex_;
+  std::condition_variable drained_;
+
+  alignas(64) std::atomic<std::uint64_t> admitted_{0};
+  std::atomic<int> running_{0};
+  std::atomic<int> peak_running_{0};
+  std::atomic<std::int64_t> peak_queued_{0};
+  std::array<std::atomic<std::uint64_t>, kJobStateCount> ended_at_dispatch_{};
+  std::unique_ptr<SlotStats[]> slots_;
+};
+
+}  // namespace lockstep::detail

@@ -1,0 +1,67 @@
+#include "lockstep/dispatcher.hpp"
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "lockstep/engine.hpp"
+
+namespace lockstep {
+
+struct Dispatcher::State {
+  std::optional<Engine> engine;  // reset by finalize(): the threads go back
+  Bulkhead* pool = nullptr;
+  Batch batch;  // declared after the engine: destroyed (and waited for) first
+};
+
+Dispatcher::Dispatcher(int workers, DispatcherOptions options) : state_(std::make_unique<State>()) {
+  if (workers < 1) {
+    throw std::invalid_argument("lockstep::Dispatcher needs at least 1 worker, got " +
+                                std::to_string(workers));
+  }
+  state_->engine.emplace();
+  state_->pool = &state_->engine->add_bulkhead({.name = "dispatcher",
+                                                .workers = workers,
+                                                .queue = options.queue,
+                                                .max_wait = options.max_wait});
+}
+
+Dispatcher::~Dispatcher() {
+  if (state_ && state_->engine) finalize();
+}
+
+namespace {
+[[noreturn]] void throw_finalized(const char* call) {
+  throw std::logic_error(std::string("lockstep::Dispatcher::") + call +
+                         " called after finalize(); create a new Dispatcher");
+}
+}  // namespace
+
+Admission Dispatcher::dispatch(Task task) {
+  if (!state_->engine) throw_finalized("dispatch");
+  return state_->pool->dispatch(state_->batch, std::move(task));
+}
+
+Admission Dispatcher::try_dispatch(Task task) {
+  if (!state_->engine) throw_finalized("try_dispatch");
+  return state_->pool->try_dispatch(state_->batch, std::move(task));
+}
+
+BatchResult Dispatcher::wait() { return state_->batch.wait(); }
+
+BatchResult Dispatcher::finalize() {
+  if (!state_->engine) return {};
+  auto result = state_->batch.wait();
+  state_->pool = nullptr;
+  state_->engine.reset();
+  return result;
+}
+
+void Dispatcher::cancel() noexcept { state_->batch.cancel(); }
+
+BulkheadStats Dispatcher::stats() const {
+  if (!state_->engine) return {};
+  return state_->pool->stats();
+}
+
+}  // namespace lockstep

@@ -1,0 +1,42 @@
+// A bounded spin before blocking: waking a blocked thread costs microseconds, far more than the
+// jobs lockstep is built for, so waits spin briefly first (and yield, since the machine may have
+// fewer cores than busy threads).
+#pragma once
+
+#include <thread>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace lockstep::detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
+
+class Backoff {
+ public:
+  // Returns false once the spin budget is spent: time to block.
+  bool pause() noexcept {
+    if (count_ < kSpins) {
+      cpu_relax();
+    } else if (count_ < kSpins + kYields) {
+      std::this_thread::yield();
+    } else {
+      return false;
+    }
+    ++count_;
+    return true;
+  }
+  void reset() noexcept { count_ = 0; }
+
+ private:
+  static constexpr int kSpins = 64;
+  static constexpr int kYields = 16;
+  int count_ = 0;
+};
+
+}  // namespace lockstep::detail

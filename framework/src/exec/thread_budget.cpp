@@ -1,0 +1,27 @@
+#include "exec/thread_budget.hpp"
+
+namespace lockstep::detail {
+
+ThreadBudget& ThreadBudget::instance() {
+  static ThreadBudget budget;
+  return budget;
+}
+
+void ThreadBudget::adjust(int delta) {
+  std::lock_guard lock(mutex_);
+  total_ += delta;
+  control_.reset();
+  if (total_ > 0) {
+    // max_allowed_parallelism counts one external thread besides the workers. Jobs run on
+    // workers only (the threads that dispatch never join the arenas), so ask for total_ + 1.
+    control_.emplace(tbb::global_control::max_allowed_parallelism,
+                     static_cast<std::size_t>(total_) + 1);
+  }
+}
+
+int ThreadBudget::total() const {
+  std::lock_guard lock(mutex_);
+  return total_;
+}
+
+}  // namespace lockstep::detail

@@ -1,0 +1,309 @@
+// cases.cpp — what each case measures, with which implementations, and its target.
+// Runs are interleaved (run 1 of every implementation, then run 2, ...) so that a drift of the
+// machine during the benchmark spreads over all implementations instead of favouring one.
+#include "cases.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+
+#include "impls.hpp"
+#include "rss.hpp"
+#include "watchdog.hpp"
+#include "work.hpp"
+
+namespace lockstep_bench {
+namespace {
+
+constexpr double kCase1MaxRatio = 1.25;  // lockstep ns/job <= 1.25 x tbb_raw
+constexpr double kCase2MinEfficiency = 0.85;
+constexpr double kCase3MaxMicros = 1.0;  // µs per barrier round
+constexpr double kCase4MaxMiB = 16.0;    // peak RSS of case 1
+
+struct Measured {
+  Measured(std::string impl_, std::string note_, std::string unit_, std::function<double()> once_)
+      : impl(std::move(impl_)),
+        note(std::move(note_)),
+        unit(std::move(unit_)),
+        once(std::move(once_)) {}
+  std::string impl;
+  std::string note;
+  std::string unit;
+  std::function<double()> once;  // one run: the value in `unit`
+  std::vector<double> values;
+  std::string error;
+};
+
+// The implementations of cases 1, 2 and 4, by name.
+struct JobsImpl {
+  std::string name;
+  std::string note;
+  std::function<double(const JobsSpec&)> run;
+};
+
+std::vector<JobsImpl> jobs_impls(const Options& o) {
+  const std::optional<int> queue = o.queue;
+  std::vector<JobsImpl> impls = {
+      {"lockstep", "Engine + Bulkhead, queue=" + std::to_string(o.queue),
+       [queue](const JobsSpec& s) { return lockstep_jobs(s, queue); }},
+      {"lockstep_default_queue",
+       "Engine + Bulkhead, queue=" + std::to_string(2 * o.workers) + " (default)",
+       [](const JobsSpec& s) { return lockstep_jobs(s, std::nullopt); }},
+      {"dispatcher", "Dispatcher(workers), default queue", dispatcher_jobs},
+      {"tbb_raw", "task_arena::enqueue + atomic counter", tbb_jobs},
+      {"thread_pool", "mutex + condition_variable queue", pool_jobs},
+  };
+  if (have_deb_pool())
+    impls.push_back({"thread_pool_deb", "libthread-pool-dev ThreadPool::Submit", deb_pool_jobs});
+  return impls;
+}
+
+JobsSpec jobs_spec(const Options& o, std::uint32_t iters) {
+  return {.workers = o.workers,
+          .jobs = o.jobs,
+          .iters = iters,
+          .warmup = std::min<std::size_t>(o.jobs, std::max<std::size_t>(1000, o.jobs / 100))};
+}
+
+// The implementations of case 3.
+struct RoundsImpl {
+  std::string name;
+  std::string note;
+  double (*run)(const RoundsSpec&);
+};
+
+std::vector<RoundsImpl> rounds_impls() {
+  std::vector<RoundsImpl> impls = {
+      {"lockstep", "Batch::wait()", lockstep_rounds},
+      {"dispatcher", "Dispatcher::wait()", dispatcher_rounds},
+      {"tbb_raw", "task_group run/wait inside one arena.execute", tbb_group_rounds},
+      {"tbb_enqueue", "arena.enqueue from outside + counter wait", tbb_enqueue_rounds},
+      {"thread_pool", "mutex + condition_variable, wait()", pool_rounds},
+  };
+  if (have_deb_pool())
+    impls.push_back({"thread_pool_deb", "libthread-pool-dev, future::get()", deb_pool_rounds});
+  return impls;
+}
+
+RoundsSpec rounds_spec(const Options& o) {
+  return {.workers = o.workers,
+          .rounds = o.rounds,
+          .jobs_per_round = 2,
+          .warmup = std::min<std::size_t>(o.rounds, 100)};
+}
+
+bool is_lockstep(const std::string& impl) {
+  return impl.starts_with("lockstep") || impl == "dispatcher";
+}
+
+void run_interleaved(const std::string& case_name, std::vector<Measured>& impls, const Options& o) {
+  if (!o.only_impls.empty()) {
+    std::erase_if(impls, [&](const Measured& m) {
+      return m.impl != "serial" &&
+             std::find(o.only_impls.begin(), o.only_impls.end(), m.impl) == o.only_impls.end();
+    });
+  }
+  for (int run = 1; run <= o.runs; ++run) {
+    for (auto& m : impls) {
+      if (!m.error.empty()) continue;
+      Watchdog::instance().arm(case_name + " / " + m.impl + " (run " + std::to_string(run) + ")",
+                               o.timeout);
+      try {
+        m.values.push_back(m.once());
+      } catch (const std::exception& e) {
+        m.error = e.what();
+      }
+      Watchdog::instance().disarm();
+      if (o.progress) {
+        if (m.error.empty())
+          std::fprintf(stderr, "  %s run %d/%d: %-24s %12.4f %s\n", case_name.c_str(), run, o.runs,
+                       m.impl.c_str(), m.values.back(), m.unit.c_str());
+        else
+          std::fprintf(stderr, "  %s run %d/%d: %-24s ERROR %s\n", case_name.c_str(), run, o.runs,
+                       m.impl.c_str(), m.error.c_str());
+      }
+    }
+  }
+}
+
+// Rows with summaries, ratios to tbb_raw, and the case's target applied to lockstep's rows.
+std::vector<Row> to_rows(const std::string& case_name, const std::vector<Measured>& impls,
+                         const std::function<void(Row&)>& apply_target) {
+  std::vector<Row> rows;
+  for (const auto& m : impls) {
+    Row row;
+    row.case_name = case_name;
+    row.impl = m.impl;
+    row.unit = m.unit;
+    row.note = m.note;
+    row.summary = summarize(m.values);
+    row.error = m.error;
+    rows.push_back(std::move(row));
+  }
+  const auto tbb = std::find_if(rows.begin(), rows.end(), [](const Row& r) {
+    return r.impl == "tbb_raw" && r.summary.runs > 0;
+  });
+  for (auto& row : rows) {
+    if (tbb != rows.end() && row.summary.runs > 0 && row.unit == tbb->unit &&
+        tbb->summary.median > 0)
+      row.ratio_vs_tbb = row.summary.median / tbb->summary.median;
+    if (is_lockstep(row.impl)) apply_target(row);
+  }
+  return rows;
+}
+
+std::vector<Row> case_dispatch_empty(const Options& o) {
+  const JobsSpec spec = jobs_spec(o, 0);
+  std::vector<Measured> impls;
+  for (auto& impl : jobs_impls(o)) {
+    impls.emplace_back(impl.name, impl.note, "ns/job",
+                       [spec, run = impl.run] { return run(spec) / double(spec.jobs); });
+  }
+  run_interleaved("dispatch_empty", impls, o);
+  return to_rows("dispatch_empty", impls, [](Row& row) {
+    row.target = "<= 1.25 x tbb_raw";
+    if (row.ratio_vs_tbb) row.target_met = *row.ratio_vs_tbb <= kCase1MaxRatio;
+  });
+}
+
+std::vector<Row> case_cpu_1us(Options& o) {
+  if (o.spin_iters == 0) o.spin_iters = calibrate_spin(1000.0);
+  const JobsSpec spec = jobs_spec(o, o.spin_iters);
+  const double workers = o.workers;
+  auto serial_ns = std::make_shared<double>(0.0);  // this run's serial time, for the others
+  std::vector<Measured> impls;
+  impls.emplace_back("serial", "same jobs on one thread; spin=" + std::to_string(o.spin_iters),
+                     "ns/job", [spec, serial_ns] {
+                       *serial_ns = serial_jobs(spec);
+                       return *serial_ns / double(spec.jobs);
+                     });
+  for (auto& impl : jobs_impls(o)) {
+    impls.emplace_back(
+        impl.name, impl.note, "efficiency",
+        [spec, serial_ns, workers, run = impl.run] { return *serial_ns / (run(spec) * workers); });
+  }
+  run_interleaved("cpu_1us", impls, o);
+  return to_rows("cpu_1us", impls, [](Row& row) {
+    row.target = ">= 0.85";
+    if (row.summary.runs > 0) row.target_met = row.summary.median >= kCase2MinEfficiency;
+  });
+}
+
+std::vector<Row> case_barrier_rounds(const Options& o) {
+  const RoundsSpec spec = rounds_spec(o);
+  std::vector<Measured> impls;
+  for (auto& impl : rounds_impls()) {
+    impls.emplace_back(impl.name, impl.note, "µs/round",
+                       [spec, fn = impl.run] { return fn(spec) / 1000.0 / double(spec.rounds); });
+  }
+  run_interleaved("barrier_rounds", impls, o);
+  return to_rows("barrier_rounds", impls, [](Row& row) {
+    row.target = "<= 1.0 µs/round";
+    if (row.summary.runs > 0) row.target_met = row.summary.median <= kCase3MaxMicros;
+  });
+}
+
+std::vector<Row> case_peak_rss(const Options& o) {
+  std::vector<std::string> names = {"baseline"};
+  for (auto& impl : jobs_impls(o)) names.push_back(impl.name);
+  std::vector<Measured> impls;
+  for (auto& name : names) {
+    std::vector<std::string> argv = {o.self_exe,
+                                     "--child-case",
+                                     "dispatch_empty",
+                                     "--child-impl",
+                                     name,
+                                     "--jobs",
+                                     std::to_string(o.jobs),
+                                     "--workers",
+                                     std::to_string(o.workers),
+                                     "--queue",
+                                     std::to_string(o.queue),
+                                     "--timeout",
+                                     std::to_string(o.timeout.count())};
+    std::string note = name == "baseline" ? "the child process doing nothing"
+                                          : "fresh process, case 1 once (child VmHWM)";
+    impls.emplace_back(name, note, "MiB", [argv] {
+      const ChildRun child = run_child_process(argv);
+      if (!child.ok) throw std::runtime_error("child process: " + child.status);
+      return child.peak_rss_mib;
+    });
+  }
+  // The children have their own watchdog; the parent's only has to outlast it.
+  Options parent = o;
+  parent.timeout = o.timeout + std::chrono::seconds(30);
+  run_interleaved("peak_rss", impls, parent);
+  return to_rows("peak_rss", impls, [](Row& row) {
+    row.target = "<= 16 MiB";
+    if (row.summary.runs > 0) row.target_met = row.summary.median <= kCase4MaxMiB;
+  });
+}
+
+int run_child_case(const std::string& case_name, const std::string& impl, const Options& options) {
+  // peak_rss uses dispatch_empty; the others are there to profile one implementation alone:
+  //   perf record lockstep-bench --child-case cpu_1us --child-impl lockstep
+  std::function<void()> run;
+  if (case_name == "dispatch_empty" || case_name == "cpu_1us") {
+    for (auto& candidate : jobs_impls(options)) {
+      if (candidate.name != impl) continue;
+      const std::uint32_t iters = case_name == "cpu_1us" ? calibrate_spin(1000.0) : 0;
+      run = [&options, iters, fn = candidate.run] { fn(jobs_spec(options, iters)); };
+    }
+  } else if (case_name == "barrier_rounds") {
+    for (auto& candidate : rounds_impls()) {
+      if (candidate.name == impl)
+        run = [&options, fn = candidate.run] { fn(rounds_spec(options)); };
+    }
+  } else {
+    std::fprintf(stderr, "lockstep-bench: no child mode for case %s\n", case_name.c_str());
+    return 2;
+  }
+  if (impl == "baseline") return 0;
+  if (!run) {
+    std::fprintf(stderr, "lockstep-bench: unknown --child-impl %s\n", impl.c_str());
+    return 2;
+  }
+  Watchdog::instance().arm("child " + case_name + " / " + impl, options.timeout);
+  try {
+    run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lockstep-bench: child %s: %s\n", impl.c_str(), e.what());
+    return 1;
+  }
+  Watchdog::instance().disarm();
+  return 0;
+}
+
+}  // namespace
+
+const std::vector<std::string>& case_names() {
+  static const std::vector<std::string> names = {"dispatch_empty", "cpu_1us", "barrier_rounds",
+                                                 "peak_rss"};
+  return names;
+}
+
+int default_bench_queue(int workers) { return std::max(1024, 256 * workers); }
+
+std::vector<Row> run_case(const std::string& name, Options& options) {
+  if (name == "dispatch_empty") return case_dispatch_empty(options);
+  if (name == "cpu_1us") return case_cpu_1us(options);
+  if (name == "barrier_rounds") return case_barrier_rounds(options);
+  if (name == "peak_rss") return case_peak_rss(options);
+  throw std::invalid_argument("unknown case " + name);
+}
+
+int run_child(const std::string& case_name, const std::string& impl, const Options& options,
+              int report_fd) {
+  const int status = run_child_case(case_name, impl, options);
+  if (status == 0 && report_fd >= 0 && !report_peak_rss(report_fd)) {
+    std::fprintf(stderr, "lockstep-bench: child %s: cannot report VmHWM\n", impl.c_str());
+    return 1;
+  }
+  return status;
+}
+
+}  // namespace lockstep_bench
