@@ -84,7 +84,8 @@ TEST_CASE("dispatch_for gives up after its timeout and the job ends rejected", "
 
   std::atomic<int> ran{0};
   const auto t0 = Clock::now();
-  CHECK(pool.dispatch_for(batch, [&] { ran.fetch_add(1); }, 50ms) == Admission::rejected);
+  CHECK(pool.dispatch_for(
+            batch, [&] { ran.fetch_add(1); }, 50ms) == Admission::rejected);
   const auto waited = Clock::now() - t0;
   CHECK(waited >= 49ms);  // it did wait for room
   CHECK(waited < 10s);    // and gave up (the held jobs are held for 20 s)
@@ -110,7 +111,8 @@ TEST_CASE("dispatch_for admits the job when room appears in time", "[admission]"
   std::latch about_to_dispatch(1);
   std::thread dispatcher([&] {
     about_to_dispatch.count_down();
-    admission = pool.dispatch_for(batch, [&] { ran.fetch_add(1); }, 60s);
+    admission = pool.dispatch_for(
+        batch, [&] { ran.fetch_add(1); }, 60s);
     returned = true;
   });
   about_to_dispatch.wait();
@@ -124,8 +126,7 @@ TEST_CASE("dispatch_for admits the job when room appears in time", "[admission]"
   CHECK(result.count(JobState::succeeded) == 2);
 }
 
-TEST_CASE("max_wait turns a blocking dispatch on a full bulkhead into a rejection",
-          "[admission]") {
+TEST_CASE("max_wait turns a blocking dispatch on a full bulkhead into a rejection", "[admission]") {
   lockstep::Engine engine;
   auto& pool = engine.add_bulkhead(
       {.name = "impatient", .workers = 1, .queue = 1, .max_wait = std::chrono::milliseconds(40)});
@@ -168,8 +169,7 @@ TEST_CASE("max_wait does not reject a job that finds room", "[admission]") {
   CHECK(result.count(JobState::succeeded) == 500);
 }
 
-TEST_CASE("dispatch blocks while the bulkhead is full and returns once a job ends",
-          "[admission]") {
+TEST_CASE("dispatch blocks while the bulkhead is full and returns once a job ends", "[admission]") {
   lockstep::Engine engine;
   auto& pool = engine.add_bulkhead({.name = "full", .workers = 2, .queue = 1});
   lockstep::Batch batch;

@@ -76,17 +76,16 @@ TEST_CASE("no job of round k+1 starts before every job of round k has ended", "[
     const auto first_start = std::min_element(next, next + per_round, [](auto& x, auto& y) {
                                return x.start < y.start;
                              })->start;
-    const auto first_start_ticket =
-        std::min_element(next, next + per_round, [](auto& x, auto& y) {
-          return x.start_ticket < y.start_ticket;
-        })->start_ticket;
+    const auto first_start_ticket = std::min_element(next, next + per_round, [](auto& x, auto& y) {
+                                      return x.start_ticket < y.start_ticket;
+                                    })->start_ticket;
     if (first_start < last_end || first_start_ticket < last_end_ticket) {
       if (violations++ < 5) {
-        UNSCOPED_INFO("round " << r + 1 << " started "
-                               << std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                      last_end - first_start)
-                                      .count()
-                               << " ns before round " << r << " ended");
+        UNSCOPED_INFO(
+            "round "
+            << r + 1 << " started "
+            << std::chrono::duration_cast<std::chrono::nanoseconds>(last_end - first_start).count()
+            << " ns before round " << r << " ended");
       }
     }
   }

@@ -29,7 +29,8 @@ struct Sleeper {
       started.fetch_add(1);
       const auto t0 = Clock::now();
       const bool full = token.sleep_for(30s);
-      slept_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
+      slept_ns.store(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
       (full ? slept_fully : woke_early).fetch_add(1);
       token.throw_if_cancelled();
     };
@@ -117,7 +118,8 @@ TEST_CASE("cancelling a bulkhead is for good", "[cancel]") {
   std::atomic<int> later_ran{0};
   CHECK(pool.dispatch(batch, [&] { later_ran.fetch_add(1); }) == Admission::cancelled);
   CHECK(pool.try_dispatch(batch, [&] { later_ran.fetch_add(1); }) == Admission::cancelled);
-  CHECK(pool.dispatch_for(batch, [&] { later_ran.fetch_add(1); }, 1s) == Admission::cancelled);
+  CHECK(pool.dispatch_for(
+            batch, [&] { later_ran.fetch_add(1); }, 1s) == Admission::cancelled);
   CHECK(batch.outstanding() == 0);
   result = batch.wait();
   CHECK(later_ran.load() == 0);
@@ -186,8 +188,7 @@ TEST_CASE("dispatching into a cancelled batch ends the job cancelled at once", "
   std::atomic<int> ran{0};
   CHECK(pool.dispatch(batch, [&] { ran.fetch_add(1); }) == Admission::cancelled);
   CHECK(pool.try_dispatch(batch, [&] { ran.fetch_add(1); }) == Admission::cancelled);
-  CHECK(pool.dispatch_for(batch, {"named", [&] { ran.fetch_add(1); }}, 1s) ==
-        Admission::cancelled);
+  CHECK(pool.dispatch_for(batch, {"named", [&] { ran.fetch_add(1); }}, 1s) == Admission::cancelled);
   const auto result = batch.wait();
   CHECK(ran.load() == 0);
   CHECK(result.count(JobState::cancelled) == 3);
@@ -245,8 +246,7 @@ TEST_CASE("cancelling the engine cancels every bulkhead", "[cancel]") {
   CHECK(batch.wait().count(JobState::cancelled) == 1);
 }
 
-TEST_CASE("cancelling a dispatcher stops its queued jobs and wakes its running ones",
-          "[cancel]") {
+TEST_CASE("cancelling a dispatcher stops its queued jobs and wakes its running ones", "[cancel]") {
   lockstep::Dispatcher pool(1, {.queue = 4});
   Sleeper sleeper;
   pool.dispatch(sleeper.task());

@@ -34,8 +34,7 @@ TEST_CASE("a dispatcher rejects a negative queue or max_wait", "[dispatcher]") {
   CHECK_NOTHROW(lockstep::Dispatcher(1, {.queue = 0}));
 }
 
-TEST_CASE("a dispatcher's wait is a barrier that can be used round after round",
-          "[dispatcher]") {
+TEST_CASE("a dispatcher's wait is a barrier that can be used round after round", "[dispatcher]") {
   const int rounds = 300;
   const int per_round = 6;
   lockstep::Dispatcher pool(2);
@@ -147,7 +146,7 @@ TEST_CASE("forgetting finalize leaks no thread", "[dispatcher]") {
       lockstep::Dispatcher pool(2);
       for (int i = 0; i < 10; ++i) pool.dispatch([&] { ran.fetch_add(1); });
       if (it % 2 == 0) pool.wait();  // half of them with a pending round, half without
-    }  // no finalize
+    }                                // no finalize
     const int threads = process_thread_count();
     REQUIRE(threads > 0);
     if (it == 0) after_first = threads;

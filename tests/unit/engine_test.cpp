@@ -17,8 +17,7 @@ using namespace lockstep::test;
 TEST_CASE("add_bulkhead rejects invalid options", "[engine]") {
   lockstep::Engine engine;
   CHECK_THROWS_AS(engine.add_bulkhead({.name = "zero", .workers = 0}), std::invalid_argument);
-  CHECK_THROWS_AS(engine.add_bulkhead({.name = "negative", .workers = -3}),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(engine.add_bulkhead({.name = "negative", .workers = -3}), std::invalid_argument);
   CHECK_THROWS_AS(engine.add_bulkhead({.name = "q", .workers = 1, .queue = -1}),
                   std::invalid_argument);
   CHECK_THROWS_AS(
@@ -120,8 +119,7 @@ TEST_CASE("an engine's thread cap must be at least one", "[engine]") {
   CHECK_NOTHROW(lockstep::Engine({.max_threads = 1}));
 }
 
-TEST_CASE("the engine's destructor waits for admitted jobs without cancelling them",
-          "[engine]") {
+TEST_CASE("the engine's destructor waits for admitted jobs without cancelling them", "[engine]") {
   std::atomic<int> ended{0};
   std::atomic<int> saw_cancel{0};
   lockstep::Batch batch;  // outlives the engine
@@ -145,7 +143,7 @@ TEST_CASE("engines side by side and one after another", "[engine]") {
     lockstep::Engine e1, e2;
     auto& a = e1.add_bulkhead({.name = "x", .workers = 1});
     auto& b = e2.add_bulkhead({.name = "x", .workers = 2});  // names are per engine
-    lockstep::Batch batch;  // a batch may span engines too
+    lockstep::Batch batch;                                   // a batch may span engines too
     std::atomic<int> ran{0};
     for (int i = 0; i < 20; ++i) {
       a.dispatch(batch, [&] { ran.fetch_add(1); });

@@ -32,11 +32,16 @@ TEST_CASE("every failure is reported with the job's id and message", "[failures]
     const std::string id = "job-" + std::to_string(i);
     pool.dispatch(batch, {id, [i, &succeeded_bodies] {
                             switch (i % 5) {
-                              case 0: throw std::runtime_error("boom " + std::to_string(i));
-                              case 1: throw 42;
-                              case 2: throw std::logic_error("logic " + std::to_string(i));
-                              case 3: throw NotAnException{i};
-                              default: succeeded_bodies.fetch_add(1);
+                              case 0:
+                                throw std::runtime_error("boom " + std::to_string(i));
+                              case 1:
+                                throw 42;
+                              case 2:
+                                throw std::logic_error("logic " + std::to_string(i));
+                              case 3:
+                                throw NotAnException{i};
+                              default:
+                                succeeded_bodies.fetch_add(1);
                             }
                           }});
   }
@@ -65,7 +70,8 @@ TEST_CASE("every failure is reported with the job's id and message", "[failures]
     const auto& f = *it->second;
     bool good = f.bulkhead == "flaky" && f.state == JobState::failed && !f.message.empty();
     if (i % 5 == 0) good = good && f.message.find("boom " + std::to_string(i)) != std::string::npos;
-    if (i % 5 == 2) good = good && f.message.find("logic " + std::to_string(i)) != std::string::npos;
+    if (i % 5 == 2)
+      good = good && f.message.find("logic " + std::to_string(i)) != std::string::npos;
     if (!good && wrong++ < 5)
       UNSCOPED_INFO(id << ": bulkhead '" << f.bulkhead << "' state " << lockstep::to_string(f.state)
                        << " message '" << f.message << "'");
@@ -157,7 +163,8 @@ TEST_CASE("a failing job does not affect the jobs beside it", "[failures]") {
 
 TEST_CASE("a dispatcher reports failures from wait and finalize", "[failures]") {
   lockstep::Dispatcher pool(2);
-  for (int i = 0; i < 10; ++i) pool.dispatch([i] {
+  for (int i = 0; i < 10; ++i)
+    pool.dispatch([i] {
       if (i < 3) throw std::runtime_error("first round " + std::to_string(i));
     });
   const auto first = pool.wait();

@@ -30,8 +30,7 @@ TEST_CASE("the list of all states covers each state once with a distinct name", 
   for (int v : values) CHECK(v < static_cast<int>(lockstep::kJobStateCount));
 }
 
-TEST_CASE("state counts add up and a result is ok only when everything succeeded",
-          "[job_state]") {
+TEST_CASE("state counts add up and a result is ok only when everything succeeded", "[job_state]") {
   lockstep::BatchResult result;
   CHECK(result.total() == 0);
   CHECK(result.ok());

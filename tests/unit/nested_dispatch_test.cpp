@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
-#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -60,8 +60,7 @@ TEST_CASE("a job dispatching into its own full bulkhead runs the child inline", 
   CHECK(seen.stats.peak_running <= 1);
 }
 
-TEST_CASE("an inline child's failure is reported to the batch it was dispatched into",
-          "[nested]") {
+TEST_CASE("an inline child's failure is reported to the batch it was dispatched into", "[nested]") {
   struct Seen {
     lockstep::BatchResult inner, outer;
   };
@@ -85,9 +84,10 @@ TEST_CASE("an inline child's failure is reported to the batch it was dispatched 
   CHECK(seen.outer.count(JobState::succeeded) == 1);  // the parent itself did not throw
 }
 
-TEST_CASE("jobs dispatching children into their own bulkhead and waiting on a batch never "
-          "deadlock",
-          "[nested]") {
+TEST_CASE(
+    "jobs dispatching children into their own bulkhead and waiting on a batch never "
+    "deadlock",
+    "[nested]") {
   // With as many parents as workers the queue is empty when the children come, so they queue
   // up, and both workers are held by parents waiting for them: only the help given by a
   // waiting thread (or another way around it) can run them.

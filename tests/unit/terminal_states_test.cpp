@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -43,9 +44,12 @@ TEST_CASE("every dispatched job ends in exactly one terminal state", "[accountin
   for (int i = 0; i < 300; ++i) {
     count_admission(pool.dispatch(batch, [i, &bodies_finished] {
       switch (i % 4) {
-        case 0: throw std::runtime_error("failed " + std::to_string(i));
-        case 1: throw lockstep::Cancelled();
-        default: bodies_finished.fetch_add(1);
+        case 0:
+          throw std::runtime_error("failed " + std::to_string(i));
+        case 1:
+          throw lockstep::Cancelled();
+        default:
+          bodies_finished.fetch_add(1);
       }
     }));
   }
@@ -134,13 +138,12 @@ TEST_CASE("counts add up when many threads dispatch into one batch", "[accountin
     threads.emplace_back([&, t] {
       for (int i = 0; i < 250; ++i) {
         auto& pool = (i + t) % 2 ? a : b;
-        const auto admission =
-            i % 3 == 0 ? pool.try_dispatch(batch,
-                                           [&] {
-                                             bodies.fetch_add(1);
-                                             throw std::runtime_error("x");
-                                           })
-                       : pool.dispatch(batch, [&] { bodies.fetch_add(1); });
+        const auto admission = i % 3 == 0 ? pool.try_dispatch(batch,
+                                                              [&] {
+                                                                bodies.fetch_add(1);
+                                                                throw std::runtime_error("x");
+                                                              })
+                                          : pool.dispatch(batch, [&] { bodies.fetch_add(1); });
         (admission == Admission::admitted ? admitted : rejected).fetch_add(1);
       }
     });
@@ -159,4 +162,78 @@ TEST_CASE("counts add up when many threads dispatch into one batch", "[accountin
   CHECK(b.stats().peak_running <= 1);
   CHECK(a.stats().peak_queued <= 1);
   CHECK(b.stats().peak_queued <= 0);
+}
+
+TEST_CASE("rounds cut short by cancel while another thread keeps dispatching account for every job",
+          "[accounting]") {
+  // The race window is narrow, so the scenario runs several times (about 40 ms each).
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    CAPTURE(attempt);
+    lockstep::Engine engine;
+    auto& pool = engine.add_bulkhead({.name = "busy", .workers = 2, .queue = 4});
+    lockstep::Batch batch;
+    const int jobs = 3000;
+    std::atomic<int> bodies{0};
+    std::atomic<bool> done{false};
+    int admitted = 0, cancelled_at_dispatch = 0, other = 0;
+    std::thread producer([&] {
+      for (int i = 0; i < jobs; ++i) {
+        switch (pool.dispatch(batch, [&] { bodies.fetch_add(1); })) {
+          case Admission::admitted:
+            ++admitted;
+            break;
+          case Admission::cancelled:
+            ++cancelled_at_dispatch;
+            break;
+          default:
+            ++other;
+        }
+      }
+      done = true;
+    });
+
+    lockstep::StateCounts totals;
+    std::size_t failures_listed = 0;
+    int rounds = 0;
+    bool sane = true;
+    std::string first_insane;
+    auto collect = [&](const lockstep::BatchResult& r) {
+      ++rounds;
+      for (JobState s : lockstep::kAllJobStates) totals[s] += r.count(s);
+      failures_listed += r.failures.size();
+      // A round never reports more jobs than were dispatched, nor a negative success count.
+      if (r.count(JobState::succeeded) > static_cast<std::size_t>(jobs) ||
+          r.total() > static_cast<std::size_t>(jobs) ||
+          r.failures.size() != r.total() - r.count(JobState::succeeded)) {
+        if (sane) {
+          std::ostringstream out;
+          out << "round " << rounds << ":";
+          for (JobState s : lockstep::kAllJobStates)
+            out << " " << lockstep::to_string(s) << "=" << r.count(s);
+          out << " failures listed=" << r.failures.size();
+          first_insane = out.str();
+        }
+        sane = false;
+      }
+    };
+    while (!done.load()) {
+      if (rounds % 3 != 2) batch.cancel();  // most rounds are cancelled, some run to the end
+      collect(batch.wait());  // jobs dispatched meanwhile extend the round or start the next
+    }
+    producer.join();
+    collect(batch.wait());
+
+    INFO(rounds << " rounds; " << admitted << " admitted, " << cancelled_at_dispatch
+                << " cancelled at dispatch, " << bodies.load() << " ran");
+    INFO("first inconsistent round: " << first_insane);
+    REQUIRE(sane);
+    REQUIRE(other == 0);
+    REQUIRE(admitted + cancelled_at_dispatch == jobs);
+    REQUIRE(totals.sum() == static_cast<std::size_t>(jobs));
+    REQUIRE(totals[JobState::succeeded] == static_cast<std::size_t>(bodies.load()));
+    REQUIRE(totals[JobState::cancelled] == static_cast<std::size_t>(jobs - bodies.load()));
+    REQUIRE(failures_listed == totals[JobState::cancelled]);
+    REQUIRE(pool.stats().ended.sum() == static_cast<std::size_t>(jobs));
+    REQUIRE(pool.stats().ended[JobState::succeeded] == static_cast<std::size_t>(bodies.load()));
+  }
 }

@@ -54,8 +54,9 @@ class Batch {
   Batch& operator=(const Batch&) = delete;
 
   // Blocks until every job dispatched so far has ended, then returns this round's results and
-  // starts a new round (counts and failures reset; a cancelled batch is usable again).
-  // Dispatching into the batch concurrently with wait() extends the round.
+  // starts a new round (counts and failures reset; a cancelled batch is usable again). A round
+  // reports the jobs that ended in it: while other threads keep dispatching, each job is counted
+  // in exactly one round, and every round's counts add up. One thread waits at a time.
   BatchResult wait();
 
   // Queued jobs of this batch end as cancelled without running; running ones see their token

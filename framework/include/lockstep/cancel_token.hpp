@@ -13,9 +13,11 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <exception>
-#include <stop_token>
+#include <mutex>
+#include <vector>
 
 #include "lockstep/export.hpp"
 
@@ -28,6 +30,31 @@ class LOCKSTEP_API Cancelled : public std::exception {
   const char* what() const noexcept override;  // defined in liblockstep: one type_info for all
 };
 
+// Where cancellation comes from: a flag that tokens read, and that wakes their sleeps when set.
+// Batches and bulkheads own one each; a pipeline attempt with a timeout has one too.
+class LOCKSTEP_API CancelSource {
+ public:
+  CancelSource() = default;
+  CancelSource(const CancelSource&) = delete;
+  CancelSource& operator=(const CancelSource&) = delete;
+
+  // Sets the flag and wakes every CancelToken::sleep_for() waiting on this source.
+  void cancel() noexcept;
+  bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+  // Clears the flag, for the next round. Only when no running job is looking at it.
+  void reset() noexcept { cancelled_.store(false, std::memory_order_release); }
+
+ private:
+  friend class CancelToken;
+  struct Sleeper;
+  void add(Sleeper* sleeper) const;
+  void remove(Sleeper* sleeper) const;
+
+  std::atomic<bool> cancelled_{false};
+  mutable std::mutex mutex_;  // guards sleepers_
+  mutable std::vector<Sleeper*> sleepers_;
+};
+
 class LOCKSTEP_API CancelToken {
  public:
   static constexpr std::size_t kMaxSources = 3;
@@ -37,7 +64,7 @@ class LOCKSTEP_API CancelToken {
 
   // A token cancelled when any of the given sources is; null sources are ignored. The sources
   // must outlive the token (the engine guarantees this for the tokens it hands to jobs).
-  explicit CancelToken(std::array<const std::stop_source*, kMaxSources> sources) noexcept
+  explicit CancelToken(std::array<const CancelSource*, kMaxSources> sources) noexcept
       : sources_(sources) {}
 
   bool cancelled() const noexcept;
@@ -50,10 +77,10 @@ class LOCKSTEP_API CancelToken {
   void throw_if_cancelled() const;
 
   // The same token, also cancelled by `extra` (which must outlive the result).
-  CancelToken with(const std::stop_source* extra) const noexcept;
+  CancelToken with(const CancelSource* extra) const noexcept;
 
  private:
-  std::array<const std::stop_source*, kMaxSources> sources_{};
+  std::array<const CancelSource*, kMaxSources> sources_{};
 };
 
 }  // namespace lockstep

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 #include "exec/batch_state.hpp"
 #include "exec/bulkhead_core.hpp"
@@ -16,16 +17,15 @@ BatchState::~BatchState() {
   block_until_done();
 }
 
-void BatchState::job_admitted() noexcept {
-  entered_.fetch_add(1, std::memory_order_relaxed);
-  outstanding_.fetch_add(1, std::memory_order_acq_rel);
-}
+void BatchState::job_admitted() noexcept { outstanding_.fetch_add(1, std::memory_order_acq_rel); }
 
-void BatchState::finish_one() noexcept {
+void BatchState::finish(std::int64_t count, std::int64_t succeeded) noexcept {
+  // Successes first: a waiter that sees the jobs finished must also see them counted.
+  if (succeeded > 0) succeeded_.fetch_add(static_cast<std::uint64_t>(succeeded));
   auto current = outstanding_.load(std::memory_order_relaxed);
   for (;;) {
-    if (current == 1) {
-      // The last job. Zero is only ever written under the mutex, so a waiter that sees zero and
+    if (current == count) {
+      // The last jobs. Zero is only ever written under the mutex, so a waiter that sees zero and
       // then takes the mutex knows this thread is done with the batch and may destroy it.
       std::lock_guard lock(mutex_);
       if (outstanding_.compare_exchange_strong(current, 0, std::memory_order_acq_rel)) {
@@ -34,17 +34,14 @@ void BatchState::finish_one() noexcept {
       }
       continue;  // a nested dispatch added a job meanwhile
     }
-    if (outstanding_.compare_exchange_weak(current, current - 1, std::memory_order_acq_rel,
+    if (outstanding_.compare_exchange_weak(current, current - count, std::memory_order_acq_rel,
                                            std::memory_order_relaxed)) {
       return;
     }
   }
 }
 
-void BatchState::job_ended_at_dispatch(Failure failure) {
-  entered_.fetch_add(1, std::memory_order_relaxed);
-  record_failure(std::move(failure));
-}
+void BatchState::job_ended_at_dispatch(Failure failure) { record_failure(std::move(failure)); }
 
 void BatchState::record_failure(Failure failure) {
   std::lock_guard lock(mutex_);
@@ -103,9 +100,8 @@ BatchResult BatchState::wait() {
     result.counts = unsuccessful_;
     unsuccessful_ = {};
   }
-  auto entered = entered_.exchange(0, std::memory_order_relaxed);
-  result.counts[JobState::succeeded] = entered - result.counts.sum();
-  if (stop_.stop_requested()) stop_ = std::stop_source{};  // a new round starts uncancelled
+  result.counts[JobState::succeeded] = succeeded_.exchange(0);
+  cancel_.reset();  // a new round starts uncancelled
   return result;
 }
 

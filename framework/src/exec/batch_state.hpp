@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <stop_token>
 #include <vector>
 
 #include "lockstep/batch.hpp"
+#include "lockstep/cancel_token.hpp"
 
 namespace lockstep::detail {
 
@@ -22,21 +22,24 @@ class BatchState {
   BatchState() = default;
   ~BatchState();
 
-  // A job was admitted into this round; it will call finish_one() exactly once.
+  // A job was admitted into this round; it will be counted by finish() exactly once.
   void job_admitted() noexcept;
-  // An admitted job ended. Must be the job's last touch of the batch: the batch may be gone after.
-  void finish_one() noexcept;
+  // `count` admitted jobs ended, `succeeded` of them successfully (the others were recorded with
+  // record_failure). Must be the caller's last touch of the batch: once its last jobs are
+  // counted, the batch may be destroyed by its waiter.
+  void finish(std::int64_t count, std::int64_t succeeded) noexcept;
   // A job ended without being admitted (rejected, or cancelled at dispatch).
   void job_ended_at_dispatch(Failure failure);
-  // Records why an admitted job did not succeed; call before its finish_one().
+  // Records why an admitted job did not succeed; call before it is counted by finish().
   void record_failure(Failure failure);
 
   bool done() const noexcept { return outstanding_.load(std::memory_order_acquire) == 0; }
   std::size_t outstanding() const noexcept { return outstanding_.load(std::memory_order_relaxed); }
 
-  const std::stop_source& stop_source() const noexcept { return stop_; }
-  void cancel() noexcept { stop_.request_stop(); }
-  bool cancelled() const noexcept { return stop_.stop_requested(); }
+  // This round's cancellation: reset (not replaced) by wait(), when no job of the batch runs.
+  const CancelSource& cancel_source() const noexcept { return cancel_; }
+  void cancel() noexcept { cancel_.cancel(); }
+  bool cancelled() const noexcept { return cancel_.cancelled(); }
 
   // Remembers a bulkhead this batch dispatched into, so that wait() can help it.
   void note_bulkhead(BulkheadCore& core);
@@ -49,16 +52,18 @@ class BatchState {
   void help_until_done();
   void block_until_done();
 
+  // Every job is counted in the round in which it ends, so a round's counts always add up, even
+  // while other threads dispatch into the batch during wait().
   alignas(64) std::atomic<std::int64_t> outstanding_{0};
-  alignas(64) std::atomic<std::uint64_t> entered_{0};  // jobs of this round, admitted or not
+  alignas(64) std::atomic<std::uint64_t> succeeded_{0};
 
-  std::stop_source stop_;
+  CancelSource cancel_;
 
-  // Guards failures_ and counts_ and the final 1 -> 0 step of outstanding_ (see finish_one).
+  // Guards failures_ and counts_ and the final step of outstanding_ to 0 (see finish).
   std::mutex mutex_;
   std::condition_variable all_done_;
   std::vector<Failure> failures_;
-  StateCounts unsuccessful_;  // all but succeeded, which is entered_ minus these
+  StateCounts unsuccessful_;  // all but succeeded
 
   std::mutex bulkheads_mutex_;
   std::vector<std::weak_ptr<BulkheadCore>> bulkheads_;

@@ -18,6 +18,17 @@ namespace {
 constexpr std::uint64_t kRunner = 1;
 constexpr std::uint64_t kPending = std::uint64_t{1} << 32;
 
+// Reading the clock costs as much as dispatching an empty job, so queue waits are timed for
+// every one of a bulkhead's first jobs, then for one job in kTimeOneIn (and weighted by it).
+constexpr std::uint64_t kTimeEveryJobBelow = 4096;
+constexpr std::uint64_t kTimeOneIn = 16;
+
+bool timed(std::uint64_t seq) { return seq < kTimeEveryJobBelow || seq % kTimeOneIn == 0; }
+
+// A blocked dispatcher sleeps at most this long between looks at the places, whatever it was
+// told: a backstop for the wake-up threshold, never the way it normally wakes.
+constexpr auto kBlockedRecheck = std::chrono::milliseconds(1);
+
 constexpr int runners_of(std::uint64_t state) { return static_cast<int>(state & 0xffffffffU); }
 constexpr int pending_of(std::uint64_t state) { return static_cast<int>(state >> 32); }
 
@@ -71,6 +82,9 @@ BulkheadCore::BulkheadCore(BulkheadOptions options)
     : options_(std::move(options)),
       queue_capacity_(options_.queue.value_or(2 * options_.workers)),
       capacity_(std::int64_t{options_.workers} + queue_capacity_),
+      // Waking a blocked dispatcher costs microseconds: wake it when it can admit a burst (a
+      // quarter of the queue), not for every place that frees up.
+      wake_at_free_(std::max<std::int64_t>(1, queue_capacity_ / 4)),
       // No slot reserved for external threads: they never join, and a reserved slot would
       // leave the bulkhead one worker short.
       arena_(options_.workers, 0),
@@ -113,7 +127,7 @@ Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, Patience patien
   note_queued_peak();
   // There are at least as many cells as places, so a push can only find its cell taken while a
   // runner is still moving the previous lap's entry out of it: a matter of nanoseconds.
-  Entry entry{std::move(task), &batch, seq, Clock::now()};
+  Entry entry{std::move(task), &batch, seq, timed(seq) ? Clock::now() : Clock::time_point{}};
   while (!queue_.try_push(std::move(entry))) cpu_relax();
   spawn_drainer_if_needed();
   return Admission::admitted;
@@ -131,10 +145,10 @@ bool BulkheadCore::try_take_place() noexcept {
 }
 
 bool BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
-  // Places usually free up within microseconds: spin a little before paying for a sleep.
-  for (Backoff backoff; backoff.pause();) {
+  // A place may free up within nanoseconds: look a few times before paying for a sleep.
+  for (int spin = 0; spin < 64; ++spin) {
+    cpu_relax();
     if (try_take_place()) return true;
-    if (patience.deadline && Clock::now() >= *patience.deadline) return false;
   }
   bool took = false;
   auto ready = [&] {
@@ -144,10 +158,13 @@ bool BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
   blocked_dispatchers_.fetch_add(1, std::memory_order_seq_cst);
   {
     std::unique_lock lock(admission_mutex_);
-    if (patience.deadline) {
-      place_freed_.wait_until(lock, *patience.deadline, ready);
-    } else {
-      place_freed_.wait(lock, ready);
+    while (!ready()) {
+      auto until = Clock::now() + kBlockedRecheck;
+      if (patience.deadline) {
+        if (Clock::now() >= *patience.deadline) break;
+        until = std::min(until, *patience.deadline);
+      }
+      place_freed_.wait_until(lock, until);
     }
   }
   blocked_dispatchers_.fetch_sub(1, std::memory_order_relaxed);
@@ -156,7 +173,8 @@ bool BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
 
 void BulkheadCore::release_place() noexcept {
   auto before = in_flight_.fetch_sub(1, std::memory_order_seq_cst);
-  if (blocked_dispatchers_.load(std::memory_order_seq_cst) > 0) {
+  if (blocked_dispatchers_.load(std::memory_order_seq_cst) > 0 &&
+      capacity_ - (before - 1) >= wake_at_free_) {
     std::lock_guard lock(admission_mutex_);
     place_freed_.notify_one();
   }
@@ -193,12 +211,13 @@ void BulkheadCore::spawn_drainer_if_needed() noexcept {
     }
   }
   live_drainers_.fetch_add(1, std::memory_order_relaxed);
+  tsan_release(this);
   [[maybe_unused]] TsanIgnoreScope hide_tbb_internals;
   arena_.enqueue([this] { run_as_drainer(); });
 }
 
 void BulkheadCore::run_as_drainer() {
-  // This read-modify-write also orders everything the spawner did before us (TSan sees it).
+  tsan_acquire(this);
   drain_state_.fetch_sub(kPending, std::memory_order_seq_cst);
   {
     RunnerScope scope(this);
@@ -256,32 +275,76 @@ bool BulkheadCore::help(BatchState& batch) {
   return ran;
 }
 
+namespace {
+
+// Counts finished jobs into their batch once per run of jobs of the same batch, not once per job
+// (the batch's counter is shared with every dispatcher and runner). A run ends before a job of
+// another batch starts, so a batch learns of its last job before anything else runs.
+class BatchCompletions {
+ public:
+  BatchCompletions() = default;
+  BatchCompletions(const BatchCompletions&) = delete;
+  BatchCompletions& operator=(const BatchCompletions&) = delete;
+  ~BatchCompletions() { flush(); }
+
+  void before(BatchState* batch) noexcept {
+    if (batch != batch_) flush();
+    batch_ = batch;
+  }
+  void count(JobState state) noexcept {
+    ++count_;
+    if (state == JobState::succeeded) ++succeeded_;
+  }
+  void flush() noexcept {
+    if (count_ > 0) batch_->finish(count_, succeeded_);  // our last touch of that batch
+    count_ = 0;
+    succeeded_ = 0;
+    batch_ = nullptr;
+  }
+
+ private:
+  BatchState* batch_ = nullptr;
+  std::int64_t count_ = 0;
+  std::int64_t succeeded_ = 0;
+};
+
+}  // namespace
+
 void BulkheadCore::run_burst(Entry& first, const BatchState* until, bool count_as_running) {
   auto& slot = my_slot();
   if (count_as_running) {
     raise_to(peak_running_, running_.fetch_add(1, std::memory_order_relaxed) + 1);
   }
-  run_entry(first, slot, true);
+  BatchCompletions completions;
+  auto run = [&](Entry& entry) {
+    completions.before(entry.batch);
+    completions.count(run_entry(entry, slot, true));
+    if (entry.batch == until) completions.flush();  // the helper is waiting for exactly this
+  };
+  run(first);
   Entry next;
-  while ((until == nullptr || !until->done()) && queue_.try_pop(next)) {
-    run_entry(next, slot, true);
-  }
+  while ((until == nullptr || !until->done()) && queue_.try_pop(next)) run(next);
+  completions.flush();
   if (count_as_running) running_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void BulkheadCore::run_inline(BatchState& batch, Task&& task) {
   auto seq = admitted_.fetch_add(1, std::memory_order_relaxed);
   batch.job_admitted();
-  Entry entry{std::move(task), &batch, seq, Clock::now()};
-  run_entry(entry, my_slot(), false);
+  Entry entry{std::move(task), &batch, seq, Clock::time_point{}};
+  auto state = run_entry(entry, my_slot(), false);
+  batch.finish(1, state == JobState::succeeded ? 1 : 0);
 }
 
-void BulkheadCore::run_entry(Entry& entry, SlotStats& slot, bool holds_place) {
-  auto started = Clock::now();
-  slot.queue_wait_ns.fetch_add((started - entry.admitted_at).count(), std::memory_order_relaxed);
+JobState BulkheadCore::run_entry(Entry& entry, SlotStats& slot, bool holds_place) {
+  if (entry.admitted_at != Clock::time_point{}) {
+    auto waited = (Clock::now() - entry.admitted_at).count();
+    auto weight = entry.seq < kTimeEveryJobBelow ? 1 : static_cast<std::int64_t>(kTimeOneIn);
+    slot.queue_wait_ns.fetch_add(waited * weight, std::memory_order_relaxed);
+  }
 
   BatchState* batch = entry.batch;
-  CancelToken token({&batch->stop_source(), &stop_, nullptr});
+  CancelToken token({&batch->cancel_source(), &cancel_, nullptr});
   JobState state = JobState::succeeded;
   std::string message;
   if (token.cancelled()) {
@@ -308,7 +371,7 @@ void BulkheadCore::run_entry(Entry& entry, SlotStats& slot, bool holds_place) {
   }
   entry.task = Task{};  // the job's captures die before its batch can be released
   if (holds_place) release_place();
-  batch->finish_one();  // last: the batch may be destroyed from here on
+  return state;
 }
 
 BulkheadCore::SlotStats& BulkheadCore::my_slot() noexcept {
@@ -325,7 +388,7 @@ std::string BulkheadCore::identity(const Entry& entry) const {
 // ---- control and accounting --------------------------------------------------------------------
 
 void BulkheadCore::cancel() noexcept {
-  stop_.request_stop();
+  cancel_.cancel();
   std::lock_guard lock(admission_mutex_);
   place_freed_.notify_all();  // blocked dispatchers give up
 }

@@ -22,7 +22,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <stop_token>
 #include <string>
 
 #include "exec/bounded_queue.hpp"
@@ -53,7 +52,7 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   bool help(BatchState& batch);
 
   void cancel() noexcept;
-  bool cancelled() const noexcept { return stop_.stop_requested(); }
+  bool cancelled() const noexcept { return cancel_.cancelled(); }
 
   // Blocks until every admitted job has ended and every drainer has left.
   void quiesce();
@@ -90,7 +89,8 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   // Runs `first`, then more queued jobs until the queue is empty or `until` is done. A thread
   // that already counts as running (a job helping its own bulkhead) is not counted again.
   void run_burst(Entry& first, const BatchState* until, bool count_as_running);
-  void run_entry(Entry& entry, SlotStats& slot, bool holds_place);
+  // Runs one job and records how it ended, except in its batch: the caller counts it there.
+  JobState run_entry(Entry& entry, SlotStats& slot, bool holds_place);
   void run_inline(BatchState& batch, Task&& task);
   SlotStats& my_slot() noexcept;
   void note_queued_peak() noexcept;
@@ -99,10 +99,11 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
 
   const BulkheadOptions options_;
   const int queue_capacity_;
-  const std::int64_t capacity_;  // workers + queue
+  const std::int64_t capacity_;       // workers + queue
+  const std::int64_t wake_at_free_;  // blocked dispatchers wake once this many places are free
   tbb::task_arena arena_;
   BoundedQueue<Entry> queue_;  // never more entries than places, so a push always fits
-  std::stop_source stop_;
+  CancelSource cancel_;
 
   alignas(64) std::atomic<std::int64_t> in_flight_{0};
   alignas(64) std::atomic<int> blocked_dispatchers_{0};

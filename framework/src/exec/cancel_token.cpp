@@ -1,45 +1,67 @@
 #include "lockstep/cancel_token.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
-#include <optional>
 
 namespace lockstep {
 
 const char* Cancelled::what() const noexcept { return "cancelled"; }
 
-bool CancelToken::cancelled() const noexcept {
-  for (const auto* source : sources_) {
-    if (source != nullptr && source->stop_requested()) return true;
-  }
-  return false;
-}
-
-bool CancelToken::sleep_for(std::chrono::nanoseconds duration) const {
+// One sleeping thread, registered with every source of its token for the length of its sleep.
+struct CancelSource::Sleeper {
   std::mutex mutex;
   std::condition_variable wake;
   bool woken = false;
-  auto on_cancel = [&] {
-    std::lock_guard lock(mutex);
-    woken = true;
-    wake.notify_all();
-  };
-  using Callback = std::stop_callback<decltype(on_cancel)>;
-  // One callback per source: a stop request on any of them wakes this sleeper at once.
-  std::array<std::optional<Callback>, kMaxSources> callbacks;
-  for (std::size_t i = 0; i < kMaxSources; ++i) {
-    if (sources_[i] != nullptr) callbacks[i].emplace(sources_[i]->get_token(), on_cancel);
+};
+
+void CancelSource::cancel() noexcept {
+  cancelled_.store(true, std::memory_order_release);
+  std::lock_guard lock(mutex_);
+  for (auto* sleeper : sleepers_) {
+    std::lock_guard sleeper_lock(sleeper->mutex);
+    sleeper->woken = true;
+    sleeper->wake.notify_all();
   }
-  std::unique_lock lock(mutex);
-  wake.wait_for(lock, duration, [&] { return woken; });
-  return !woken;
+}
+
+void CancelSource::add(Sleeper* sleeper) const {
+  std::lock_guard lock(mutex_);
+  sleepers_.push_back(sleeper);
+}
+
+void CancelSource::remove(Sleeper* sleeper) const {
+  std::lock_guard lock(mutex_);
+  std::erase(sleepers_, sleeper);
+}
+
+bool CancelToken::cancelled() const noexcept {
+  return std::ranges::any_of(
+      sources_, [](const CancelSource* source) { return source && source->cancelled(); });
+}
+
+bool CancelToken::sleep_for(std::chrono::nanoseconds duration) const {
+  CancelSource::Sleeper sleeper;
+  for (const auto* source : sources_) {
+    if (source != nullptr) source->add(&sleeper);
+  }
+  // Registered first, checked second: a cancel() in between has woken us or is seen here.
+  bool cancelled_early = cancelled();
+  if (!cancelled_early) {
+    std::unique_lock lock(sleeper.mutex);
+    cancelled_early = sleeper.wake.wait_for(lock, duration, [&] { return sleeper.woken; });
+  }
+  for (const auto* source : sources_) {
+    if (source != nullptr) source->remove(&sleeper);
+  }
+  return !cancelled_early;
 }
 
 void CancelToken::throw_if_cancelled() const {
   if (cancelled()) throw Cancelled{};
 }
 
-CancelToken CancelToken::with(const std::stop_source* extra) const noexcept {
+CancelToken CancelToken::with(const CancelSource* extra) const noexcept {
   CancelToken result = *this;
   for (auto& slot : result.sources_) {
     if (slot == nullptr) {

@@ -18,10 +18,26 @@ void AnnotateIgnoreReadsBegin(const char* file, int line);
 void AnnotateIgnoreReadsEnd(const char* file, int line);
 void AnnotateIgnoreWritesBegin(const char* file, int line);
 void AnnotateIgnoreWritesEnd(const char* file, int line);
+void __tsan_acquire(void* addr);
+void __tsan_release(void* addr);
 }
 #endif
 
 namespace lockstep::detail {
+
+// Hands `object` over to the thread that will run a oneTBB task: everything this thread did
+// before tsan_release happens before what the task does after tsan_acquire. oneTBB orders this
+// itself; TSan just cannot see it.
+inline void tsan_release([[maybe_unused]] void* object) noexcept {
+#if defined(LOCKSTEP_TSAN)
+  __tsan_release(object);
+#endif
+}
+inline void tsan_acquire([[maybe_unused]] void* object) noexcept {
+#if defined(LOCKSTEP_TSAN)
+  __tsan_acquire(object);
+#endif
+}
 
 // While alive, TSan ignores this thread's memory accesses.
 class TsanIgnoreScope {

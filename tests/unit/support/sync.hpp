@@ -129,10 +129,9 @@ R run_with_watchdog(const char* what, std::function<R()> fn,
   auto future = task->get_future();
   std::thread runner([task] { (*task)(); });
   if (future.wait_for(timeout) != std::future_status::ready) {
-    std::fprintf(stderr, "\nWATCHDOG: %s did not finish within %lld s: deadlock. Aborting test.\n",
-                 what,
-                 static_cast<long long>(
-                     std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+    std::fprintf(
+        stderr, "\nWATCHDOG: %s did not finish within %lld s: deadlock. Aborting test.\n", what,
+        static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
     std::fflush(stderr);
     std::_Exit(99);
   }
