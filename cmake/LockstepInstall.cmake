@@ -2,7 +2,9 @@
 #
 # Like fmt, the package works the same from an install prefix and from a build tree:
 #   cmake -Dlockstep_DIR=<prefix>/lib/cmake/lockstep ...   or   cmake -Dlockstep_DIR=<build dir> ...
-# then `find_package(lockstep CONFIG REQUIRED)` and `target_link_libraries(app lockstep::framework)`.
+# then `find_package(lockstep CONFIG REQUIRED)` and `target_link_libraries(app lockstep::framework)`,
+# or `lockstep_add_plugin(<name> SOURCES ...)` for a plugin. Plugins of this build install
+# themselves to lib/lockstep/ (see LockstepPlugin.cmake).
 include(CMakePackageConfigHelpers)
 
 set(LOCKSTEP_CMAKE_DIR "${LOCKSTEP_LIBDIR}/cmake/lockstep")
@@ -29,6 +31,10 @@ configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/lockstepConfig.cmake.
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/lockstepConfigVersion.cmake"
   VERSION "${PROJECT_VERSION}"
   COMPATIBILITY SameMajorVersion)
+# lockstep_add_plugin() travels with the config, which includes it from beside itself.
+configure_file("${PROJECT_SOURCE_DIR}/cmake/LockstepPlugin.cmake"
+  "${PROJECT_BINARY_DIR}/LockstepPlugin.cmake" COPYONLY)
 install(FILES "${PROJECT_BINARY_DIR}/lockstepConfig.cmake"
               "${PROJECT_BINARY_DIR}/lockstepConfigVersion.cmake"
+              "${PROJECT_BINARY_DIR}/LockstepPlugin.cmake"
   DESTINATION "${LOCKSTEP_CMAKE_DIR}")

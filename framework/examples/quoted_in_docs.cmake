@@ -1,6 +1,7 @@
-# ctest's example.quoted_in_docs: every ```cpp and ```cmake block of the given Markdown files must
-# be a verbatim run of lines of the example file that the text before it names
-# (framework/examples/...), so the docs quote real, tested programs and cannot drift from them.
+# ctest's example.quoted_in_docs and plugins.quoted_in_docs: every ```cpp and ```cmake block of the
+# given Markdown files must be a verbatim run of lines of the file that the text before it names
+# (under framework/examples/, framework/include/lockstep/, plugins/ or tests/out_of_tree/), so the
+# docs quote real, tested code and cannot drift from it.
 # Run with: cmake -DSOURCE_DIR=<repo root> -DDOCS=README.md,docs/embedding.md -P quoted_in_docs.cmake
 if(NOT DEFINED SOURCE_DIR OR NOT DEFINED DOCS)
   message(FATAL_ERROR "quoted_in_docs.cmake: -DSOURCE_DIR=... and -DDOCS=... are required")
@@ -65,13 +66,13 @@ foreach(doc IN LISTS DOCS)
       set(in_block TRUE)
       set(lang other)
       set(block_empty TRUE)
-    elseif(line MATCHES "(framework/examples/[A-Za-z0-9_/]+\\.(cpp|txt|cmake))")
+    elseif(line MATCHES "((framework/examples|framework/include/lockstep|plugins|tests/out_of_tree)/[A-Za-z0-9_/]+\\.(cpp|hpp|txt|cmake))")
       set(source "${CMAKE_MATCH_1}")
     endif()
   endforeach()
 endforeach()
 
 if(errors GREATER 0)
-  message(FATAL_ERROR "${errors} quoted block(s) out of sync with framework/examples")
+  message(FATAL_ERROR "${errors} quoted block(s) out of sync with the files they quote")
 endif()
-message(STATUS "${blocks} quoted blocks match their example files")
+message(STATUS "${blocks} quoted blocks match their files")

@@ -48,12 +48,12 @@ enum class Admission : unsigned char {
 };
 
 struct BulkheadStats {
-  StateCounts ended;                      // jobs that reached each terminal state
-  std::uint64_t admitted = 0;             // jobs that got a place (queued or ran)
-  int running = 0;                        // jobs running now
-  int peak_running = 0;                   // never above workers
-  std::int64_t queued = 0;                // admitted jobs waiting for a worker now
-  std::int64_t peak_queued = 0;           // never above the queue bound
+  StateCounts ended;             // jobs that reached each terminal state
+  std::uint64_t admitted = 0;    // jobs that got a place (queued or ran)
+  int running = 0;               // jobs running now
+  int peak_running = 0;          // never above workers
+  std::int64_t queued = 0;       // admitted jobs waiting for a worker now
+  std::int64_t peak_queued = 0;  // never above the queue bound
   // Total time admitted jobs spent waiting for a worker: measured for each of the first 4,096
   // jobs, then estimated from every 16th (a clock read costs as much as an empty job).
   std::chrono::nanoseconds queue_wait{};

@@ -10,6 +10,8 @@
 // A job is cancelled when its batch or its bulkhead is cancelled (and, in pipelines, when its
 // attempt times out). Cancellation is cooperative: a running job is never interrupted, it polls
 // cancelled() or sleeps with sleep_for(), which wakes as soon as cancellation is requested.
+// A job that returns normally after cancellation has succeeded (it finished its work); to end
+// as cancelled it throws lockstep::Cancelled, as throw_if_cancelled() does.
 #pragma once
 
 #include <array>

@@ -4,11 +4,17 @@
 //   std::printf("built against lockstep %s\n", lockstep::kVersionString);
 #pragma once
 
+#include <cstdint>
+
 namespace lockstep {
 
 inline constexpr int kVersionMajor = 0;
 inline constexpr int kVersionMinor = 1;
 inline constexpr int kVersionPatch = 0;
 inline constexpr const char* kVersionString = "0.1.0";
+
+// Bumped whenever anything a plugin compiles against changes incompatibly; a plugin built for
+// another ABI version is refused at load.
+inline constexpr std::uint32_t kPluginAbiVersion = 1;
 
 }  // namespace lockstep

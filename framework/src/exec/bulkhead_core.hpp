@@ -99,7 +99,7 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
 
   const BulkheadOptions options_;
   const int queue_capacity_;
-  const std::int64_t capacity_;       // workers + queue
+  const std::int64_t capacity_;      // workers + queue
   const std::int64_t wake_at_free_;  // blocked dispatchers wake once this many places are free
   tbb::task_arena arena_;
   BoundedQueue<Entry> queue_;  // never more entries than places, so a push always fits

@@ -1,0 +1,75 @@
+// lockstep/job_instance.hpp — run a registered job type from C++, without YAML.
+//
+//   lockstep::Registry registry;
+//   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({}));
+//   lockstep::Diagnostics diags;
+//   loader.load_core(diags);
+//   const auto* sleep = registry.lookup_job_type("core.sleep").type;
+//   std::vector<lockstep::RawEntry> given{{"duration", lockstep::RawValue::scalar("50ms")}};
+//   auto params = lockstep::validate_params(sleep->type.params, given, {}, "job 'nap': ", diags);
+//
+//   lockstep::Outputs outputs;
+//   lockstep::Engine engine;
+//   auto& pool = engine.add_bulkhead({.name = "default", .workers = 2});
+//   lockstep::Batch batch;
+//   pool.dispatch(batch, lockstep::make_job_task({.id = "nap", .type = sleep, .params = params},
+//                                                outputs, lockstep::stderr_log_sink()));
+//   batch.wait();
+//
+// The job object is made inside the task, on the worker: a constructor that throws fails that
+// job (with the constructor's message) like a run() that throws, and nothing else.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lockstep/export.hpp"
+#include "lockstep/job.hpp"
+#include "lockstep/registry.hpp"
+#include "lockstep/task.hpp"
+
+namespace lockstep {
+
+// Results published by jobs (JobContext::output), read by later stages. Thread-safe.
+class LOCKSTEP_API Outputs {
+ public:
+  // `job` is "stage.job"; an instance of a fan-out publishes under its index.
+  void publish(std::string_view job, std::uint64_t index, std::string_view key, std::string value);
+  // Every value published as "stage.job.key", ordered by instance index.
+  std::vector<std::string> values(std::string_view reference) const;
+  // The value of "stage.job.key": the last instance's, when several published one.
+  std::optional<std::string> get(std::string_view reference) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::map<std::uint64_t, std::string>, std::less<>> values_;
+};
+
+// Where job log lines go. Thread-safe implementations only: jobs log from many threads.
+class LOCKSTEP_API LogSink {
+ public:
+  virtual ~LogSink();
+  virtual void write(std::string_view job_id, Logger::Level level, std::string_view line) = 0;
+};
+
+// Lines as "[job_id] line" on stderr.
+LOCKSTEP_API LogSink& stderr_log_sink();
+
+struct JobInstance {
+  std::string id{};           // "stage/job[3]": in logs, failures and reports
+  std::string output_name{};  // "stage.job": where output(key, value) is published; id if empty
+  const RegisteredJobType* type = nullptr;
+  Params params{};
+  Item item{};
+  std::uint64_t index = 0;
+  int attempt = 1;
+};
+
+LOCKSTEP_API Task make_job_task(JobInstance instance, Outputs& outputs, LogSink& log);
+
+}  // namespace lockstep

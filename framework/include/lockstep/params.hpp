@@ -1,0 +1,184 @@
+// lockstep/params.hpp — what a job type declares about its parameters, and the checked values.
+//
+//   static lockstep::JobType type() {
+//     using lockstep::ParamSpec;
+//     return {"greet", "Logs a greeting",
+//             {ParamSpec::string("name").doc("who to greet").default_value("world"),
+//              ParamSpec::integer("times").doc("how often").range(1, 10).default_value(1),
+//              ParamSpec::string("tone").one_of({"warm", "formal"}).default_value("warm")}};
+//   }
+//   explicit Greet(const lockstep::Params& p)
+//       : name_(p.get<std::string>("name")), times_(p.get<std::int64_t>("times")) {}
+//
+// Every job's parameters are checked against its type's specs before anything runs: an unknown
+// name (with a did-you-mean), a missing required one, a wrong type, a value out of range or not
+// allowed are each an error with the position of the offending value.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "lockstep/diagnostics.hpp"
+#include "lockstep/export.hpp"
+
+namespace lockstep {
+
+using Duration = std::chrono::nanoseconds;
+using StringList = std::vector<std::string>;
+using StringMap = std::map<std::string, std::string, std::less<>>;
+
+enum class ParamType : unsigned char {
+  string,       // any text
+  integer,      // 64-bit signed
+  number,       // double; an integer is accepted
+  boolean,      // true/false (also yes/no, on/off)
+  duration,     // "250ms", "5s", "2m", "1h30m"
+  string_list,  // [a, b, c]
+  string_map,   // {KEY: value, ...}
+};
+LOCKSTEP_API std::string_view to_string(ParamType type) noexcept;
+
+// Alternatives in ParamType order.
+using ParamValue =
+    std::variant<std::string, std::int64_t, double, bool, Duration, StringList, StringMap>;
+LOCKSTEP_API ParamType type_of(const ParamValue& value) noexcept;
+// The value as a user would write it: 5s, [a, b], {K: v}.
+LOCKSTEP_API std::string to_string(const ParamValue& value);
+
+class LOCKSTEP_API ParamSpec {
+ public:
+  static ParamSpec string(std::string name) { return {std::move(name), ParamType::string}; }
+  static ParamSpec integer(std::string name) { return {std::move(name), ParamType::integer}; }
+  static ParamSpec number(std::string name) { return {std::move(name), ParamType::number}; }
+  static ParamSpec boolean(std::string name) { return {std::move(name), ParamType::boolean}; }
+  static ParamSpec duration(std::string name) { return {std::move(name), ParamType::duration}; }
+  static ParamSpec string_list(std::string name) {
+    return {std::move(name), ParamType::string_list};
+  }
+  static ParamSpec string_map(std::string name) { return {std::move(name), ParamType::string_map}; }
+
+  ParamSpec& doc(std::string text) {
+    doc_ = std::move(text);
+    return *this;
+  }
+  ParamSpec& required() {
+    required_ = true;
+    return *this;
+  }
+  // Must be of the parameter's type (checked when the type is registered).
+  ParamSpec& default_value(ParamValue value) {
+    default_ = std::move(value);
+    return *this;
+  }
+  ParamSpec& default_value(const char* text) {
+    return default_value(ParamValue(std::string(text)));
+  }
+  // Allowed values of a string, or of each element of a string list.
+  ParamSpec& one_of(std::vector<std::string> allowed) {
+    allowed_ = std::move(allowed);
+    return *this;
+  }
+  // Inclusive bounds of an integer or number, or of a duration in seconds.
+  ParamSpec& min(double bound) {
+    min_ = bound;
+    return *this;
+  }
+  ParamSpec& max(double bound) {
+    max_ = bound;
+    return *this;
+  }
+  ParamSpec& range(double low, double high) { return min(low).max(high); }
+
+  const std::string& name() const noexcept { return name_; }
+  ParamType type() const noexcept { return type_; }
+  const std::string& doc() const noexcept { return doc_; }
+  bool is_required() const noexcept { return required_; }
+  const std::optional<ParamValue>& default_value() const noexcept { return default_; }
+  const std::vector<std::string>& allowed() const noexcept { return allowed_; }
+  std::optional<double> min() const noexcept { return min_; }
+  std::optional<double> max() const noexcept { return max_; }
+
+ private:
+  ParamSpec(std::string name, ParamType type) : name_(std::move(name)), type_(type) {}
+
+  std::string name_;
+  ParamType type_;
+  std::string doc_;
+  bool required_ = false;
+  std::optional<ParamValue> default_;
+  std::vector<std::string> allowed_;
+  std::optional<double> min_;
+  std::optional<double> max_;
+};
+
+// Checked parameter values: every declared parameter that was given or has a default.
+class LOCKSTEP_API Params {
+ public:
+  void set(std::string name, ParamValue value);
+
+  bool has(std::string_view name) const noexcept { return values_.find(name) != values_.end(); }
+  const ParamValue* find(std::string_view name) const noexcept;
+
+  // The value of a declared parameter, as its declared type: std::string, std::int64_t, double,
+  // bool, lockstep::Duration, StringList or StringMap. Throws std::logic_error (naming the
+  // parameter and both types) when absent or of another type: a bug in the job, not user input.
+  template <class T>
+  const T& get(std::string_view name) const {
+    const auto& value = require(name);
+    if (const T* typed = std::get_if<T>(&value)) return *typed;
+    throw_type_mismatch(name, value, ParamValue(T{}));
+  }
+
+  const std::map<std::string, ParamValue, std::less<>>& all() const noexcept { return values_; }
+
+ private:
+  const ParamValue& require(std::string_view name) const;
+  [[noreturn]] static void throw_type_mismatch(std::string_view name, const ParamValue& actual,
+                                               const ParamValue& wanted);
+
+  std::map<std::string, ParamValue, std::less<>> values_;
+};
+
+// A value as the user wrote it, before it meets a spec: text, a list or a map, with positions.
+// The config layer makes these from YAML; an embedder can build them by hand.
+struct RawEntry;
+struct RawValue {
+  enum class Kind : unsigned char { scalar, list, map };
+  Kind kind = Kind::scalar;
+  std::string text{};               // a scalar's text
+  bool quoted = false;              // a quoted scalar is always a string
+  std::vector<RawValue> items{};    // a list's elements
+  std::vector<RawEntry> entries{};  // a map's entries, in written order
+  SourceLocation where{};
+
+  static RawValue scalar(std::string text, SourceLocation where = {}) {
+    return {Kind::scalar, std::move(text), false, {}, {}, std::move(where)};
+  }
+};
+
+struct RawEntry {
+  std::string key;
+  RawValue value;
+  SourceLocation key_where{};
+};
+
+// Checks `given` against `specs`. Every problem becomes an error in `diagnostics`, at the position
+// of the value concerned (or `where` for a missing one), its message starting with `context`
+// (e.g. "job 'fetch' (core.command): "). Returns the values, with defaults filled in.
+LOCKSTEP_API Params validate_params(std::span<const ParamSpec> specs,
+                                    std::span<const RawEntry> given, const SourceLocation& where,
+                                    std::string_view context, Diagnostics& diagnostics);
+
+// "250ms", "5s", "2m", "1h", "1h30m", "1m30.5s", "0"; nullopt when malformed.
+LOCKSTEP_API std::optional<Duration> parse_duration(std::string_view text);
+// The shortest such text for a duration: 1h30m, 250ms.
+LOCKSTEP_API std::string format_duration(Duration duration);
+
+}  // namespace lockstep

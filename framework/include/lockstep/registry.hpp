@@ -1,0 +1,81 @@
+// lockstep/registry.hpp — every job type of the loaded plugins, by name.
+//
+//   lockstep::Registry registry;
+//   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({}));
+//   lockstep::Diagnostics diags;
+//   loader.load_core(diags);
+//   auto found = registry.lookup_job_type("sleep");     // bare names work when unambiguous
+//   if (!found.type) std::cerr << found.error << " " << found.hint << "\n";
+//
+// Plugins see only add_job_type() / add_job<J>(): inside a plugin's registration function every
+// type is qualified with the plugin's name ("sleep" registered by core is "core.sleep").
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lockstep/export.hpp"
+#include "lockstep/job.hpp"
+
+namespace lockstep {
+
+struct PluginInfo {
+  std::string name;
+  std::string version;
+  std::string lockstep_version;          // what it was built against
+  std::filesystem::path path;            // empty for types registered by the program itself
+  std::vector<std::string> job_types{};  // qualified names
+};
+
+struct RegisteredJobType {
+  std::string qualified_name;  // "core.sleep"
+  std::string plugin;          // "core"
+  JobType type;
+  JobFactory factory;
+};
+
+struct JobTypeLookup {
+  const RegisteredJobType* type = nullptr;
+  std::string error{};  // when not found: "unknown job type 'slep'" or "... is ambiguous: ..."
+  std::string hint{};   // "did you mean 'core.sleep'?"
+};
+
+class LOCKSTEP_API Registry {
+ public:
+  Registry();
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // Throws std::invalid_argument for a malformed name, a duplicate, duplicate parameter names
+  // or a default value of the wrong type; a plugin's load fails with that message.
+  void add_job_type(JobType type, JobFactory factory);
+
+  // J has `static lockstep::JobType type()` and a constructor taking `const lockstep::Params&`.
+  template <class J>
+  void add_job() {
+    add_job_type(J::type(), [](const Params& params) -> std::unique_ptr<Job> {
+      return std::make_unique<J>(params);
+    });
+  }
+
+  // "core.sleep", or "sleep" when exactly one plugin has a type of that name.
+  JobTypeLookup lookup_job_type(std::string_view name) const;
+  std::vector<const RegisteredJobType*> job_types() const;  // sorted by qualified name
+  const std::vector<PluginInfo>& plugins() const noexcept;
+  const PluginInfo* find_plugin(std::string_view name) const noexcept;
+
+  // For loaders: types added between begin_plugin() and end_plugin() belong to that plugin;
+  // end_plugin(false) removes them again (its registration failed).
+  void begin_plugin(PluginInfo info);
+  void end_plugin(bool keep);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lockstep

@@ -1,0 +1,114 @@
+#include "lockstep/job_instance.hpp"
+
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+namespace lockstep {
+
+// ---- Outputs ---------------------------------------------------------------------------------
+
+void Outputs::publish(std::string_view job, std::uint64_t index, std::string_view key,
+                      std::string value) {
+  std::string reference(job);
+  reference += '.';
+  reference += key;
+  std::lock_guard lock(mutex_);
+  values_[std::move(reference)].insert_or_assign(index, std::move(value));
+}
+
+std::vector<std::string> Outputs::values(std::string_view reference) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> result;
+  if (auto found = values_.find(reference); found != values_.end()) {
+    for (const auto& [index, value] : found->second) result.push_back(value);
+  }
+  return result;
+}
+
+std::optional<std::string> Outputs::get(std::string_view reference) const {
+  std::lock_guard lock(mutex_);
+  auto found = values_.find(reference);
+  if (found == values_.end() || found->second.empty()) return std::nullopt;
+  return found->second.rbegin()->second;
+}
+
+// ---- logging ---------------------------------------------------------------------------------
+
+LogSink::~LogSink() = default;
+
+namespace {
+
+class StderrLogSink final : public LogSink {
+ public:
+  void write(std::string_view job_id, Logger::Level level, std::string_view line) override {
+    static constexpr const char* kLevels[] = {"debug", "info", "warning", "error"};
+    std::lock_guard lock(mutex_);  // whole lines, never interleaved
+    std::fprintf(stderr, "[%.*s] %s: %.*s\n", static_cast<int>(job_id.size()), job_id.data(),
+                 kLevels[static_cast<int>(level)], static_cast<int>(line.size()), line.data());
+  }
+
+ private:
+  std::mutex mutex_;
+};
+
+class JobLogger final : public Logger {
+ public:
+  JobLogger(const std::string& id, LogSink& sink) : id_(id), sink_(sink) {}
+  void write(Level level, std::string_view line) override { sink_.write(id_, level, line); }
+
+ private:
+  const std::string& id_;
+  LogSink& sink_;
+};
+
+// What a job sees of the framework while it runs one attempt.
+class InstanceContext final : public JobContext {
+ public:
+  InstanceContext(const JobInstance& instance, const CancelToken& cancel, Outputs& outputs,
+                  LogSink& sink)
+      : instance_(instance), cancel_(cancel), outputs_(outputs), logger_(instance.id, sink) {}
+
+  const std::string& id() const override { return instance_.id; }
+  const Params& params() const override { return instance_.params; }
+  const Item& item() const override { return instance_.item; }
+  std::uint64_t index() const override { return instance_.index; }
+  int attempt() const override { return instance_.attempt; }
+  const CancelToken& cancel_token() const override { return cancel_; }
+  Logger& log() override { return logger_; }
+
+  void output(std::string key, std::string value) override {
+    const auto& name = instance_.output_name.empty() ? instance_.id : instance_.output_name;
+    outputs_.publish(name, instance_.index, key, std::move(value));
+  }
+  std::optional<std::string> input(std::string_view reference) const override {
+    return outputs_.get(reference);
+  }
+
+ private:
+  const JobInstance& instance_;
+  const CancelToken& cancel_;
+  Outputs& outputs_;
+  JobLogger logger_;
+};
+
+}  // namespace
+
+LogSink& stderr_log_sink() {
+  static StderrLogSink sink;
+  return sink;
+}
+
+Task make_job_task(JobInstance instance, Outputs& outputs, LogSink& log) {
+  auto id = instance.id;
+  // Shared, because Task holds a copyable std::function; only one copy ever runs.
+  auto shared = std::make_shared<JobInstance>(std::move(instance));
+  return Task(std::move(id), [shared, &outputs, &log](const CancelToken& cancel) {
+    // Made here, on the worker: a constructor that throws fails this job and nothing else.
+    auto job = shared->type->factory(shared->params);
+    InstanceContext context(*shared, cancel, outputs, log);
+    job->run(context);
+  });
+}
+
+}  // namespace lockstep

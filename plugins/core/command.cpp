@@ -1,0 +1,196 @@
+// core.command: runs a program (`argv`) or a shell command line (`shell`) in a process group of
+// its own. Its stdout goes to the job's log as info lines, its stderr as warnings; a non-zero
+// exit fails the job. When the job is cancelled (or times out) the whole group gets SIGTERM, then
+// SIGKILL after `grace`; when the command ends, whatever it left running in its group is ended the
+// same way. Either way no process of the job outlives it. A command publishes outputs by writing
+// KEY=value lines to the file named by $LOCKSTEP_OUTPUT.
+#include <lockstep/plugin.hpp>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "child_process.hpp"
+#include "job_types.hpp"
+
+namespace lockstep::core {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// How often a running command looks at its cancellation token.
+constexpr std::chrono::milliseconds kPollInterval{50};
+// A named value rather than a temporary in type(): GCC 12 at -O1 with the sanitizers warns
+// (-Wmaybe-uninitialized, a false positive) when a temporary ParamValue holding a Duration is
+// moved into a spec.
+const ParamValue kDefaultGrace = Duration(5s);
+
+std::string check_command(const Params& params) {
+  const bool argv = params.has("argv");
+  const bool shell = params.has("shell");
+  if (argv && shell) return "give either 'argv' or 'shell', not both";
+  if (!argv && !shell) {
+    return "give the program to run: 'argv' (a list: program and arguments) or 'shell' (a "
+           "string run by /bin/sh -c)";
+  }
+  if (argv && params.get<StringList>("argv").empty()) {
+    return "'argv' is empty: its first element is the program to run";
+  }
+  if (params.has("env")) {
+    for (const auto& [name, value] : params.get<StringMap>("env")) {
+      if (name.empty() || name.find('=') != std::string::npos) {
+        return "'env': '" + name + "' is not a variable name";
+      }
+    }
+  }
+  return {};
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* name = sigabbrev_np(WTERMSIG(status));
+    return "killed by signal " + std::to_string(WTERMSIG(status)) +
+           (name != nullptr ? std::string(" (SIG") + name + ")" : std::string());
+  }
+  return "ended with wait status " + std::to_string(status);
+}
+
+// The file named by $LOCKSTEP_OUTPUT, where a command writes KEY=value lines to publish outputs
+// (as a GitHub Actions step writes to $GITHUB_OUTPUT): a shell command cannot call output().
+class OutputFile {
+ public:
+  OutputFile() {
+    auto pattern = (std::filesystem::temp_directory_path() / "lockstep-output-XXXXXX").string();
+    const int fd = ::mkstemp(pattern.data());
+    if (fd < 0) {
+      throw std::runtime_error("cannot create " + pattern + ": " +
+                               std::generic_category().message(errno));
+    }
+    ::close(fd);
+    path_ = std::move(pattern);
+  }
+  ~OutputFile() { ::unlink(path_.c_str()); }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  const std::string& path() const noexcept { return path_; }
+
+  // Publishes each KEY=value line (the value is the rest of the line, '=' and all); empty lines
+  // are skipped and anything else fails the job.
+  void publish(JobContext& context) const {
+    std::ifstream file(path_);
+    int number = 0;
+    for (std::string line; std::getline(file, line);) {
+      ++number;
+      if (line.empty()) continue;
+      const auto equals = line.find('=');
+      if (equals == 0 || equals == std::string::npos) {
+        throw std::runtime_error("$LOCKSTEP_OUTPUT line " + std::to_string(number) + ": '" + line +
+                                 "' is not KEY=value");
+      }
+      context.output(line.substr(0, equals), line.substr(equals + 1));
+    }
+  }
+
+ private:
+  std::string path_;
+};
+
+class Command final : public Job {
+ public:
+  static JobType type() {
+    return {"command",
+            "Runs a program or a shell command; logs its output; KEY=value lines it writes to "
+            "$LOCKSTEP_OUTPUT become outputs",
+            {ParamSpec::string_list("argv").doc(
+                 "the program and its arguments, run as they are (no shell): [make, -j4, test]"),
+             ParamSpec::string("shell").doc("a command line, run by /bin/sh -c"),
+             ParamSpec::string("cwd").doc("the directory it runs in (default: lockstep's)"),
+             ParamSpec::string_map("env").doc("variables added to its environment"),
+             ParamSpec::duration("grace")
+                 .doc("after SIGTERM, how long its process group has before SIGKILL")
+                 .default_value(kDefaultGrace)
+                 .min(0)},
+            &check_command};
+  }
+
+  explicit Command(const Params& params) : grace_(params.get<Duration>("grace")) {
+    if (params.has("argv")) {
+      request_.argv = params.get<StringList>("argv");
+      what_ = "'" + request_.argv.front() + "'";
+    } else {
+      request_.argv = {"/bin/sh", "-c", params.get<std::string>("shell")};
+      what_ = "shell command";
+    }
+    if (params.has("cwd")) request_.cwd = params.get<std::string>("cwd");
+    if (params.has("env")) request_.env = params.get<StringMap>("env");
+  }
+
+  void run(JobContext& context) override {
+    auto& log = context.log();
+    auto log_line = [&log](Stream stream, std::string_view line) {
+      if (stream == Stream::out) {
+        log.info(line);
+      } else {
+        log.warning(line);
+      }
+    };
+
+    OutputFile outputs;
+    auto request = request_;
+    request.env.insert_or_assign("LOCKSTEP_OUTPUT", outputs.path());
+
+    ChildProcess child(request);
+    while (!child.exited() && !context.cancelled()) child.pump(kPollInterval, log_line);
+    const bool cancelled = !child.exited();
+    if (cancelled) log.warning("cancelled: stopping process group ", child.pid());
+    const int status = end_group(child, log_line, log);
+
+    if (cancelled) throw Cancelled{};
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      throw std::runtime_error(what_ + " " + describe_status(status));
+    }
+    outputs.publish(context);
+  }
+
+ private:
+  // SIGTERM to the group, up to `grace` for it to end and close its output, then SIGKILL and
+  // the leader's wait status. After a normal exit only stragglers are left to receive them.
+  int end_group(ChildProcess& child, const ChildProcess::LineHandler& log_line, Logger& log) {
+    child.signal_group(SIGTERM);
+    const auto deadline = Clock::now() + grace_;
+    while (!(child.exited() && child.output_closed())) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left <= 0ms) {
+        if (!child.exited())
+          log.warning("process group ", child.pid(), " still running ", format_duration(grace_),
+                      " after SIGTERM: sending SIGKILL");
+        break;
+      }
+      child.pump(std::min(left, kPollInterval), log_line);
+    }
+    return child.reap(log_line);
+  }
+
+  SpawnRequest request_;
+  std::string what_;  // how failure messages name the command
+  Duration grace_;
+};
+
+}  // namespace
+
+void add_command(Registry& registry) { registry.add_job<Command>(); }
+
+}  // namespace lockstep::core

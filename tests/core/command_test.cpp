@@ -1,0 +1,231 @@
+// core.command: what it runs, what it logs, how it fails and what validation catches.
+#include <algorithm>
+#include <cstdlib>
+
+#include "core_harness.hpp"
+
+namespace lockstep::test {
+
+using Level = Logger::Level;
+
+TEST_CASE("command runs argv as given, without a shell") {
+  Harness harness;
+  auto result = harness.run("core.command",
+                            {list_param("argv", {"printf", "%s\\n", "first", "$HOME", "a b"})});
+  INFO(failure_message(result));
+  CHECK(result.ok());
+  CHECK(harness.log.texts(Level::info) == std::vector<std::string>{"first", "$HOME", "a b"});
+}
+
+TEST_CASE("command runs shell through /bin/sh -c") {
+  Harness harness;
+  auto result =
+      harness.run("core.command", {param("shell", "for i in 1 2 3; do echo line $i; done")});
+  INFO(failure_message(result));
+  CHECK(result.ok());
+  CHECK(harness.log.texts(Level::info) == std::vector<std::string>{"line 1", "line 2", "line 3"});
+}
+
+TEST_CASE("command logs stdout as info and stderr as warning, line by line") {
+  Harness harness;
+  auto result = harness.run(
+      "core.command",
+      {param("shell", "echo to-stdout; echo to-stderr >&2; printf 'no newline at the end'")});
+  CHECK(result.ok());
+  CHECK(harness.log.texts(Level::info) ==
+        std::vector<std::string>{"to-stdout", "no newline at the end"});
+  CHECK(harness.log.texts(Level::warning) == std::vector<std::string>{"to-stderr"});
+}
+
+TEST_CASE("command reads more output than a pipe holds") {
+  Harness harness;
+  // 20,000 lines of 20 bytes: four times a pipe's 64 KiB, so the child blocks until we read.
+  auto result =
+      harness.run("core.command", {param("shell", "yes 0123456789abcdefghi | head -n 20000")});
+  CHECK(result.ok());
+  auto lines = harness.log.texts(Level::info);
+  CHECK(lines.size() == 20000);
+  CHECK(std::all_of(lines.begin(), lines.end(),
+                    [](const std::string& line) { return line == "0123456789abcdefghi"; }));
+}
+
+TEST_CASE("a non-zero exit fails the command with its status") {
+  Harness harness;
+  auto result = harness.run("core.command", {param("shell", "echo about to fail; exit 3")});
+  CHECK(result.count(JobState::failed) == 1);
+  CHECK_THAT(failure_message(result), Catch::Contains("exited with status 3"));
+  CHECK(harness.log.texts(Level::info) == std::vector<std::string>{"about to fail"});
+}
+
+TEST_CASE("argv's failure message names the program") {
+  Harness harness;
+  auto result = harness.run("core.command", {list_param("argv", {"false"})});
+  CHECK(failure_message(result) == "'false' exited with status 1");
+}
+
+TEST_CASE("a command killed by a signal fails with the signal") {
+  Harness harness;
+  auto result = harness.run("core.command", {param("shell", "kill -KILL $$")});
+  CHECK(result.count(JobState::failed) == 1);
+  CHECK_THAT(failure_message(result), Catch::Contains("killed by signal 9 (SIGKILL)"));
+}
+
+TEST_CASE("command adds env to the environment and runs in cwd") {
+  TempDir dir;
+  Harness harness;
+  auto result = harness.run(
+      "core.command", {param("shell", "echo \"$LOCKSTEP_CORE_TEST_VAR\"; pwd -P; echo \"$HOME\""),
+                       map_param("env", {{"LOCKSTEP_CORE_TEST_VAR", "from env"}}),
+                       param("cwd", dir.path().string())});
+  INFO(failure_message(result));
+  REQUIRE(result.ok());
+  const char* home = std::getenv("HOME");
+  CHECK(harness.log.texts(Level::info) ==
+        std::vector<std::string>{"from env", dir.path().string(), home ? home : ""});
+}
+
+TEST_CASE("env replaces an inherited variable of the same name") {
+  Harness harness;
+  auto result = harness.run("core.command", {param("shell", "echo \"$HOME\""),
+                                             map_param("env", {{"HOME", "/elsewhere"}})});
+  CHECK(result.ok());
+  CHECK(harness.log.texts(Level::info) == std::vector<std::string>{"/elsewhere"});
+}
+
+TEST_CASE("argv finds its program in the PATH given by env") {
+  TempDir dir;
+  const auto tool = dir.path() / "lockstep-core-test-tool";
+  {
+    std::ofstream script(tool);
+    script << "#!/bin/sh\necho tool ran with \"$1\"\n";
+  }
+  std::filesystem::permissions(tool, std::filesystem::perms::owner_all);
+  Harness harness;
+  auto result = harness.run("core.command",
+                            {list_param("argv", {"lockstep-core-test-tool", "an argument"}),
+                             map_param("env", {{"PATH", dir.path().string() + ":/usr/bin:/bin"}})});
+  INFO(failure_message(result));
+  CHECK(result.ok());
+  CHECK(harness.log.texts(Level::info) == std::vector<std::string>{"tool ran with an argument"});
+}
+
+TEST_CASE("a relative program path is looked up in cwd") {
+  TempDir dir;
+  {
+    std::ofstream script(dir.path() / "build.sh");
+    script << "#!/bin/sh\necho built\n";
+  }
+  std::filesystem::permissions(dir.path() / "build.sh", std::filesystem::perms::owner_all);
+  Harness harness;
+  auto result = harness.run(
+      "core.command", {list_param("argv", {"./build.sh"}), param("cwd", dir.path().string())});
+  INFO(failure_message(result));
+  CHECK(result.ok());
+  CHECK(harness.log.texts(Level::info) == std::vector<std::string>{"built"});
+}
+
+TEST_CASE("a missing program fails cleanly, saying what was looked for") {
+  Harness harness;
+  auto result = harness.run("core.command", {list_param("argv", {"lockstep-no-such-program"})});
+  CHECK(result.count(JobState::failed) == 1);
+  CHECK_THAT(failure_message(result),
+             Catch::Contains("cannot run 'lockstep-no-such-program': no such program in PATH"));
+}
+
+TEST_CASE("a missing program given by path fails with the system's reason") {
+  Harness harness;
+  auto result = harness.run("core.command", {list_param("argv", {"/nonexistent/lockstep-tool"})});
+  CHECK(result.count(JobState::failed) == 1);
+  CHECK(failure_message(result) ==
+        "cannot run '/nonexistent/lockstep-tool': No such file or directory");
+}
+
+TEST_CASE("a missing cwd fails the command before anything runs") {
+  Harness harness;
+  auto result = harness.run("core.command", {param("shell", "echo should not run"),
+                                             param("cwd", "/nonexistent/lockstep-dir")});
+  CHECK(result.count(JobState::failed) == 1);
+  CHECK_THAT(failure_message(result),
+             Catch::Contains("cannot run in directory '/nonexistent/lockstep-dir'"));
+  CHECK(harness.log.lines().empty());
+}
+
+TEST_CASE("command's stdin is empty, never the terminal's") {
+  Harness harness;
+  auto result = harness.run("core.command", {param("shell",
+                                                   "if read line; then echo got input; "
+                                                   "else echo stdin is empty; fi")});
+  CHECK(result.ok());
+  CHECK(harness.log.texts(Level::info) == std::vector<std::string>{"stdin is empty"});
+}
+
+TEST_CASE("KEY=value lines a command writes to $LOCKSTEP_OUTPUT become its outputs") {
+  Harness harness;
+  auto result = harness.run(
+      "core.command",
+      {param("shell",
+             "echo \"$LOCKSTEP_OUTPUT\"; echo version=1.2.3 >> \"$LOCKSTEP_OUTPUT\"; "
+             "echo >> \"$LOCKSTEP_OUTPUT\"; echo 'query=a=b' >> \"$LOCKSTEP_OUTPUT\"")});
+  INFO(failure_message(result));
+  REQUIRE(result.ok());
+  CHECK(harness.outputs.get("stage.job.version") == "1.2.3");
+  CHECK(harness.outputs.get("stage.job.query") == "a=b");
+  // The file is the job's own and is gone with it.
+  auto lines = harness.log.texts(Level::info);
+  REQUIRE(lines.size() == 1);
+  CHECK_FALSE(lines.front().empty());
+  CHECK_FALSE(std::filesystem::exists(lines.front()));
+}
+
+TEST_CASE("a malformed $LOCKSTEP_OUTPUT line fails the command") {
+  Harness harness;
+  auto result =
+      harness.run("core.command", {param("shell",
+                                         "echo ok=1 > \"$LOCKSTEP_OUTPUT\"; "
+                                         "echo 'no equals sign' >> \"$LOCKSTEP_OUTPUT\"")});
+  CHECK(result.count(JobState::failed) == 1);
+  CHECK(failure_message(result) == "$LOCKSTEP_OUTPUT line 2: 'no equals sign' is not KEY=value");
+}
+
+TEST_CASE("a failed command publishes no outputs") {
+  Harness harness;
+  auto result =
+      harness.run("core.command", {param("shell", "echo done=yes > \"$LOCKSTEP_OUTPUT\"; exit 1")});
+  CHECK(result.count(JobState::failed) == 1);
+  CHECK_FALSE(harness.outputs.get("stage.job.done").has_value());
+}
+
+TEST_CASE("command validation: exactly one of argv and shell") {
+  const auto& command = core_type("core.command");
+  SECTION("both") {
+    CHECK_THAT(validation_errors(command, {list_param("argv", {"true"}), param("shell", "true")}),
+               Catch::Contains("give either 'argv' or 'shell', not both"));
+  }
+  SECTION("neither") {
+    CHECK_THAT(validation_errors(command, {param("cwd", "/tmp")}),
+               Catch::Contains("give the program to run: 'argv'"));
+  }
+  SECTION("an empty argv") {
+    CHECK_THAT(validation_errors(command, {list_param("argv", {})}),
+               Catch::Contains("'argv' is empty"));
+  }
+  SECTION("a malformed variable name") {
+    CHECK_THAT(
+        validation_errors(command, {param("shell", "true"), map_param("env", {{"A=B", "c"}})}),
+        Catch::Contains("'env': 'A=B' is not a variable name"));
+  }
+  SECTION("one of them is fine") {
+    CHECK(validation_errors(command, {list_param("argv", {"true"})}).empty());
+    CHECK(validation_errors(command, {param("shell", "true")}).empty());
+  }
+}
+
+TEST_CASE("command validation: argv is a list, grace a duration") {
+  const auto& command = core_type("core.command");
+  CHECK_THAT(validation_errors(command, {param("argv", "make test")}),
+             Catch::Contains("parameter 'argv' must be a list of strings"));
+  CHECK_THAT(validation_errors(command, {param("shell", "true"), param("grace", "forever")}),
+             Catch::Contains("parameter 'grace' must be a duration"));
+}
+
+}  // namespace lockstep::test

@@ -1,0 +1,36 @@
+// core.echo and core.output: values published for later stages, in lockstep::Outputs.
+#include "core_harness.hpp"
+
+namespace lockstep::test {
+
+TEST_CASE("echo logs its message and publishes it as the output 'message'") {
+  Harness harness;
+  auto result = harness.run("core.echo", {param("message", "hello from stage one")});
+  CHECK(result.ok());
+  CHECK(harness.log.texts(Logger::Level::info) == std::vector<std::string>{"hello from stage one"});
+  CHECK(harness.outputs.get("stage.job.message") == "hello from stage one");
+}
+
+TEST_CASE("echo requires a message") {
+  CHECK_THAT(validation_errors(core_type("core.echo"), {}),
+             Catch::Contains("missing required parameter 'message'"));
+}
+
+TEST_CASE("output publishes each of its values under its key") {
+  Harness harness;
+  auto result = harness.run("core.output",
+                            {map_param("values", {{"region", "eu-west"}, {"shards", "a,b,c"}})});
+  CHECK(result.ok());
+  CHECK(harness.outputs.get("stage.job.region") == "eu-west");
+  CHECK(harness.outputs.get("stage.job.shards") == "a,b,c");
+  CHECK_FALSE(harness.outputs.get("stage.job.values").has_value());
+}
+
+TEST_CASE("output's values must be a map of strings") {
+  CHECK_THAT(validation_errors(core_type("core.output"), {param("values", "region=eu")}),
+             Catch::Contains("parameter 'values' must be a map of strings"));
+  CHECK_THAT(validation_errors(core_type("core.output"), {}),
+             Catch::Contains("missing required parameter 'values'"));
+}
+
+}  // namespace lockstep::test

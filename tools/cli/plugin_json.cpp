@@ -1,0 +1,115 @@
+// `lockstep plugins --json`: one document, shaped as plugin_render.hpp describes.
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+#include <string_view>
+#include <variant>
+
+#include "lockstep/plugin.hpp"
+#include "lockstep/version.hpp"
+#include "plugin_render.hpp"
+
+namespace lockstep::cli {
+
+namespace {
+
+using json = nlohmann::ordered_json;  // keys in the order written: name first
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+json to_json(const ParamValue& value) {
+  return std::visit(Overloaded{
+                        [](const std::string& text) { return json(text); },
+                        [](std::int64_t number) { return json(number); },
+                        [](double number) { return json(number); },
+                        [](bool flag) { return json(flag); },
+                        [](Duration duration) { return json(format_duration(duration)); },
+                        [](const StringList& list) { return json(list); },
+                        [](const StringMap& map) {
+                          json object = json::object();
+                          for (const auto& [key, item] : map) object[key] = item;
+                          return object;
+                        },
+                    },
+                    value);
+}
+
+// The type as an identifier (the text form says "list of strings"; programs want a name).
+std::string_view type_name(ParamType type) {
+  switch (type) {
+    case ParamType::string:
+      return "string";
+    case ParamType::integer:
+      return "integer";
+    case ParamType::number:
+      return "number";
+    case ParamType::boolean:
+      return "boolean";
+    case ParamType::duration:
+      return "duration";
+    case ParamType::string_list:
+      return "string_list";
+    case ParamType::string_map:
+      return "string_map";
+  }
+  return "unknown";
+}
+
+json bound_to_json(const ParamSpec& spec, const std::optional<double>& bound) {
+  if (!bound) return nullptr;
+  if (spec.type() == ParamType::duration) return format_bound(spec, *bound);
+  if (spec.type() == ParamType::integer) return json(static_cast<std::int64_t>(*bound));
+  return json(*bound);
+}
+
+json param_to_json(const ParamSpec& spec) {
+  return {
+      {"name", spec.name()},
+      {"type", type_name(spec.type())},
+      {"required", spec.is_required()},
+      {"default", spec.default_value() ? to_json(*spec.default_value()) : json(nullptr)},
+      {"allowed", spec.allowed()},
+      {"min", bound_to_json(spec, spec.min())},
+      {"max", bound_to_json(spec, spec.max())},
+      {"doc", spec.doc()},
+  };
+}
+
+}  // namespace
+
+void write_plugins_json(std::ostream& out, const Registry& registry,
+                        std::span<const std::filesystem::path> search_dirs) {
+  json plugins = json::array();
+  for (const auto& plugin : registry.plugins()) {
+    json job_types = json::array();
+    for (const auto& name : plugin.job_types) {
+      const auto found = registry.lookup_job_type(name);
+      if (!found.type) continue;
+      json params = json::array();
+      for (const auto& spec : found.type->type.params) params.push_back(param_to_json(spec));
+      job_types.push_back({{"name", name}, {"doc", found.type->type.doc}, {"params", params}});
+    }
+    plugins.push_back({
+        {"name", plugin.name},
+        {"version", plugin.version},
+        {"lockstep_version", plugin.lockstep_version},
+        {"path", plugin.path.empty() ? json(nullptr) : json(plugin.path.string())},
+        {"job_types", job_types},
+    });
+  }
+  json dirs = json::array();
+  for (const auto& dir : search_dirs) dirs.push_back(dir.string());
+  const json document = {
+      {"lockstep_version", kVersionString},
+      {"plugin_abi", kPluginAbiVersion},
+      {"search_dirs", dirs},
+      {"plugins", plugins},
+  };
+  // A path that is not UTF-8 must not make the listing fail: its bad bytes become U+FFFD.
+  out << document.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+}
+
+}  // namespace lockstep::cli
