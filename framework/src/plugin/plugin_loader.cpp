@@ -238,9 +238,10 @@ bool PluginLoader::load(std::string_view name_or_path, const SourceLocation& whe
   // 4. The manifest: its ABI version, and nothing else, until that matches.
   if (!library->has(kManifestSymbol)) {
     diagnostics.error(where,
-                      quoted(path) + " is not a lockstep plugin (no " +
-                          std::string(kManifestSymbol) + ": build it with LOCKSTEP_PLUGIN)",
-                      "see <lockstep/plugin.hpp>, or use lockstep_add_plugin() in CMake");
+                      quoted(path) + " is not a lockstep plugin: it exports no " +
+                          std::string(kManifestSymbol),
+                      "a plugin declares itself with LOCKSTEP_PLUGIN(...) from "
+                      "<lockstep/plugin.hpp>; lockstep_add_plugin() in CMake builds it");
     return false;
   }
   const void* address = library->get<const void*>(kManifestSymbol);
