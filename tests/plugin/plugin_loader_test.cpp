@@ -339,8 +339,9 @@ TEST_CASE("a default of the wrong type fails the plugin", "[loader][errors]") {
 
 TEST_CASE("two files with the same plugin name: an error naming both paths", "[loader][errors]") {
   Setup setup({fixture_dir("dup")});
-  REQUIRE(setup.loader.load("dup_a", {}, setup.diagnostics));
-  CHECK_FALSE(setup.loader.load("dup_b", {"pipe.yaml", 2, 5}, setup.diagnostics));
+  REQUIRE(setup.loader.load(fixture_file("dup", "dup_a").string(), {}, setup.diagnostics));
+  CHECK_FALSE(setup.loader.load(fixture_file("dup", "dup_b").string(), {"pipe.yaml", 2, 5},
+                                setup.diagnostics));
   const auto& d = only_error(setup.diagnostics);
   CHECK(d.where.line == 2);
   CHECK_THAT(d.message, Contains("two plugins are named 'dup'") &&
@@ -350,6 +351,16 @@ TEST_CASE("two files with the same plugin name: an error naming both paths", "[l
   CHECK(type_names(setup.registry) == std::vector<std::string>{"dup.variant_a"});
   REQUIRE(setup.registry.plugins().size() == 1);
   CHECK(setup.registry.plugins()[0].path == fs::canonical(fixture_file("dup", "dup_a")));
+}
+
+TEST_CASE("a plugin found by name must declare that name", "[loader][errors]") {
+  Setup setup({fixture_dir("dup")});
+  CHECK_FALSE(setup.loader.load("dup_a", {"pipe.yaml", 3, 7}, setup.diagnostics));
+  const auto& d = only_error(setup.diagnostics);
+  CHECK(d.where.line == 3);
+  CHECK_THAT(d.message, Contains("plugin 'dup_a'") && Contains("declares plugin 'dup'"));
+  CHECK_THAT(d.hint, Contains("lockstep-dup.so"));
+  CHECK(setup.registry.plugins().empty());
 }
 
 TEST_CASE("one load's failure does not stop the others: all errors are collected",

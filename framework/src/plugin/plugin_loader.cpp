@@ -275,6 +275,13 @@ bool PluginLoader::load(std::string_view name_or_path, const SourceLocation& whe
                       "rename the plugin");
     return false;
   }
+  if (!is_path(name_or_path) && name != given) {
+    // Found by name, so its job types would not be called what the pipeline expects.
+    diagnostics.error(where, what + " was found as " + quoted(path) + ", which declares plugin '" +
+                                 name + "'",
+                      "rename the file to lockstep-" + name + ".so, or load the plugin by path");
+    return false;
+  }
   if (!manifest.register_plugin) {
     diagnostics.error(where, what + " (" + path.string() + ") has no registration function",
                       "build it with LOCKSTEP_PLUGIN");
