@@ -173,8 +173,10 @@ bool BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
 
 void BulkheadCore::release_place() noexcept {
   auto before = in_flight_.fetch_sub(1, std::memory_order_seq_cst);
-  if (blocked_dispatchers_.load(std::memory_order_seq_cst) > 0 &&
-      capacity_ - (before - 1) >= wake_at_free_) {
+  // Only the release that brings the free places up to the threshold wakes a dispatcher (each
+  // release sees its own `before`); the others would only queue up on the mutex.
+  if (capacity_ - (before - 1) == wake_at_free_ &&
+      blocked_dispatchers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard lock(admission_mutex_);
     place_freed_.notify_one();
   }
