@@ -37,27 +37,6 @@ json to_json(const ParamValue& value) {
                     value);
 }
 
-// The type as an identifier (the text form says "list of strings"; programs want a name).
-std::string_view type_name(ParamType type) {
-  switch (type) {
-    case ParamType::string:
-      return "string";
-    case ParamType::integer:
-      return "integer";
-    case ParamType::number:
-      return "number";
-    case ParamType::boolean:
-      return "boolean";
-    case ParamType::duration:
-      return "duration";
-    case ParamType::string_list:
-      return "string_list";
-    case ParamType::string_map:
-      return "string_map";
-  }
-  return "unknown";
-}
-
 json bound_to_json(const ParamSpec& spec, const std::optional<double>& bound) {
   if (!bound) return nullptr;
   if (spec.type() == ParamType::duration) return format_bound(spec, *bound);
@@ -68,7 +47,7 @@ json bound_to_json(const ParamSpec& spec, const std::optional<double>& bound) {
 json param_to_json(const ParamSpec& spec) {
   return {
       {"name", spec.name()},
-      {"type", type_name(spec.type())},
+      {"type", lockstep::identifier(spec.type())},
       {"required", spec.is_required()},
       {"default", spec.default_value() ? to_json(*spec.default_value()) : json(nullptr)},
       {"allowed", spec.allowed()},

@@ -43,7 +43,10 @@ enum class ParamType : unsigned char {
   string_list,  // [a, b, c]
   string_map,   // {KEY: value, ...}
 };
+// "list of strings": for messages to people.
 LOCKSTEP_API std::string_view to_string(ParamType type) noexcept;
+// "string_list": the enumerator's name, for programs (JSON).
+LOCKSTEP_API std::string_view identifier(ParamType type) noexcept;
 
 // Alternatives in ParamType order.
 using ParamValue =

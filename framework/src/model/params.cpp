@@ -9,24 +9,32 @@
 
 namespace lockstep {
 
+namespace {
+
+struct TypeNames {
+  std::string_view identifier;  // for programs
+  std::string_view prose;       // for people
+};
+
+// In ParamType order.
+constexpr TypeNames kTypeNames[] = {
+    {"string", "string"},
+    {"integer", "integer"},
+    {"number", "number"},
+    {"boolean", "boolean"},
+    {"duration", "duration"},
+    {"string_list", "list of strings"},
+    {"string_map", "map of strings"},
+};
+
+}  // namespace
+
 std::string_view to_string(ParamType type) noexcept {
-  switch (type) {
-    case ParamType::string:
-      return "string";
-    case ParamType::integer:
-      return "integer";
-    case ParamType::number:
-      return "number";
-    case ParamType::boolean:
-      return "boolean";
-    case ParamType::duration:
-      return "duration";
-    case ParamType::string_list:
-      return "list of strings";
-    case ParamType::string_map:
-      return "map of strings";
-  }
-  return "unknown";
+  return kTypeNames[static_cast<std::size_t>(type)].prose;
+}
+
+std::string_view identifier(ParamType type) noexcept {
+  return kTypeNames[static_cast<std::size_t>(type)].identifier;
 }
 
 ParamType type_of(const ParamValue& value) noexcept {
