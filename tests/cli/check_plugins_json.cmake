@@ -3,30 +3,7 @@
 # "core.sleep" whose parameter "duration" is a duration, and the versions of this build.
 # Inputs: `out` (stdout), EXPECT_VERSION (the project's version); reports through fail().
 
-function(json_get result)
-  string(JSON value ERROR_VARIABLE error GET "${out}" ${ARGN})
-  if(error)
-    set(value "")
-  endif()
-  set(${result} "${value}" PARENT_SCOPE)
-endfunction()
-
-# Index of the element of array `path...` whose "name" is `name`, or -1.
-function(json_find result name)
-  set(found -1)
-  string(JSON count ERROR_VARIABLE error LENGTH "${out}" ${ARGN})
-  if(NOT error AND count GREATER 0)
-    math(EXPR last "${count} - 1")
-    foreach(i RANGE ${last})
-      string(JSON element_name ERROR_VARIABLE error GET "${out}" ${ARGN} ${i} name)
-      if(NOT error AND element_name STREQUAL name)
-        set(found ${i})
-        break()
-      endif()
-    endforeach()
-  endif()
-  set(${result} ${found} PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/json_helpers.cmake")
 
 string(JSON top_type ERROR_VARIABLE parse_error TYPE "${out}")
 if(parse_error)

@@ -2,22 +2,7 @@
 # `lockstep plugins --json cli_render`: every value of the test plugin's parameters is typed as
 # plugin_render.hpp promises. Inputs: `out` (stdout); reports through fail().
 
-# Index of the element of the array at `path...` whose "name" is `name`, or -1.
-function(json_find result name)
-  set(found -1)
-  string(JSON count ERROR_VARIABLE error LENGTH "${out}" ${ARGN})
-  if(NOT error AND count GREATER 0)
-    math(EXPR last "${count} - 1")
-    foreach(i RANGE ${last})
-      string(JSON element_name ERROR_VARIABLE error GET "${out}" ${ARGN} ${i} name)
-      if(NOT error AND element_name STREQUAL name)
-        set(found ${i})
-        break()
-      endif()
-    endforeach()
-  endif()
-  set(${result} ${found} PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/json_helpers.cmake")
 
 json_find(plugin cli_render plugins)
 if(plugin EQUAL -1)

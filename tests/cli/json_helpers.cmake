@@ -1,0 +1,26 @@
+# tests/cli/json_helpers.cmake — reading `lockstep plugins --json` output (`out`) in CMake scripts.
+
+function(json_get result)
+  string(JSON value ERROR_VARIABLE error GET "${out}" ${ARGN})
+  if(error)
+    set(value "")
+  endif()
+  set(${result} "${value}" PARENT_SCOPE)
+endfunction()
+
+# Index of the element of the array at `path...` whose "name" is `name`, or -1.
+function(json_find result name)
+  set(found -1)
+  string(JSON count ERROR_VARIABLE error LENGTH "${out}" ${ARGN})
+  if(NOT error AND count GREATER 0)
+    math(EXPR last "${count} - 1")
+    foreach(i RANGE ${last})
+      string(JSON element_name ERROR_VARIABLE error GET "${out}" ${ARGN} ${i} name)
+      if(NOT error AND element_name STREQUAL name)
+        set(found ${i})
+        break()
+      endif()
+    endforeach()
+  endif()
+  set(${result} ${found} PARENT_SCOPE)
+endfunction()
