@@ -9,6 +9,8 @@
 #include <lockstep/job_instance.hpp>
 #include <lockstep/plugin_loader.hpp>
 
+#include "../support/temp_dir.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -172,34 +174,6 @@ bool eventually(Condition condition, Clock::duration timeout = kGuard) {
     std::this_thread::sleep_for(5ms);
   }
   return true;
-}
-
-// A fresh directory under the system's temporary directory, removed with the object.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("lockstep-core-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-    path_ = std::filesystem::canonical(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-inline std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace lockstep::test

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -82,6 +83,12 @@ class LOCKSTEP_API ParamSpec {
   }
   ParamSpec& default_value(const char* text) {
     return default_value(ParamValue(std::string(text)));
+  }
+  // An integer literal: without this, default_value(0) would pick the const char* overload.
+  template <std::integral I>
+    requires(!std::same_as<I, bool>)
+  ParamSpec& default_value(I number) {
+    return default_value(ParamValue(static_cast<std::int64_t>(number)));
   }
   // Allowed values of a string, or of each element of a string list.
   ParamSpec& one_of(std::vector<std::string> allowed) {
@@ -155,15 +162,20 @@ struct RawEntry;
 struct RawValue {
   enum class Kind : unsigned char { scalar, list, map };
   Kind kind = Kind::scalar;
-  std::string text{};               // a scalar's text
-  bool quoted = false;              // a quoted scalar is always a string
-  std::vector<RawValue> items{};    // a list's elements
-  std::vector<RawEntry> entries{};  // a map's entries, in written order
+  std::string text{};             // a scalar's text
+  bool quoted = false;            // a quoted scalar is always a string
+  std::vector<RawValue> items{};  // a list's elements
+  // a map's entries, in written order. No initializer for clang: it instantiates the destructor
+  // of vector<RawEntry> there, before RawEntry is complete; GCC needs one for designated
+  // initializers (-Wmissing-field-initializers).
+#ifdef __clang__
+  std::vector<RawEntry> entries;
+#else
+  std::vector<RawEntry> entries{};
+#endif
   SourceLocation where{};
 
-  static RawValue scalar(std::string text, SourceLocation where = {}) {
-    return {Kind::scalar, std::move(text), false, {}, {}, std::move(where)};
-  }
+  static RawValue scalar(std::string text, SourceLocation where = {});
 };
 
 struct RawEntry {
@@ -171,6 +183,11 @@ struct RawEntry {
   RawValue value;
   SourceLocation key_where{};
 };
+
+// Defined once RawEntry is complete, for the same reason.
+inline RawValue RawValue::scalar(std::string text, SourceLocation where) {
+  return {Kind::scalar, std::move(text), false, {}, {}, std::move(where)};
+}
 
 // Checks `given` against `specs`. Every problem becomes an error in `diagnostics`, at the position
 // of the value concerned (or `where` for a missing one), its message starting with `context`

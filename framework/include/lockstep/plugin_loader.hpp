@@ -40,6 +40,8 @@ class LOCKSTEP_API PluginLoader {
       std::span<const std::filesystem::path> flags);
 
   const std::vector<std::filesystem::path>& dirs() const noexcept;
+  // The registry this loader registers into (the config layer looks job types up in it).
+  Registry& registry() const noexcept;
 
   // Loads a plugin by name or path; `where` is what a diagnostic points at (the pipeline line
   // naming the plugin). Loading the same file twice is a no-op. Returns false on error.

@@ -47,6 +47,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// clang before 17 does not deduce an aggregate's template arguments (C++20 P1816) by itself.
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string format_number(double value) {
   char buffer[64];

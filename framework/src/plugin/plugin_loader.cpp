@@ -121,6 +121,8 @@ PluginLoader::PluginLoader(Registry& registry, std::vector<fs::path> search_dirs
 
 PluginLoader::~PluginLoader() = default;
 
+Registry& PluginLoader::registry() const noexcept { return impl_->registry; }
+
 std::vector<fs::path> PluginLoader::search_dirs(std::span<const fs::path> flags) {
   std::vector<fs::path> dirs;
   for (const auto& flag : flags) add_unique(dirs, flag);

@@ -1,0 +1,141 @@
+// lockstep/runner.hpp — runs a checked Pipeline: stages in order, a barrier between them.
+//
+//   auto pipeline = lockstep::load_pipeline("pipe.yaml", {}, loader, diags);  //
+//   pipeline_loader.hpp lockstep::Runner runner(*pipeline, {.threads = 8}); lockstep::RunResult
+//   result = runner.run(); for (const auto& stage : result.stages)
+//     std::cout << stage.name << ": " << stage.counts[lockstep::JobState::failed] << " failed\n";
+//   return result.exit_code();   // 0, or 1 when a failure was not allowed
+//
+// Each stage's instances are made lazily, in index order, as their bulkheads admit them, so a
+// stage of ten million jobs holds only about `workers + queue` instances per bulkhead. Each
+// instance ends in exactly one terminal state, counted once. Retries wait for their backoff
+// outside the bulkhead (holding no worker); an attempt that outlives its timeout is cancelled and
+// ends as timed_out. When a stage fails and its on_failure is `stop`, its queued instances end as
+// cancelled, running ones finish, and every later stage is skipped (each instance counted).
+//
+// Short jobs are dispatched in chunks: once a stage's jobs are seen to take only microseconds,
+// consecutive instances share one bulkhead place and run one after another on its worker. Each
+// still has its own job object, context, attempts and terminal state.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lockstep/export.hpp"
+#include "lockstep/job_instance.hpp"
+#include "lockstep/job_state.hpp"
+#include "lockstep/pipeline.hpp"
+
+namespace lockstep {
+
+enum class StageStatus : unsigned char {
+  succeeded,    // every instance succeeded, or failed as continue_on_error allows
+  failed,       // an instance failed, and on_failure is continue
+  stopped,      // an instance failed and on_failure is stop: later stages were skipped
+  interrupted,  // the run was interrupted while this stage ran
+  skipped,      // an earlier stage stopped the run, or the run was interrupted before it
+};
+LOCKSTEP_API std::string_view to_string(StageStatus status) noexcept;
+
+struct StageSummary {
+  std::string name{};
+  StageStatus status = StageStatus::succeeded;
+  int iterations = 0;    // iterations that ran (1 without repeat)
+  StateCounts counts{};  // instances of every iteration, by terminal state
+  std::chrono::nanoseconds wall{};
+  std::string note{};  // e.g. "stopped after 100 iterations: no job published 'converged'"
+};
+
+struct RunResult {
+  std::vector<StageSummary> stages{};
+  StateCounts totals{};
+  std::chrono::nanoseconds wall{};
+  bool interrupted = false;
+  std::vector<std::string> warnings{};  // e.g. a thread cap below the bulkheads' workers
+  // 0 when no failure counts against the run, 1 when one does, 130 when interrupted.
+  int exit_code() const noexcept;
+};
+
+// One attempt of one instance, as observers see it. `id` is "stage/job[index]" (with the
+// iteration, "stage@2/job[index]", in a repeated stage); `slot` is which of its bulkhead's
+// worker places ran it, from 0.
+struct AttemptEvent {
+  const StageSpec* stage = nullptr;
+  const JobSpec* job = nullptr;
+  std::string id{};
+  std::uint64_t index = 0;
+  int iteration = 1;
+  int attempt = 1;
+  int slot = 0;
+  std::chrono::steady_clock::time_point start{}, end{};  // end is unset in attempt_started
+  JobState state = JobState::succeeded;                  // in attempt_ended
+  std::string message{};                                 // why it did not succeed
+};
+
+// An instance reached its terminal state (after its last attempt, or without running).
+struct InstanceEvent {
+  const StageSpec* stage = nullptr;
+  const JobSpec* job = nullptr;
+  std::string id{};
+  std::uint64_t index = 0;
+  int iteration = 1;
+  int attempts = 0;  // 0 when it never ran (cancelled, rejected or skipped before running)
+  JobState state = JobState::succeeded;
+  std::vector<std::string> messages{};  // one per attempt that did not succeed
+  const Params* params = nullptr;       // the instance's parameters, templates filled in
+};
+
+// Receives run events, from the thread that runs the pipeline and from workers; implementations
+// must be thread-safe and quick. Observers are how progress, reports and traces plug in.
+class LOCKSTEP_API RunObserver {
+ public:
+  // How much an observer wants to see. Events cost time per instance (an id to format, a clock
+  // to read), so the runner makes only those that some observer asked for.
+  enum class Detail : unsigned char {
+    stages,    // run and stage events only
+    failures,  // also instance_ended, for instances that did not succeed
+    all,       // also instance_ended for every instance, and every attempt
+  };
+  virtual ~RunObserver();
+  virtual Detail detail() const { return Detail::all; }
+  virtual void run_started(const Pipeline& /*pipeline*/) {}
+  virtual void stage_started(const StageSpec& /*stage*/, int /*iteration*/) {}
+  virtual void attempt_started(const AttemptEvent& /*attempt*/) {}
+  virtual void attempt_ended(const AttemptEvent& /*attempt*/) {}
+  virtual void instance_ended(const InstanceEvent& /*instance*/) {}
+  virtual void stage_ended(const StageSpec& /*stage*/, int /*iteration*/,
+                           const StageSummary& /*so_far*/) {}
+  virtual void run_ended(const RunResult& /*result*/) {}
+};
+
+struct RunOptions {
+  std::optional<int> threads{};           // overrides the pipeline's `threads`
+  LogSink* log = nullptr;                 // job log lines; stderr_log_sink() when null
+  std::vector<RunObserver*> observers{};  // not owned; must outlive run()
+};
+
+class LOCKSTEP_API Runner {
+ public:
+  Runner(const Pipeline& pipeline, RunOptions options = {});
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  // Runs every stage; returns when the last one ended (or the run was interrupted). Once.
+  RunResult run();
+  // From any thread (not a signal handler): admit nothing more, cancel running attempts; every
+  // instance that did not end is counted as cancelled and run() returns soon after.
+  void interrupt() noexcept;
+  // Outputs published so far ("stage.job.key").
+  const Outputs& outputs() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lockstep

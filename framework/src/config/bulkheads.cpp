@@ -1,0 +1,72 @@
+#include "config/bulkheads.hpp"
+
+#include <algorithm>
+#include <string>
+#include <thread>
+
+#include "config/schema.hpp"
+
+namespace lockstep::config {
+
+namespace {
+
+// A bulkhead with mistakes is still declared: jobs naming it are not also "unknown bulkhead".
+BulkheadSpec read_bulkhead(const YamlEntry& entry, Diagnostics& diagnostics) {
+  YamlNode name_node{.kind = YamlNode::Kind::scalar, .text = entry.key, .where = entry.key_where};
+  read_name(name_node, "bulkhead name", diagnostics);
+  const std::string owner = " in bulkhead '" + entry.key + "'";
+  const auto& node = entry.value;
+  BulkheadSpec spec;
+  spec.name = entry.key;
+  spec.where = entry.key_where;
+  if (!expect(node, YamlNode::Kind::map, "bulkhead '" + entry.key + "'", diagnostics)) return spec;
+  check_keys(node, {"workers", "queue", "max_wait"}, owner, diagnostics);
+  if (const auto* workers = require_key(node, "workers", owner, diagnostics)) {
+    spec.workers = read_count(*workers, field("workers", owner), 1, diagnostics).value_or(1);
+  }
+  if (const auto* queue = node.find("queue")) {
+    spec.queue = read_count(*queue, field("queue", owner), 0, diagnostics);
+  }
+  if (const auto* max_wait = node.find("max_wait")) {
+    spec.max_wait = read_duration(*max_wait, field("max_wait", owner), false, diagnostics);
+  }
+  return spec;
+}
+
+}  // namespace
+
+std::vector<BulkheadSpec> read_bulkheads(const YamlNode& node, Diagnostics& diagnostics) {
+  std::vector<BulkheadSpec> bulkheads;
+  if (node.is_null()) return bulkheads;
+  if (!expect(node, YamlNode::Kind::map, "'bulkheads'", diagnostics)) return bulkheads;
+  for (const auto& entry : node.entries) {
+    bulkheads.push_back(read_bulkhead(entry, diagnostics));
+  }
+  return bulkheads;
+}
+
+BulkheadSpec implicit_default_bulkhead() {
+  return {.name = "default",
+          .workers = static_cast<int>(std::max(1U, std::thread::hardware_concurrency())),
+          .queue = std::nullopt,
+          .max_wait = std::nullopt,
+          .where = {}};
+}
+
+std::optional<std::string> read_bulkhead_name(const YamlNode& node, std::string_view what,
+                                              LoadContext& context) {
+  auto name = read_scalar(node, what, context.diagnostics);
+  if (!name) return std::nullopt;
+  if (std::ranges::find(context.bulkheads, *name) != context.bulkheads.end()) return name;
+  auto hint = did_you_mean(*name, context.bulkheads);
+  if (hint.empty()) {
+    hint = "declared: ";
+    for (std::size_t i = 0; i < context.bulkheads.size(); ++i) {
+      hint += (i ? ", " : "") + context.bulkheads[i];
+    }
+  }
+  context.diagnostics.error(node.where, "unknown bulkhead " + quoted_value(node), std::move(hint));
+  return std::nullopt;
+}
+
+}  // namespace lockstep::config

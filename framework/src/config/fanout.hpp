@@ -1,0 +1,38 @@
+// `foreach:` of a job → FanOut, plus the sample instances its templated parameters are checked
+// with at load time.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/load_context.hpp"
+#include "config/yaml_source.hpp"
+#include "lockstep/pipeline.hpp"
+
+namespace lockstep::config {
+
+struct SampleInstance {
+  std::uint64_t index = 0;
+  Item item{};
+};
+
+struct ReadFanOut {
+  FanOut fanout{};
+  // items: every item when there are at most kMaxSamples, else the first; range: the first and
+  // the last; matrix: the first combination; from_outputs, files: one with a placeholder item.
+  std::vector<SampleInstance> samples{};
+  // False when the samples' values are placeholders (from_outputs, files): only the names of
+  // references can be checked, not the parameters' values.
+  bool values_known = true;
+  bool ok = true;
+};
+
+inline constexpr std::size_t kMaxSamples = 1000;
+
+// `earlier` are the stages before this job's, for from_outputs. `owner` is " in job 'get'".
+ReadFanOut read_foreach(const YamlNode& node, std::string_view owner,
+                        std::span<const StageSpec> earlier, LoadContext& context);
+
+}  // namespace lockstep::config

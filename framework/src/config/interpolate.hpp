@@ -1,0 +1,54 @@
+// ${...} references in pipeline text: ${vars.NAME}, ${env.NAME}, ${item}, ${item.KEY},
+// ${index}, ${iteration}; `$$` is a literal `$`. Used by the config layer (vars and env, at load
+// time) and by the runner (the per-instance references).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lockstep/job.hpp"
+#include "lockstep/params.hpp"
+
+namespace lockstep::config {
+
+// What references may resolve to. A null or empty member means "not available here": a
+// reference to it is an error ("only a job with foreach has an ${item}").
+struct Scope {
+  const StringMap* vars = nullptr;
+  const StringMap* env = nullptr;  // the environment snapshot
+  const Item* item = nullptr;
+  std::optional<std::uint64_t> index{};
+  std::optional<int> iteration{};
+  // Load time: leave ${item...}, ${index}, ${iteration} and `$$` as written (for the runner's
+  // pass), and write each `$` of a substituted var or env value as `$$`.
+  bool keep_instance_refs = false;
+  // Load time, outside a job's params: a per-instance reference is an error that says where
+  // such references belong, not merely that this job lacks a foreach.
+  bool outside_params = false;
+  // Load time: the bytes that substituted values may still add, over the whole file; null at run
+  // time. Without a bound, vars that refer to each other double at every step, and aliases
+  // repeat a reference for free: a file of a few lines could ask for more memory than exists.
+  std::size_t* budget = nullptr;
+};
+
+// What the substitutions of one pipeline file may add up to.
+inline constexpr std::size_t kSubstitutionBudget = std::size_t{16} << 20;
+
+struct Interpolation {
+  std::string text{};
+  std::string error{};   // empty on success: "undefined variable 'vars.inptu'"
+  std::string hint{};    // "did you mean 'vars.input'?"
+  int error_offset = 0;  // where in the input the bad reference starts
+  int references = 0;    // how many ${...} were replaced (kept ones not counted)
+};
+
+// Replaces every reference and unescapes `$$`.
+Interpolation interpolate(std::string_view text, const Scope& scope);
+
+// True when `text` refers to ${item...}, ${index} or ${iteration}: it differs per instance.
+bool refers_to_instance(std::string_view text) noexcept;
+
+}  // namespace lockstep::config

@@ -1,0 +1,131 @@
+#include "config/job_reader.hpp"
+
+#include <algorithm>
+
+#include "config/fanout.hpp"
+#include "config/job_params.hpp"
+#include "config/schema.hpp"
+
+namespace lockstep::config {
+
+RetryPolicy read_retry(const YamlNode& node, std::string_view owner, RetryPolicy inherited,
+                       Diagnostics& diagnostics) {
+  const auto in_retry = " in 'retry'" + std::string(owner);
+  if (!expect(node, YamlNode::Kind::map, "'retry'" + std::string(owner), diagnostics)) {
+    return inherited;
+  }
+  check_keys(node, {"attempts", "backoff", "max_backoff"}, in_retry, diagnostics);
+  if (const auto* attempts = node.find("attempts")) {
+    if (auto value = read_count(*attempts, field("attempts", in_retry), 1, diagnostics)) {
+      inherited.attempts = *value;
+    }
+  }
+  if (const auto* backoff = node.find("backoff")) {
+    if (auto value = read_duration(*backoff, field("backoff", in_retry), false, diagnostics)) {
+      inherited.backoff = *value;
+    }
+  }
+  if (const auto* max_backoff = node.find("max_backoff")) {
+    if (auto value =
+            read_duration(*max_backoff, field("max_backoff", in_retry), false, diagnostics)) {
+      inherited.max_backoff = *value;
+    }
+  }
+  return inherited;
+}
+
+namespace {
+
+std::string type_label(const JobSpec& job) {
+  return "job '" + job.id + "' (" + job.type->qualified_name + "): ";
+}
+
+// True when the type may belong to a plugin that failed to load: that error was reported
+// already.
+bool plugin_failed(std::string_view type, const LoadContext& context) {
+  const auto& failed = context.failed_plugins;
+  const auto dot = type.find('.');
+  if (dot == std::string_view::npos) return !failed.empty();
+  return std::ranges::find(failed, type.substr(0, dot)) != failed.end() ||
+         std::ranges::find(failed, kAnyPlugin) != failed.end();
+}
+
+const RegisteredJobType* read_type(const YamlNode& node, LoadContext& context) {
+  auto name = read_scalar(node, "'type'", context.diagnostics);
+  if (!name) return nullptr;
+  auto found = context.registry.lookup_job_type(*name);
+  if (found.type == nullptr && !plugin_failed(*name, context)) {
+    context.diagnostics.error(node.where, found.error + written_as(node), found.hint);
+  }
+  return found.type;
+}
+
+}  // namespace
+
+std::optional<JobSpec> read_job(const YamlNode& node,
+                                const std::optional<std::string>& stage_bulkhead,
+                                std::span<const StageSpec> earlier, LoadContext& context) {
+  auto& diagnostics = context.diagnostics;
+  if (!expect(node, YamlNode::Kind::map, "a job", diagnostics)) return std::nullopt;
+  JobSpec job;
+  job.where = node.where;
+  const auto* id_node = require_key(node, "id", " in a job", diagnostics);
+  std::optional<std::string> id;
+  if (id_node != nullptr) id = read_name(*id_node, "job id", diagnostics);
+  const std::string owner =
+      id_node != nullptr && id_node->is_scalar() ? " in job '" + id_node->text + "'" : " in a job";
+  check_keys(node,
+             {"id", "description", "type", "params", "foreach", "bulkhead", "retry", "timeout",
+              "continue_on_error"},
+             owner, diagnostics);
+  if (id) {
+    job.id = *id;
+    job.where = id_node->where;  // what messages about the job, and its duplicates, point at
+  }
+
+  const auto* type_node = require_key(node, "type", owner, diagnostics);
+  if (type_node != nullptr) job.type = read_type(*type_node, context);
+
+  if (const auto* description = node.find("description")) {
+    read_scalar(*description, field("description", owner), diagnostics);
+  }
+
+  job.bulkhead = context.defaults.bulkhead.value_or("default");
+  if (stage_bulkhead) job.bulkhead = *stage_bulkhead;
+  if (const auto* bulkhead = node.find("bulkhead")) {
+    if (auto name = read_bulkhead_name(*bulkhead, field("bulkhead", owner), context)) {
+      job.bulkhead = *name;
+    }
+  }
+
+  job.retry = context.defaults.retry;
+  if (const auto* retry = node.find("retry")) {
+    job.retry = read_retry(*retry, owner, job.retry, diagnostics);
+  }
+  job.timeout = context.defaults.timeout;
+  if (const auto* timeout = node.find("timeout")) {
+    if (auto value = read_duration(*timeout, field("timeout", owner), true, diagnostics)) {
+      job.timeout = value;
+    }
+  }
+  job.continue_on_error = context.defaults.continue_on_error;
+  if (const auto* continue_on_error = node.find("continue_on_error")) {
+    if (auto value =
+            read_boolean(*continue_on_error, field("continue_on_error", owner), diagnostics)) {
+      job.continue_on_error = *value;
+    }
+  }
+
+  ReadFanOut fanout;
+  if (const auto* foreach = node.find("foreach")) {
+    fanout = read_foreach(*foreach, owner, earlier, context);
+    job.foreach = fanout.fanout;
+  }
+  if (job.type != nullptr && id) {
+    read_job_params(node.find("params"), fanout, type_label(job), job, context);
+  }
+  if (!id) return std::nullopt;
+  return job;
+}
+
+}  // namespace lockstep::config

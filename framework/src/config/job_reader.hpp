@@ -1,0 +1,25 @@
+// One entry of a stage's `jobs:` → a JobSpec, its inherited settings resolved.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+
+#include "config/load_context.hpp"
+#include "config/yaml_source.hpp"
+#include "lockstep/pipeline.hpp"
+
+namespace lockstep::config {
+
+// `stage_bulkhead` is the stage's own bulkhead, when it named one that exists. `earlier` are the
+// stages before this one. Returns the job even when some of it was wrong (its id is needed to
+// find duplicates), nullopt when it has no usable id.
+std::optional<JobSpec> read_job(const YamlNode& node,
+                                const std::optional<std::string>& stage_bulkhead,
+                                std::span<const StageSpec> earlier, LoadContext& context);
+
+// `retry:` read over `inherited`: the fields it gives replace the inherited ones.
+RetryPolicy read_retry(const YamlNode& node, std::string_view owner, RetryPolicy inherited,
+                       Diagnostics& diagnostics);
+
+}  // namespace lockstep::config

@@ -1,0 +1,200 @@
+#include "config/stage_reader.hpp"
+
+#include <algorithm>
+#include <span>
+#include <string>
+
+#include "config/job_reader.hpp"
+#include "config/resolve.hpp"
+#include "config/schema.hpp"
+
+namespace lockstep::config {
+
+namespace {
+
+// Stage kinds that exist so far; they take no parameters yet.
+const std::vector<std::string> kStageKinds{"parallel"};
+
+std::optional<OnFailure> read_on_failure(const YamlNode& node, std::string_view what,
+                                         Diagnostics& diagnostics) {
+  auto text = read_scalar(node, what, diagnostics);
+  if (!text) return std::nullopt;
+  if (*text == "stop") return OnFailure::stop;
+  if (*text == "continue") return OnFailure::continue_;
+  static const std::vector<std::string> kChoices{"stop", "continue"};
+  auto hint = did_you_mean(*text, kChoices);
+  diagnostics.error(node.where,
+                    std::string(what) + " must be stop or continue, got " + quoted_value(node),
+                    std::move(hint));
+  return std::nullopt;
+}
+
+std::optional<Repeat> read_repeat(const YamlNode& node, std::string_view owner,
+                                  Diagnostics& diagnostics) {
+  const auto what = "'repeat'" + std::string(owner);
+  if (!expect(node, YamlNode::Kind::map, what, diagnostics)) return std::nullopt;
+  const auto in_repeat = " in 'repeat'" + std::string(owner);
+  check_keys(node, {"times", "max", "until"}, in_repeat, diagnostics);
+  Repeat repeat;
+  repeat.where = node.where;
+  bool ok = true;
+  const auto* times = node.find("times");
+  const auto* max = node.find("max");
+  const auto* until = node.find("until");
+  if (times != nullptr) {
+    repeat.times = read_count(*times, field("times", in_repeat), 1, diagnostics);
+    ok = ok && repeat.times.has_value();
+  }
+  if (max != nullptr) {
+    repeat.max = read_count(*max, field("max", in_repeat), 1, diagnostics);
+    ok = ok && repeat.max.has_value();
+  }
+  if (until != nullptr) {
+    auto name = read_scalar(*until, field("until", in_repeat), diagnostics);
+    if (name && name->empty()) {
+      diagnostics.error(until->where, field("until", in_repeat) + " is empty" + written_as(*until),
+                        "name the output whose truthy value ends the loop");
+      name.reset();
+    }
+    if (name) repeat.until = *name;
+    ok = ok && name.has_value();
+  }
+  if (times != nullptr && (max != nullptr || until != nullptr)) {
+    diagnostics.error(
+        node.where,
+        what + " gives both 'times' and '" + std::string(max != nullptr ? "max" : "until") + "'",
+        "give either times, or max (with until)");
+    return std::nullopt;
+  }
+  if (times == nullptr && max == nullptr) {
+    diagnostics.error(node.where, what + " without a bound",
+                      until != nullptr ? "add max: the most iterations to run"
+                                       : "give times, or max (with until)");
+    return std::nullopt;
+  }
+  if (!ok) return std::nullopt;
+  return repeat;
+}
+
+void read_kind(const YamlNode& node, const std::string& owner, StageSpec& stage,
+               Diagnostics& diagnostics) {
+  bool kind_known = true;
+  if (const auto* kind = node.find("kind")) {
+    auto name = read_scalar(*kind, field("kind", owner), diagnostics);
+    if (name && std::ranges::find(kStageKinds, *name) == kStageKinds.end()) {
+      auto hint = did_you_mean(*name, kStageKinds);
+      diagnostics.error(kind->where, "unknown stage kind " + quoted_value(*kind),
+                        hint.empty() ? "known: parallel" : hint);
+      name.reset();
+    }
+    if (name) stage.kind = *name;
+    kind_known = name.has_value();
+  }
+  const auto* with = node.find("with");
+  if (with == nullptr || with->is_null()) return;
+  if (!expect(*with, YamlNode::Kind::map, field("with", owner), diagnostics)) return;
+  for (const auto& entry : with->entries) {
+    stage.with.push_back({entry.key, to_raw(entry.value), entry.key_where});
+  }
+  // Without the value of a bad reference, a complaint about the parameter would be noise.
+  if (!kind_known || has_unresolved(*with)) return;
+  // Every kind so far takes no parameters: an entry here is a mistake, reported as such.
+  stage.kind_params =
+      validate_params({}, stage.with, stage.where,
+                      "stage '" + stage.name + "' (" + stage.kind + "): ", diagnostics);
+}
+
+void add_jobs(const YamlNode& node, const std::string& owner,
+              const std::optional<std::string>& stage_bulkhead, std::span<const StageSpec> earlier,
+              StageSpec& stage, LoadContext& context) {
+  auto& diagnostics = context.diagnostics;
+  if (!expect(node, YamlNode::Kind::list, field("jobs", owner), diagnostics)) return;
+  if (node.items.empty()) {
+    diagnostics.error(node.where, "stage '" + stage.name + "' has no jobs");
+    return;
+  }
+  for (const auto& item : node.items) {
+    auto job = read_job(item, stage_bulkhead, earlier, context);
+    if (!job) continue;
+    auto same = std::ranges::find(stage.jobs, job->id, &JobSpec::id);
+    if (same != stage.jobs.end()) {
+      diagnostics.error(job->where,
+                        "duplicate job id '" + job->id + "' in stage '" + stage.name + "'",
+                        first_defined_at(same->where));
+      continue;
+    }
+    stage.jobs.push_back(std::move(*job));
+  }
+}
+
+std::optional<StageSpec> read_stage(const YamlNode& node, std::span<const StageSpec> earlier,
+                                    LoadContext& context) {
+  auto& diagnostics = context.diagnostics;
+  if (!expect(node, YamlNode::Kind::map, "a stage", diagnostics)) return std::nullopt;
+  StageSpec stage;
+  stage.where = node.where;
+  const auto* name_node = require_key(node, "name", " in a stage", diagnostics);
+  std::optional<std::string> name;
+  if (name_node != nullptr) name = read_name(*name_node, "stage name", diagnostics);
+  const std::string owner = name_node != nullptr && name_node->is_scalar()
+                                ? " in stage '" + name_node->text + "'"
+                                : " in a stage";
+  if (name) stage.name = *name;
+  check_keys(node,
+             {"name", "description", "bulkhead", "on_failure", "kind", "with", "repeat", "jobs"},
+             owner, diagnostics);
+  if (name_node != nullptr && name) stage.where = name_node->where;
+
+  if (const auto* description = node.find("description")) {
+    if (auto text = read_scalar(*description, field("description", owner), diagnostics)) {
+      stage.description = *text;
+    }
+  }
+  std::optional<std::string> bulkhead;
+  if (const auto* bulkhead_node = node.find("bulkhead")) {
+    bulkhead = read_bulkhead_name(*bulkhead_node, field("bulkhead", owner), context);
+  }
+  if (const auto* on_failure = node.find("on_failure")) {
+    if (auto value = read_on_failure(*on_failure, field("on_failure", owner), diagnostics)) {
+      stage.on_failure = *value;
+    }
+  }
+  read_kind(node, owner, stage, diagnostics);
+  if (const auto* repeat = node.find("repeat"))
+    stage.repeat = read_repeat(*repeat, owner, diagnostics);
+  if (const auto* jobs = require_key(node, "jobs", owner, diagnostics)) {
+    add_jobs(*jobs, owner, bulkhead, earlier, stage, context);
+  }
+  if (!name) return std::nullopt;
+  return stage;
+}
+
+}  // namespace
+
+std::vector<StageSpec> read_stages(const YamlNode& node, LoadContext& context) {
+  std::vector<StageSpec> stages;
+  auto& diagnostics = context.diagnostics;
+  if (!expect(node, YamlNode::Kind::list, "'stages'", diagnostics)) return stages;
+  for (const auto& item : node.items) {
+    const auto* name = item.is_map() ? item.find("name") : nullptr;
+    if (name != nullptr && name->is_scalar()) context.stage_names.push_back(name->text);
+  }
+  if (node.items.empty()) {
+    diagnostics.error(node.where, "the pipeline has no stages");
+    return stages;
+  }
+  for (const auto& item : node.items) {
+    auto stage = read_stage(item, stages, context);
+    if (!stage) continue;
+    auto same = std::ranges::find(stages, stage->name, &StageSpec::name);
+    if (same != stages.end()) {
+      diagnostics.error(stage->where, "duplicate stage name '" + stage->name + "'",
+                        first_defined_at(same->where));
+      continue;
+    }
+    stages.push_back(std::move(*stage));
+  }
+  return stages;
+}
+
+}  // namespace lockstep::config

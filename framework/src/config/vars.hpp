@@ -1,0 +1,25 @@
+// `vars:` and --set → the pipeline's resolved variables; the environment they may refer to.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/yaml_source.hpp"
+#include "lockstep/diagnostics.hpp"
+#include "lockstep/params.hpp"
+
+namespace lockstep::config {
+
+// The process environment, as ${env.NAME} sees it.
+StringMap process_environment();
+
+// Resolves each var in written order: its --set value if given, else its value with ${env.*}
+// and earlier ${vars.*} replaced. A null value must be given with --set. `node` may be null.
+// What substitutions add is taken from `budget` (see Scope::budget).
+StringMap resolve_vars(const YamlNode* node,
+                       const std::vector<std::pair<std::string, std::string>>& set_vars,
+                       const StringMap& env, std::size_t& budget, Diagnostics& diagnostics);
+
+}  // namespace lockstep::config

@@ -1,0 +1,47 @@
+#include "run/deadline_timer.hpp"
+
+namespace lockstep::run {
+
+DeadlineTimer::~DeadlineTimer() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+DeadlineTimer::Handle DeadlineTimer::arm(Clock::time_point deadline, CancelSource& source) {
+  std::lock_guard lock(mutex_);
+  if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+  const Handle handle{deadline, ++serial_};
+  const bool earliest = deadlines_.empty() || handle < deadlines_.begin()->first;
+  deadlines_.emplace(handle, &source);
+  if (earliest) wake_.notify_all();
+  return handle;
+}
+
+void DeadlineTimer::disarm(Handle handle) {
+  std::lock_guard lock(mutex_);
+  deadlines_.erase(handle);
+}
+
+void DeadlineTimer::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stop_) {
+    if (deadlines_.empty()) {
+      wake_.wait(lock);
+      continue;
+    }
+    auto first = deadlines_.begin();
+    if (Clock::now() < first->first.first) {
+      wake_.wait_until(lock, first->first.first);
+      continue;
+    }
+    // Cancelled under the lock: disarm() cannot return while the source is being cancelled.
+    first->second->cancel();
+    deadlines_.erase(first);
+  }
+}
+
+}  // namespace lockstep::run

@@ -1,0 +1,352 @@
+#include "run/feeder.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "run/instance_params.hpp"
+#include "run/run_context.hpp"
+
+namespace lockstep::run {
+namespace {
+
+constexpr auto kRetryLater = [](const auto& a, const auto& b) { return a.due > b.due; };
+
+// A chunk should take about this long: long enough that a bulkhead place costs little per job,
+// short enough that the stage's tail stays balanced across workers.
+constexpr std::int64_t kChunkTargetNs = 50'000;
+constexpr std::uint64_t kMaxChunk = 1024;
+constexpr std::uint64_t kResizeEvery = 64;  // dispatches between two looks at the clock
+
+Duration backoff_before(const RetryPolicy& retry, int next_attempt) {
+  // Attempt k+1 waits backoff * 2^(k-1), at most max_backoff.
+  Duration delay = retry.backoff;
+  for (int k = 2; k < next_attempt && delay < Duration(std::chrono::hours(24)); ++k) delay *= 2;
+  if (retry.max_backoff) delay = std::min(delay, *retry.max_backoff);
+  return delay;
+}
+
+bool counts_as_failure(JobState state) noexcept {
+  return state == JobState::failed || state == JobState::timed_out || state == JobState::rejected;
+}
+
+}  // namespace
+
+void Feeder::run() {
+  started_ = Clock::now();
+  dispatch_fresh();
+  wait_for_pending();
+  batch_.wait();  // the barrier: no task of this feeder runs after this
+  settle_after_barrier();
+}
+
+// ---- dispatching -----------------------------------------------------------------------------
+
+void Feeder::dispatch_fresh() {
+  auto& shared = stage_.shared();
+  for (std::size_t p = 0; p < plans_.size(); ++p) {
+    JobPlan& plan = *plans_[p];
+    const std::uint64_t size = plan.source.size();
+    std::uint64_t next = 0;
+    while (next < size && !stage_.stopping() && !shared.interrupted.load()) {
+      if (retry_count_.load(std::memory_order_relaxed) > 0) dispatch_due_retries();
+      const std::uint64_t count = next_chunk(size - next);
+      dispatch_chunk(plan, next, count);
+      next += count;
+    }
+    if (next < size) {
+      // Stopped: what was not dispatched ends without running, here and in later plans.
+      const JobState state = JobState::cancelled;
+      end_unrun(plan, size - next, state);
+      for (std::size_t q = p + 1; q < plans_.size(); ++q) {
+        end_unrun(*plans_[q], plans_[q]->source.size(), state);
+      }
+      return;
+    }
+  }
+}
+
+std::uint64_t Feeder::next_chunk(std::uint64_t remaining) {
+  const auto workers = static_cast<std::uint64_t>(bulkhead_.workers());
+  if (++dispatches_ % kResizeEvery == 0) {
+    const auto done = completed_.load(std::memory_order_relaxed);
+    if (done >= kResizeEvery) {
+      // An upper bound on a job's time: the workers may also have idled, waiting for us.
+      const auto elapsed =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started_).count();
+      const auto per_job = std::max<std::int64_t>(
+          1, elapsed * static_cast<std::int64_t>(workers) / static_cast<std::int64_t>(done));
+      chunk_ = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(kChunkTargetNs / per_job), 1,
+                                         kMaxChunk);
+    }
+  }
+  // Near the end, smaller chunks keep every worker busy until the last instance.
+  const std::uint64_t balanced = std::max<std::uint64_t>(1, remaining / (workers * 4));
+  return std::min({chunk_, balanced, remaining});
+}
+
+void Feeder::dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t count) {
+  pending_.fetch_add(count);
+  const auto admission =
+      bulkhead_.dispatch(batch_, Task([this, &plan, start, count](const CancelToken& token) {
+                           run_chunk(token, plan, start, count);
+                         }));
+  if (admission == Admission::admitted) return;
+  const JobState state =
+      admission == Admission::rejected ? JobState::rejected : JobState::cancelled;
+  StateCounts tally;
+  for (std::uint64_t i = start; i < start + count; ++i) {
+    end_instance(
+        plan, i, state, 0,
+        {admission == Admission::rejected ? "no room in bulkhead '" + bulkhead_.name() + "' in time"
+                                          : "cancelled before it was admitted"},
+        nullptr, tally);
+  }
+  stage_.add(tally);
+  release(count);
+}
+
+void Feeder::dispatch_retry(Retry retry) {
+  JobPlan& plan = *retry.plan;
+  const auto index = retry.index;
+  const auto attempt = retry.attempt;
+  auto messages = std::make_shared<std::vector<std::string>>(std::move(retry.messages));
+  const auto admission = bulkhead_.dispatch(
+      batch_, Task([this, &plan, index, attempt, messages](const CancelToken& token) {
+        StateCounts tally;
+        const bool ended = run_instance(token, plan, index, attempt, std::move(*messages), tally);
+        stage_.add(tally);
+        if (ended) release(1);
+      }));
+  if (admission == Admission::admitted) return;
+  StateCounts tally;
+  messages->push_back(admission == Admission::rejected ? "no room in bulkhead in time"
+                                                       : "cancelled before it was admitted");
+  end_instance(plan, index,
+               admission == Admission::rejected ? JobState::rejected : JobState::cancelled,
+               attempt - 1, std::move(*messages), nullptr, tally);
+  stage_.add(tally);
+  release(1);
+}
+
+void Feeder::dispatch_due_retries() {
+  for (;;) {
+    std::unique_lock lock(mutex_);
+    if (retries_.empty() || retries_.front().due > Clock::now()) return;
+    std::pop_heap(retries_.begin(), retries_.end(), kRetryLater);
+    Retry retry = std::move(retries_.back());
+    retries_.pop_back();
+    retry_count_.store(retries_.size(), std::memory_order_relaxed);
+    lock.unlock();
+    dispatch_retry(std::move(retry));
+  }
+}
+
+// Retries that will not happen: the instance ends as its last attempt did (or as cancelled,
+// when the run was interrupted).
+void Feeder::end_retries(JobState interrupted_state) {
+  std::vector<Retry> abandoned;
+  {
+    std::lock_guard lock(mutex_);
+    abandoned.swap(retries_);
+    retry_count_.store(0, std::memory_order_relaxed);
+  }
+  const bool interrupted = stage_.shared().interrupted.load();
+  StateCounts tally;
+  for (auto& retry : abandoned) {
+    end_instance(*retry.plan, retry.index, interrupted ? interrupted_state : retry.last_state,
+                 retry.attempt - 1, std::move(retry.messages), nullptr, tally);
+  }
+  stage_.add(tally);
+  release(abandoned.size());
+}
+
+void Feeder::wait_for_pending() {
+  auto& shared = stage_.shared();
+  for (;;) {
+    if (stage_.stopping() || shared.interrupted.load()) end_retries(JobState::cancelled);
+    dispatch_due_retries();
+    std::unique_lock lock(mutex_);
+    waiting_.store(true);
+    if (pending_.load() == 0) break;
+    if (shared.interrupted.load()) break;  // dropped chunks never end: settled after the barrier
+    // Wakes for a retry that is due, a retry scheduled, the last instance ending, or (checked
+    // every 50 ms) an interrupt.
+    auto until = Clock::now() + std::chrono::milliseconds(50);
+    if (!retries_.empty()) until = std::min(until, retries_.front().due);
+    const auto scheduled = retries_.size();
+    wake_.wait_until(lock, until,
+                     [&] { return pending_.load() == 0 || retries_.size() != scheduled; });
+    waiting_.store(false);
+  }
+  waiting_.store(false);
+}
+
+void Feeder::settle_after_barrier() {
+  end_retries(JobState::cancelled);
+  // Chunks the engine dropped without running them (only an interrupt cancels a bulkhead).
+  const auto dropped = pending_.load();
+  if (dropped > 0) {
+    StateCounts tally;
+    tally[JobState::cancelled] = dropped;
+    stage_.add(tally);
+    pending_.store(0);
+  }
+}
+
+void Feeder::release(std::uint64_t ended) {
+  if (ended == 0) return;
+  if (pending_.fetch_sub(ended) == ended && waiting_.load()) {
+    std::lock_guard lock(mutex_);
+    wake_.notify_all();
+  }
+}
+
+// ---- running (on the bulkhead's workers) -----------------------------------------------------
+
+void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t start,
+                       std::uint64_t count) {
+  StateCounts tally;
+  std::uint64_t ended = 0;
+  std::uint64_t i = start;
+  for (; i < start + count; ++i) {
+    if (stage_.stopping() || stage_.shared().interrupted.load(std::memory_order_relaxed)) break;
+    if (run_instance(token, plan, i, 1, {}, tally)) ++ended;
+  }
+  if (i < start + count) {
+    // The stage stopped while these waited: they end without running.
+    const auto unrun = start + count - i;
+    const bool observed = stage_.shared().detail != RunObserver::Detail::stages;
+    for (; observed && i < start + count; ++i) {
+      end_instance(plan, i, JobState::cancelled, 0, {"the stage stopped before it ran"}, nullptr,
+                   tally);
+    }
+    if (!observed) tally[JobState::cancelled] += unrun;
+    ended += unrun;
+  }
+  stage_.add(tally);
+  completed_.fetch_add(count, std::memory_order_relaxed);
+  release(ended);
+}
+
+bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
+                          std::vector<std::string> messages, StateCounts& tally) {
+  const JobSpec& spec = plan.spec;
+  std::optional<Item> item;
+  std::optional<Params> own_params;
+  Attempt outcome;
+  if (!spec.templates.empty()) {
+    item.emplace(plan.source.item(index));
+    try {
+      own_params.emplace(instantiate_params(spec, *item, index, stage_.iteration()));
+    } catch (const std::exception& e) {
+      outcome = {JobState::failed, e.what(), false};
+    }
+  }
+  const Params& params = own_params ? *own_params : spec.params;
+  if (spec.templates.empty() || own_params) {
+    outcome = run_attempt(token, plan, index, attempt, params, item ? &*item : nullptr);
+  }
+  if (outcome.state == JobState::succeeded) {
+    end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tally);
+    return true;
+  }
+  messages.push_back(std::move(outcome.message));
+  const bool retry = outcome.retryable &&
+                     (outcome.state == JobState::failed || outcome.state == JobState::timed_out) &&
+                     attempt < spec.retry.attempts && !stage_.stopping() &&
+                     !stage_.shared().interrupted.load();
+  if (!retry) {
+    end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tally);
+    return true;
+  }
+  Retry next{Clock::now() + backoff_before(spec.retry, attempt + 1),
+             &plan,
+             index,
+             attempt + 1,
+             outcome.state,
+             std::move(messages)};
+  {
+    std::lock_guard lock(mutex_);
+    retries_.push_back(std::move(next));
+    std::push_heap(retries_.begin(), retries_.end(), kRetryLater);
+    retry_count_.store(retries_.size(), std::memory_order_relaxed);
+  }
+  wake_.notify_all();
+  return false;
+}
+
+Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std::uint64_t index,
+                                    int attempt, const Params& params, const Item* item) {
+  auto& shared = stage_.shared();
+  const JobSpec& spec = plan.spec;
+  CancelSource timeout;
+  std::optional<DeadlineTimer::Handle> deadline;
+  const auto attempt_token = token.with(&shared.interrupt).with(spec.timeout ? &timeout : nullptr);
+  RunContext context(stage_, plan, index, attempt, params, attempt_token);
+  if (item) context.set_item(*item);
+
+  const bool observed = shared.detail == RunObserver::Detail::all;
+  AttemptEvent event;
+  if (observed) {
+    event = {&stage_.stage(), &spec, context.id(),        index, stage_.iteration(), attempt, 0,
+             Clock::now(),    {},    JobState::succeeded, {}};
+    for (auto* observer : shared.observers) observer->attempt_started(event);
+  }
+  if (spec.timeout) deadline = shared.timer.arm(Clock::now() + *spec.timeout, timeout);
+
+  Attempt outcome;
+  try {
+    auto job = spec.type->factory(params);
+    job->run(context);
+  } catch (const Cancelled&) {
+    outcome = {JobState::cancelled, "cancelled"};
+  } catch (const std::exception& e) {
+    outcome = {attempt_token.cancelled() ? JobState::cancelled : JobState::failed, e.what()};
+  } catch (...) {
+    outcome = {attempt_token.cancelled() ? JobState::cancelled : JobState::failed,
+               "unknown exception"};
+  }
+  if (deadline) shared.timer.disarm(*deadline);
+  // Past its deadline, the attempt timed out, whatever the job did then: returning late does not
+  // meet a timeout. A cancellation of the stage, the bulkhead or the run stays a cancellation,
+  // and a failure the job reported before the deadline stays a failure.
+  const bool other_cancel = token.cancelled() || shared.interrupt.cancelled();
+  if (timeout.cancelled() && !other_cancel && outcome.state != JobState::failed) {
+    const bool said_more = !outcome.message.empty() && outcome.message != "cancelled";
+    outcome = {JobState::timed_out, "timed out after " + format_duration(*spec.timeout) +
+                                        (said_more ? ": " + outcome.message : std::string())};
+  }
+  if (observed) {
+    event.end = Clock::now();
+    event.state = outcome.state;
+    event.message = outcome.message;
+    for (auto* observer : shared.observers) observer->attempt_ended(event);
+  }
+  return outcome;
+}
+
+void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,
+                          std::vector<std::string> messages, const Params* params,
+                          StateCounts& tally) {
+  ++tally[state];
+  if (counts_as_failure(state) && !plan.spec.continue_on_error) stage_.record_failure(plan.spec);
+  const auto detail = stage_.shared().detail;
+  if (detail == RunObserver::Detail::stages ||
+      (detail == RunObserver::Detail::failures && state == JobState::succeeded)) {
+    return;
+  }
+  auto& observers = stage_.shared().observers;
+  InstanceEvent event{&stage_.stage(), &plan.spec,          stage_.instance_id(plan, index),
+                      index,           stage_.iteration(),  attempts,
+                      state,           std::move(messages), params};
+  for (auto* observer : observers) observer->instance_ended(event);
+}
+
+void Feeder::end_unrun(JobPlan& plan, std::uint64_t count, JobState state) {
+  (void)plan;
+  StateCounts tally;
+  tally[state] = count;
+  stage_.add(tally);
+}
+
+}  // namespace lockstep::run

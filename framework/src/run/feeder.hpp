@@ -1,0 +1,98 @@
+// Feeds one bulkhead with the instances a stage sends to it, lazily and in index order, and
+// waits until every one of them has ended. A stage has one feeder per bulkhead it uses, each on
+// its own thread, so a full bulkhead never holds back another's jobs of the same stage.
+//
+// Each instance ends exactly once: when an attempt succeeds, when its last attempt does not,
+// when the engine could not admit it (rejected, cancelled), or without being dispatched (the
+// stage stopped, the run was interrupted). `pending_` counts dispatched instances that have not
+// ended (a retry waiting for its backoff included); the feeder returns when it is zero.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "lockstep/batch.hpp"
+#include "lockstep/bulkhead.hpp"
+#include "run/job_plan.hpp"
+#include "run/stage_run.hpp"
+
+namespace lockstep::run {
+
+class Feeder {
+ public:
+  Feeder(StageRun& stage, Bulkhead& bulkhead) : stage_(stage), bulkhead_(bulkhead) {}
+  Feeder(const Feeder&) = delete;
+  Feeder& operator=(const Feeder&) = delete;
+
+  Bulkhead& bulkhead() noexcept { return bulkhead_; }
+  void add(JobPlan& plan) { plans_.push_back(&plan); }
+  // Dispatches every instance of the plans, then waits until each has ended.
+  void run();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // An instance waiting for its next attempt.
+  struct Retry {
+    Clock::time_point due;
+    JobPlan* plan;
+    std::uint64_t index;
+    int attempt;
+    JobState last_state;
+    std::vector<std::string> messages;
+  };
+
+  // What one attempt came to.
+  struct Attempt {
+    JobState state = JobState::succeeded;
+    std::string message{};
+    bool retryable = true;
+  };
+
+  void dispatch_fresh();
+  void wait_for_pending();
+  void settle_after_barrier();
+
+  std::uint64_t next_chunk(std::uint64_t remaining);
+  void dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t count);
+  void dispatch_retry(Retry retry);
+  void dispatch_due_retries();
+  void end_retries(JobState state);
+
+  void run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t start, std::uint64_t count);
+  // Runs one attempt; returns whether the instance ended (false: a retry is scheduled).
+  bool run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
+                    std::vector<std::string> messages, StateCounts& tally);
+  Attempt run_attempt(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
+                      const Params& params, const Item* item);
+  void end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,
+                    std::vector<std::string> messages, const Params* params, StateCounts& tally);
+  void end_unrun(JobPlan& plan, std::uint64_t count, JobState state);
+  void release(std::uint64_t ended);
+
+  StageRun& stage_;
+  Bulkhead& bulkhead_;
+  std::vector<JobPlan*> plans_;
+  Batch batch_;
+
+  std::atomic<std::uint64_t> pending_{0};
+  std::atomic<std::uint64_t> completed_{0};  // instances of chunks that ran: sizes chunks
+  std::atomic<bool> waiting_{false};         // the feeder sleeps until pending_ is zero
+
+  std::mutex mutex_;  // guards retries_
+  std::condition_variable wake_;
+  std::vector<Retry> retries_;  // a heap, earliest due first
+  std::atomic<std::size_t> retry_count_{0};
+
+  // Chunking: how many consecutive instances share one bulkhead place (see chunk_size()).
+  std::uint64_t chunk_ = 1;
+  std::uint64_t dispatches_ = 0;
+  Clock::time_point started_{};
+};
+
+}  // namespace lockstep::run

@@ -1,0 +1,62 @@
+#include "run/instance_params.hpp"
+
+#include <algorithm>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+#include "config/interpolate.hpp"
+
+namespace lockstep::run {
+namespace {
+
+// Fills in every scalar of `value`; the first reference that cannot be resolved throws.
+void fill_in(RawValue& value, const config::Scope& scope, const std::string& name) {
+  if (value.kind == RawValue::Kind::scalar) {
+    auto result = config::interpolate(value.text, scope);
+    if (!result.error.empty()) {
+      throw std::runtime_error("parameter '" + name + "': " + result.error);
+    }
+    value.text = std::move(result.text);
+    return;
+  }
+  for (auto& element : value.items) fill_in(element, scope, name);
+  for (auto& entry : value.entries) fill_in(entry.value, scope, name);
+}
+
+}  // namespace
+
+Params instantiate_params(const JobSpec& job, const Item& item, std::uint64_t index,
+                          int iteration) {
+  Params params = job.params;
+  const config::Scope scope{.item = &item, .index = index, .iteration = iteration};
+  const auto& specs = job.type->type.params;
+  Diagnostics diagnostics;
+  for (const auto& param : job.templates) {
+    RawEntry entry{param.name, param.value, param.value.where};
+    fill_in(entry.value, scope, param.name);
+    auto spec = std::find_if(specs.begin(), specs.end(),
+                             [&](const ParamSpec& s) { return s.name() == param.name; });
+    if (spec == specs.end()) continue;  // the loader reported it; never reached
+    auto checked = validate_params(std::span(&*spec, 1), std::span(&entry, 1), entry.value.where,
+                                   "", diagnostics);
+    if (const auto* value = checked.find(param.name)) params.set(param.name, *value);
+  }
+  if (diagnostics.has_errors()) {
+    std::string message;
+    for (const auto& d : diagnostics.all()) {
+      if (!message.empty()) message += "; ";
+      message += d.message;
+      if (!d.hint.empty()) message += " (" + d.hint + ")";
+    }
+    throw std::runtime_error(message);
+  }
+  if (job.type->type.check) {
+    if (auto problem = job.type->type.check(params); !problem.empty()) {
+      throw std::runtime_error(problem);
+    }
+  }
+  return params;
+}
+
+}  // namespace lockstep::run

@@ -1,0 +1,17 @@
+// The parameters of one instance: its job's checked params with the templates (${item},
+// ${index}, ${iteration}) filled in and checked against their specs.
+#pragma once
+
+#include <cstdint>
+
+#include "lockstep/job.hpp"
+#include "lockstep/params.hpp"
+#include "lockstep/pipeline.hpp"
+
+namespace lockstep::run {
+
+// Throws std::runtime_error describing every value that does not fit its spec (e.g. a
+// from_outputs value that is not a duration): the instance fails, and retrying cannot help.
+Params instantiate_params(const JobSpec& job, const Item& item, std::uint64_t index, int iteration);
+
+}  // namespace lockstep::run

@@ -1,0 +1,96 @@
+#include "run/instance_source.hpp"
+
+#include <glob.h>
+
+#include <algorithm>
+
+namespace lockstep::run {
+namespace {
+
+std::uint64_t range_size(const FanOut& f) {
+  if (f.step > 0 && f.to > f.from) {
+    return (static_cast<std::uint64_t>(f.to - f.from) + static_cast<std::uint64_t>(f.step) - 1) /
+           static_cast<std::uint64_t>(f.step);
+  }
+  if (f.step < 0 && f.from > f.to) {
+    const auto stride = static_cast<std::uint64_t>(-(f.step + 1)) + 1;  // |step| without overflow
+    return (static_cast<std::uint64_t>(f.from - f.to) + stride - 1) / stride;
+  }
+  return 0;
+}
+
+std::vector<std::string> matching_files(const std::string& pattern) {
+  glob_t matches{};
+  std::vector<std::string> paths;
+  if (::glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
+    for (std::size_t i = 0; i < matches.gl_pathc; ++i) {
+      if (std::filesystem::is_regular_file(matches.gl_pathv[i]))
+        paths.emplace_back(matches.gl_pathv[i]);
+    }
+  }
+  ::globfree(&matches);
+  std::sort(paths.begin(), paths.end());  // glob sorts by locale; we promise byte order
+  return paths;
+}
+
+}  // namespace
+
+InstanceSource::InstanceSource(const FanOut& fan_out, const Outputs& outputs) : fan_out_(&fan_out) {
+  switch (fan_out.kind) {
+    case FanOut::Kind::none:
+      size_ = 1;
+      break;
+    case FanOut::Kind::items:
+      size_ = fan_out.items.size();
+      break;
+    case FanOut::Kind::range:
+      size_ = range_size(fan_out);
+      break;
+    case FanOut::Kind::matrix:
+      size_ = fan_out.axes.empty() ? 0 : 1;
+      for (const auto& axis : fan_out.axes) size_ *= axis.values.size();
+      break;
+    case FanOut::Kind::from_outputs:
+      values_ = outputs.values(fan_out.reference);
+      size_ = values_.size();
+      break;
+    case FanOut::Kind::files:
+      values_ = matching_files(fan_out.pattern);
+      size_ = values_.size();
+      break;
+  }
+}
+
+Item InstanceSource::item(std::uint64_t index) const {
+  const FanOut& f = *fan_out_;
+  switch (f.kind) {
+    case FanOut::Kind::none:
+      return {};
+    case FanOut::Kind::items:
+      return f.items[index];
+    case FanOut::Kind::range:
+      return {std::to_string(f.from + static_cast<std::int64_t>(index) * f.step), {}};
+    case FanOut::Kind::matrix: {
+      Item item;
+      for (auto axis = f.axes.rbegin(); axis != f.axes.rend(); ++axis) {
+        const auto n = axis->values.size();
+        item.fields.emplace(axis->name, axis->values[index % n]);
+        index /= n;
+      }
+      item.value = to_string(ParamValue(item.fields));
+      return item;
+    }
+    case FanOut::Kind::from_outputs:
+      return {values_[index], {}};
+    case FanOut::Kind::files: {
+      const std::filesystem::path path(values_[index]);
+      return {values_[index],
+              {{"path", values_[index]},
+               {"name", path.filename().string()},
+               {"stem", path.stem().string()}}};
+    }
+  }
+  return {};
+}
+
+}  // namespace lockstep::run

@@ -1,0 +1,31 @@
+// The instances of one job of a stage: how many, and the item of instance i, made on demand.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "lockstep/job.hpp"
+#include "lockstep/job_instance.hpp"
+#include "lockstep/pipeline.hpp"
+
+namespace lockstep::run {
+
+class InstanceSource {
+ public:
+  // Reads what a fan-out depends on at the start of its stage: the outputs it fans out over, the
+  // files its pattern matches.
+  InstanceSource(const FanOut& fan_out, const Outputs& outputs);
+
+  std::uint64_t size() const noexcept { return size_; }
+  // The item of instance `index` (< size()): a pure function of the index.
+  Item item(std::uint64_t index) const;
+
+ private:
+  const FanOut* fan_out_;
+  std::uint64_t size_ = 1;
+  std::vector<std::string> values_;  // from_outputs values or matching file paths
+};
+
+}  // namespace lockstep::run

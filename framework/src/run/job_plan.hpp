@@ -1,0 +1,19 @@
+// One job of a stage, ready to run: its instances and where they go.
+#pragma once
+
+#include <string>
+
+#include "lockstep/bulkhead.hpp"
+#include "lockstep/pipeline.hpp"
+#include "run/instance_source.hpp"
+
+namespace lockstep::run {
+
+struct JobPlan {
+  const JobSpec& spec;
+  InstanceSource source;
+  Bulkhead& bulkhead;
+  std::string output_name;  // "stage.job": where its outputs are published
+};
+
+}  // namespace lockstep::run

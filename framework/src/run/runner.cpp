@@ -1,0 +1,172 @@
+#include "lockstep/runner.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <stdexcept>
+
+#include "lockstep/exit_codes.hpp"
+
+#include "run/run_shared.hpp"
+#include "run/stage_run.hpp"
+
+namespace lockstep {
+
+std::string_view to_string(StageStatus status) noexcept {
+  switch (status) {
+    case StageStatus::succeeded:
+      return "succeeded";
+    case StageStatus::failed:
+      return "failed";
+    case StageStatus::stopped:
+      return "stopped";
+    case StageStatus::interrupted:
+      return "interrupted";
+    case StageStatus::skipped:
+      return "skipped";
+  }
+  return "unknown";
+}
+
+int RunResult::exit_code() const noexcept {
+  if (interrupted) return kExitInterrupted;
+  for (const auto& stage : stages) {
+    if (stage.status == StageStatus::failed || stage.status == StageStatus::stopped) {
+      return kExitFailures;
+    }
+  }
+  return kExitOk;
+}
+
+RunObserver::~RunObserver() = default;
+
+namespace {
+
+RunObserver::Detail most_detail(const std::vector<RunObserver*>& observers) {
+  auto detail = RunObserver::Detail::stages;
+  for (const auto* observer : observers) detail = std::max(detail, observer->detail());
+  return detail;
+}
+
+}  // namespace
+
+struct Runner::Impl {
+  Impl(const Pipeline& p, RunOptions o) : pipeline(p), options(std::move(o)) {}
+
+  const Pipeline& pipeline;
+  RunOptions options;
+  Outputs outputs;
+  std::mutex mutex;  // guards engine and shared while run() sets them up
+  Engine* engine = nullptr;
+  run::RunShared* shared = nullptr;
+  bool interrupt_requested = false;
+  bool ran = false;
+
+  StageSummary run_stage(const StageSpec& stage, run::RunShared& shared);
+  void interrupt() noexcept;
+};
+
+Runner::Runner(const Pipeline& pipeline, RunOptions options)
+    : impl_(std::make_unique<Impl>(pipeline, std::move(options))) {}
+
+Runner::~Runner() = default;
+
+const Outputs& Runner::outputs() const noexcept { return impl_->outputs; }
+
+void Runner::interrupt() noexcept { impl_->interrupt(); }
+
+void Runner::Impl::interrupt() noexcept {
+  std::lock_guard lock(mutex);
+  interrupt_requested = true;
+  if (shared == nullptr) return;
+  shared->interrupted.store(true);
+  shared->interrupt.cancel();
+  engine->cancel();  // wakes dispatchers waiting for room; queued jobs end without running
+}
+
+StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunShared& shared) {
+  StageSummary summary{stage.name};
+  const auto start = std::chrono::steady_clock::now();
+  for (int iteration = 1;; ++iteration) {
+    for (auto* observer : options.observers) observer->stage_started(stage, iteration);
+    run::StageRun stage_run(stage, iteration, shared);
+    const auto outcome = stage_run.run();
+    summary.iterations = iteration;
+    for (auto s : kAllJobStates) summary.counts[s] += outcome.counts[s];
+    if (outcome.failed) {
+      summary.status =
+          stage.on_failure == OnFailure::stop ? StageStatus::stopped : StageStatus::failed;
+    }
+    if (shared.interrupted.load()) summary.status = StageStatus::interrupted;
+    summary.wall = std::chrono::steady_clock::now() - start;
+    for (auto* observer : options.observers) observer->stage_ended(stage, iteration, summary);
+    if (summary.status != StageStatus::succeeded || !stage.repeat) break;
+    const auto& repeat = *stage.repeat;
+    if (!repeat.until.empty() && outcome.until_reached) break;
+    if (repeat.times && iteration >= *repeat.times) break;
+    if (repeat.max && iteration >= *repeat.max) {
+      if (!repeat.until.empty()) {
+        summary.note = "stopped after " + std::to_string(iteration) +
+                       " iterations: no job published '" + repeat.until + "'";
+      }
+      break;
+    }
+  }
+  return summary;
+}
+
+RunResult Runner::run() {
+  auto& self = *impl_;
+  if (self.ran) throw std::logic_error("lockstep::Runner::run() called twice");
+  self.ran = true;
+  const auto start = std::chrono::steady_clock::now();
+
+  EngineOptions engine_options;
+  engine_options.max_threads = self.options.threads ? self.options.threads : self.pipeline.threads;
+  Engine engine(engine_options);
+  for (const auto& spec : self.pipeline.bulkheads) {
+    engine.add_bulkhead({spec.name, spec.workers, spec.queue, spec.max_wait});
+  }
+  run::DeadlineTimer timer;
+  run::RunShared shared{engine,
+                        self.outputs,
+                        self.options.log ? *self.options.log : stderr_log_sink(),
+                        self.options.observers,
+                        most_detail(self.options.observers),
+                        timer};
+  {
+    std::lock_guard lock(self.mutex);
+    self.engine = &engine;
+    self.shared = &shared;
+  }
+  if (self.interrupt_requested) self.interrupt();
+
+  RunResult result;
+  result.warnings = engine.warnings();
+  for (auto* observer : self.options.observers) observer->run_started(self.pipeline);
+  bool skip_rest = false;
+  for (const auto& stage : self.pipeline.stages) {
+    if (skip_rest || shared.interrupted.load()) {
+      StageSummary skipped{stage.name, StageStatus::skipped};
+      skipped.counts[JobState::skipped] = run::count_instances(stage, shared);
+      result.stages.push_back(std::move(skipped));
+      continue;
+    }
+    result.stages.push_back(self.run_stage(stage, shared));
+    const auto status = result.stages.back().status;
+    skip_rest = status == StageStatus::stopped || status == StageStatus::interrupted;
+  }
+  {
+    std::lock_guard lock(self.mutex);
+    self.engine = nullptr;
+    self.shared = nullptr;
+  }
+  for (const auto& stage : result.stages) {
+    for (auto s : kAllJobStates) result.totals[s] += stage.counts[s];
+  }
+  result.interrupted = shared.interrupted.load();
+  result.wall = std::chrono::steady_clock::now() - start;
+  for (auto* observer : self.options.observers) observer->run_ended(result);
+  return result;
+}
+
+}  // namespace lockstep
