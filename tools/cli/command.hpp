@@ -29,6 +29,9 @@ struct Command {
 };
 
 // One per command, in the order `lockstep --help` lists them.
+Command add_run_command(CLI::App& app);
+Command add_validate_command(CLI::App& app);
+Command add_graph_command(CLI::App& app);
 Command add_plugins_command(CLI::App& app);
 
 }  // namespace lockstep::cli

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
                "lockstep"};
   lockstep::cli::configure_app(app);
   const std::vector<lockstep::cli::Command> commands = {
+      lockstep::cli::add_run_command(app),
+      lockstep::cli::add_validate_command(app),
+      lockstep::cli::add_graph_command(app),
       lockstep::cli::add_plugins_command(app),
   };
   for (const auto& command : commands) command.app->group("Commands");

@@ -10,17 +10,11 @@
 #include <vector>
 
 #include "plugin_render.hpp"
+#include "text_width.hpp"
 
 namespace lockstep::cli {
 
 namespace {
-
-// Characters a terminal shows for UTF-8 text (continuation bytes take no column).
-std::size_t display_width(const std::string& text) {
-  std::size_t width = 0;
-  for (char c : text) width += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
-  return width;
-}
 
 std::string format_number(double value) {
   if (std::isfinite(value) && value == std::trunc(value) && std::fabs(value) < 1e15) {

@@ -1,0 +1,32 @@
+// tools/cli/fan_out.hpp — how the CLI tells about a job's fan-out and other counts.
+//
+//   instance_count(job.foreach);   // 1000000 for range {from: 0, to: 1000000}; nullopt for
+//                                  // from_outputs and files, which only a run can count
+//   describe_fan_out(job.foreach); // "×1,000,000 range 0..1000000", "× outputs of s.j.k"
+//   count_of(3, "stage");          // "3 stages"
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lockstep/pipeline.hpp"
+
+namespace lockstep::cli {
+
+// Instances of one run of the job (one iteration); nullopt when decided at run time.
+// Saturates at the largest std::uint64_t.
+std::optional<std::uint64_t> instance_count(const FanOut& fan_out);
+
+// "" without a fan-out; else the count (or its source) and the kind: "×3 items",
+// "×4 matrix os × n", "× files data/*.txt".
+std::string describe_fan_out(const FanOut& fan_out);
+
+// 1000003 as "1,000,003".
+std::string with_thousands(std::uint64_t number);
+
+// "1 stage", "1,000 stages": `noun` takes an "s" unless the count is 1.
+std::string count_of(std::uint64_t count, std::string_view noun);
+
+}  // namespace lockstep::cli

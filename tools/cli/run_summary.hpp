@@ -1,0 +1,56 @@
+// tools/cli/run_summary.hpp — what `lockstep run` tells about a run: why instances failed, as
+// they end, and the table it ends with: a row per stage, then totals.
+//
+//   FailureReport failures(std::cerr);
+//   lockstep::Runner runner(pipeline, {.observers = {&failures}});
+//   const auto result = runner.run();            // lockstep: build/test[3] failed: exit status 1
+//   failures.print_not_shown(std::cerr);         // lockstep: 90 more failures not shown
+//   print_run_summary(std::cerr, pipeline, result);
+//
+//   stage   status     wall   instances
+//   fetch   succeeded  12ms   3 succeeded
+//   build   stopped    5.1ms  1 succeeded, 1 failed
+//   deploy  skipped    0ms    4 skipped
+//   total   failed     18ms   4 succeeded, 1 failed, 4 skipped
+//
+// An "iterations" column appears when the pipeline repeats a stage; only states that some
+// instances ended in are named. Then each stage's note ("solve: stopped after 100 iterations:
+// ...") and the run's warnings, one per line.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <iosfwd>
+#include <mutex>
+#include <string>
+
+#include "lockstep/pipeline.hpp"
+#include "lockstep/runner.hpp"
+
+namespace lockstep::cli {
+
+// Prints a line for each instance that ended failed, timed_out or rejected, with the reason of
+// its last attempt: the first `limit` of them, so that a stage of a million failing jobs does not
+// bury the summary; the rest are only counted.
+class FailureReport final : public RunObserver {
+ public:
+  explicit FailureReport(std::ostream& out, std::size_t limit = 20) : out_(out), limit_(limit) {}
+
+  Detail detail() const override { return Detail::failures; }  // succeeded ones cost nothing
+  void instance_ended(const InstanceEvent& instance) override;
+  // "lockstep: 90 more failures not shown", when there were more than `limit`.
+  void print_not_shown(std::ostream& out) const;
+
+ private:
+  std::ostream& out_;
+  const std::size_t limit_;
+  mutable std::mutex mutex_;  // instances end on many workers at once
+  std::size_t seen_ = 0;
+};
+
+void print_run_summary(std::ostream& out, const Pipeline& pipeline, const RunResult& result);
+
+// A wall time to read at a glance: 0.4ms, 12ms, 1.25s, 2m05s, 1h02m.
+std::string format_wall_time(std::chrono::nanoseconds wall);
+
+}  // namespace lockstep::cli
