@@ -1,7 +1,8 @@
-# ctest's example.quoted_in_docs and plugins.quoted_in_docs: every ```cpp and ```cmake block of the
-# given Markdown files must be a verbatim run of lines of the file that the text before it names
-# (under framework/examples/, framework/include/lockstep/, plugins/ or tests/out_of_tree/), so the
-# docs quote real, tested code and cannot drift from it.
+# ctest's example.quoted_in_docs and plugins.quoted_in_docs: every ```cpp, ```cmake and
+# ```yaml block of the given Markdown files must be a verbatim run of lines of the file that the
+# text before it names (under framework/examples/, framework/include/lockstep/, plugins/,
+# tests/out_of_tree/ or configs/), so the docs quote real, tested code and pipelines and cannot
+# drift from them.
 # Run with: cmake -DSOURCE_DIR=<repo root> -DDOCS=README.md,docs/embedding.md -P quoted_in_docs.cmake
 if(NOT DEFINED SOURCE_DIR OR NOT DEFINED DOCS)
   message(FATAL_ERROR "quoted_in_docs.cmake: -DSOURCE_DIR=... and -DDOCS=... are required")
@@ -56,7 +57,7 @@ foreach(doc IN LISTS DOCS)
       else()
         string(APPEND block "\n${line}")
       endif()
-    elseif(line MATCHES "^```(cpp|cmake)$")
+    elseif(line MATCHES "^```(cpp|cmake|yaml)$")
       set(lang "${CMAKE_MATCH_1}")
       set(in_block TRUE)
       set(block "")
@@ -66,7 +67,7 @@ foreach(doc IN LISTS DOCS)
       set(in_block TRUE)
       set(lang other)
       set(block_empty TRUE)
-    elseif(line MATCHES "((framework/examples|framework/include/lockstep|plugins|tests/out_of_tree)/[A-Za-z0-9_/]+\\.(cpp|hpp|txt|cmake))")
+    elseif(line MATCHES "((framework/examples|framework/include/lockstep|plugins|tests/out_of_tree|configs)/[A-Za-z0-9_/-]+\\.(cpp|hpp|txt|cmake|yaml))")
       set(source "${CMAKE_MATCH_1}")
     endif()
   endforeach()

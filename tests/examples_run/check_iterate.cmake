@@ -1,0 +1,67 @@
+# configs/examples/iterate: the heat solver converged before `max` iterations, and solution.txt
+# is the steady state: the straight line from left to right, within 1e-6 at every cell.
+
+# What the pipeline says: 8 cells between ends held at 100 and 20; repeat at most 500 times.
+set(cells 8)
+set(left 100)
+set(right 20)
+set(max_iterations 500)
+set(tolerance_nano 1000)  # 1e-6, in units of 1e-9
+
+# solve's summary line: its iterations, and 4 instances (blocks) in each.
+if(NOT err MATCHES "\nsolve +succeeded +([0-9,]+) +${wall} +([0-9,]+) succeeded\n")
+  fail("no summary line for stage solve with its iterations")
+else()
+  string(REPLACE "," "" iterations "${CMAKE_MATCH_1}")
+  string(REPLACE "," "" instances "${CMAKE_MATCH_2}")
+  if(NOT iterations LESS max_iterations)
+    fail("solve ran ${iterations} iterations: it never converged (max ${max_iterations})")
+  endif()
+  math(EXPR four_blocks "4 * ${iterations}")
+  if(NOT instances EQUAL four_blocks)
+    fail("solve ran ${instances} instances in ${iterations} iterations, expected 4 in each")
+  endif()
+endif()
+
+# A decimal number (digits, an optional fraction) as an integer count of 1e-9.
+function(to_nano text result)
+  if(NOT text MATCHES "^([0-9]+)(\\.([0-9]*))?$")
+    set(${result} "" PARENT_SCOPE)
+    return()
+  endif()
+  set(whole "${CMAKE_MATCH_1}")
+  string(SUBSTRING "${CMAKE_MATCH_3}000000000" 0 9 fraction)
+  math(EXPR nano "${whole} * 1000000000 + ${fraction}")
+  set(${result} "${nano}" PARENT_SCOPE)
+endfunction()
+
+set(solution "${WORK}/solution.txt")
+if(NOT EXISTS "${solution}")
+  fail("${solution} was not written")
+else()
+  file(STRINGS "${solution}" values)
+  list(LENGTH values count)
+  if(NOT count EQUAL cells)
+    fail("solution.txt holds ${count} values, expected one per cell: ${cells}")
+  else()
+    set(cell 0)
+    foreach(value IN LISTS values)
+      math(EXPR cell "${cell} + 1")
+      # Cell i of n lies at i/(n+1) of the way from left to right.
+      math(EXPR exact "(${left} * (${cells} + 1) - (${left} - ${right}) * ${cell}) * 1000000000 \
+                       / (${cells} + 1)")
+      to_nano("${value}" nano)
+      if(nano STREQUAL "")
+        fail("solution.txt, cell ${cell}: '${value}' is not a plain decimal number")
+        continue()
+      endif()
+      math(EXPR error "${nano} - ${exact}")
+      if(error LESS 0)
+        math(EXPR error "-(${error})")
+      endif()
+      if(error GREATER tolerance_nano)
+        fail("solution.txt, cell ${cell}: ${value} is ${error}e-9 away from the line (${exact}e-9)")
+      endif()
+    endforeach()
+  endif()
+endif()
