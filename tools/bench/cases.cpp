@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "impls.hpp"
+#include "pipeline_run.hpp"
 #include "rss.hpp"
 #include "watchdog.hpp"
 #include "work.hpp"
@@ -21,8 +23,10 @@ namespace {
 
 constexpr double kCase1MaxRatio = 1.25;  // lockstep ns/job <= 1.25 x tbb_raw
 constexpr double kCase2MinEfficiency = 0.85;
-constexpr double kCase3MaxMicros = 1.0;  // µs per barrier round
-constexpr double kCase4MaxMiB = 16.0;    // peak RSS of case 1
+constexpr double kCase3MaxMicros = 1.0;          // µs per barrier round
+constexpr double kCase4MaxMiB = 16.0;            // peak RSS of case 1
+constexpr double kPipelineMaxNsPerJob = 1000.0;  // >= 1,000,000 jobs per second end to end
+constexpr double kPipelineMaxMiB = 64.0;
 
 struct Measured {
   Measured(std::string impl_, std::string note_, std::string unit_, std::function<double()> once_)
@@ -243,7 +247,57 @@ std::vector<Row> case_peak_rss(const Options& o) {
   });
 }
 
-int run_child_case(const std::string& case_name, const std::string& impl, const Options& options) {
+// Issue 4: a range of `instances` core.noop jobs, loaded from YAML and run as `lockstep run`
+// would, each run in a fresh process (for its peak RSS); raw oneTBB and the plain pool run as
+// many empty jobs in this process, for the ratio.
+std::vector<Row> case_pipeline_range(const Options& o) {
+  JobsSpec spec = jobs_spec(o, 0);
+  spec.jobs = o.instances;
+  auto peaks = std::make_shared<std::vector<double>>();
+  std::vector<Measured> impls;
+  const std::vector<std::string> argv = {o.self_exe,
+                                         "--child-case",
+                                         "pipeline_range",
+                                         "--child-impl",
+                                         "lockstep_run",
+                                         "--instances",
+                                         std::to_string(o.instances),
+                                         "--workers",
+                                         std::to_string(o.workers),
+                                         "--timeout",
+                                         std::to_string(o.timeout.count())};
+  impls.emplace_back("lockstep_run", "YAML -> load_pipeline -> Runner, fresh process", "ns/job",
+                     [argv, peaks, n = o.instances] {
+                       const ChildRun child = run_child_process(argv);
+                       if (!child.ok) throw std::runtime_error("child process: " + child.status);
+                       peaks->push_back(child.peak_rss_mib);
+                       return std::strtod(child.extra.c_str(), nullptr) / double(n);
+                     });
+  impls.emplace_back("tbb_raw", "task_arena::enqueue + atomic counter, same number of jobs",
+                     "ns/job", [spec] { return tbb_jobs(spec) / double(spec.jobs); });
+  impls.emplace_back("thread_pool", "mutex + condition_variable queue, same number of jobs",
+                     "ns/job", [spec] { return pool_jobs(spec) / double(spec.jobs); });
+  Options parent = o;
+  parent.timeout = o.timeout + std::chrono::seconds(30);
+  run_interleaved("pipeline_range", impls, parent);
+  auto rows = to_rows("pipeline_range", impls, [](Row& row) {
+    row.target = "<= 1000 ns/job (>= 1M jobs/s)";
+    if (row.summary.runs > 0) row.target_met = row.summary.median <= kPipelineMaxNsPerJob;
+  });
+  Row rss;
+  rss.case_name = "pipeline_range";
+  rss.impl = "lockstep_run";
+  rss.unit = "MiB";
+  rss.note = "peak RSS (VmHWM) of the same child processes";
+  rss.summary = summarize(*peaks);
+  rss.target = "<= 64 MiB";
+  if (rss.summary.runs > 0) rss.target_met = rss.summary.median <= kPipelineMaxMiB;
+  rows.push_back(std::move(rss));
+  return rows;
+}
+
+int run_child_case(const std::string& case_name, const std::string& impl, const Options& options,
+                   int report_fd) {
   // peak_rss uses dispatch_empty; the others are there to profile one implementation alone:
   //   perf record lockstep-bench --child-case cpu_1us --child-impl lockstep
   std::function<void()> run;
@@ -258,9 +312,20 @@ int run_child_case(const std::string& case_name, const std::string& impl, const 
       if (candidate.name == impl)
         run = [&options, fn = candidate.run] { fn(rounds_spec(options)); };
     }
-  } else {
+  } else if (case_name != "pipeline_range") {
     std::fprintf(stderr, "lockstep-bench: no child mode for case %s\n", case_name.c_str());
     return 2;
+  }
+  if (case_name == "pipeline_range" && impl == "lockstep_run") {
+    Watchdog::instance().arm("child pipeline_range", options.timeout);
+    try {
+      const double ns = run_noop_range_pipeline(options.instances, options.workers);
+      Watchdog::instance().disarm();
+      return report_peak_rss(report_fd, std::to_string(ns)) ? 0 : 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "lockstep-bench: child pipeline_range: %s\n", e.what());
+      return 1;
+    }
   }
   if (impl == "baseline") return 0;
   if (!run) {
@@ -282,7 +347,7 @@ int run_child_case(const std::string& case_name, const std::string& impl, const 
 
 const std::vector<std::string>& case_names() {
   static const std::vector<std::string> names = {"dispatch_empty", "cpu_1us", "barrier_rounds",
-                                                 "peak_rss"};
+                                                 "peak_rss", "pipeline_range"};
   return names;
 }
 
@@ -293,12 +358,14 @@ std::vector<Row> run_case(const std::string& name, Options& options) {
   if (name == "cpu_1us") return case_cpu_1us(options);
   if (name == "barrier_rounds") return case_barrier_rounds(options);
   if (name == "peak_rss") return case_peak_rss(options);
+  if (name == "pipeline_range") return case_pipeline_range(options);
   throw std::invalid_argument("unknown case " + name);
 }
 
 int run_child(const std::string& case_name, const std::string& impl, const Options& options,
               int report_fd) {
-  const int status = run_child_case(case_name, impl, options);
+  if (case_name == "pipeline_range") return run_child_case(case_name, impl, options, report_fd);
+  const int status = run_child_case(case_name, impl, options, report_fd);
   if (status == 0 && report_fd >= 0 && !report_peak_rss(report_fd)) {
     std::fprintf(stderr, "lockstep-bench: child %s: cannot report VmHWM\n", impl.c_str());
     return 1;

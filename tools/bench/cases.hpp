@@ -16,6 +16,7 @@ struct Options {
   int workers = 1;                      // every pool's size; default hardware_concurrency()
   std::size_t jobs = 1'000'000;         // cases dispatch_empty, cpu_1us, peak_rss
   std::size_t rounds = 10'000;          // case barrier_rounds
+  std::size_t instances = 10'000'000;   // case pipeline_range
   int runs = 5;                         // measurements per implementation; the median is reported
   int queue = 0;                        // the lockstep row's bulkhead queue
   std::chrono::seconds timeout{300};    // per measurement: a hang ends the benchmark (exit 124)

@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
   app.add_option("--jobs", o.jobs, "jobs of cases dispatch_empty, cpu_1us and peak_rss")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000'000}))
       ->capture_default_str();
+  app.add_option("--instances", o.instances, "instances of case pipeline_range")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000'000}))
+      ->capture_default_str();
   app.add_option("--rounds", o.rounds, "rounds of case barrier_rounds")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
       ->capture_default_str();

@@ -32,7 +32,7 @@ std::string read_all(int fd) {
 
 }  // namespace
 
-bool report_peak_rss(int fd) {
+bool report_peak_rss(int fd, const std::string& extra) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
@@ -41,7 +41,7 @@ bool report_peak_rss(int fd) {
     long kib = -1;
     fields >> kib;
     if (kib < 0) return false;
-    const std::string text = std::to_string(kib) + "\n";
+    const std::string text = std::to_string(kib) + "\n" + extra + "\n";
     return write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   }
   return false;
@@ -94,6 +94,9 @@ ChildRun run_child_process(const std::vector<std::string>& argv) {
   }
   result.ru_maxrss_mib = double(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
   const long kib = std::strtol(report.c_str(), nullptr, 10);
+  if (const auto newline = report.find('\n'); newline != std::string::npos) {
+    result.extra = report.substr(newline + 1);
+  }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     if (kib > 0) {
       result.peak_rss_mib = double(kib) / 1024.0;

@@ -18,12 +18,14 @@ struct ChildRun {
   std::string status;        // "exit 0", "exit 124", "signal 11", or why it could not start
   double peak_rss_mib = 0;   // the child's VmHWM
   double ru_maxrss_mib = 0;  // wait4's figure (see above)
+  std::string extra;         // what the child reported after its peak (e.g. a duration)
 };
 
 // Runs argv[0] with `argv` (argv[0] included) plus "--child-report-fd <fd>", and waits for it.
 ChildRun run_child_process(const std::vector<std::string>& argv);
 
-// In the child: writes this process's VmHWM in KiB to `fd`. Returns false when it could not.
-bool report_peak_rss(int fd);
+// In the child: writes this process's VmHWM in KiB to `fd`, then `extra` on the next line.
+// Returns false when it could not.
+bool report_peak_rss(int fd, const std::string& extra = {});
 
 }  // namespace lockstep_bench

@@ -1,0 +1,19 @@
+// pipeline_run.hpp — the `pipeline_range` case's lockstep side: what `lockstep run` does with a
+// pipeline of one `range` fan-out of core.noop jobs (load the YAML and its plugins, check it,
+// run it), in this process.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace lockstep_bench {
+
+// The YAML of the case: `instances` core.noop jobs on one bulkhead of `workers`.
+std::string noop_range_pipeline(std::size_t instances, int workers);
+
+// Loads and runs that pipeline from a file written for the purpose; returns the nanoseconds from
+// reading the file to the end of the run. Throws std::runtime_error when the pipeline does not
+// load or an instance did not succeed.
+double run_noop_range_pipeline(std::size_t instances, int workers);
+
+}  // namespace lockstep_bench
