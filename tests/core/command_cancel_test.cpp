@@ -108,7 +108,8 @@ TEST_CASE("cancelling one command leaves another job's command running") {
   cancelled.cancel();
   CHECK(cancelled.wait().count(JobState::cancelled) == 1);
   CHECK(eventually([&] { return processes_with(cancelled_marker).empty(); }));
-  CHECK(processes_with(other_marker).size() == 1);
+  // Still there (its shell may be forking a `sleep` at this moment: one or two processes).
+  CHECK_FALSE(processes_with(other_marker).empty());
   { std::ofstream touch(go); }
   auto result = other.wait();
   CHECK(result.ok());

@@ -1,7 +1,6 @@
 // tools/cli/fan_out.hpp — how the CLI tells about a job's fan-out and other counts.
+// (How many instances: lockstep::instance_count() in lockstep/pipeline.hpp.)
 //
-//   instance_count(job.foreach);   // 1000000 for range {from: 0, to: 1000000}; nullopt for
-//                                  // from_outputs and files, which only a run can count
 //   describe_fan_out(job.foreach); // "×1,000,000 range 0..1000000", "× outputs of s.j.k"
 //   count_of(3, "stage");          // "3 stages"
 #pragma once
@@ -14,10 +13,6 @@
 #include "lockstep/pipeline.hpp"
 
 namespace lockstep::cli {
-
-// Instances of one run of the job (one iteration); nullopt when decided at run time.
-// Saturates at the largest std::uint64_t.
-std::optional<std::uint64_t> instance_count(const FanOut& fan_out);
 
 // "" without a fan-out; else the count (or its source) and the kind: "×3 items",
 // "×4 matrix os × n", "× files data/*.txt".

@@ -121,6 +121,11 @@ struct Pipeline {
   std::vector<StageSpec> stages{};
 };
 
+// How many instances a fan-out has, when that is known before it runs: 1 for none, the items,
+// the values of a range, the product of a matrix's axes (saturating at the largest uint64);
+// nullopt for from_outputs and files, which are read when their stage starts.
+LOCKSTEP_API std::optional<std::uint64_t> instance_count(const FanOut& fan_out) noexcept;
+
 // Truthy output values, as `repeat: { until: ... }` reads them: true, yes, on, 1 (any case).
 LOCKSTEP_API bool is_truthy(std::string_view value) noexcept;
 

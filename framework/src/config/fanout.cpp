@@ -144,7 +144,7 @@ class FanOutReader {
     fanout.from = *from_value;
     fanout.to = *to_value;
     fanout.step = step_value;
-    const auto count = range_size(fanout.from, fanout.to, fanout.step);
+    const auto count = *instance_count(fanout);
     if (count == 0) {
       diags_.warning(node.where, "'range'" + owner_ + " has no values",
                      fanout.step > 0 ? "it covers from <= i < to" : "it covers from >= i > to");
@@ -158,20 +158,6 @@ class FanOutReader {
                                     (count - 1) * static_cast<std::uint64_t>(fanout.step));
       result_.samples.push_back({count - 1, {.value = std::to_string(last), .fields = {}}});
     }
-  }
-
-  static std::uint64_t range_size(std::int64_t from, std::int64_t to, std::int64_t step) {
-    if (step > 0 && from < to) {
-      const auto span = static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(from);
-      const auto stride = static_cast<std::uint64_t>(step);
-      return span / stride + (span % stride != 0 ? 1 : 0);
-    }
-    if (step < 0 && from > to) {
-      const auto span = static_cast<std::uint64_t>(from) - static_cast<std::uint64_t>(to);
-      const auto stride = static_cast<std::uint64_t>(-(step + 1)) + 1;  // -INT64_MIN overflows
-      return span / stride + (span % stride != 0 ? 1 : 0);
-    }
-    return 0;
   }
 
   void read_matrix(const YamlNode& node) {

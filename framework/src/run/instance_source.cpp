@@ -7,18 +7,6 @@
 namespace lockstep::run {
 namespace {
 
-std::uint64_t range_size(const FanOut& f) {
-  if (f.step > 0 && f.to > f.from) {
-    return (static_cast<std::uint64_t>(f.to - f.from) + static_cast<std::uint64_t>(f.step) - 1) /
-           static_cast<std::uint64_t>(f.step);
-  }
-  if (f.step < 0 && f.from > f.to) {
-    const auto stride = static_cast<std::uint64_t>(-(f.step + 1)) + 1;  // |step| without overflow
-    return (static_cast<std::uint64_t>(f.from - f.to) + stride - 1) / stride;
-  }
-  return 0;
-}
-
 std::vector<std::string> matching_files(const std::string& pattern) {
   glob_t matches{};
   std::vector<std::string> paths;
@@ -38,17 +26,10 @@ std::vector<std::string> matching_files(const std::string& pattern) {
 InstanceSource::InstanceSource(const FanOut& fan_out, const Outputs& outputs) : fan_out_(&fan_out) {
   switch (fan_out.kind) {
     case FanOut::Kind::none:
-      size_ = 1;
-      break;
     case FanOut::Kind::items:
-      size_ = fan_out.items.size();
-      break;
     case FanOut::Kind::range:
-      size_ = range_size(fan_out);
-      break;
     case FanOut::Kind::matrix:
-      size_ = fan_out.axes.empty() ? 0 : 1;
-      for (const auto& axis : fan_out.axes) size_ *= axis.values.size();
+      size_ = *instance_count(fan_out);
       break;
     case FanOut::Kind::from_outputs:
       values_ = outputs.values(fan_out.reference);
