@@ -46,5 +46,18 @@ TEST_CASE("did_you_mean suggests the closest candidate when it is close enough",
   CHECK(did_you_mean("workers", std::vector<std::string>{}).empty());
 }
 
+TEST_CASE("did_you_mean suggests nothing for a word longer than a name people type",
+          "[diagnostics]") {
+  // The bound keeps a file of huge names from asking for a huge table (found by the fuzzer).
+  const std::string long_name(65, 'w');
+  std::string near = long_name;
+  near.back() = 'x';
+  CHECK(did_you_mean(long_name, std::vector<std::string>{near}).empty());
+  const std::string longest(64, 'w');
+  std::string close = longest;
+  close.back() = 'x';
+  CHECK(did_you_mean(longest, std::vector<std::string>{close}) == "did you mean '" + close + "'?");
+}
+
 }  // namespace
 }  // namespace lockstep::test

@@ -60,9 +60,16 @@ std::optional<std::string> read_bulkhead_name(const YamlNode& node, std::string_
   if (std::ranges::find(context.bulkheads, *name) != context.bulkheads.end()) return name;
   auto hint = did_you_mean(*name, context.bulkheads);
   if (hint.empty()) {
+    // The first few: every name in every such error would grow the output with the square of
+    // the file (thousands of bulkheads, and a job repeated by aliases).
+    constexpr std::size_t kListed = 8;
+    const auto& declared = context.bulkheads;
     hint = "declared: ";
-    for (std::size_t i = 0; i < context.bulkheads.size(); ++i) {
-      hint += (i ? ", " : "") + context.bulkheads[i];
+    for (std::size_t i = 0; i < std::min(declared.size(), kListed); ++i) {
+      hint += (i ? ", " : "") + declared[i];
+    }
+    if (declared.size() > kListed) {
+      hint += " and " + std::to_string(declared.size() - kListed) + " more";
     }
   }
   context.diagnostics.error(node.where, "unknown bulkhead " + quoted_value(node), std::move(hint));

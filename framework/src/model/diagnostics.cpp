@@ -70,11 +70,20 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::string did_you_mean(std::string_view word, std::span<const std::string> candidates) {
+  // Suggestions are for names that people type. A longer word gets none, which also bounds the
+  // table edit_distance() fills (word × candidate) whatever a pipeline file holds.
+  constexpr std::size_t kLongestWord = 64;
+  if (word.size() > kLongestWord) return "";
   // Close enough to be a typo: about one edit in three letters, at least one.
   const std::size_t budget = std::max<std::size_t>(1, word.size() / 3);
   const std::string* best = nullptr;
   std::size_t best_distance = budget + 1;
   for (const auto& candidate : candidates) {
+    // The distance is at least the difference in length: no need to compute it to know that
+    // this candidate cannot win.
+    const auto length_difference = candidate.size() > word.size() ? candidate.size() - word.size()
+                                                                  : word.size() - candidate.size();
+    if (length_difference >= best_distance) continue;
     auto distance = edit_distance(word, candidate);
     if (distance < best_distance) {
       best = &candidate;
