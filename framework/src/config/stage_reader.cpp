@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 #include "config/job_reader.hpp"
 #include "config/resolve.hpp"
@@ -113,14 +114,14 @@ void add_jobs(const YamlNode& node, const std::string& owner,
     diagnostics.error(node.where, "stage '" + stage.name + "' has no jobs");
     return;
   }
+  std::unordered_map<std::string, SourceLocation> ids;  // linear on any number of jobs
   for (const auto& item : node.items) {
     auto job = read_job(item, stage_bulkhead, earlier, context);
     if (!job) continue;
-    auto same = std::ranges::find(stage.jobs, job->id, &JobSpec::id);
-    if (same != stage.jobs.end()) {
+    if (const auto [same, added] = ids.emplace(job->id, job->where); !added) {
       diagnostics.error(job->where,
                         "duplicate job id '" + job->id + "' in stage '" + stage.name + "'",
-                        first_defined_at(same->where));
+                        first_defined_at(same->second));
       continue;
     }
     stage.jobs.push_back(std::move(*job));
@@ -183,13 +184,13 @@ std::vector<StageSpec> read_stages(const YamlNode& node, LoadContext& context) {
     diagnostics.error(node.where, "the pipeline has no stages");
     return stages;
   }
+  std::unordered_map<std::string, SourceLocation> names;  // linear on any number of stages
   for (const auto& item : node.items) {
     auto stage = read_stage(item, stages, context);
     if (!stage) continue;
-    auto same = std::ranges::find(stages, stage->name, &StageSpec::name);
-    if (same != stages.end()) {
+    if (const auto [same, added] = names.emplace(stage->name, stage->where); !added) {
       diagnostics.error(stage->where, "duplicate stage name '" + stage->name + "'",
-                        first_defined_at(same->where));
+                        first_defined_at(same->second));
       continue;
     }
     stages.push_back(std::move(*stage));

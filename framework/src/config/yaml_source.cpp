@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace lockstep::config {
@@ -78,7 +79,11 @@ class TreeBuilder {
         break;
       case YAML::NodeType::Map:
         result.kind = YamlNode::Kind::map;
-        for (const auto& pair : node) add_entry(result, pair.first, pair.second, depth);
+        {
+          // Key -> index of its entry: duplicates found in linear time on any size of map.
+          std::unordered_map<std::string, std::size_t> seen;
+          for (const auto& pair : node) add_entry(result, seen, pair.first, pair.second, depth);
+        }
         break;
       default:
         // An empty value ("key:") is positioned at the next token by yaml-cpp: the key's
@@ -95,7 +100,8 @@ class TreeBuilder {
     return {file_, mark.line + 1, mark.column + 1};
   }
 
-  void add_entry(YamlNode& map, const YAML::Node& key, const YAML::Node& value, int depth) {
+  void add_entry(YamlNode& map, std::unordered_map<std::string, std::size_t>& seen,
+                 const YAML::Node& key, const YAML::Node& value, int depth) {
     auto key_where = locate(key.Mark(), map.where);
     if (!key.IsScalar()) {
       diagnostics_.error(
@@ -105,13 +111,12 @@ class TreeBuilder {
       return;
     }
     const std::string& name = key.Scalar();
-    for (const auto& earlier : map.entries) {
-      if (earlier.key == name) {
-        diagnostics_.error(key_where, "duplicate key '" + name + "'",
-                           "first defined at " + std::to_string(earlier.key_where.line) + ":" +
-                               std::to_string(earlier.key_where.column));
-        return;
-      }
+    if (const auto [at, added] = seen.emplace(name, map.entries.size()); !added) {
+      const auto& earlier = map.entries[at->second];
+      diagnostics_.error(key_where, "duplicate key '" + name + "'",
+                         "first defined at " + std::to_string(earlier.key_where.line) + ":" +
+                             std::to_string(earlier.key_where.column));
+      return;
     }
     map.entries.push_back({name, key_where, build(value, key_where, depth + 1)});
   }
