@@ -34,8 +34,11 @@ void DeadlineTimer::loop() {
       continue;
     }
     auto first = deadlines_.begin();
-    if (Clock::now() < first->first.first) {
-      wake_.wait_until(lock, first->first.first);
+    // A copy: wait_until() reads its deadline again after waking, when disarm() may have
+    // erased the entry it came from.
+    const Clock::time_point due = first->first.first;
+    if (Clock::now() < due) {
+      wake_.wait_until(lock, due);
       continue;
     }
     // Cancelled under the lock: disarm() cannot return while the source is being cancelled.
