@@ -133,12 +133,14 @@ RunResult Runner::run() {
                         self.options.observers,
                         most_detail(self.options.observers),
                         timer};
+  bool interrupted_before = false;  // interrupt() called before the engine existed
   {
     std::lock_guard lock(self.mutex);
     self.engine = &engine;
     self.shared = &shared;
+    interrupted_before = self.interrupt_requested;
   }
-  if (self.interrupt_requested) self.interrupt();
+  if (interrupted_before) self.interrupt();
 
   RunResult result;
   result.warnings = engine.warnings();
