@@ -12,17 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const JobSpec& job_of(const Pipeline& pipeline, std::string_view stage, std::string_view id) {
-  for (const auto& s : pipeline.stages) {
-    if (s.name != stage) continue;
-    for (const auto& job : s.jobs) {
-      if (job.id == id) return job;
-    }
-  }
-  FAIL("no job " << stage << "/" << id);
-  throw std::logic_error("unreachable");
-}
-
 TEST_CASE("a minimal pipeline gets every default") {
   auto pipeline = parse_good(R"(version: 1
 stages:

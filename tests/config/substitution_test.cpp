@@ -12,17 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const JobSpec& find_job(const Pipeline& pipeline, std::string_view stage, std::string_view id) {
-  for (const auto& s : pipeline.stages) {
-    if (s.name != stage) continue;
-    for (const auto& job : s.jobs) {
-      if (job.id == id) return job;
-    }
-  }
-  FAIL("no job " << stage << "/" << id);
-  throw std::logic_error("unreachable");
-}
-
 TEST_CASE("vars and env work in numbers, durations, booleans and every other value") {
   // Block style: in a { ... } map, a reference would have to be quoted, and so be a string.
   auto pipeline = parse_good(R"(version: 1
@@ -96,7 +85,7 @@ stages:
   CHECK(make.description == "3 rounds");
   CHECK(make.on_failure == OnFailure::continue_);
   CHECK(make.repeat->times == 3);
-  const auto& out = find_job(pipeline, "make", "out");
+  const auto& out = job_of(pipeline, "make", "out");
   CHECK(out.bulkhead == "io");
   CHECK(out.timeout == Duration(250ms));
   CHECK(out.continue_on_error);
@@ -107,14 +96,14 @@ stages:
   const auto& use = pipeline.stages[1];
   CHECK(use.repeat->max == 3);
   CHECK(use.repeat->until == "subst");
-  const auto& span = find_job(pipeline, "use", "span");
+  const auto& span = job_of(pipeline, "use", "span");
   CHECK(span.bulkhead == "io");
   CHECK(span.timeout == Duration(3s));
   CHECK(span.continue_on_error);
   CHECK(span.foreach.from == -3);
   CHECK(span.foreach.to == 30);
   CHECK(span.foreach.step == 3);
-  CHECK(find_job(pipeline, "use", "each").foreach.reference == "make.out.k");
+  CHECK(job_of(pipeline, "use", "each").foreach.reference == "make.out.k");
 }
 
 TEST_CASE("names, ids, types, kinds and items take references too") {
@@ -135,10 +124,10 @@ stages:
         params: { message: "${item}" }
         foreach: { from_outputs: "${vars.stage}.${vars.job}.message" }
 )");
-  const auto& one = find_job(pipeline, "first", "one");
+  const auto& one = job_of(pipeline, "first", "one");
   CHECK(one.type->qualified_name == "core.echo");
   CHECK(one.foreach.axes.at(0).values == std::vector<std::string>{"data", "ann"});
-  CHECK(find_job(pipeline, "second", "each").foreach.reference == "first.one.message");
+  CHECK(job_of(pipeline, "second", "each").foreach.reference == "first.one.message");
 }
 
 TEST_CASE("a substituted value is never read again, and $$ is a $ in any value") {

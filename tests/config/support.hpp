@@ -6,6 +6,7 @@
 #include <lockstep/pipeline_loader.hpp>
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,19 @@ inline Pipeline parse_good(std::string_view yaml, PipelineOptions options = {}) 
   REQUIRE(parsed.pipeline.has_value());
   REQUIRE(parsed.diagnostics.error_count() == 0);
   return *parsed.pipeline;
+}
+
+// The job `id` of stage `stage`; fails the test when there is none.
+inline const JobSpec& job_of(const Pipeline& pipeline, std::string_view stage,
+                             std::string_view id) {
+  for (const auto& s : pipeline.stages) {
+    if (s.name != stage) continue;
+    for (const auto& job : s.jobs) {
+      if (job.id == id) return job;
+    }
+  }
+  FAIL("no job " << stage << "/" << id);
+  throw std::logic_error("unreachable");
 }
 
 }  // namespace lockstep::test

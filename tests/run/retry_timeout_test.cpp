@@ -160,10 +160,10 @@ TEST_CASE("a job that ignores its timeout and returns late still ends as timed_o
     // Ignores cancellation: waits for the deadline to pass, then returns normally.
     while (!ctx.cancelled()) std::this_thread::yield();
   });
-  auto stubborn = job(types.probe(), "stubborn");
-  stubborn.timeout = 20ms;
+  auto late = job(types.probe(), "late");
+  late.timeout = 20ms;
   Recorder recorder;
-  const auto result = run(pipeline({stage("s", {stubborn})}), &recorder);
+  const auto result = run(pipeline({stage("s", {late})}), &recorder);
   CHECK(result.totals[JobState::timed_out] == 1);
-  CHECK(recorder.messages_of("s/stubborn") == std::vector<std::string>{"timed out after 20ms"});
+  CHECK(recorder.messages_of("s/late") == std::vector<std::string>{"timed out after 20ms"});
 }
