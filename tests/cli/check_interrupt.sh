@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # check_interrupt.sh LOCKSTEP PIPELINE WORKDIR — Ctrl-C during `lockstep run`: SIGINT once the
 # long commands are running must end the run with status 130 and its summary (the interrupted
-# stage, the skipped one), long before the 60 s sleeps, and leave no process of the run behind.
+# stage, the skipped one), long before the 60 s sleeps, and leave no process of the run behind;
+# its --report counts every instance, those interrupted as cancelled.
 set -u
 lockstep=$1 pipeline=$2 work=$3
 fail() { echo "check_interrupt: $*" >&2; echo "--- stderr of lockstep run:" >&2; cat "$work/err" >&2; exit 1; }
 
 rm -rf "$work" && mkdir -p "$work"
-"$lockstep" run "$pipeline" --set "vars.work=$work" >"$work/out" 2>"$work/err" &
+"$lockstep" run "$pipeline" --set "vars.work=$work" --report "$work/report.json" \
+  >"$work/out" 2>"$work/err" &
 pid=$!
 
 # Each command writes its process id, then becomes `sleep 60` under that same id.
@@ -39,4 +41,7 @@ for file in "$work"/pid.*; do
     fail "process $child of a command is still alive"
   fi
 done
+# 4 commands + 100 naps + the marker of the skipped stage.
+python3 "$(dirname "$0")/check_report.py" "$work/report.json" --instances 105 --interrupted ||
+  fail "the report is not what it should be"
 echo "check_interrupt: ok"

@@ -27,6 +27,7 @@ constexpr double kCase3MaxMicros = 1.0;          // µs per barrier round
 constexpr double kCase4MaxMiB = 16.0;            // peak RSS of case 1
 constexpr double kPipelineMaxNsPerJob = 1000.0;  // >= 1,000,000 jobs per second end to end
 constexpr double kPipelineMaxMiB = 64.0;
+constexpr double kProgressMaxRatio = 1.03;  // progress on <= 1.03 x off
 
 struct Measured {
   Measured(std::string impl_, std::string note_, std::string unit_, std::function<double()> once_)
@@ -249,28 +250,37 @@ std::vector<Row> case_peak_rss(const Options& o) {
 
 // Issue 4: a range of `instances` core.noop jobs, loaded from YAML and run as `lockstep run`
 // would, each run in a fresh process (for its peak RSS); raw oneTBB and the plain pool run as
-// many empty jobs in this process, for the ratio.
+// many empty jobs in this process, for the ratio. lockstep_run_progress is the same run with the
+// live progress line painted (to /dev/null) meanwhile: its cost against lockstep_run (issue 6).
 std::vector<Row> case_pipeline_range(const Options& o) {
   JobsSpec spec = jobs_spec(o, 0);
   spec.jobs = o.instances;
   auto peaks = std::make_shared<std::vector<double>>();
   std::vector<Measured> impls;
-  const std::vector<std::string> argv = {o.self_exe,
-                                         "--child-case",
-                                         "pipeline_range",
-                                         "--child-impl",
-                                         "lockstep_run",
-                                         "--instances",
-                                         std::to_string(o.instances),
-                                         "--workers",
-                                         std::to_string(o.workers),
-                                         "--timeout",
-                                         std::to_string(o.timeout.count())};
+  const auto child_argv = [&o](const std::string& impl) {
+    return std::vector<std::string>{o.self_exe,
+                                    "--child-case",
+                                    "pipeline_range",
+                                    "--child-impl",
+                                    impl,
+                                    "--instances",
+                                    std::to_string(o.instances),
+                                    "--workers",
+                                    std::to_string(o.workers),
+                                    "--timeout",
+                                    std::to_string(o.timeout.count())};
+  };
   impls.emplace_back("lockstep_run", "YAML -> load_pipeline -> Runner, fresh process", "ns/job",
-                     [argv, peaks, n = o.instances] {
+                     [argv = child_argv("lockstep_run"), peaks, n = o.instances] {
                        const ChildRun child = run_child_process(argv);
                        if (!child.ok) throw std::runtime_error("child process: " + child.status);
                        peaks->push_back(child.peak_rss_mib);
+                       return std::strtod(child.extra.c_str(), nullptr) / double(n);
+                     });
+  impls.emplace_back("lockstep_run_progress", "the same, ProgressPrinter (terminal mode) on",
+                     "ns/job", [argv = child_argv("lockstep_run_progress"), n = o.instances] {
+                       const ChildRun child = run_child_process(argv);
+                       if (!child.ok) throw std::runtime_error("child process: " + child.status);
                        return std::strtod(child.extra.c_str(), nullptr) / double(n);
                      });
   impls.emplace_back("tbb_raw", "task_arena::enqueue + atomic counter, same number of jobs",
@@ -293,6 +303,28 @@ std::vector<Row> case_pipeline_range(const Options& o) {
   rss.target = "<= 64 MiB";
   if (rss.summary.runs > 0) rss.target_met = rss.summary.median <= kPipelineMaxMiB;
   rows.push_back(std::move(rss));
+  // Issue 6: progress on over progress off, the medians of the interleaved runs above.
+  const auto median_of = [&rows](const std::string& impl) -> std::optional<double> {
+    for (const auto& row : rows) {
+      if (row.impl == impl && row.unit == "ns/job" && row.summary.runs > 0) {
+        return row.summary.median;
+      }
+    }
+    return std::nullopt;
+  };
+  const auto off = median_of("lockstep_run");
+  const auto on = median_of("lockstep_run_progress");
+  if (off && on && *off > 0) {
+    Row overhead;
+    overhead.case_name = "pipeline_range";
+    overhead.impl = "progress_overhead";
+    overhead.unit = "ratio";
+    overhead.note = "lockstep_run_progress / lockstep_run, medians";
+    overhead.summary = summarize({*on / *off});
+    overhead.target = "<= 1.03";
+    overhead.target_met = *on / *off <= kProgressMaxRatio;
+    rows.push_back(std::move(overhead));
+  }
   return rows;
 }
 
@@ -316,10 +348,12 @@ int run_child_case(const std::string& case_name, const std::string& impl, const 
     std::fprintf(stderr, "lockstep-bench: no child mode for case %s\n", case_name.c_str());
     return 2;
   }
-  if (case_name == "pipeline_range" && impl == "lockstep_run") {
+  if (case_name == "pipeline_range" &&
+      (impl == "lockstep_run" || impl == "lockstep_run_progress")) {
     Watchdog::instance().arm("child pipeline_range", options.timeout);
     try {
-      const double ns = run_noop_range_pipeline(options.instances, options.workers);
+      const double ns = run_noop_range_pipeline(options.instances, options.workers,
+                                                impl == "lockstep_run_progress");
       Watchdog::instance().disarm();
       return report_peak_rss(report_fd, std::to_string(ns)) ? 0 : 1;
     } catch (const std::exception& e) {

@@ -3,11 +3,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include <lockstep/pipeline_loader.hpp>
+#include <lockstep/progress.hpp>
 #include <lockstep/runner.hpp>
 
 namespace lockstep_bench {
@@ -37,7 +41,7 @@ std::string noop_range_pipeline(std::size_t instances, int workers) {
          std::to_string(instances) + " } }\n";
 }
 
-double run_noop_range_pipeline(std::size_t instances, int workers) {
+double run_noop_range_pipeline(std::size_t instances, int workers, bool progress) {
   const auto file = std::filesystem::temp_directory_path() /
                     ("lockstep-bench-" + std::to_string(::getpid()) + ".yaml");
   std::ofstream(file) << noop_range_pipeline(instances, workers);
@@ -50,7 +54,19 @@ double run_noop_range_pipeline(std::size_t instances, int workers) {
   std::filesystem::remove(file);
   if (!pipeline) throw std::runtime_error("pipeline does not load: " + diagnostics.to_string());
   NoLog quiet;
-  lockstep::Runner runner(*pipeline, {.log = &quiet});
+  lockstep::RunOptions options{.log = &quiet};
+  const lockstep::Runner* running = nullptr;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> null_out(nullptr, std::fclose);
+  std::optional<lockstep::ProgressPrinter> printer;
+  if (progress) {
+    null_out.reset(std::fopen("/dev/null", "w"));
+    if (!null_out) throw std::runtime_error("cannot open /dev/null");
+    printer.emplace([&running] { return running->progress(); }, null_out.get(),
+                    lockstep::ProgressOptions{.mode = lockstep::ProgressMode::terminal});
+    options.observers.push_back(&*printer);
+  }
+  lockstep::Runner runner(*pipeline, options);
+  running = &runner;
   const auto result = runner.run();
   const auto elapsed = std::chrono::steady_clock::now() - start;
   if (result.totals[lockstep::JobState::succeeded] != instances) {

@@ -12,8 +12,10 @@ namespace lockstep_bench {
 std::string noop_range_pipeline(std::size_t instances, int workers);
 
 // Loads and runs that pipeline from a file written for the purpose; returns the nanoseconds from
-// reading the file to the end of the run. Throws std::runtime_error when the pipeline does not
-// load or an instance did not succeed.
-double run_noop_range_pipeline(std::size_t instances, int workers);
+// reading the file to the end of the run. With `progress`, a ProgressPrinter in terminal mode
+// paints its line to /dev/null meanwhile, as `lockstep run` does on a terminal (its cost is what
+// is measured). Throws std::runtime_error when the pipeline does not load or an instance did not
+// succeed.
+double run_noop_range_pipeline(std::size_t instances, int workers, bool progress = false);
 
 }  // namespace lockstep_bench

@@ -57,6 +57,14 @@ json param_to_json(const ParamSpec& spec) {
   };
 }
 
+// A job type or a stage kind: its name, doc and parameters.
+template <class Declaration>
+json entry_to_json(const std::string& name, const Declaration& declaration) {
+  json params = json::array();
+  for (const auto& spec : declaration.params) params.push_back(param_to_json(spec));
+  return {{"name", name}, {"doc", declaration.doc}, {"params", params}};
+}
+
 }  // namespace
 
 void write_plugins_json(std::ostream& out, const Registry& registry,
@@ -66,10 +74,12 @@ void write_plugins_json(std::ostream& out, const Registry& registry,
     json job_types = json::array();
     for (const auto& name : plugin.job_types) {
       const auto found = registry.lookup_job_type(name);
-      if (!found.type) continue;
-      json params = json::array();
-      for (const auto& spec : found.type->type.params) params.push_back(param_to_json(spec));
-      job_types.push_back({{"name", name}, {"doc", found.type->type.doc}, {"params", params}});
+      if (found.type) job_types.push_back(entry_to_json(name, found.type->type));
+    }
+    json stage_kinds = json::array();
+    for (const auto& name : plugin.stage_kinds) {
+      const auto found = registry.lookup_stage_kind(name);
+      if (found.kind) stage_kinds.push_back(entry_to_json(name, found.kind->type));
     }
     plugins.push_back({
         {"name", plugin.name},
@@ -77,7 +87,13 @@ void write_plugins_json(std::ostream& out, const Registry& registry,
         {"lockstep_version", plugin.lockstep_version},
         {"path", plugin.path.empty() ? json(nullptr) : json(plugin.path.string())},
         {"job_types", job_types},
+        {"stage_kinds", stage_kinds},
     });
+  }
+  json builtin_kinds = json::array();
+  for (const auto* kind : registry.stage_kinds()) {
+    if (kind->plugin.empty())
+      builtin_kinds.push_back(entry_to_json(kind->qualified_name, kind->type));
   }
   json dirs = json::array();
   for (const auto& dir : search_dirs) dirs.push_back(dir.string());
@@ -86,6 +102,7 @@ void write_plugins_json(std::ostream& out, const Registry& registry,
       {"plugin_abi", kPluginAbiVersion},
       {"search_dirs", dirs},
       {"plugins", plugins},
+      {"builtin_stage_kinds", builtin_kinds},
   };
   // A path that is not UTF-8 must not make the listing fail: its bad bytes become U+FFFD.
   out << document.dump(2, ' ', false, json::error_handler_t::replace) << '\n';

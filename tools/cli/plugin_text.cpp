@@ -90,6 +90,28 @@ std::string describe_constraints(const ParamSpec& spec) {
   return text;
 }
 
+namespace {
+
+// One job type or stage kind: its name, what it is, its doc, and a table of its parameters.
+void write_entry(std::ostream& out, const std::string& name, std::string_view what,
+                 const std::string& doc, const std::vector<ParamSpec>& params) {
+  out << '\n'
+      << "  " << name << (what.empty() ? "" : " (" + std::string(what) + ")")
+      << (doc.empty() ? "" : "  " + doc) << '\n';
+  if (params.empty()) {
+    out << "      (no parameters)\n";
+    return;
+  }
+  std::vector<Row> rows;
+  for (const auto& spec : params) {
+    rows.push_back({spec.name(), std::string(to_string(spec.type())), requirement(spec),
+                    describe_constraints(spec), spec.doc()});
+  }
+  write_table(out, rows, "      ");
+}
+
+}  // namespace
+
 void write_plugins_text(std::ostream& out, const Registry& registry) {
   if (registry.plugins().empty()) {
     out << "no plugins loaded\n";
@@ -104,22 +126,22 @@ void write_plugins_text(std::ostream& out, const Registry& registry) {
     out << "  "
         << (plugin.path.empty() ? std::string("(built into the program)") : plugin.path.string())
         << '\n';
-    if (plugin.job_types.empty()) out << "  (no job types)\n";
+    if (plugin.job_types.empty() && plugin.stage_kinds.empty()) out << "  (no job types)\n";
     for (const auto& name : plugin.job_types) {
       const auto found = registry.lookup_job_type(name);
-      if (!found.type) continue;
-      const auto& type = found.type->type;
-      out << '\n' << "  " << name << (type.doc.empty() ? "" : "  " + type.doc) << '\n';
-      if (type.params.empty()) {
-        out << "      (no parameters)\n";
-        continue;
+      if (found.type) write_entry(out, name, "", found.type->type.doc, found.type->type.params);
+    }
+    for (const auto& name : plugin.stage_kinds) {
+      const auto found = registry.lookup_stage_kind(name);
+      if (found.kind) {
+        write_entry(out, name, "stage kind", found.kind->type.doc, found.kind->type.params);
       }
-      std::vector<Row> rows;
-      for (const auto& spec : type.params) {
-        rows.push_back({spec.name(), std::string(to_string(spec.type())), requirement(spec),
-                        describe_constraints(spec), spec.doc()});
-      }
-      write_table(out, rows, "      ");
+    }
+  }
+  out << "\nbuilt-in stage kinds\n";
+  for (const auto* kind : registry.stage_kinds()) {
+    if (kind->plugin.empty()) {
+      write_entry(out, kind->qualified_name, "", kind->type.doc, kind->type.params);
     }
   }
 }

@@ -1,17 +1,29 @@
-// `lockstep run PIPELINE [--set vars.NAME=VALUE]... [--plugin-path DIR]... [--threads N]`: checks
-// the pipeline as `validate` does (on an error, runs nothing), runs it, and ends with a summary.
+// `lockstep run PIPELINE [--set vars.NAME=VALUE]... [--plugin-path DIR]... [--threads N]
+// [--progress=WHEN] [--quiet] [--run-dir DIR] [--report FILE] [--trace FILE]`: checks the pipeline
+// as `validate` does (on an error, runs nothing), runs it with the observers the flags ask for,
+// and ends with a summary.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "command.hpp"
 #include "interrupt_watch.hpp"
 #include "lockstep/exit_codes.hpp"
+#include "lockstep/progress.hpp"
 #include "lockstep/runner.hpp"
+#include "lockstep/trace.hpp"
 #include "pipeline_options.hpp"
+#include "report_file.hpp"
+#include "run_dir_logs.hpp"
 #include "run_summary.hpp"
 
 namespace lockstep::cli {
@@ -20,7 +32,12 @@ namespace {
 
 struct RunCommandOptions {
   PipelineCommandOptions pipeline{};
-  int threads = 0;  // 0: the pipeline's own `threads`, if any
+  int threads = 0;                // 0: the pipeline's own `threads`, if any
+  std::string progress = "auto";  // --progress=auto|always|never
+  bool quiet = false;             // --quiet: no progress; only warning and error job lines
+  std::string report{};           // --report FILE: JSON report
+  std::string trace{};            // --trace FILE: Chrome trace events
+  std::string run_dir{};          // --run-dir DIR: job logs; a default when empty
 };
 
 // --threads N: a whole number of at least 1.
@@ -40,15 +57,68 @@ int run_pipeline(const RunCommandOptions& options) {
   RunOptions run_options;
   if (options.threads > 0) run_options.threads = options.threads;
   run_options.observers.push_back(&failures);
+  auto logs = RunDirLogs::open(options.run_dir, options.quiet, loaded->pipeline, std::cerr);
+  if (!logs) return kExitError;  // an unwritable --run-dir: nothing ran
+  run_options.log = &logs->sink();
+  run_options.observers.push_back(logs.get());  // "logs: DIR" as the run ends
+  // --report FILE: created now, so that a path it cannot write stops the run before any job.
+  std::unique_ptr<ReportFile> report;
+  if (!options.report.empty()) {
+    report = ReportFile::open(options.report, std::cerr);
+    if (!report) return kExitError;
+    run_options.observers.push_back(&report->observer());
+  }
+  // --trace FILE: opened now, so that a path it cannot write stops the run before any job.
+  std::optional<ChromeTrace> trace;
+  std::ofstream trace_file;
+  if (!options.trace.empty()) {
+    trace_file.open(options.trace, std::ios::binary | std::ios::trunc);
+    if (!trace_file) {
+      std::cerr << "lockstep: cannot write trace '" << options.trace
+                << "': " << std::strerror(errno) << "\n";
+      return kExitError;
+    }
+    run_options.observers.push_back(&trace.emplace());
+  }
+  // --progress: a live line on a terminal (auto, always), plain lines now and then elsewhere
+  // (always); none with never or --quiet. The printer is the first observer, so that its last
+  // line is out before the others print theirs as the run ends.
+  const bool terminal = ::isatty(STDERR_FILENO) != 0;
+  const bool show_progress =
+      !options.quiet && (options.progress == "always" || (options.progress == "auto" && terminal));
+  const Runner* running = nullptr;  // set below; the printer reads it once the run started
+  std::optional<ProgressPrinter> progress;
+  std::optional<ProgressLogSink> progress_log;
+  if (show_progress) {
+    progress.emplace(
+        [&running] { return running->progress(); }, stderr,
+        ProgressOptions{.mode = terminal ? ProgressMode::terminal : ProgressMode::plain});
+    run_options.observers.insert(run_options.observers.begin(), &*progress);
+    if (terminal) {  // job log lines go above the live line, never through it
+      progress_log.emplace(*progress, run_options.log ? *run_options.log : stderr_log_sink());
+      run_options.log = &*progress_log;
+    }
+  }
   Runner runner(loaded->pipeline, run_options);
+  running = &runner;
+  std::optional<StreamAboveProgress> cerr_above;  // failure lines too, whole
+  if (progress && terminal) cerr_above.emplace(std::cerr, *progress);
   RunResult result;
   {
     InterruptWatch watch([&runner] { runner.interrupt(); });  // Ctrl-C: cancel, report, 130
     result = runner.run();
   }
+  if (trace) {  // after a failed or interrupted run too: it shows what did happen
+    trace->write(trace_file);
+    trace_file.close();
+    if (!trace_file) {
+      std::cerr << "lockstep: cannot write trace '" << options.trace
+                << "': " << std::strerror(errno) << "\n";
+    }
+  }
   failures.print_not_shown(std::cerr);
   print_run_summary(std::cerr, loaded->pipeline, result);
-  return result.exit_code();
+  return report ? report->write(result, std::cerr) : result.exit_code();
 }
 
 }  // namespace
@@ -69,6 +139,24 @@ Command add_run_command(CLI::App& app) {
                    "Cap the threads of all bulkheads together (overrides the pipeline's)")
       ->type_name("N")
       ->check(CLI::Validator([](std::string& text) { return check_threads(text); }, ""));
+  command
+      ->add_option("--progress", options->progress,
+                   "Live progress on stderr: auto (when stderr is a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->type_name("WHEN");
+  command->add_flag("--quiet,-q", options->quiet,
+                    "No progress; of the jobs' log lines only warnings and errors on stderr");
+  command->add_option("--report", options->report, "Write a JSON report of the run to FILE")
+      ->type_name("FILE");
+  command
+      ->add_option("--trace", options->trace,
+                   "Write a Chrome trace (Perfetto, chrome://tracing) of the run to FILE")
+      ->type_name("FILE");
+  command
+      ->add_option(
+          "--run-dir", options->run_dir,
+          "Keep each job's log in its own file under DIR (default: .lockstep/runs/NAME-TIME)")
+      ->type_name("DIR");
   return {command, [options] { return run_pipeline(*options); }};
 }
 

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "lockstep/batch.hpp"
+#include "lockstep/duration_histogram.hpp"
 #include "lockstep/job_state.hpp"
 #include "lockstep/task.hpp"
 
@@ -51,13 +52,27 @@ struct BulkheadStats {
   StateCounts ended;             // jobs that reached each terminal state
   std::uint64_t admitted = 0;    // jobs that got a place (queued or ran)
   int running = 0;               // jobs running now
-  int peak_running = 0;          // never above workers
+  int peak_running = 0;          // never above workers; since reset_peaks()
   std::int64_t queued = 0;       // admitted jobs waiting for a worker now
-  std::int64_t peak_queued = 0;  // never above the queue bound
+  std::int64_t peak_queued = 0;  // never above the queue bound; since reset_peaks()
   // Total time admitted jobs spent waiting for a worker: measured for each of the first 4,096
   // jobs, then estimated from every 16th (a clock read costs as much as an empty job).
   std::chrono::nanoseconds queue_wait{};
+  // The same waits by length, each sampled one counted 16 times past the first 4,096, so that
+  // counts estimate jobs. Ever-growing: subtract two snapshots for what happened in between.
+  DurationHistogram queue_wait_histogram{};
+  std::chrono::nanoseconds queue_wait_max{};  // longest sampled wait since reset_peaks()
+  // Total time workers spent running jobs, sampled like queue_wait; over workers x a wall time,
+  // the bulkhead's utilisation. A job's nested jobs of its own bulkhead count within its time.
+  std::chrono::nanoseconds busy{};
 };
+
+// Which of its bulkhead's `workers` places the calling thread holds while it runs a job: 0 to
+// workers - 1, and -1 outside a job. Two jobs of one bulkhead running at the same time never hold
+// the same slot, except a job and the nested jobs of its own bulkhead that it runs on its thread
+// (dispatched into its full bulkhead, or run while it waits for a batch): those share its slot.
+// Inside nested jobs of another bulkhead, their slot in that bulkhead.
+int current_worker_slot() noexcept;
 
 class Bulkhead {
  public:
@@ -89,6 +104,8 @@ class Bulkhead {
   int queue_capacity() const noexcept;
   std::optional<std::chrono::nanoseconds> max_wait() const noexcept;
   BulkheadStats stats() const;
+  // Peaks (running, queued, queue_wait_max) start again from now, e.g. at each stage of a run.
+  void reset_peaks() noexcept;
 
  private:
   std::shared_ptr<detail::BulkheadCore> core_;

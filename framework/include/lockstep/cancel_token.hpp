@@ -59,7 +59,7 @@ class LOCKSTEP_API CancelSource {
 
 class LOCKSTEP_API CancelToken {
  public:
-  static constexpr std::size_t kMaxSources = 4;
+  static constexpr std::size_t kMaxSources = 5;
 
   // A token that is never cancelled.
   CancelToken() = default;

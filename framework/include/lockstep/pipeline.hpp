@@ -103,9 +103,11 @@ struct StageSpec {
   std::string name{};
   std::string description{};
   SourceLocation where{};
-  std::string kind = "parallel";  // how the stage dispatches its instances
-  std::vector<RawEntry> with{};   // the kind's parameters, as written
-  Params kind_params{};           // ... and checked
+  std::string kind = "parallel";  // how the stage dispatches its instances (qualified name)
+  // The registered kind; null means the built-in `parallel` (a Pipeline built in code).
+  const RegisteredStageKind* kind_type = nullptr;
+  std::vector<RawEntry> with{};  // the kind's parameters, as written
+  Params kind_params{};          // ... and checked against its spec
   OnFailure on_failure = OnFailure::stop;
   std::optional<Repeat> repeat{};
   std::vector<JobSpec> jobs{};

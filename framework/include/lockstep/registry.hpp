@@ -1,4 +1,4 @@
-// lockstep/registry.hpp — every job type of the loaded plugins, by name.
+// lockstep/registry.hpp — every job type and stage kind of the loaded plugins, by name.
 //
 //   lockstep::Registry registry;
 //   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({}));
@@ -7,8 +7,9 @@
 //   auto found = registry.lookup_job_type("sleep");     // bare names work when unambiguous
 //   if (!found.type) std::cerr << found.error << " " << found.hint << "\n";
 //
-// Plugins see only add_job_type() / add_job<J>(): inside a plugin's registration function every
-// type is qualified with the plugin's name ("sleep" registered by core is "core.sleep").
+// Plugins call add_job<J>() / add_stage_kind<K>(): inside a plugin's registration function every
+// name is qualified with the plugin's name ("sleep" registered by core is "core.sleep"). The
+// stage kinds `parallel` and `sequential` are built in (see stage.hpp).
 #pragma once
 
 #include <filesystem>
@@ -19,15 +20,17 @@
 
 #include "lockstep/export.hpp"
 #include "lockstep/job.hpp"
+#include "lockstep/stage.hpp"
 
 namespace lockstep {
 
 struct PluginInfo {
   std::string name;
   std::string version;
-  std::string lockstep_version;          // what it was built against
-  std::filesystem::path path;            // empty for types registered by the program itself
-  std::vector<std::string> job_types{};  // qualified names
+  std::string lockstep_version;            // what it was built against
+  std::filesystem::path path;              // empty for types registered by the program itself
+  std::vector<std::string> job_types{};    // qualified names
+  std::vector<std::string> stage_kinds{};  // qualified names
 };
 
 struct RegisteredJobType {
@@ -62,9 +65,23 @@ class LOCKSTEP_API Registry {
     });
   }
 
+  // Throws std::invalid_argument as add_job_type() does.
+  void add_stage_kind(StageKindType type, StageKindFactory factory);
+
+  // K has `static lockstep::StageKindType type()` and a constructor taking its `with:` Params.
+  template <class K>
+  void add_stage_kind() {
+    add_stage_kind(K::type(), [](const Params& with) -> std::unique_ptr<StageKind> {
+      return std::make_unique<K>(with);
+    });
+  }
+
   // "core.sleep", or "sleep" when exactly one plugin has a type of that name.
   JobTypeLookup lookup_job_type(std::string_view name) const;
   std::vector<const RegisteredJobType*> job_types() const;  // sorted by qualified name
+  // "parallel", "mine.batches", or "batches" when exactly one plugin has a kind of that name.
+  StageKindLookup lookup_stage_kind(std::string_view name) const;
+  std::vector<const RegisteredStageKind*> stage_kinds() const;  // built-in first, then by name
   const std::vector<PluginInfo>& plugins() const noexcept;
   const PluginInfo* find_plugin(std::string_view name) const noexcept;
 

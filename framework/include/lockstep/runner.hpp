@@ -41,6 +41,21 @@ enum class StageStatus : unsigned char {
 };
 LOCKSTEP_API std::string_view to_string(StageStatus status) noexcept;
 
+// How one bulkhead was used during one stage (all its iterations). Queue waits are the times
+// admitted places waited for a worker, sampled as BulkheadStats describes; utilisation is the
+// time its workers spent running jobs over workers x the stage's wall time, from 0 to 1.
+struct BulkheadUsage {
+  std::string name{};
+  int workers = 0;
+  int queue = 0;                 // the queue bound
+  std::uint64_t admitted = 0;    // places taken (a chunk of short jobs takes one)
+  int peak_running = 0;          // at most workers
+  std::int64_t peak_queued = 0;  // at most queue
+  std::chrono::nanoseconds queue_wait_p50{}, queue_wait_p95{}, queue_wait_p99{}, queue_wait_max{};
+  std::uint64_t rejected = 0;  // instances that found no room within max_wait
+  double utilisation = 0;
+};
+
 struct StageSummary {
   std::string name{};
   StageStatus status = StageStatus::succeeded;
@@ -48,6 +63,19 @@ struct StageSummary {
   StateCounts counts{};  // instances of every iteration, by terminal state
   std::chrono::nanoseconds wall{};
   std::string note{};  // e.g. "stopped after 100 iterations: no job published 'converged'"
+  std::vector<BulkheadUsage> bulkheads{};  // the bulkheads its jobs used, in pipeline order
+};
+
+// A snapshot of the stage running now, for progress displays: cheap enough to take ten times a
+// second during a stage of millions of instances.
+struct StageProgress {
+  std::string name{};
+  int iteration = 1;
+  std::uint64_t total = 0;    // instances of this iteration
+  StateCounts ended{};        // by terminal state, this iteration
+  std::uint64_t running = 0;  // attempts running now
+  std::uint64_t queued = 0;   // dispatched, not running and not ended (waiting retries included)
+  std::chrono::nanoseconds elapsed{};  // since the iteration started
 };
 
 struct RunResult {
@@ -130,6 +158,8 @@ class LOCKSTEP_API Runner {
   // From any thread (not a signal handler): admit nothing more, cancel running attempts; every
   // instance that did not end is counted as cancelled and run() returns soon after.
   void interrupt() noexcept;
+  // From any thread: the stage running now, or nothing between stages and outside run().
+  std::optional<StageProgress> progress() const;
   // Outputs published so far ("stage.job.key").
   const Outputs& outputs() const noexcept;
 

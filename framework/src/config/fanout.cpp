@@ -232,7 +232,9 @@ class FanOutReader {
                    std::move(hint));
       return fail();
     }
-    if (std::ranges::find(stage->jobs, job_id, &JobSpec::id) == stage->jobs.end()) {
+    // "stage.stage.key" reads what the stage's kind published (StageContext::output).
+    if (job_id != "stage" &&
+        std::ranges::find(stage->jobs, job_id, &JobSpec::id) == stage->jobs.end()) {
       std::vector<std::string> ids;
       for (const auto& job : stage->jobs) ids.push_back(job.id);
       diags_.error(node.where,

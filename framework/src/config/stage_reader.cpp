@@ -13,9 +13,6 @@ namespace lockstep::config {
 
 namespace {
 
-// Stage kinds that exist so far; they take no parameters yet.
-const std::vector<std::string> kStageKinds{"parallel"};
-
 std::optional<OnFailure> read_on_failure(const YamlNode& node, std::string_view what,
                                          Diagnostics& diagnostics) {
   auto text = read_scalar(node, what, diagnostics);
@@ -78,30 +75,44 @@ std::optional<Repeat> read_repeat(const YamlNode& node, std::string_view owner,
 }
 
 void read_kind(const YamlNode& node, const std::string& owner, StageSpec& stage,
-               Diagnostics& diagnostics) {
-  bool kind_known = true;
+               LoadContext& context) {
+  auto& diagnostics = context.diagnostics;
   if (const auto* kind = node.find("kind")) {
     auto name = read_scalar(*kind, field("kind", owner), diagnostics);
-    if (name && std::ranges::find(kStageKinds, *name) == kStageKinds.end()) {
-      auto hint = did_you_mean(*name, kStageKinds);
-      diagnostics.error(kind->where, "unknown stage kind " + quoted_value(*kind),
-                        hint.empty() ? "known: parallel" : hint);
-      name.reset();
+    if (!name) return;
+    auto found = context.registry.lookup_stage_kind(*name);
+    if (found.kind == nullptr) {
+      // A kind from a plugin that failed to load: that plugin's error says it all.
+      const auto dot = name->find('.');
+      const bool hidden =
+          !context.failed_plugins.empty() &&
+          (dot == std::string::npos ||
+           std::ranges::find(context.failed_plugins, name->substr(0, dot)) !=
+               context.failed_plugins.end() ||
+           std::ranges::find(context.failed_plugins, kAnyPlugin) != context.failed_plugins.end());
+      if (!hidden) diagnostics.error(kind->where, found.error + written_as(*kind), found.hint);
+      return;
     }
-    if (name) stage.kind = *name;
-    kind_known = name.has_value();
+    stage.kind = found.kind->qualified_name;
+    stage.kind_type = found.kind;
+  } else {
+    stage.kind_type = context.registry.lookup_stage_kind("parallel").kind;
   }
   const auto* with = node.find("with");
-  if (with == nullptr || with->is_null()) return;
-  if (!expect(*with, YamlNode::Kind::map, field("with", owner), diagnostics)) return;
-  for (const auto& entry : with->entries) {
-    stage.with.push_back({entry.key, to_raw(entry.value), entry.key_where});
+  if (with != nullptr && !with->is_null() &&
+      !expect(*with, YamlNode::Kind::map, field("with", owner), diagnostics)) {
+    return;
   }
-  // Without the value of a bad reference, a complaint about the parameter would be noise.
-  if (!kind_known || has_unresolved(*with)) return;
-  // Every kind so far takes no parameters: an entry here is a mistake, reported as such.
+  if (with != nullptr && !with->is_null()) {
+    for (const auto& entry : with->entries) {
+      stage.with.push_back({entry.key, to_raw(entry.value), entry.key_where});
+    }
+    // Without the value of a bad reference, a complaint about the parameter would be noise.
+    if (has_unresolved(*with)) return;
+  }
+  const auto where = with != nullptr ? with->where : stage.where;
   stage.kind_params =
-      validate_params({}, stage.with, stage.where,
+      validate_params(stage.kind_type->type.params, stage.with, where,
                       "stage '" + stage.name + "' (" + stage.kind + "): ", diagnostics);
 }
 
@@ -160,7 +171,7 @@ std::optional<StageSpec> read_stage(const YamlNode& node, std::span<const StageS
       stage.on_failure = *value;
     }
   }
-  read_kind(node, owner, stage, diagnostics);
+  read_kind(node, owner, stage, context);
   if (const auto* repeat = node.find("repeat"))
     stage.repeat = read_repeat(*repeat, owner, diagnostics);
   if (const auto* jobs = require_key(node, "jobs", owner, diagnostics)) {

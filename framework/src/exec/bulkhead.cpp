@@ -1,6 +1,7 @@
 #include "lockstep/bulkhead.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <stdexcept>
 #include <string>
 
@@ -24,6 +25,9 @@ constexpr std::uint64_t kTimeEveryJobBelow = 4096;
 constexpr std::uint64_t kTimeOneIn = 16;
 
 bool timed(std::uint64_t seq) { return seq < kTimeEveryJobBelow || seq % kTimeOneIn == 0; }
+std::int64_t weight_of(std::uint64_t seq) {
+  return seq < kTimeEveryJobBelow ? 1 : static_cast<std::int64_t>(kTimeOneIn);
+}
 
 // A blocked dispatcher sleeps at most this long between looks at the places, whatever it was
 // told: a backstop for the wake-up threshold, never the way it normally wakes.
@@ -32,29 +36,20 @@ constexpr auto kBlockedRecheck = std::chrono::milliseconds(1);
 constexpr int runners_of(std::uint64_t state) { return static_cast<int>(state & 0xffffffffU); }
 constexpr int pending_of(std::uint64_t state) { return static_cast<int>(state >> 32); }
 
-// The bulkheads the current thread is a runner of, innermost first. A thread that already is a
-// runner of a bulkhead runs its nested jobs without taking another runner place.
-struct RunnerScope {
-  explicit RunnerScope(const BulkheadCore* core) noexcept : core(core), outer(innermost) {
-    innermost = this;
-  }
-  ~RunnerScope() { innermost = outer; }
-  RunnerScope(const RunnerScope&) = delete;
-  RunnerScope& operator=(const RunnerScope&) = delete;
+// The worker slot of the jobs the current thread runs now; -1 outside them.
+thread_local int job_slot = -1;
 
-  static bool active_for(const BulkheadCore* core) noexcept {
-    for (const auto* scope = innermost; scope != nullptr; scope = scope->outer) {
-      if (scope->core == core) return true;
-    }
-    return false;
-  }
+// Sets job_slot for a run of jobs, and puts back the enclosing job's when they are done.
+class JobSlotScope {
+ public:
+  explicit JobSlotScope(int slot) noexcept : outer_(job_slot) { job_slot = slot; }
+  ~JobSlotScope() { job_slot = outer_; }
+  JobSlotScope(const JobSlotScope&) = delete;
+  JobSlotScope& operator=(const JobSlotScope&) = delete;
 
-  const BulkheadCore* core;
-  RunnerScope* outer;
-  static thread_local RunnerScope* innermost;
+ private:
+  int outer_;
 };
-
-thread_local RunnerScope* RunnerScope::innermost = nullptr;
 
 void raise_to(std::atomic<int>& peak, int value) noexcept {
   auto seen = peak.load(std::memory_order_relaxed);
@@ -78,6 +73,42 @@ std::string describe_wait(std::chrono::nanoseconds wait) {
 
 }  // namespace
 
+// The bulkheads the current thread is a runner of, innermost first, each with the worker slot it
+// holds there. A thread that already is a runner of a bulkhead runs its nested jobs without
+// taking another runner place (or slot). Constructed once the runner place is taken, destroyed
+// before it is given up.
+class BulkheadCore::RunnerScope {
+ public:
+  explicit RunnerScope(BulkheadCore& core) noexcept
+      : core_(&core), slot_(core.take_slot()), outer_(innermost) {
+    innermost = this;
+  }
+  ~RunnerScope() {
+    innermost = outer_;
+    core_->give_back_slot(slot_);
+  }
+  RunnerScope(const RunnerScope&) = delete;
+  RunnerScope& operator=(const RunnerScope&) = delete;
+
+  static const RunnerScope* find(const BulkheadCore* core) noexcept {
+    for (const auto* scope = innermost; scope != nullptr; scope = scope->outer_) {
+      if (scope->core_ == core) return scope;
+    }
+    return nullptr;
+  }
+  static bool active_for(const BulkheadCore* core) noexcept { return find(core) != nullptr; }
+  // The calling thread's slot in `core`; it must be a runner there.
+  static int slot_in(const BulkheadCore* core) noexcept { return find(core)->slot_; }
+
+ private:
+  BulkheadCore* core_;
+  int slot_;
+  RunnerScope* outer_;
+  static thread_local RunnerScope* innermost;
+};
+
+thread_local BulkheadCore::RunnerScope* BulkheadCore::RunnerScope::innermost = nullptr;
+
 BulkheadCore::BulkheadCore(BulkheadOptions options)
     : options_(std::move(options)),
       queue_capacity_(options_.queue.value_or(2 * options_.workers)),
@@ -89,7 +120,9 @@ BulkheadCore::BulkheadCore(BulkheadOptions options)
       // leave the bulkhead one worker short.
       arena_(options_.workers, 0),
       queue_(static_cast<std::size_t>(capacity_)),
-      slots_(std::make_unique<SlotStats[]>(static_cast<std::size_t>(options_.workers) + 1)) {}
+      slots_(std::make_unique<SlotStats[]>(static_cast<std::size_t>(options_.workers))),
+      slots_held_(std::make_unique<std::atomic<std::uint64_t>[]>(
+          (static_cast<std::size_t>(options_.workers) + 63) / 64)) {}
 
 BulkheadCore::~BulkheadCore() { quiesce(); }
 
@@ -221,17 +254,17 @@ void BulkheadCore::spawn_drainer_if_needed() noexcept {
 void BulkheadCore::run_as_drainer() {
   tsan_acquire(this);
   drain_state_.fetch_sub(kPending, std::memory_order_seq_cst);
-  {
-    RunnerScope scope(this);
-    do {
+  do {
+    {
+      RunnerScope scope(*this);
       Entry entry;
       while (queue_.try_pop(entry)) {
         if (!queue_.empty()) spawn_drainer_if_needed();  // more to do: wake one more worker
         run_burst(entry, nullptr, true);
       }
-      stop_being_runner();
-    } while (!queue_.empty() && try_become_runner());
-  }
+    }
+    stop_being_runner();
+  } while (!queue_.empty() && try_become_runner());
   std::lock_guard lock(lifetime_mutex_);  // the last touch of *this: quiesce() waits for it
   live_drainers_.fetch_sub(1, std::memory_order_relaxed);
   drained_.notify_all();
@@ -246,6 +279,36 @@ bool BulkheadCore::try_become_runner() noexcept {
     }
   }
   return false;
+}
+
+int BulkheadCore::take_slot() noexcept {
+  if (options_.workers == 1) return 0;  // one runner at most: nothing to share
+  const auto words = (static_cast<std::size_t>(options_.workers) + 63) / 64;
+  for (;;) {
+    for (std::size_t word = 0; word < words; ++word) {
+      const auto bits =
+          std::min<std::size_t>(64, static_cast<std::size_t>(options_.workers) - 64 * word);
+      const auto valid = bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+      auto held = slots_held_[word].load(std::memory_order_relaxed);
+      while ((~held & valid) != 0) {
+        const auto bit = std::countr_zero(~held & valid);
+        if (slots_held_[word].compare_exchange_weak(held, held | (std::uint64_t{1} << bit),
+                                                    std::memory_order_acquire,
+                                                    std::memory_order_relaxed)) {
+          return static_cast<int>(64 * word) + bit;
+        }
+      }
+    }
+    // Not reached: there are as many slots as runner places, and a runner gives its slot back
+    // before its place. Only a reordered view of a slot given back a moment ago ends up here.
+    cpu_relax();
+  }
+}
+
+void BulkheadCore::give_back_slot(int slot) noexcept {
+  if (options_.workers == 1) return;
+  const auto index = static_cast<std::size_t>(slot);
+  slots_held_[index / 64].fetch_and(~(std::uint64_t{1} << (index % 64)), std::memory_order_release);
 }
 
 void BulkheadCore::stop_being_runner() noexcept {
@@ -265,7 +328,7 @@ bool BulkheadCore::help(BatchState& batch) {
   if (!try_become_runner()) return false;
   bool ran = false;
   {
-    RunnerScope scope(this);
+    RunnerScope scope(*this);
     Entry entry;
     if (queue_.try_pop(entry)) {
       run_burst(entry, &batch, true);
@@ -313,14 +376,16 @@ class BatchCompletions {
 }  // namespace
 
 void BulkheadCore::run_burst(Entry& first, const BatchState* until, bool count_as_running) {
-  auto& slot = my_slot();
+  const int slot_index = RunnerScope::slot_in(this);
+  JobSlotScope job_slot_scope(slot_index);
+  auto& slot = slots_[static_cast<std::size_t>(slot_index)];
   if (count_as_running) {
     raise_to(peak_running_, running_.fetch_add(1, std::memory_order_relaxed) + 1);
   }
   BatchCompletions completions;
   auto run = [&](Entry& entry) {
     completions.before(entry.batch);
-    completions.count(run_entry(entry, slot, true));
+    completions.count(run_entry(entry, slot, true, count_as_running));
     if (entry.batch == until) completions.flush();  // the helper is waiting for exactly this
   };
   run(first);
@@ -334,17 +399,31 @@ void BulkheadCore::run_inline(BatchState& batch, Task&& task) {
   auto seq = admitted_.fetch_add(1, std::memory_order_relaxed);
   batch.job_admitted();
   Entry entry{std::move(task), &batch, seq, Clock::time_point{}};
-  auto state = run_entry(entry, my_slot(), false);
+  const int slot_index = RunnerScope::slot_in(this);
+  JobSlotScope job_slot_scope(slot_index);
+  auto state = run_entry(entry, slots_[static_cast<std::size_t>(slot_index)], false, false);
   batch.finish(1, state == JobState::succeeded ? 1 : 0);
 }
 
-JobState BulkheadCore::run_entry(Entry& entry, SlotStats& slot, bool holds_place) {
-  if (entry.admitted_at != Clock::time_point{}) {
-    auto waited = (Clock::now() - entry.admitted_at).count();
-    auto weight = entry.seq < kTimeEveryJobBelow ? 1 : static_cast<std::int64_t>(kTimeOneIn);
-    slot.queue_wait_ns.fetch_add(waited * weight, std::memory_order_relaxed);
-  }
+JobState BulkheadCore::run_entry(Entry& entry, SlotStats& slot, bool holds_place, bool own_time) {
+  // Only sampled jobs carry their admission time, and only they pay for reading the clock.
+  if (entry.admitted_at == Clock::time_point{}) return run_job(entry, slot, holds_place);
+  return run_timed(entry, slot, holds_place, own_time);
+}
 
+JobState BulkheadCore::run_timed(Entry& entry, SlotStats& slot, bool holds_place, bool own_time) {
+  const auto weight = weight_of(entry.seq);
+  const auto started = Clock::now();
+  record_wait(slot, started - entry.admitted_at, weight);
+  const auto state = run_job(entry, slot, holds_place);
+  // Before the caller tells the batch: whoever waits for it then sees this time counted.
+  if (own_time) {
+    slot.busy_ns.fetch_add((Clock::now() - started).count() * weight, std::memory_order_relaxed);
+  }
+  return state;
+}
+
+JobState BulkheadCore::run_job(Entry& entry, SlotStats& slot, bool holds_place) {
   BatchState* batch = entry.batch;
   CancelToken token({&batch->cancel_source(), &cancel_, nullptr});
   JobState state = JobState::succeeded;
@@ -376,10 +455,12 @@ JobState BulkheadCore::run_entry(Entry& entry, SlotStats& slot, bool holds_place
   return state;
 }
 
-BulkheadCore::SlotStats& BulkheadCore::my_slot() noexcept {
-  auto index = tbb::this_task_arena::current_thread_index();
-  if (index < 0 || index >= options_.workers) index = options_.workers;  // a helping thread
-  return slots_[static_cast<std::size_t>(index)];
+void BulkheadCore::record_wait(SlotStats& slot, std::chrono::nanoseconds wait,
+                               std::int64_t weight) noexcept {
+  slot.queue_wait_ns.fetch_add(wait.count() * weight, std::memory_order_relaxed);
+  slot.queue_waits[DurationHistogram::bucket_of(wait)].fetch_add(static_cast<std::uint64_t>(weight),
+                                                                 std::memory_order_relaxed);
+  raise_to(queue_wait_max_ns_, wait.count());
 }
 
 std::string BulkheadCore::identity(const Entry& entry) const {
@@ -407,13 +488,19 @@ void BulkheadCore::quiesce() {
 BulkheadStats BulkheadCore::stats() const {
   BulkheadStats stats;
   std::int64_t wait_ns = 0;
-  for (int i = 0; i <= options_.workers; ++i) {
+  std::int64_t busy_ns = 0;
+  for (int i = 0; i < options_.workers; ++i) {
     const auto& slot = slots_[static_cast<std::size_t>(i)];
     for (auto state : kAllJobStates) {
       stats.ended[state] +=
           slot.ended[static_cast<std::size_t>(state)].load(std::memory_order_relaxed);
     }
     wait_ns += slot.queue_wait_ns.load(std::memory_order_relaxed);
+    busy_ns += slot.busy_ns.load(std::memory_order_relaxed);
+    for (std::size_t bucket = 0; bucket < DurationHistogram::kBuckets; ++bucket) {
+      stats.queue_wait_histogram.counts[bucket] +=
+          slot.queue_waits[bucket].load(std::memory_order_relaxed);
+    }
   }
   for (auto state : kAllJobStates) {
     stats.ended[state] +=
@@ -426,7 +513,17 @@ BulkheadStats BulkheadCore::stats() const {
       std::max<std::int64_t>(0, in_flight_.load(std::memory_order_relaxed) - options_.workers);
   stats.peak_queued = std::max<std::int64_t>(0, peak_queued_.load(std::memory_order_relaxed));
   stats.queue_wait = std::chrono::nanoseconds(wait_ns);
+  stats.queue_wait_max =
+      std::chrono::nanoseconds(queue_wait_max_ns_.load(std::memory_order_relaxed));
+  stats.busy = std::chrono::nanoseconds(busy_ns);
   return stats;
+}
+
+void BulkheadCore::reset_peaks() noexcept {
+  peak_running_.store(running_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  peak_queued_.store(in_flight_.load(std::memory_order_relaxed) - options_.workers,
+                     std::memory_order_relaxed);
+  queue_wait_max_ns_.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace detail
@@ -470,5 +567,8 @@ std::optional<std::chrono::nanoseconds> Bulkhead::max_wait() const noexcept {
   return core_->options().max_wait;
 }
 BulkheadStats Bulkhead::stats() const { return core_->stats(); }
+void Bulkhead::reset_peaks() noexcept { core_->reset_peaks(); }
+
+int current_worker_slot() noexcept { return detail::job_slot; }
 
 }  // namespace lockstep

@@ -11,6 +11,10 @@
 // runner exists or is pending — a producer spawns one after pushing, and a runner that stops
 // re-checks the queue after giving up its place (both sides read-modify-write drain_state_, so one
 // sees the other).
+//
+// Worker slots: a runner holds one of `workers` slots while it is a runner (taken after it took
+// its runner place, given back before it gives that up, so there is always a free one), which
+// current_worker_slot() reports and which keeps each runner's statistics on its own cache line.
 #pragma once
 
 #include <tbb/task_arena.h>
@@ -60,8 +64,11 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   const BulkheadOptions& options() const noexcept { return options_; }
   int queue_capacity() const noexcept { return queue_capacity_; }
   BulkheadStats stats() const;
+  void reset_peaks() noexcept;
 
  private:
+  class RunnerScope;
+
   struct Entry {
     Task task;
     BatchState* batch = nullptr;
@@ -69,10 +76,12 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
     Clock::time_point admitted_at;
   };
 
-  // Per arena slot, so that runners never share a cache line; the last one is for helpers.
+  // Per worker slot, so that runners never share a cache line.
   struct alignas(64) SlotStats {
     std::array<std::atomic<std::uint64_t>, kJobStateCount> ended{};
     std::atomic<std::int64_t> queue_wait_ns{0};
+    std::atomic<std::int64_t> busy_ns{0};
+    std::array<std::atomic<std::uint64_t>, DurationHistogram::kBuckets> queue_waits{};
   };
 
   // admission
@@ -90,9 +99,16 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   // that already counts as running (a job helping its own bulkhead) is not counted again.
   void run_burst(Entry& first, const BatchState* until, bool count_as_running);
   // Runs one job and records how it ended, except in its batch: the caller counts it there.
-  JobState run_entry(Entry& entry, SlotStats& slot, bool holds_place);
+  // `own_time`: its time is not already part of an enclosing job's of this bulkhead.
+  JobState run_entry(Entry& entry, SlotStats& slot, bool holds_place, bool own_time);
+  JobState run_job(Entry& entry, SlotStats& slot, bool holds_place);  // run_entry, untimed
+  // Apart, so that the untimed path saves no registers for it: it costs a few per empty job.
+  [[gnu::noinline]] JobState run_timed(Entry& entry, SlotStats& slot, bool holds_place,
+                                       bool own_time);
+  void record_wait(SlotStats& slot, std::chrono::nanoseconds wait, std::int64_t weight) noexcept;
   void run_inline(BatchState& batch, Task&& task);
-  SlotStats& my_slot() noexcept;
+  int take_slot() noexcept;
+  void give_back_slot(int slot) noexcept;
   void note_queued_peak() noexcept;
   std::string identity(const Entry& entry) const;
   void note_running_peak(int running) noexcept;
@@ -124,8 +140,11 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   std::atomic<int> running_{0};
   std::atomic<int> peak_running_{0};
   std::atomic<std::int64_t> peak_queued_{0};
+  std::atomic<std::int64_t> queue_wait_max_ns_{0};
   std::array<std::atomic<std::uint64_t>, kJobStateCount> ended_at_dispatch_{};
   std::unique_ptr<SlotStats[]> slots_;
+  // Bit i of word i / 64 set: worker slot i is held by a runner.
+  std::unique_ptr<std::atomic<std::uint64_t>[]> slots_held_;
 };
 
 }  // namespace lockstep::detail

@@ -6,6 +6,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "stage/builtin_kinds.hpp"
+
 namespace lockstep {
 
 namespace {
@@ -23,14 +25,16 @@ std::string with_article(std::string_view noun) {
   return (vowel ? "an " : "a ") + std::string(noun);
 }
 
-void check_job_type(const std::string& plugin, const JobType& type) {
-  auto where = "plugin '" + plugin + "': job type '" + type.name + "': ";
-  if (!is_identifier(type.name)) {
-    throw std::invalid_argument("plugin '" + plugin + "': job type name '" + type.name +
+// Checks a job type's or stage kind's name and parameters; `what` is "job type" or "stage kind".
+void check_declaration(const std::string& plugin, std::string_view what, const std::string& name,
+                       const std::vector<ParamSpec>& params) {
+  auto where = "plugin '" + plugin + "': " + std::string(what) + " '" + name + "': ";
+  if (!is_identifier(name)) {
+    throw std::invalid_argument("plugin '" + plugin + "': " + std::string(what) + " name '" + name +
                                 "' must be lowercase letters, digits and '_'");
   }
   std::set<std::string> seen;
-  for (const auto& spec : type.params) {
+  for (const auto& spec : params) {
     if (spec.name().empty()) throw std::invalid_argument(where + "a parameter has no name");
     if (!seen.insert(spec.name()).second) {
       throw std::invalid_argument(where + "parameter '" + spec.name() + "' is declared twice");
@@ -47,15 +51,78 @@ void check_job_type(const std::string& plugin, const JobType& type) {
   }
 }
 
+// Finds `name` among qualified names, or as a bare name when exactly one entry has it. Found or
+// not, returns {entry, error, hint}; `what` is "job type" or "stage kind".
+template <class Map, class Result>
+Result lookup(const Map& map, std::string_view name, std::string_view what,
+              const Registry& registry, std::string_view listed_by) {
+  if (auto found = map.find(name); found != map.end()) return {&found->second, {}, {}};
+  std::vector<const typename Map::mapped_type*> bare;
+  std::vector<std::string> all_names;
+  std::vector<std::string> bare_names;
+  for (const auto& [qualified, registered] : map) {
+    all_names.push_back(qualified);
+    bare_names.push_back(registered.type.name);
+    if (registered.type.name == name) bare.push_back(&registered);
+  }
+  const std::string quoted = "'" + std::string(name) + "'";
+  if (bare.size() == 1) return {bare.front(), {}, {}};
+  if (bare.size() > 1) {
+    std::string candidates;
+    for (const auto* entry : bare) {
+      candidates += (candidates.empty() ? "'" : ", '") + entry->qualified_name + "'";
+    }
+    return {nullptr, std::string(what) + " " + quoted + " is ambiguous: " + candidates,
+            "write the plugin's name before it, as in '" + bare.front()->qualified_name + "'"};
+  }
+  auto dot = name.find('.');
+  if (dot != std::string_view::npos && !registry.find_plugin(name.substr(0, dot))) {
+    return {nullptr,
+            "unknown " + std::string(what) + " " + quoted + ": no plugin named '" +
+                std::string(name.substr(0, dot)) + "' is loaded",
+            "list it under 'plugins:'"};
+  }
+  auto hint = did_you_mean(name, all_names);
+  if (hint.empty()) hint = did_you_mean(name, bare_names);
+  return {nullptr, "unknown " + std::string(what) + " " + quoted,
+          hint.empty() ? std::string(listed_by) : hint};
+}
+
 }  // namespace
 
 struct Registry::Impl {
-  std::map<std::string, RegisteredJobType, std::less<>> job_types;  // by qualified name
+  std::map<std::string, RegisteredJobType, std::less<>> job_types;      // by qualified name
+  std::map<std::string, RegisteredStageKind, std::less<>> stage_kinds;  // by qualified name
   std::vector<PluginInfo> plugins;
   std::optional<PluginInfo> loading;  // between begin_plugin and end_plugin
+
+  // Adds a job type or stage kind under "<plugin>.<name>"; names registered outside a plugin (by
+  // the embedding program) belong to "app". `listed` is where the plugin's info lists it.
+  template <class Map, class Declaration, class Factory>
+  void add(Map& map, std::vector<std::string> PluginInfo::*listed, std::string_view what,
+           Declaration declaration, Factory factory) {
+    auto plugin = loading ? loading->name : std::string("app");
+    check_declaration(plugin, what, declaration.name, declaration.params);
+    if (!factory) {
+      throw std::invalid_argument("plugin '" + plugin + "': " + std::string(what) + " '" +
+                                  declaration.name + "' has no factory");
+    }
+    auto qualified = plugin + "." + declaration.name;
+    if (map.contains(qualified)) {
+      throw std::invalid_argument(std::string(what) + " '" + qualified + "' is registered twice");
+    }
+    if (loading) ((*loading).*listed).push_back(qualified);
+    map.emplace(qualified, typename Map::mapped_type{qualified, plugin, std::move(declaration),
+                                                     std::move(factory)});
+  }
 };
 
-Registry::Registry() : impl_(std::make_unique<Impl>()) {}
+Registry::Registry() : impl_(std::make_unique<Impl>()) {
+  for (auto& kind : builtin_stage_kinds()) {
+    auto name = kind.type.name;
+    impl_->stage_kinds.emplace(std::move(name), std::move(kind));
+  }
+}
 Registry::~Registry() = default;
 
 void Registry::begin_plugin(PluginInfo info) { impl_->loading = std::move(info); }
@@ -69,60 +136,34 @@ void Registry::end_plugin(bool keep) {
     return;
   }
   for (const auto& name : info.job_types) impl_->job_types.erase(name);
+  for (const auto& name : info.stage_kinds) impl_->stage_kinds.erase(name);
 }
 
 void Registry::add_job_type(JobType type, JobFactory factory) {
-  // Types registered outside a plugin (by the embedding program) belong to "app".
-  auto plugin = impl_->loading ? impl_->loading->name : std::string("app");
-  check_job_type(plugin, type);
-  if (!factory)
-    throw std::invalid_argument("plugin '" + plugin + "': job type '" + type.name +
-                                "' has no factory");
-  auto qualified = plugin + "." + type.name;
-  if (impl_->job_types.contains(qualified)) {
-    throw std::invalid_argument("job type '" + qualified + "' is registered twice");
-  }
-  if (impl_->loading) impl_->loading->job_types.push_back(qualified);
-  impl_->job_types.emplace(
-      qualified, RegisteredJobType{qualified, plugin, std::move(type), std::move(factory)});
+  impl_->add(impl_->job_types, &PluginInfo::job_types, "job type", std::move(type),
+             std::move(factory));
 }
 
 JobTypeLookup Registry::lookup_job_type(std::string_view name) const {
-  if (auto found = impl_->job_types.find(name); found != impl_->job_types.end()) {
-    return {&found->second, {}, {}};
-  }
-  std::vector<const RegisteredJobType*> bare;
-  std::vector<std::string> all_names;
-  for (const auto& [qualified, registered] : impl_->job_types) {
-    all_names.push_back(qualified);
-    if (registered.type.name == name) bare.push_back(&registered);
-  }
-  if (bare.size() == 1) return {bare.front(), {}, {}};
-  if (bare.size() > 1) {
-    std::string candidates;
-    for (const auto* type : bare) {
-      candidates += (candidates.empty() ? "'" : ", '") + type->qualified_name + "'";
-    }
-    return {nullptr, "job type '" + std::string(name) + "' is ambiguous: " + candidates,
-            "write the plugin's name before it, as in '" + bare.front()->qualified_name + "'"};
-  }
-  auto dot = name.find('.');
-  if (dot != std::string_view::npos && !find_plugin(name.substr(0, dot))) {
-    return {nullptr,
-            "unknown job type '" + std::string(name) + "': no plugin named '" +
-                std::string(name.substr(0, dot)) + "' is loaded",
-            "list it under 'plugins:'"};
-  }
-  auto hint = did_you_mean(name, all_names);
-  if (hint.empty()) {
-    std::vector<std::string> bare_names;
-    for (const auto& [qualified, registered] : impl_->job_types) {
-      bare_names.push_back(registered.type.name);
-    }
-    hint = did_you_mean(name, bare_names);
-  }
-  return {nullptr, "unknown job type '" + std::string(name) + "'",
-          hint.empty() ? "`lockstep plugins` lists the job types" : hint};
+  return lookup<decltype(impl_->job_types), JobTypeLookup>(
+      impl_->job_types, name, "job type", *this, "`lockstep plugins` lists the job types");
+}
+
+void Registry::add_stage_kind(StageKindType type, StageKindFactory factory) {
+  impl_->add(impl_->stage_kinds, &PluginInfo::stage_kinds, "stage kind", std::move(type),
+             std::move(factory));
+}
+
+StageKindLookup Registry::lookup_stage_kind(std::string_view name) const {
+  return lookup<decltype(impl_->stage_kinds), StageKindLookup>(
+      impl_->stage_kinds, name, "stage kind", *this, "`lockstep plugins` lists the stage kinds");
+}
+
+std::vector<const RegisteredStageKind*> Registry::stage_kinds() const {
+  std::vector<const RegisteredStageKind*> all;
+  for (const auto& [name, registered] : impl_->stage_kinds) all.push_back(&registered);
+  std::ranges::stable_partition(all, [](const auto* kind) { return kind->plugin.empty(); });
+  return all;
 }
 
 std::vector<const RegisteredJobType*> Registry::job_types() const {

@@ -31,38 +31,28 @@ bool counts_as_failure(JobState state) noexcept {
 
 }  // namespace
 
-void Feeder::run() {
-  started_ = Clock::now();
-  dispatch_fresh();
-  wait_for_pending();
-  batch_.wait();  // the barrier: no task of this feeder runs after this
-  settle_after_barrier();
-}
-
 // ---- dispatching -----------------------------------------------------------------------------
 
-void Feeder::dispatch_fresh() {
+void Feeder::dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t end) {
   auto& shared = stage_.shared();
-  for (std::size_t p = 0; p < plans_.size(); ++p) {
-    JobPlan& plan = *plans_[p];
-    const std::uint64_t size = plan.source.size();
-    std::uint64_t next = 0;
-    while (next < size && !stage_.stopping() && !shared.interrupted.load()) {
-      if (retry_count_.load(std::memory_order_relaxed) > 0) dispatch_due_retries();
-      const std::uint64_t count = next_chunk(size - next);
-      dispatch_chunk(plan, next, count);
-      next += count;
-    }
-    if (next < size) {
-      // Stopped: what was not dispatched ends without running, here and in later plans.
-      const JobState state = JobState::cancelled;
-      end_unrun(plan, size - next, state);
-      for (std::size_t q = p + 1; q < plans_.size(); ++q) {
-        end_unrun(*plans_[q], plans_[q]->source.size(), state);
-      }
-      return;
-    }
+  std::uint64_t next = start;
+  while (next < end && !stage_.stopping() && !shared.interrupted.load()) {
+    if (retry_count_.load(std::memory_order_relaxed) > 0) dispatch_due_retries();
+    const std::uint64_t count = next_chunk(end - next);
+    dispatch_chunk(plan, next, count, false);
+    next += count;
   }
+  if (next < end) {
+    // Stopped: what was not dispatched ends without running.
+    StateCounts tally;
+    tally[JobState::cancelled] = end - next;
+    stage_.add(tally);
+  }
+}
+
+bool Feeder::dispatch_one(JobPlan& plan, std::uint64_t index) {
+  if (retry_count_.load(std::memory_order_relaxed) > 0) dispatch_due_retries();
+  return dispatch_chunk(plan, index, 1, true);
 }
 
 std::uint64_t Feeder::next_chunk(std::uint64_t remaining) {
@@ -84,13 +74,13 @@ std::uint64_t Feeder::next_chunk(std::uint64_t remaining) {
   return std::min({chunk_, balanced, remaining});
 }
 
-void Feeder::dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t count) {
+bool Feeder::dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t count, bool tracked) {
   pending_.fetch_add(count);
-  const auto admission =
-      bulkhead_.dispatch(batch_, Task([this, &plan, start, count](const CancelToken& token) {
-                           run_chunk(token, plan, start, count);
-                         }));
-  if (admission == Admission::admitted) return;
+  const auto admission = bulkhead_.dispatch(
+      batch_, Task([this, &plan, start, count, tracked](const CancelToken& token) {
+        run_chunk(token, plan, start, count, tracked);
+      }));
+  if (admission == Admission::admitted) return true;
   const JobState state =
       admission == Admission::rejected ? JobState::rejected : JobState::cancelled;
   StateCounts tally;
@@ -99,21 +89,24 @@ void Feeder::dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t co
         plan, i, state, 0,
         {admission == Admission::rejected ? "no room in bulkhead '" + bulkhead_.name() + "' in time"
                                           : "cancelled before it was admitted"},
-        nullptr, tally);
+        nullptr, tracked, tally);
   }
   stage_.add(tally);
   release(count);
+  return false;
 }
 
 void Feeder::dispatch_retry(Retry retry) {
   JobPlan& plan = *retry.plan;
   const auto index = retry.index;
   const auto attempt = retry.attempt;
+  const bool tracked = retry.tracked;
   auto messages = std::make_shared<std::vector<std::string>>(std::move(retry.messages));
   const auto admission = bulkhead_.dispatch(
-      batch_, Task([this, &plan, index, attempt, messages](const CancelToken& token) {
+      batch_, Task([this, &plan, index, attempt, tracked, messages](const CancelToken& token) {
         StateCounts tally;
-        const bool ended = run_instance(token, plan, index, attempt, std::move(*messages), tally);
+        const bool ended =
+            run_instance(token, plan, index, attempt, std::move(*messages), tracked, tally);
         stage_.add(tally);
         if (ended) release(1);
       }));
@@ -123,7 +116,7 @@ void Feeder::dispatch_retry(Retry retry) {
                                                        : "cancelled before it was admitted");
   end_instance(plan, index,
                admission == Admission::rejected ? JobState::rejected : JobState::cancelled,
-               attempt - 1, std::move(*messages), nullptr, tally);
+               attempt - 1, std::move(*messages), nullptr, tracked, tally);
   stage_.add(tally);
   release(1);
 }
@@ -141,20 +134,23 @@ void Feeder::dispatch_due_retries() {
   }
 }
 
-// Retries that will not happen: the instance ends as its last attempt did (or as cancelled,
-// when the run was interrupted).
-void Feeder::end_retries(JobState interrupted_state) {
+std::optional<Feeder::Clock::time_point> Feeder::next_retry_due() {
+  std::lock_guard lock(mutex_);
+  if (retries_.empty()) return std::nullopt;
+  return retries_.front().due;
+}
+
+void Feeder::end_retries(std::optional<JobState> state) {
   std::vector<Retry> abandoned;
   {
     std::lock_guard lock(mutex_);
     abandoned.swap(retries_);
     retry_count_.store(0, std::memory_order_relaxed);
   }
-  const bool interrupted = stage_.shared().interrupted.load();
   StateCounts tally;
   for (auto& retry : abandoned) {
-    end_instance(*retry.plan, retry.index, interrupted ? interrupted_state : retry.last_state,
-                 retry.attempt - 1, std::move(retry.messages), nullptr, tally);
+    end_instance(*retry.plan, retry.index, state.value_or(retry.last_state), retry.attempt - 1,
+                 std::move(retry.messages), nullptr, retry.tracked, tally);
   }
   stage_.add(tally);
   release(abandoned.size());
@@ -163,7 +159,7 @@ void Feeder::end_retries(JobState interrupted_state) {
 void Feeder::wait_for_pending() {
   auto& shared = stage_.shared();
   for (;;) {
-    if (stage_.stopping() || shared.interrupted.load()) end_retries(JobState::cancelled);
+    if (stage_.stopping() || shared.interrupted.load()) end_retries(stage_.retry_end_state());
     dispatch_due_retries();
     std::unique_lock lock(mutex_);
     waiting_.store(true);
@@ -181,7 +177,7 @@ void Feeder::wait_for_pending() {
   waiting_.store(false);
 }
 
-void Feeder::settle_after_barrier() {
+void Feeder::settle() {
   end_retries(JobState::cancelled);
   // Chunks the engine dropped without running them (only an interrupt cancels a bulkhead).
   const auto dropped = pending_.load();
@@ -204,20 +200,20 @@ void Feeder::release(std::uint64_t ended) {
 // ---- running (on the bulkhead's workers) -----------------------------------------------------
 
 void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t start,
-                       std::uint64_t count) {
+                       std::uint64_t count, bool tracked) {
   StateCounts tally;
   std::uint64_t ended = 0;
   std::uint64_t i = start;
   for (; i < start + count; ++i) {
     if (stage_.stopping() || stage_.shared().interrupted.load(std::memory_order_relaxed)) break;
-    if (run_instance(token, plan, i, 1, {}, tally)) ++ended;
+    if (run_instance(token, plan, i, 1, {}, tracked, tally)) ++ended;
   }
   if (i < start + count) {
     // The stage stopped while these waited: they end without running.
     const auto unrun = start + count - i;
-    const bool observed = stage_.shared().detail != RunObserver::Detail::stages;
+    const bool observed = tracked || stage_.shared().detail != RunObserver::Detail::stages;
     for (; observed && i < start + count; ++i) {
-      end_instance(plan, i, JobState::cancelled, 0, {"the stage stopped before it ran"}, nullptr,
+      end_instance(plan, i, JobState::cancelled, 0, {stage_.stop_reason()}, nullptr, tracked,
                    tally);
     }
     if (!observed) tally[JobState::cancelled] += unrun;
@@ -229,7 +225,7 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
 }
 
 bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
-                          std::vector<std::string> messages, StateCounts& tally) {
+                          std::vector<std::string> messages, bool tracked, StateCounts& tally) {
   const JobSpec& spec = plan.spec;
   std::optional<Item> item;
   std::optional<Params> own_params;
@@ -247,7 +243,7 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
     outcome = run_attempt(token, plan, index, attempt, params, item ? &*item : nullptr);
   }
   if (outcome.state == JobState::succeeded) {
-    end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tally);
+    end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tracked, tally);
     return true;
   }
   messages.push_back(std::move(outcome.message));
@@ -256,7 +252,7 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
                      attempt < spec.retry.attempts && !stage_.stopping() &&
                      !stage_.shared().interrupted.load();
   if (!retry) {
-    end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tally);
+    end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tracked, tally);
     return true;
   }
   Retry next{Clock::now() + backoff_before(spec.retry, attempt + 1),
@@ -264,7 +260,8 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
              index,
              attempt + 1,
              outcome.state,
-             std::move(messages)};
+             std::move(messages),
+             tracked};
   {
     std::lock_guard lock(mutex_);
     retries_.push_back(std::move(next));
@@ -281,15 +278,26 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
   const JobSpec& spec = plan.spec;
   CancelSource timeout;
   std::optional<DeadlineTimer::Handle> deadline;
-  const auto attempt_token = token.with(&shared.interrupt).with(spec.timeout ? &timeout : nullptr);
+  const auto attempt_token = token.with(&shared.interrupt)
+                                 .with(&stage_.cancel_source())
+                                 .with(spec.timeout ? &timeout : nullptr);
   RunContext context(stage_, plan, index, attempt, params, attempt_token);
   if (item) context.set_item(*item);
 
   const bool observed = shared.detail == RunObserver::Detail::all;
   AttemptEvent event;
   if (observed) {
-    event = {&stage_.stage(), &spec, context.id(),        index, stage_.iteration(), attempt, 0,
-             Clock::now(),    {},    JobState::succeeded, {}};
+    event = {&stage_.stage(),
+             &spec,
+             context.id(),
+             index,
+             stage_.iteration(),
+             attempt,
+             current_worker_slot(),
+             Clock::now(),
+             {},
+             JobState::succeeded,
+             {}};
     for (auto* observer : shared.observers) observer->attempt_started(event);
   }
   if (spec.timeout) deadline = shared.timer.arm(Clock::now() + *spec.timeout, timeout);
@@ -310,7 +318,8 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
   // Past its deadline, the attempt timed out, whatever the job did then: returning late does not
   // meet a timeout. A cancellation of the stage, the bulkhead or the run stays a cancellation,
   // and a failure the job reported before the deadline stays a failure.
-  const bool other_cancel = token.cancelled() || shared.interrupt.cancelled();
+  const bool other_cancel =
+      token.cancelled() || shared.interrupt.cancelled() || stage_.cancel_source().cancelled();
   if (timeout.cancelled() && !other_cancel && outcome.state != JobState::failed) {
     const bool said_more = !outcome.message.empty() && outcome.message != "cancelled";
     outcome = {JobState::timed_out, "timed out after " + format_duration(*spec.timeout) +
@@ -326,10 +335,14 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
 }
 
 void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,
-                          std::vector<std::string> messages, const Params* params,
+                          std::vector<std::string> messages, const Params* params, bool tracked,
                           StateCounts& tally) {
   ++tally[state];
-  if (counts_as_failure(state) && !plan.spec.continue_on_error) stage_.record_failure(plan.spec);
+  if (counts_as_failure(state) && !plan.spec.continue_on_error) stage_.record_failure();
+  if (tracked) {
+    stage_.tracked_ended(plan, index, state, attempts,
+                         messages.empty() ? std::string() : messages.back());
+  }
   const auto detail = stage_.shared().detail;
   if (detail == RunObserver::Detail::stages ||
       (detail == RunObserver::Detail::failures && state == JobState::succeeded)) {
@@ -340,13 +353,6 @@ void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, in
                       index,           stage_.iteration(),  attempts,
                       state,           std::move(messages), params};
   for (auto* observer : observers) observer->instance_ended(event);
-}
-
-void Feeder::end_unrun(JobPlan& plan, std::uint64_t count, JobState state) {
-  (void)plan;
-  StateCounts tally;
-  tally[state] = count;
-  stage_.add(tally);
 }
 
 }  // namespace lockstep::run

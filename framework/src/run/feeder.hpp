@@ -1,11 +1,13 @@
-// Feeds one bulkhead with the instances a stage sends to it, lazily and in index order, and
-// waits until every one of them has ended. A stage has one feeder per bulkhead it uses, each on
-// its own thread, so a full bulkhead never holds back another's jobs of the same stage.
+// Feeds one bulkhead with the instances a stage's kind sends to it, lazily and in index order, and
+// waits until every one of them has ended. A stage has one feeder per bulkhead it uses; when a
+// kind dispatches the rest of a stage, each feeder runs on its own thread, so a full bulkhead
+// never holds back another's jobs of the same stage.
 //
 // Each instance ends exactly once: when an attempt succeeds, when its last attempt does not,
 // when the engine could not admit it (rejected, cancelled), or without being dispatched (the
 // stage stopped, the run was interrupted). `pending_` counts dispatched instances that have not
-// ended (a retry waiting for its backoff included); the feeder returns when it is zero.
+// ended (a retry waiting for its backoff included). Instances dispatched one by one are
+// "tracked": their ends are reported to the stage (StageContext::next_ended).
 #pragma once
 
 #include <atomic>
@@ -13,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,14 +28,33 @@ namespace lockstep::run {
 
 class Feeder {
  public:
-  Feeder(StageRun& stage, Bulkhead& bulkhead) : stage_(stage), bulkhead_(bulkhead) {}
+  Feeder(StageRun& stage, Bulkhead& bulkhead)
+      : stage_(stage), bulkhead_(bulkhead), started_(Clock::now()) {}
   Feeder(const Feeder&) = delete;
   Feeder& operator=(const Feeder&) = delete;
 
   Bulkhead& bulkhead() noexcept { return bulkhead_; }
   void add(JobPlan& plan) { plans_.push_back(&plan); }
-  // Dispatches every instance of the plans, then waits until each has ended.
-  void run();
+
+  // Dispatches instances [start, end) of the plan in chunks; those left when the stage stops end
+  // as cancelled without running.
+  void dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t end);
+  // Dispatches one tracked instance; false when the engine did not admit it (it ended then).
+  bool dispatch_one(JobPlan& plan, std::uint64_t index);
+  // Dispatches the retries that are due, and tells when the next one will be.
+  void dispatch_due_retries();
+  std::optional<std::chrono::steady_clock::time_point> next_retry_due();
+  // Waits until every dispatched instance has ended, dispatching retries as they fall due; returns
+  // early when the run is interrupted (what the engine dropped is settled by settle()).
+  void wait_for_pending();
+  // The engine's barrier: no task of this feeder runs after it.
+  void barrier() { batch_.wait(); }
+  // Retries that will not happen end now, as `state` (or as their last attempt, if none).
+  void end_retries(std::optional<JobState> state);
+  // After the barrier: what the engine dropped (an interrupt) is counted as cancelled.
+  void settle();
+  // Instances dispatched and not ended yet (a retry waiting for its backoff included).
+  std::uint64_t outstanding() const noexcept { return pending_.load(std::memory_order_relaxed); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -45,6 +67,7 @@ class Feeder {
     int attempt;
     JobState last_state;
     std::vector<std::string> messages;
+    bool tracked;
   };
 
   // What one attempt came to.
@@ -54,25 +77,20 @@ class Feeder {
     bool retryable = true;
   };
 
-  void dispatch_fresh();
-  void wait_for_pending();
-  void settle_after_barrier();
-
   std::uint64_t next_chunk(std::uint64_t remaining);
-  void dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t count);
+  bool dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t count, bool tracked);
   void dispatch_retry(Retry retry);
-  void dispatch_due_retries();
-  void end_retries(JobState state);
 
-  void run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t start, std::uint64_t count);
+  void run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t start, std::uint64_t count,
+                 bool tracked);
   // Runs one attempt; returns whether the instance ended (false: a retry is scheduled).
   bool run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
-                    std::vector<std::string> messages, StateCounts& tally);
+                    std::vector<std::string> messages, bool tracked, StateCounts& tally);
   Attempt run_attempt(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
                       const Params& params, const Item* item);
   void end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,
-                    std::vector<std::string> messages, const Params* params, StateCounts& tally);
-  void end_unrun(JobPlan& plan, std::uint64_t count, JobState state);
+                    std::vector<std::string> messages, const Params* params, bool tracked,
+                    StateCounts& tally);
   void release(std::uint64_t ended);
 
   StageRun& stage_;

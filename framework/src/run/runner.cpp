@@ -6,6 +6,7 @@
 
 #include "lockstep/exit_codes.hpp"
 
+#include "run/bulkhead_usage.hpp"
 #include "run/run_shared.hpp"
 #include "run/stage_run.hpp"
 
@@ -55,9 +56,10 @@ struct Runner::Impl {
   const Pipeline& pipeline;
   RunOptions options;
   Outputs outputs;
-  std::mutex mutex;  // guards engine and shared while run() sets them up
+  std::mutex mutex;  // guards engine, shared and current
   Engine* engine = nullptr;
   run::RunShared* shared = nullptr;
+  const run::StageRun* current = nullptr;  // the iteration running now
   bool interrupt_requested = false;
   bool ran = false;
 
@@ -74,6 +76,12 @@ const Outputs& Runner::outputs() const noexcept { return impl_->outputs; }
 
 void Runner::interrupt() noexcept { impl_->interrupt(); }
 
+std::optional<StageProgress> Runner::progress() const {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->current == nullptr) return std::nullopt;
+  return impl_->current->progress();
+}
+
 void Runner::Impl::interrupt() noexcept {
   std::lock_guard lock(mutex);
   interrupt_requested = true;
@@ -86,18 +94,31 @@ void Runner::Impl::interrupt() noexcept {
 StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunShared& shared) {
   StageSummary summary{stage.name};
   const auto start = std::chrono::steady_clock::now();
+  run::BulkheadUsageMeter usage(shared.engine, run::bulkheads_of(pipeline, stage));
   for (int iteration = 1;; ++iteration) {
     for (auto* observer : options.observers) observer->stage_started(stage, iteration);
     run::StageRun stage_run(stage, iteration, shared);
+    {
+      std::lock_guard lock(mutex);
+      current = &stage_run;
+    }
     const auto outcome = stage_run.run();
+    {
+      std::lock_guard lock(mutex);
+      current = nullptr;
+    }
     summary.iterations = iteration;
     for (auto s : kAllJobStates) summary.counts[s] += outcome.counts[s];
     if (outcome.failed) {
       summary.status =
           stage.on_failure == OnFailure::stop ? StageStatus::stopped : StageStatus::failed;
     }
+    if (!outcome.note.empty() && summary.note.find(outcome.note) == std::string::npos) {
+      summary.note += (summary.note.empty() ? "" : "; ") + outcome.note;  // once, not per iteration
+    }
     if (shared.interrupted.load()) summary.status = StageStatus::interrupted;
     summary.wall = std::chrono::steady_clock::now() - start;
+    summary.bulkheads = usage.finish(summary.wall);  // so far: observers see it too
     for (auto* observer : options.observers) observer->stage_ended(stage, iteration, summary);
     if (summary.status != StageStatus::succeeded || !stage.repeat) break;
     const auto& repeat = *stage.repeat;

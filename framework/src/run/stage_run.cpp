@@ -1,18 +1,287 @@
 #include "run/stage_run.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include "run/feeder.hpp"
 #include "run/job_plan.hpp"
+#include "stage/builtin_kinds.hpp"
 
 namespace lockstep::run {
 
 StageRun::StageRun(const StageSpec& stage, int iteration, RunShared& shared)
-    : stage_(stage), iteration_(iteration), shared_(shared) {}
+    : stage_(stage), iteration_(iteration), shared_(shared), logger_(*this) {}
 
 StageRun::~StageRun() = default;
 
-void StageRun::record_failure(const JobSpec& /*job*/) noexcept {
+// ---- the stage from start to barrier ---------------------------------------------------------
+
+StageOutcome StageRun::run() {
+  start_ = std::chrono::steady_clock::now();
+  plan_instances();
+  StageOutcome outcome;
+  run_kind(outcome);
+  finish(outcome);
+  return outcome;
+}
+
+void StageRun::plan_instances() {
+  // Instances are counted from what exists now: the outputs and files of earlier stages.
+  for (const auto& job : stage_.jobs) {
+    auto& bulkhead = shared_.engine.bulkhead(job.bulkhead);
+    plans_.push_back(std::make_unique<JobPlan>(JobPlan{
+        job, InstanceSource(job.foreach, shared_.outputs), bulkhead, stage_.name + "." + job.id}));
+    plan_start_.push_back(total_);
+    total_ += plans_.back()->source.size();
+    auto feeder =
+        std::ranges::find_if(feeders_, [&](const auto& f) { return &f->bulkhead() == &bulkhead; });
+    if (feeder == feeders_.end()) {
+      feeders_.push_back(std::make_unique<Feeder>(*this, bulkhead));
+      feeder = feeders_.end() - 1;
+    }
+    plan_feeder_.push_back(static_cast<std::size_t>(feeder - feeders_.begin()));
+    (*feeder)->add(*plans_.back());
+  }
+  started_.store(true, std::memory_order_release);
+}
+
+void StageRun::run_kind(StageOutcome& outcome) {
+  const auto& kind = stage_.kind_type != nullptr ? *stage_.kind_type : builtin_parallel();
+  try {
+    auto instance = kind.factory(stage_.kind_params);
+    instance->run(*this);
+  } catch (const std::exception& e) {
+    outcome.note = "stage kind '" + kind.qualified_name + "' failed: " + e.what();
+  } catch (...) {
+    outcome.note = "stage kind '" + kind.qualified_name + "' failed with an unknown exception";
+  }
+  if (!outcome.note.empty()) {
+    outcome.failed = true;
+    shared_.log.write(stage_.name, Logger::Level::error, outcome.note);
+    cancel();  // what it left running would outlive its reason to run
+  }
+}
+
+void StageRun::finish(StageOutcome& outcome) {
+  wait();  // the stage barrier, whatever the kind did
+  // What the kind never dispatched ends here: skipped (the kind chose not to run it, or stopped
+  // on a failure), or cancelled when the run was interrupted. First those it took with next().
+  std::vector<StageInstance> taken;
+  for (const auto& [position, instance] : taken_) taken.push_back(instance);
+  std::ranges::sort(taken, {}, &StageInstance::position);
+  taken_.clear();
+  const std::uint64_t left = total_ - position_ + taken.size();
+  if (left > 0) {
+    const bool stopped = shared_.interrupted.load();
+    const JobState state = stopped ? JobState::cancelled : JobState::skipped;
+    const bool observed =
+        shared_.detail == RunObserver::Detail::all ||
+        (shared_.detail == RunObserver::Detail::failures && state == JobState::cancelled);
+    const std::string why =
+        stopped ? stop_reason() : "the stage kind '" + stage_.kind + "' did not dispatch it";
+    const auto report = [&](const StageInstance& instance) {
+      InstanceEvent event{&stage_, instance.job, id(instance), instance.index, iteration_,
+                          0,       state,        {why},        nullptr};
+      for (auto* observer : shared_.observers) observer->instance_ended(event);
+    };
+    StateCounts tally;
+    tally[state] = left;
+    for (const auto& instance : taken) {
+      if (observed) report(instance);
+    }
+    while (observed && cursor_plan_ < plans_.size()) {
+      auto instance = next();
+      if (!instance) break;
+      taken_.erase(instance->position);
+      report(*instance);
+    }
+    add(tally);
+    if (state == JobState::skipped) {
+      outcome.note += (outcome.note.empty() ? "" : "; ") + std::to_string(left) + " of " +
+                      std::to_string(total_) + " instances not dispatched by stage kind '" +
+                      stage_.kind + "'";
+    }
+  }
+  for (auto& feeder : feeders_) feeder->settle();
+  for (std::size_t s = 0; s < kJobStateCount; ++s) outcome.counts.by_state[s] = counts_[s].load();
+  outcome.failed = outcome.failed || failed_.load();
+  outcome.until_reached = until_reached_.load();
+}
+
+// ---- the stream ------------------------------------------------------------------------------
+
+std::optional<StageInstance> StageRun::next() {
+  while (cursor_plan_ < plans_.size()) {
+    const auto& plan = *plans_[cursor_plan_];
+    if (cursor_index_ < plan.source.size()) {
+      StageInstance instance{&plan.spec, cursor_index_++, position_++};
+      taken_.emplace(instance.position, instance);
+      return instance;
+    }
+    ++cursor_plan_;
+    cursor_index_ = 0;
+  }
+  return std::nullopt;
+}
+
+std::string StageRun::id(const StageInstance& instance) const {
+  return instance_id(*plans_[plan_of(instance.job)], instance.index);
+}
+
+std::size_t StageRun::plan_of(const JobSpec* job) const {
+  for (std::size_t p = 0; p < plans_.size(); ++p) {
+    if (&plans_[p]->spec == job) return p;
+  }
+  throw std::invalid_argument("lockstep: a StageInstance of another stage");
+}
+
+Feeder& StageRun::feeder_of(std::size_t plan) { return *feeders_[plan_feeder_[plan]]; }
+
+template <class Fn>
+void StageRun::on_every_feeder(Fn fn) {
+  std::vector<std::jthread> threads;
+  for (std::size_t i = 1; i < feeders_.size(); ++i) {
+    threads.emplace_back([&fn, &feeder = *feeders_[i]] { fn(feeder); });
+  }
+  if (!feeders_.empty()) fn(*feeders_.front());
+}
+
+// ---- dispatching and waiting -----------------------------------------------------------------
+
+bool StageRun::dispatch(const StageInstance& instance) {
+  if (taken_.erase(instance.position) == 0) {
+    throw std::logic_error("instance " + std::to_string(instance.position) +
+                           " was dispatched twice, or not taken from this stage with next()");
+  }
+  const auto p = plan_of(instance.job);
+  auto& plan = *plans_[p];
+  if (stopping()) {
+    StateCounts tally;
+    tally[JobState::cancelled] = 1;
+    add(tally);
+    if (shared_.detail != RunObserver::Detail::stages) {
+      InstanceEvent event{&stage_, instance.job,        id(instance),    instance.index, iteration_,
+                          0,       JobState::cancelled, {stop_reason()}, nullptr};
+      for (auto* observer : shared_.observers) observer->instance_ended(event);
+    }
+    return false;
+  }
+  {
+    std::lock_guard lock(ended_mutex_);
+    ++tracked_outstanding_;
+  }
+  return feeder_of(p).dispatch_one(plan, instance.index);
+}
+
+void StageRun::dispatch_rest() {
+  if (cursor_plan_ >= plans_.size()) return;
+  const auto first_plan = cursor_plan_;
+  const auto first_index = cursor_index_;
+  position_ = total_;
+  cursor_plan_ = plans_.size();
+  cursor_index_ = 0;
+  on_every_feeder([&](Feeder& feeder) {
+    for (std::size_t p = first_plan; p < plans_.size(); ++p) {
+      if (&feeder_of(p) != &feeder) continue;
+      feeder.dispatch_range(*plans_[p], p == first_plan ? first_index : 0,
+                            plans_[p]->source.size());
+    }
+  });
+}
+
+StateCounts StageRun::wait() {
+  const auto settle = [](Feeder& feeder) {
+    feeder.wait_for_pending();
+    feeder.barrier();
+  };
+  // Feeders with nothing outstanding return at once: a thread each only when two are busy (a
+  // sequential kind waits once per instance).
+  const auto busy =
+      std::ranges::count_if(feeders_, [](const auto& f) { return f->outstanding() > 0; });
+  if (busy > 1) {
+    on_every_feeder(settle);
+  } else {
+    for (auto& feeder : feeders_) settle(*feeder);
+  }
+  StateCounts now;
+  for (std::size_t s = 0; s < kJobStateCount; ++s) now.by_state[s] = counts_[s].load();
+  StateCounts since;
+  for (std::size_t s = 0; s < kJobStateCount; ++s) {
+    since.by_state[s] = now.by_state[s] - counts_at_wait_.by_state[s];
+  }
+  counts_at_wait_ = now;
+  {
+    // Ends the kind did not read with next_ended() are dropped: they are in the counts, and a
+    // kind that only waits must not keep one record per instance.
+    std::lock_guard lock(ended_mutex_);
+    ended_.clear();
+  }
+  return since;
+}
+
+std::optional<EndedInstance> StageRun::next_ended(bool block) {
+  for (;;) {
+    for (auto& feeder : feeders_) feeder->dispatch_due_retries();
+    std::unique_lock lock(ended_mutex_);
+    if (!ended_.empty()) {
+      auto ended = std::move(ended_.front());
+      ended_.pop_front();
+      return ended;
+    }
+    // After an interrupt, what the engine dropped never ends: nothing more will come.
+    if (tracked_outstanding_ == 0 || !block || shared_.interrupted.load()) return std::nullopt;
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+    for (auto& feeder : feeders_) {
+      if (auto due = feeder->next_retry_due()) until = std::min(until, *due);
+    }
+    ended_wake_.wait_until(lock, until);
+  }
+}
+
+void StageRun::tracked_ended(const JobPlan& plan, std::uint64_t index, JobState state, int attempts,
+                             std::string message) {
+  std::size_t p = 0;
+  while (plans_[p].get() != &plan) ++p;
+  EndedInstance ended{{&plan.spec, index, plan_start_[p] + index},
+                      instance_id(plan, index),
+                      state,
+                      attempts,
+                      std::move(message)};
+  {
+    std::lock_guard lock(ended_mutex_);
+    ended_.push_back(std::move(ended));
+    --tracked_outstanding_;
+  }
+  ended_wake_.notify_all();
+}
+
+void StageRun::cancel() {
+  cancelled_.store(true);
+  cancel_.cancel();
+  for (auto& feeder : feeders_) feeder->end_retries(JobState::cancelled);
+}
+
+// ---- state -----------------------------------------------------------------------------------
+
+bool StageRun::stopping() const noexcept {
+  return stopping_.load(std::memory_order_relaxed) || cancelled_.load(std::memory_order_relaxed) ||
+         shared_.interrupted.load(std::memory_order_relaxed);
+}
+
+const char* StageRun::stop_reason() const noexcept {
+  if (shared_.interrupted.load(std::memory_order_relaxed)) return "the run was interrupted";
+  if (cancelled_.load(std::memory_order_relaxed)) return "cancelled by the stage kind";
+  return "the stage stopped before it ran";
+}
+
+std::optional<JobState> StageRun::retry_end_state() const noexcept {
+  // A stage stopped by a failure lets its waiting retries end as their last attempt did.
+  if (shared_.interrupted.load() || cancelled_.load()) return JobState::cancelled;
+  return std::nullopt;
+}
+
+void StageRun::record_failure() noexcept {
+  if (owns_failures_.load(std::memory_order_relaxed)) return;
   failed_.store(true, std::memory_order_relaxed);
   if (stage_.on_failure == OnFailure::stop) stopping_.store(true, std::memory_order_relaxed);
 }
@@ -38,36 +307,45 @@ std::string StageRun::instance_id(const JobPlan& plan, std::uint64_t index) cons
   return id;
 }
 
-StageOutcome StageRun::run() {
-  // Instances are counted from what exists now: the outputs and files of earlier stages.
-  std::vector<std::unique_ptr<Feeder>> feeders;
-  for (const auto& job : stage_.jobs) {
-    auto& bulkhead = shared_.engine.bulkhead(job.bulkhead);
-    plans_.push_back(std::make_unique<JobPlan>(JobPlan{
-        job, InstanceSource(job.foreach, shared_.outputs), bulkhead, stage_.name + "." + job.id}));
-    Feeder* feeder = nullptr;
-    for (auto& f : feeders) {
-      if (&f->bulkhead() == &bulkhead) feeder = f.get();
-    }
-    if (feeder == nullptr) {
-      feeders.push_back(std::make_unique<Feeder>(*this, bulkhead));
-      feeder = feeders.back().get();
-    }
-    feeder->add(*plans_.back());
+// ---- outputs, inputs, log --------------------------------------------------------------------
+
+std::optional<std::string> StageRun::input(std::string_view reference) const {
+  return shared_.outputs.get(reference);
+}
+
+void StageRun::output(std::string key, std::string value) {
+  const auto& repeat = stage_.repeat;
+  if (repeat && !repeat->until.empty() && key == repeat->until && is_truthy(value)) {
+    reach_until();
   }
-  {
-    // One thread per bulkhead beyond the first; this thread feeds the first.
-    std::vector<std::jthread> threads;
-    for (std::size_t i = 1; i < feeders.size(); ++i) {
-      threads.emplace_back([&feeder = *feeders[i]] { feeder.run(); });
-    }
-    if (!feeders.empty()) feeders.front()->run();
+  shared_.outputs.publish(stage_.name + ".stage", 0, key, std::move(value));
+}
+
+void StageRun::StageLogger::write(Level level, std::string_view line) {
+  std::string who = stage_.stage_.name;
+  if (stage_.stage_.repeat) who += "@" + std::to_string(stage_.iteration_);
+  stage_.shared_.log.write(who, level, line);
+}
+
+// ---- progress --------------------------------------------------------------------------------
+
+StageProgress StageRun::progress() const {
+  StageProgress progress{stage_.name, iteration_};
+  if (!started_.load(std::memory_order_acquire)) return progress;
+  progress.total = total_;
+  for (std::size_t s = 0; s < kJobStateCount; ++s) {
+    progress.ended.by_state[s] = counts_[s].load(std::memory_order_relaxed);
   }
-  StageOutcome outcome;
-  for (std::size_t s = 0; s < kJobStateCount; ++s) outcome.counts.by_state[s] = counts_[s].load();
-  outcome.failed = failed_.load();
-  outcome.until_reached = until_reached_.load();
-  return outcome;
+  std::uint64_t outstanding = 0;
+  std::uint64_t running = 0;
+  for (const auto& feeder : feeders_) {
+    outstanding += feeder->outstanding();
+    running += static_cast<std::uint64_t>(std::max(0, feeder->bulkhead().stats().running));
+  }
+  progress.running = std::min(running, outstanding);
+  progress.queued = outstanding - progress.running;
+  progress.elapsed = std::chrono::steady_clock::now() - start_;
+  return progress;
 }
 
 std::uint64_t count_instances(const StageSpec& stage, const RunShared& shared) {

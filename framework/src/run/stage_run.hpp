@@ -1,16 +1,24 @@
-// One iteration of one stage: every instance of every job, dispatched lazily to its bulkhead,
-// retried and timed out as its job says, each ending in exactly one terminal state; returns at
-// the barrier.
+// One iteration of one stage: its stage kind decides when each instance is dispatched (through
+// the StageContext this class implements); the feeders, one per bulkhead, dispatch, retry and
+// time out instances; and whatever the kind did, run() ends at the stage barrier with every
+// instance in exactly one terminal state: those the kind never dispatched end as skipped.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "lockstep/job_state.hpp"
 #include "lockstep/pipeline.hpp"
+#include "lockstep/stage.hpp"
 #include "run/run_shared.hpp"
 
 namespace lockstep::run {
@@ -20,39 +28,109 @@ struct JobPlan;
 
 struct StageOutcome {
   StateCounts counts{};
-  bool failed = false;         // a failure that continue_on_error does not allow
-  bool until_reached = false;  // a job published a truthy `repeat.until` output
+  bool failed = false;         // a failure that counts, or the kind threw
+  bool until_reached = false;  // a job or the kind published a truthy `repeat.until` output
+  std::string note{};          // why the kind failed, or what it left undispatched
 };
 
-class StageRun {
+class StageRun final : public StageContext {
  public:
   StageRun(const StageSpec& stage, int iteration, RunShared& shared);
-  ~StageRun();
+  ~StageRun() override;
   StageRun(const StageRun&) = delete;
   StageRun& operator=(const StageRun&) = delete;
 
   StageOutcome run();
+  // Thread-safe: how far this iteration got.
+  StageProgress progress() const;
 
-  // For feeders and the jobs they run.
-  const StageSpec& stage() const noexcept { return stage_; }
-  int iteration() const noexcept { return iteration_; }
+  // ---- StageContext (the kind's thread) ----
+  const StageSpec& stage() const noexcept override { return stage_; }
+  int iteration() const noexcept override { return iteration_; }
+  std::optional<StageInstance> next() override;
+  std::uint64_t size() const noexcept override { return total_; }
+  std::string id(const StageInstance& instance) const override;
+  bool dispatch(const StageInstance& instance) override;
+  void dispatch_rest() override;
+  StateCounts wait() override;
+  std::optional<EndedInstance> next_ended(bool block) override;
+  void cancel() override;
+  void own_failures() override { owns_failures_.store(true); }
+  bool stopping() const noexcept override;
+  bool stops_on_failure() const noexcept override {
+    return stage_.on_failure == OnFailure::stop && !owns_failures_.load();
+  }
+  bool failed() const noexcept override { return failed_.load(std::memory_order_relaxed); }
+  std::optional<std::string> input(std::string_view reference) const override;
+  void output(std::string key, std::string value) override;
+  Logger& log() override { return logger_; }
+
+  // ---- for feeders and the jobs they run ----
   RunShared& shared() noexcept { return shared_; }
-  bool stopping() const noexcept { return stopping_.load(std::memory_order_relaxed); }
-  void record_failure(const JobSpec& job) noexcept;
+  const CancelSource& cancel_source() const noexcept { return cancel_; }
+  // Why queued instances end without running: the stage stopped, or the kind cancelled them.
+  const char* stop_reason() const noexcept;
+  // How retries that will not happen end: cancelled, or (nullopt) as their last attempt did.
+  std::optional<JobState> retry_end_state() const noexcept;
+  void record_failure() noexcept;
   void reach_until() noexcept { until_reached_.store(true, std::memory_order_relaxed); }
   void add(const StateCounts& counts) noexcept;
+  // An instance the kind dispatched with dispatch() ended: next_ended() reports it.
+  void tracked_ended(const JobPlan& plan, std::uint64_t index, JobState state, int attempts,
+                     std::string message);
   // "stage/job[3]", or "stage@2/job[3]" in a repeated stage.
   std::string instance_id(const JobPlan& plan, std::uint64_t index) const;
 
  private:
+  class StageLogger final : public Logger {
+   public:
+    explicit StageLogger(StageRun& stage) : stage_(stage) {}
+    void write(Level level, std::string_view line) override;
+
+   private:
+    StageRun& stage_;
+  };
+
+  void plan_instances();
+  void run_kind(StageOutcome& outcome);
+  void finish(StageOutcome& outcome);
+  std::size_t plan_of(const JobSpec* job) const;
+  Feeder& feeder_of(std::size_t plan);
+  // Runs fn(feeder) for every feeder, each on a thread of its own but the first.
+  template <class Fn>
+  void on_every_feeder(Fn fn);
+
   const StageSpec& stage_;
   int iteration_;
   RunShared& shared_;
+  StageLogger logger_;
   std::vector<std::unique_ptr<JobPlan>> plans_;
+  std::vector<std::uint64_t> plan_start_;         // the stream position of each plan's first
+  std::vector<std::size_t> plan_feeder_;          // the feeder of each plan
+  std::vector<std::unique_ptr<Feeder>> feeders_;  // one per bulkhead
+  std::atomic<bool> started_{false};              // plans_ and feeders_ are complete
+  std::uint64_t total_ = 0;
+  std::chrono::steady_clock::time_point start_{};
+
+  // The stream: the next instance is plans_[cursor_plan_], index cursor_index_.
+  std::size_t cursor_plan_ = 0;
+  std::uint64_t cursor_index_ = 0;
+  std::uint64_t position_ = 0;
+  std::unordered_map<std::uint64_t, StageInstance> taken_;  // by position: taken, not dispatched
+
+  CancelSource cancel_;  // StageContext::cancel(): running attempts see it
+  std::atomic<bool> cancelled_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> failed_{false};
+  std::atomic<bool> owns_failures_{false};
   std::atomic<bool> until_reached_{false};
   std::array<std::atomic<std::size_t>, kJobStateCount> counts_{};
+  StateCounts counts_at_wait_{};
+
+  std::mutex ended_mutex_;  // guards ended_ and tracked_outstanding_
+  std::condition_variable ended_wake_;
+  std::deque<EndedInstance> ended_;
+  std::uint64_t tracked_outstanding_ = 0;
 };
 
 // The number of instances a stage would run now (one iteration): what a skipped stage counts.

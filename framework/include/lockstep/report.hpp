@@ -1,0 +1,55 @@
+// lockstep/report.hpp — a run's report as JSON: how every instance ended, per stage and in total,
+// how each stage used its bulkheads, and which instances did not succeed and why.
+//
+//   lockstep::JsonReport report;
+//   lockstep::Runner runner(pipeline, {.observers = {&report}});
+//   runner.run();                                   // also when it fails or is interrupted
+//   std::string error;
+//   if (!report.write_file("report.json", error)) std::cerr << error << "\n";
+//
+// docs/report.md describes every field. The report asks only for the instances that did not
+// succeed (Detail::failures), so a run of ten million successful jobs costs it nothing per job;
+// it keeps at most `max_failures` of them, and says per stage how many it left out.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "lockstep/export.hpp"
+#include "lockstep/runner.hpp"
+
+namespace lockstep {
+
+struct JsonReportOptions {
+  std::size_t max_failures = 1000;  // instances listed, over the whole run
+};
+
+// Thread-safe, as observers must be.
+class LOCKSTEP_API JsonReport final : public RunObserver {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  explicit JsonReport(JsonReportOptions options = {});
+  ~JsonReport() override;
+  JsonReport(const JsonReport&) = delete;
+  JsonReport& operator=(const JsonReport&) = delete;
+
+  Detail detail() const override { return Detail::failures; }
+  void run_started(const Pipeline& pipeline) override;
+  void instance_ended(const InstanceEvent& instance) override;
+  void run_ended(const RunResult& result) override;
+
+  // The report, once the run ended (before that, one without stages or totals). Pretty-printed.
+  void write(std::ostream& out) const;
+  // Creates or replaces `path`; on failure, false and `error` says why, naming the file.
+  bool write_file(const std::filesystem::path& path, std::string& error) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lockstep

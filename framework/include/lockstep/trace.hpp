@@ -1,0 +1,58 @@
+// lockstep/trace.hpp — a run as a Chrome trace: open it in https://ui.perfetto.dev or
+// chrome://tracing to see which worker ran what, when, and where the barriers fell.
+//
+//   lockstep::ChromeTrace trace;
+//   lockstep::Runner runner(pipeline, {.observers = {&trace}});
+//   runner.run();
+//   std::ofstream out("run.trace.json");
+//   trace.write(out);
+//
+// A process per bulkhead (named after it) with a track per worker ("worker 0", ...), and on it a
+// slice per attempt, named by the instance id ("stage/job[3]"), its args the job, the attempt,
+// its state and, when it did not succeed, why. A "stages" process shows each stage iteration as
+// a slice and its barrier as an instant at its end. Times are microseconds from the run's start.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+
+#include "lockstep/export.hpp"
+#include "lockstep/runner.hpp"
+
+namespace lockstep {
+
+struct ChromeTraceOptions {
+  // Attempts kept; later ones are only counted (the trace says how many), so that a run of
+  // ten million short jobs does not fill the memory. About 100 bytes each.
+  std::size_t max_attempts = 1'000'000;
+};
+
+// A RunObserver that sees every attempt (Detail::all); thread-safe. Times are kept as the run
+// goes, and turned into JSON by write().
+class LOCKSTEP_API ChromeTrace final : public RunObserver {
+ public:
+  explicit ChromeTrace(ChromeTraceOptions options = {});
+  ~ChromeTrace() override;
+  ChromeTrace(const ChromeTrace&) = delete;
+  ChromeTrace& operator=(const ChromeTrace&) = delete;
+
+  Detail detail() const override { return Detail::all; }
+  void run_started(const Pipeline& pipeline) override;
+  void stage_started(const StageSpec& stage, int iteration) override;
+  void attempt_ended(const AttemptEvent& attempt) override;
+  void stage_ended(const StageSpec& stage, int iteration, const StageSummary& so_far) override;
+
+  // The trace event format's object form: {"traceEvents": [...], "displayTimeUnit": "ms",
+  // "otherData": {...}}, with what was recorded so far (all of it once run() returned).
+  void write(std::ostream& out) const;
+  // Attempts beyond max_attempts, not in the trace.
+  std::uint64_t dropped() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lockstep

@@ -1,0 +1,229 @@
+// ChromeTrace: attempts and stage iterations recorded as they end (a mutex and a push_back on
+// the worker), written out as trace events once the run is over.
+#include "lockstep/trace.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lockstep {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+constexpr int kStagesPid = 1;  // the "stages" process; bulkheads follow, from 2
+
+struct Process {
+  std::string name;
+  int workers = 0;
+};
+
+struct Slice {
+  int pid = 0;
+  int tid = 0;
+  int attempt = 1;
+  JobState state = JobState::succeeded;
+  Clock::time_point start{}, end{};
+  std::string id, job, message;
+};
+
+struct StageSpan {
+  std::string stage;
+  std::string label;  // "stage", or "stage@2" in a stage that repeats, as in instance ids
+  int iteration = 1;
+  Clock::time_point start{}, end{};
+  StageStatus status = StageStatus::succeeded;
+};
+
+}  // namespace
+
+struct ChromeTrace::Impl {
+  explicit Impl(ChromeTraceOptions o) : options(o) {}
+
+  const ChromeTraceOptions options;
+  mutable std::mutex mutex;  // guards everything below
+  Clock::time_point start = Clock::now();
+  std::string pipeline_name;
+  std::vector<Process> bulkheads;  // pid = index + 2
+  std::unordered_map<const JobSpec*, int> pid_of_job;
+  std::vector<Slice> slices;
+  std::vector<StageSpan> stages;
+  Clock::time_point stage_start{};
+  std::atomic<std::uint64_t> dropped{0};
+
+  int pid_of_bulkhead(const std::string& name) {
+    for (std::size_t i = 0; i < bulkheads.size(); ++i) {
+      if (bulkheads[i].name == name) return static_cast<int>(i) + 2;
+    }
+    bulkheads.push_back({name, 0});  // not declared by the pipeline: its workers as seen
+    return static_cast<int>(bulkheads.size()) + 1;
+  }
+
+  int pid_of(const JobSpec& job) {
+    if (auto found = pid_of_job.find(&job); found != pid_of_job.end()) return found->second;
+    return pid_of_job[&job] = pid_of_bulkhead(job.bulkhead);
+  }
+
+  // Microseconds from the run's start, the nanoseconds as decimals (made from whole nanoseconds,
+  // so 1.5 reads 1.5, not 1.4999999999).
+  double micros(Clock::time_point at) const { return micros(at - start); }
+  static double micros(Clock::duration duration) {
+    return static_cast<double>(std::chrono::nanoseconds(duration).count()) / 1000.0;
+  }
+};
+
+ChromeTrace::ChromeTrace(ChromeTraceOptions options) : impl_(std::make_unique<Impl>(options)) {}
+
+ChromeTrace::~ChromeTrace() = default;
+
+void ChromeTrace::run_started(const Pipeline& pipeline) {
+  auto& self = *impl_;
+  std::lock_guard lock(self.mutex);
+  self.start = Clock::now();
+  self.pipeline_name = pipeline.name;
+  self.bulkheads.clear();  // a trace shows one run: the last
+  self.pid_of_job.clear();
+  self.slices.clear();
+  self.stages.clear();
+  self.dropped.store(0, std::memory_order_relaxed);
+  for (const auto& bulkhead : pipeline.bulkheads) {
+    self.bulkheads.push_back({bulkhead.name, bulkhead.workers});
+  }
+  for (const auto& stage : pipeline.stages) {
+    for (const auto& job : stage.jobs) self.pid_of(job);
+  }
+}
+
+void ChromeTrace::stage_started(const StageSpec& /*stage*/, int /*iteration*/) {
+  auto& self = *impl_;
+  std::lock_guard lock(self.mutex);
+  self.stage_start = Clock::now();
+}
+
+void ChromeTrace::attempt_ended(const AttemptEvent& attempt) {
+  auto& self = *impl_;
+  std::lock_guard lock(self.mutex);
+  if (self.slices.size() >= self.options.max_attempts) {
+    self.dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  self.slices.push_back({attempt.job ? self.pid_of(*attempt.job) : self.pid_of_bulkhead("?"),
+                         attempt.slot, attempt.attempt, attempt.state, attempt.start, attempt.end,
+                         attempt.id, attempt.job ? attempt.job->id : std::string(),
+                         attempt.message});
+}
+
+void ChromeTrace::stage_ended(const StageSpec& stage, int iteration, const StageSummary& so_far) {
+  auto& self = *impl_;
+  const auto end = Clock::now();
+  std::lock_guard lock(self.mutex);
+  auto label = stage.repeat ? stage.name + "@" + std::to_string(iteration) : stage.name;
+  self.stages.push_back(
+      {stage.name, std::move(label), iteration, self.stage_start, end, so_far.status});
+}
+
+std::uint64_t ChromeTrace::dropped() const {
+  return impl_->dropped.load(std::memory_order_relaxed);
+}
+
+void ChromeTrace::write(std::ostream& out) const {
+  const auto& self = *impl_;
+  std::lock_guard lock(self.mutex);
+  // One event a line, dumped as it goes: a trace of a million attempts is never one JSON tree.
+  bool first = true;
+  auto emit = [&](const json& event) {
+    // Invalid UTF-8 (a command's message, say) is replaced rather than thrown about.
+    out << (first ? "\n" : ",\n") << event.dump(-1, ' ', false, json::error_handler_t::replace);
+    first = false;
+  };
+  auto name_process = [&](int pid, const std::string& name, int sort_index) {
+    emit({{"name", "process_name"}, {"ph", "M"}, {"pid", pid}, {"args", {{"name", name}}}});
+    emit({{"name", "process_sort_index"},
+          {"ph", "M"},
+          {"pid", pid},
+          {"args", {{"sort_index", sort_index}}}});
+  };
+  auto name_thread = [&](int pid, int tid, const std::string& name) {
+    emit({{"name", "thread_name"},
+          {"ph", "M"},
+          {"pid", pid},
+          {"tid", tid},
+          {"args", {{"name", name}}}});
+    emit({{"name", "thread_sort_index"},
+          {"ph", "M"},
+          {"pid", pid},
+          {"tid", tid},
+          {"args", {{"sort_index", tid}}}});
+  };
+
+  out << "{\"traceEvents\": [";
+  name_process(kStagesPid, "stages", 0);
+  name_thread(kStagesPid, 0, "stages");
+  std::vector<int> tracks(self.bulkheads.size());  // tracks to name per bulkhead
+  for (std::size_t i = 0; i < self.bulkheads.size(); ++i) tracks[i] = self.bulkheads[i].workers;
+  for (const auto& slice : self.slices) {
+    auto& count = tracks[static_cast<std::size_t>(slice.pid - 2)];
+    count = std::max(count, slice.tid + 1);
+  }
+  for (std::size_t i = 0; i < self.bulkheads.size(); ++i) {
+    const int pid = static_cast<int>(i) + 2;
+    name_process(pid, self.bulkheads[i].name, pid);
+    for (int tid = 0; tid < tracks[i]; ++tid)
+      name_thread(pid, tid, "worker " + std::to_string(tid));
+  }
+
+  for (const auto& stage : self.stages) {
+    const auto& name = stage.label;
+    const json args = {{"stage", stage.stage},
+                       {"iteration", stage.iteration},
+                       {"status", std::string(to_string(stage.status))}};
+    emit({{"name", name},
+          {"cat", "stage"},
+          {"ph", "X"},
+          {"pid", kStagesPid},
+          {"tid", 0},
+          {"ts", self.micros(stage.start)},
+          {"dur", Impl::micros(stage.end - stage.start)},
+          {"args", args}});
+    emit({{"name", "barrier: " + name},
+          {"cat", "barrier"},
+          {"ph", "i"},
+          {"s", "g"},
+          {"pid", kStagesPid},
+          {"tid", 0},
+          {"ts", self.micros(stage.end)},
+          {"args", args}});
+  }
+
+  for (const auto& slice : self.slices) {
+    json args = {{"job", slice.job},
+                 {"attempt", slice.attempt},
+                 {"state", std::string(to_string(slice.state))}};
+    if (!slice.message.empty()) args["message"] = slice.message;
+    emit({{"name", slice.id},
+          {"cat", "attempt"},
+          {"ph", "X"},
+          {"pid", slice.pid},
+          {"tid", slice.tid},
+          {"ts", self.micros(slice.start)},
+          {"dur", Impl::micros(std::max(Clock::duration{}, slice.end - slice.start))},
+          {"args", std::move(args)}});
+  }
+
+  const json other = {{"pipeline", self.pipeline_name},
+                      {"attempts", self.slices.size()},
+                      {"dropped_attempts", self.dropped.load(std::memory_order_relaxed)}};
+  out << "\n],\n\"displayTimeUnit\": \"ms\",\n\"otherData\": "
+      << other.dump(-1, ' ', false, json::error_handler_t::replace) << "}\n";
+}
+
+}  // namespace lockstep

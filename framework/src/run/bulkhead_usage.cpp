@@ -1,0 +1,67 @@
+#include "run/bulkhead_usage.hpp"
+
+#include <algorithm>
+
+namespace lockstep::run {
+
+std::vector<std::string> bulkheads_of(const Pipeline& pipeline, const StageSpec& stage) {
+  std::vector<std::string> names;
+  for (const auto& spec : pipeline.bulkheads) {
+    const bool used = std::ranges::any_of(
+        stage.jobs, [&](const JobSpec& job) { return job.bulkhead == spec.name; });
+    if (used) names.push_back(spec.name);
+  }
+  return names;
+}
+
+BulkheadUsageMeter::BulkheadUsageMeter(Engine& engine, const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    auto* bulkhead = engine.find(name);
+    if (bulkhead == nullptr) continue;
+    // Peaks restart from now; everything else is a difference from this snapshot.
+    bulkhead->reset_peaks();
+    starts_.push_back({bulkhead, bulkhead->stats()});
+  }
+}
+
+namespace {
+
+// Histogram percentiles are bucket middles; the longest wait bounds them all.
+std::chrono::nanoseconds at_most(std::chrono::nanoseconds value, std::chrono::nanoseconds max) {
+  return std::min(value, max);
+}
+
+double utilisation(std::chrono::nanoseconds busy, int workers, std::chrono::nanoseconds wall) {
+  if (workers <= 0 || wall <= std::chrono::nanoseconds::zero()) return 0;
+  const double share = static_cast<double>(busy.count()) /
+                       (static_cast<double>(workers) * static_cast<double>(wall.count()));
+  return std::clamp(share, 0.0, 1.0);  // busy is estimated from samples: it may overshoot
+}
+
+}  // namespace
+
+std::vector<BulkheadUsage> BulkheadUsageMeter::finish(std::chrono::nanoseconds wall) const {
+  std::vector<BulkheadUsage> usages;
+  usages.reserve(starts_.size());
+  for (const auto& [bulkhead, before] : starts_) {
+    const auto after = bulkhead->stats();
+    const auto waits = after.queue_wait_histogram - before.queue_wait_histogram;
+    BulkheadUsage usage;
+    usage.name = bulkhead->name();
+    usage.workers = bulkhead->workers();
+    usage.queue = bulkhead->queue_capacity();
+    usage.admitted = after.admitted - before.admitted;
+    usage.peak_running = after.peak_running;
+    usage.peak_queued = after.peak_queued;
+    usage.queue_wait_max = after.queue_wait_max;
+    usage.queue_wait_p50 = at_most(waits.percentile(0.50), after.queue_wait_max);
+    usage.queue_wait_p95 = at_most(waits.percentile(0.95), after.queue_wait_max);
+    usage.queue_wait_p99 = at_most(waits.percentile(0.99), after.queue_wait_max);
+    usage.rejected = after.ended[JobState::rejected] - before.ended[JobState::rejected];
+    usage.utilisation = utilisation(after.busy - before.busy, usage.workers, wall);
+    usages.push_back(std::move(usage));
+  }
+  return usages;
+}
+
+}  // namespace lockstep::run

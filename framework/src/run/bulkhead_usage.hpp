@@ -1,0 +1,38 @@
+// How one stage used its bulkheads: a snapshot of each one's statistics when the stage starts
+// (restarting its peaks), and the difference when it ends.
+//
+//   run::BulkheadUsageMeter usage(engine, run::bulkheads_of(pipeline, stage));
+//   ...                                             // the stage's iterations run
+//   summary.bulkheads = usage.finish(summary.wall);
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "lockstep/engine.hpp"
+#include "lockstep/pipeline.hpp"
+#include "lockstep/runner.hpp"
+
+namespace lockstep::run {
+
+// The bulkheads the stage's jobs run on, each once, in the pipeline's order of bulkheads.
+std::vector<std::string> bulkheads_of(const Pipeline& pipeline, const StageSpec& stage);
+
+class BulkheadUsageMeter {
+ public:
+  // Names the engine does not know are left out.
+  BulkheadUsageMeter(Engine& engine, const std::vector<std::string>& names);
+
+  // What happened since construction; `wall` is the stage's wall time, for utilisation.
+  std::vector<BulkheadUsage> finish(std::chrono::nanoseconds wall) const;
+
+ private:
+  struct Start {
+    Bulkhead* bulkhead = nullptr;
+    BulkheadStats stats{};
+  };
+  std::vector<Start> starts_;
+};
+
+}  // namespace lockstep::run

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Runs `lockstep run PIPELINE --trace FILE` and checks the Chrome trace it wrote.
+
+  check_trace.py LOCKSTEP PIPELINE WORKDIR --workers three=3 --workers one=1
+                 --attempts 41 --stages first,mixed,again,again@2,flaky
+
+Checks that the trace is JSON in the trace event format; that each bulkhead is a process named
+after it with a track per worker ("worker N"); that every attempt is there once (instance id and
+attempt number), on a track below its bulkhead's workers; that two slices on one track never
+overlap; that the barriers come in stage order, each after every slice of its stage iteration
+and before every slice of the next ones.
+"""
+import argparse
+import collections
+import json
+import os
+import subprocess
+import sys
+
+# Times are microseconds with the nanoseconds as decimals: allow one nanosecond of rounding.
+EPSILON_US = 0.001
+
+failures = []
+
+
+def fail(message):
+    failures.append(message)
+
+
+def stage_of(instance_id):
+    """'again@2/nap[3]' -> 'again@2': the stage iteration a slice belongs to."""
+    return instance_id.split("/", 1)[0]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("lockstep")
+    parser.add_argument("pipeline")
+    parser.add_argument("workdir")
+    parser.add_argument("--workers", action="append", default=[], help="BULKHEAD=N")
+    parser.add_argument("--attempts", type=int, required=True)
+    parser.add_argument("--stages", required=True, help="stage iterations in order")
+    args = parser.parse_args()
+    workers = {name: int(n) for name, n in (w.split("=") for w in args.workers)}
+    stages = args.stages.split(",")
+
+    os.makedirs(args.workdir, exist_ok=True)
+    trace_path = os.path.join(args.workdir, "trace.json")
+    if os.path.exists(trace_path):
+        os.remove(trace_path)
+    run = subprocess.run(
+        [args.lockstep, "run", args.pipeline, "--trace", trace_path, "--progress=never",
+         "--run-dir", os.path.join(args.workdir, "logs")],
+        capture_output=True, text=True, timeout=60)
+    if run.returncode != 0:
+        print(f"lockstep exited with {run.returncode}:\n{run.stderr}")
+        return 1
+
+    with open(trace_path, encoding="utf-8") as file:
+        trace = json.load(file)
+    events = trace["traceEvents"]
+
+    # Processes and tracks, from the metadata events.
+    process_names = {e["pid"]: e["args"]["name"] for e in events
+                     if e["ph"] == "M" and e["name"] == "process_name"}
+    pid_of = {name: pid for pid, name in process_names.items()}
+    for name in list(workers) + ["stages"]:
+        if name not in pid_of:
+            fail(f"no process named '{name}' (processes: {sorted(process_names.values())})")
+    if failures:
+        return report()
+    track_names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
+                   if e["ph"] == "M" and e["name"] == "thread_name"}
+    for name, count in workers.items():
+        for tid in range(count):
+            if track_names.get((pid_of[name], tid)) != f"worker {tid}":
+                fail(f"bulkhead '{name}' has no track 'worker {tid}'")
+    bulkhead_of = {pid_of[name]: name for name in workers}
+
+    # Every attempt once, on a track of its bulkhead.
+    slices = [e for e in events if e["ph"] == "X" and e.get("cat") == "attempt"]
+    if len(slices) != args.attempts:
+        fail(f"{len(slices)} attempt slices, expected {args.attempts}")
+    seen = collections.Counter((s["name"], s["args"]["attempt"]) for s in slices)
+    for key, times in seen.items():
+        if times != 1:
+            fail(f"attempt {key[1]} of {key[0]} appears {times} times")
+    for s in slices:
+        bulkhead = bulkhead_of.get(s["pid"])
+        if bulkhead is None:
+            fail(f"{s['name']} is on pid {s['pid']}, which is no bulkhead")
+        elif not 0 <= s["tid"] < workers[bulkhead]:
+            fail(f"{s['name']} is on track {s['tid']} of '{bulkhead}', which has "
+                 f"{workers[bulkhead]} workers")
+        if s["dur"] < 0:
+            fail(f"{s['name']} lasts {s['dur']} µs")
+        for key in ("job", "attempt", "state"):
+            if key not in s["args"]:
+                fail(f"{s['name']} has no '{key}' in its args")
+        if s["args"].get("state") != "succeeded" and not s["args"].get("message"):
+            fail(f"{s['name']} did not succeed and says not why")
+
+    # One worker runs one attempt at a time: slices on a track never overlap.
+    tracks = collections.defaultdict(list)
+    for s in slices:
+        tracks[(s["pid"], s["tid"])].append(s)
+    for (pid, tid), on_track in tracks.items():
+        on_track.sort(key=lambda s: s["ts"])
+        for before, after in zip(on_track, on_track[1:]):
+            if after["ts"] < before["ts"] + before["dur"] - EPSILON_US:
+                fail(f"on '{bulkhead_of.get(pid)}' worker {tid}, {after['name']} starts at "
+                     f"{after['ts']} µs, before {before['name']} ended at "
+                     f"{before['ts'] + before['dur']} µs")
+
+    # Barriers in stage order, each after its stage's slices and before the next stages' ones.
+    barriers = sorted((e for e in events if e["ph"] == "i" and e.get("cat") == "barrier"),
+                      key=lambda e: e["ts"])
+    names = [b["name"] for b in barriers]
+    expected = [f"barrier: {stage}" for stage in stages]
+    if names != expected:
+        fail(f"barriers {names}, expected {expected}")
+    for barrier in barriers:
+        if barrier.get("s") != "g":
+            fail(f"{barrier['name']} is not a global instant")
+    at = {b["name"][len("barrier: "):]: b["ts"] for b in barriers}
+    for s in slices:
+        stage = stage_of(s["name"])
+        if stage not in stages:
+            fail(f"{s['name']} belongs to no stage iteration of {stages}")
+            continue
+        end = s["ts"] + s["dur"]
+        if stage in at and end > at[stage] + EPSILON_US:
+            fail(f"{s['name']} ends at {end} µs, after the barrier of {stage} at {at[stage]} µs")
+        for earlier in stages[:stages.index(stage)]:
+            if earlier in at and s["ts"] < at[earlier] - EPSILON_US:
+                fail(f"{s['name']} starts at {s['ts']} µs, before the barrier of {earlier}")
+    spans = [e["name"] for e in sorted(
+        (e for e in events if e["ph"] == "X" and e.get("cat") == "stage"), key=lambda e: e["ts"])]
+    if spans != stages:
+        fail(f"stage slices {spans}, expected {stages}")
+    return report()
+
+
+def report():
+    if failures:
+        print("check_trace.py: the trace is wrong:")
+        for message in failures:
+            print(f"  - {message}")
+        return 1
+    print("check_trace.py: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+// What a run reports beyond counts: each stage's bulkhead usage, and the JSON report.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+#include <stdexcept>
+
+#include <lockstep/report.hpp>
+
+#include "run_support.hpp"
+
+using namespace lockstep;
+using namespace lockstep::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("a stage reports the bulkheads its jobs used, in pipeline order") {
+  ProbeTypes types;
+  auto p = pipeline({stage("both", {job(types.probe(), "b", range(0, 40), "second"),
+                                    job(types.probe(), "a", range(0, 60), "first")}),
+                     stage("one", {job(types.probe(), "c", range(0, 5), "second")})},
+                    {{"first", 2, 4}, {"second", 1, 0}, {"unused", 1, 1}});
+  const auto result = run(p);
+  REQUIRE(result.stages.size() == 2);
+
+  const auto& both = result.stages[0].bulkheads;
+  REQUIRE(both.size() == 2);
+  CHECK(both[0].name == "first");
+  CHECK(both[1].name == "second");
+  CHECK(both[0].workers == 2);
+  CHECK(both[0].queue == 4);
+  CHECK(both[1].queue == 0);
+  for (const auto& usage : both) {
+    CAPTURE(usage.name);
+    CHECK(usage.admitted >= 1);
+    CHECK(usage.admitted <= 60);  // short jobs may share a place, never take two
+    CHECK(usage.peak_running >= 1);
+    CHECK(usage.peak_running <= usage.workers);
+    CHECK(usage.peak_queued <= usage.queue);
+    CHECK(usage.queue_wait_p50 <= usage.queue_wait_p95);
+    CHECK(usage.queue_wait_p95 <= usage.queue_wait_p99);
+    CHECK(usage.queue_wait_p99 <= usage.queue_wait_max);
+    CHECK(usage.rejected == 0);
+    CHECK(usage.utilisation >= 0);
+    CHECK(usage.utilisation <= 1);
+  }
+  // Per stage: the second stage's figures are its own, not the first's added up.
+  const auto& one = result.stages[1].bulkheads;
+  REQUIRE(one.size() == 1);
+  CHECK(one[0].name == "second");
+  CHECK(one[0].admitted <= 5);
+}
+
+TEST_CASE("the JSON report lists failures up to its cap and counts the others") {
+  ProbeTypes types;
+  types.behave([](JobContext& context) {
+    if (context.id().find("bad") != std::string::npos) throw std::runtime_error("bad on purpose");
+  });
+  auto bad = stage(
+      "s", {job(types.probe(), "good", range(0, 30)), job(types.probe(), "bad", range(0, 25))});
+  bad.on_failure = OnFailure::continue_;
+  auto p = pipeline({bad, stage("t", {job(types.probe(), "bad", range(0, 5))}),
+                     stage("u", {job(types.probe(), "never", range(0, 3))})});
+
+  JsonReport report({.max_failures = 10});
+  QuietLog quiet;
+  Runner runner(p, {.log = &quiet, .observers = {&report}});
+  const auto result = runner.run();
+  std::ostringstream out;
+  report.write(out);
+  const auto json = nlohmann::json::parse(out.str());
+
+  CHECK(json["schema_version"] == JsonReport::kSchemaVersion);
+  CHECK(json["pipeline"]["name"] == "test");
+  CHECK(json["status"] == "failed");
+  CHECK(json["exit_code"] == result.exit_code());
+  CHECK(json["instances"] == 63);
+  std::size_t sum = 0;
+  for (const auto& [state, count] : json["totals"].items()) sum += count.get<std::size_t>();
+  CHECK(sum == 63);
+  CHECK(json["totals"].size() == kJobStateCount);
+
+  const auto& stages = json["stages"];
+  REQUIRE(stages.size() == 3);
+  CHECK(stages[0]["failures"].size() == 10);  // the cap is for the whole run
+  CHECK(stages[0]["failures_not_listed"] == 15);
+  CHECK(stages[1]["failures"].size() == 0);
+  CHECK(stages[1]["failures_not_listed"] == 5);
+  CHECK(stages[2]["status"] == "skipped");
+  CHECK(stages[2]["failures_not_listed"] == 3);  // skipped: counted, never listed
+  for (const auto& failure : stages[0]["failures"]) {
+    CHECK(failure["job"] == "bad");
+    CHECK(failure["state"] == "failed");
+    CHECK(failure["attempts"] == 1);
+    CHECK(failure["messages"] == nlohmann::json::array({"bad on purpose"}));
+    CHECK(failure["params"]["n"] == 0);
+  }
+  REQUIRE(stages[0]["bulkheads"].size() == 1);
+  CHECK(stages[0]["bulkheads"][0]["name"] == "pool");
+}

@@ -1,0 +1,294 @@
+// Live progress: the text of a line (exactly), the two modes, and a printer on a real run.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <ostream>
+#include <sstream>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include "../run/run_support.hpp"
+#include "lockstep/progress.hpp"
+#include "support/sync.hpp"
+
+using namespace std::chrono_literals;
+using namespace lockstep;
+using lockstep::test::kGuard;
+
+namespace {
+
+// A stream whose text the test thread can wait for while the printer's thread writes it.
+class Transcript final : public std::streambuf {
+ public:
+  Transcript() : stream_(this) {}
+  std::ostream& stream() { return stream_; }
+
+  std::string text() const {
+    std::lock_guard lock(mutex_);
+    return text_;
+  }
+  // True once the text contains `needle`, within the guard.
+  bool wait_for(const std::string& needle) const {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kGuard, [&] { return text_.find(needle) != std::string::npos; });
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) append(std::string(1, char(c)));
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    append(std::string(s, static_cast<std::size_t>(n)));
+    return n;
+  }
+
+ private:
+  void append(const std::string& more) {
+    {
+      std::lock_guard lock(mutex_);
+      text_ += more;
+    }
+    changed_.notify_all();
+  }
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  std::string text_;
+  std::ostream stream_;
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+StageProgress snapshot(std::uint64_t succeeded, std::uint64_t total) {
+  StageProgress progress{"build"};
+  progress.total = total;
+  progress.ended[JobState::succeeded] = succeeded;
+  progress.running = 2;
+  progress.queued = 16;
+  progress.elapsed = 1s;
+  return progress;
+}
+
+ProgressOptions quick(ProgressMode mode) {
+  ProgressOptions options;
+  options.mode = mode;
+  options.interval = 1ms;
+  options.plain_every = 1ms;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("numbers read the way people read them, cut rather than rounded up") {
+  CHECK(human_count(0) == "0");
+  CHECK(human_count(999) == "999");
+  CHECK(human_count(1000) == "1.0k");
+  CHECK(human_count(1999) == "1.9k");
+  CHECK(human_count(9999) == "9.9k");
+  CHECK(human_count(10'000) == "10k");
+  CHECK(human_count(999'999) == "999k");
+  CHECK(human_count(1'000'000) == "1.0M");
+  CHECK(human_count(12'345'678) == "12M");
+  CHECK(human_count(3'400'000'000) == "3.4G");
+  CHECK(human_rate(0) == "0/s");
+  CHECK(human_rate(0.5) == "0.5/s");
+  CHECK(human_rate(9.99) == "9.9/s");
+  CHECK(human_rate(850) == "850/s");
+  CHECK(human_rate(3456) == "3.4k/s");
+  CHECK(human_duration(400us) == "0.4ms");
+  CHECK(human_duration(12ms) == "12ms");
+  CHECK(human_duration(1250ms) == "1.2s");
+  CHECK(human_duration(42s) == "42s");
+  CHECK(human_duration(65s) == "1m05s");
+  CHECK(human_duration(2h + 3min + 59s) == "2h03m");
+}
+
+TEST_CASE("a running stage's line: bar, share, counts, rate and ETA") {
+  StageProgress progress{"build", 2};
+  progress.total = 10'000;
+  progress.ended[JobState::succeeded] = 3997;
+  progress.ended[JobState::failed] = 2;
+  progress.ended[JobState::timed_out] = 1;
+  progress.running = 2;
+  progress.queued = 16;
+  progress.elapsed = 3200ms;  // 4,000 in 3.2s: 1,250/s, 6,000 left: 4.8s
+  CHECK(progress_line(progress) ==
+        "build@2 [########------------]  40%  4.0k/10k  3 failed  2 running  16 queued  1.2k/s  "
+        "ETA 5s");
+}
+
+TEST_CASE("the first iteration has no @, and a long ETA reads in minutes") {
+  CHECK(progress_line(snapshot(1000, 100'000), 10) ==
+        "build [----------]   1%  1.0k/100k  2 running  16 queued  1.0k/s  ETA 1m39s");
+}
+
+TEST_CASE("an almost finished stage never looks finished") {
+  CHECK(progress_line(snapshot(9999, 10'000), 10) ==
+        "build [#########-]  99%  9.9k/10k  2 running  16 queued  9.9k/s  ETA 1s");
+}
+
+TEST_CASE("before anything ended there is no rate and no ETA") {
+  CHECK(progress_line(snapshot(0, 50), 4) == "build [----]   0%  0/50  2 running  16 queued");
+  StageProgress not_started{"load"};
+  CHECK(progress_line(not_started, 4) == "load [----]   0%  0/0  0 running  0 queued");
+}
+
+TEST_CASE("a stage's final line: its iterations, totals, rate, wall time and status") {
+  StageSummary stage{"build", StageStatus::failed, 3};
+  stage.counts[JobState::succeeded] = 29'997;
+  stage.counts[JobState::failed] = 3;
+  stage.wall = 25s;
+  CHECK(stage_end_line(stage) ==
+        "build (3 iterations) [####################] 100%  30k/30k  3 failed  1.2k/s  in 25s  "
+        "failed");
+  StageSummary empty{"nothing"};
+  empty.wall = 300us;
+  CHECK(stage_end_line(empty, 4) == "nothing [####] 100%  0/0  in 0.3ms  succeeded");
+  StageSummary stopped{"fetch", StageStatus::stopped, 1};
+  stopped.counts[JobState::failed] = 1;
+  stopped.counts[JobState::cancelled] = 40;
+  stopped.wall = 2s;
+  CHECK(stage_end_line(stopped, 4) ==
+        "fetch [####] 100%  41/41  1 failed  40 cancelled  20/s  in 2.0s  stopped");
+}
+
+TEST_CASE("plain mode prints whole lines without a control character") {
+  Transcript out;
+  StageSpec stage;
+  stage.name = "build";
+  ProgressPrinter printer([] { return std::optional(snapshot(1000, 100'000)); }, out.stream(),
+                          quick(ProgressMode::plain));
+  printer.run_started(Pipeline{});
+  printer.stage_started(stage, 1);
+  REQUIRE(out.wait_for("build [----------"));
+  StageSummary summary{"build", StageStatus::succeeded, 1};
+  summary.counts[JobState::succeeded] = 100'000;
+  summary.wall = 10s;
+  printer.stage_ended(stage, 1, summary);
+  printer.run_ended(RunResult{});
+
+  const auto text = out.text();
+  for (const char c : text) {
+    INFO("character " << int(c));
+    CHECK((c == '\n' || (c >= ' ' && c < 127)));
+  }
+  const auto lines = lines_of(text);
+  REQUIRE(lines.size() >= 2);
+  CHECK(lines.front() == progress_line(snapshot(1000, 100'000)));
+  CHECK(lines.back() == "build [####################] 100%  100k/100k  10k/s  in 10s  succeeded");
+  CHECK(text.back() == '\n');
+}
+
+TEST_CASE("terminal mode repaints in place and leaves each stage's final line") {
+  Transcript out;
+  StageSpec first, second;
+  first.name = "first";
+  second.name = "second";
+  ProgressPrinter printer([] { return std::optional(snapshot(1000, 100'000)); }, out.stream(),
+                          quick(ProgressMode::terminal));
+  printer.run_started(Pipeline{});
+  printer.stage_started(first, 1);
+  const auto painted = "\r" + progress_line(snapshot(1000, 100'000)) + "\033[K";
+  REQUIRE(out.wait_for(painted));
+  // A repeated stage: one final line, with the counts of both iterations.
+  StageSummary summary{"first", StageStatus::succeeded, 1};
+  summary.counts[JobState::succeeded] = 5;
+  summary.wall = 1s;
+  printer.stage_ended(first, 1, summary);
+  printer.stage_started(first, 2);
+  summary.iterations = 2;
+  summary.counts[JobState::succeeded] = 10;
+  summary.wall = 2s;
+  printer.stage_ended(first, 2, summary);
+  printer.stage_started(second, 1);
+  printer.run_ended(RunResult{});
+
+  const auto text = out.text();
+  const auto final_line =
+      "first (2 iterations) [####################] 100%  10/10  5.0/s  in 2.0s  succeeded";
+  CHECK(text.find("\r" + std::string(final_line) + "\033[K\n") != std::string::npos);
+  CHECK(text.find("5/5  5.0/s  in 1.0s  succeeded\033[K\n") == std::string::npos);  // not left
+  // Nothing half-painted is left for the next output: the text ends with a line's end, or with
+  // the live line erased.
+  const bool clean = text.ends_with("\n") || text.ends_with("\r\033[K");
+  CHECK(clean);
+}
+
+TEST_CASE("lines printed through the printer land above the live line, whole") {
+  Transcript out;
+  ProgressPrinter printer([] { return std::optional(snapshot(10, 100)); }, out.stream(),
+                          quick(ProgressMode::terminal));
+  printer.run_started(Pipeline{});
+  REQUIRE(out.wait_for("\033[K"));
+  std::ostream err(&out);
+  {
+    StreamAboveProgress above(err, printer);
+    err << "lockstep: build/x[1] failed" << std::flush << ": boom\n"
+        << "half a line";
+    CHECK(out.text().find("half a line") == std::string::npos);  // waits for its end
+  }
+  printer.run_ended(RunResult{});
+  const auto text = out.text();
+  CHECK(text.find("\r\033[Klockstep: build/x[1] failed: boom\n") != std::string::npos);
+  CHECK(text.find("half a line") != std::string::npos);
+  CHECK(err.rdbuf() == &out);
+}
+
+TEST_CASE("a printer on a real run: lines while it runs, and every instance done at the end") {
+  using namespace lockstep::test;
+  Transcript out;
+  ProbeTypes types;
+  // The first instance of stage `a` holds it open until a line of the running stage appeared,
+  // so that the test never depends on how fast the machine is.
+  std::atomic<bool> seen_running{false};
+  types.behave([&](JobContext& ctx) {
+    if (ctx.id() == "a/x[0]") seen_running = out.wait_for(" running  ");
+  });
+  const auto p = pipeline({stage("a", {job(types.probe(), "x", range(0, 40))}),
+                           stage("b", {job(types.probe(), "y", range(0, 7))})});
+  const Runner* running = nullptr;
+  ProgressPrinter printer([&running] { return running->progress(); }, out.stream(),
+                          quick(ProgressMode::plain));
+  QuietLog quiet;
+  RunOptions options;
+  options.log = &quiet;
+  options.observers.push_back(&printer);
+  Runner runner(p, options);
+  running = &runner;
+  const auto result = runner.run();
+  REQUIRE(result.exit_code() == 0);
+  CHECK(seen_running);
+
+  // A line while `a` ran, then each stage's final line once, in order, the last one last.
+  const auto lines = lines_of(out.text());
+  REQUIRE(lines.size() >= 3);
+  CHECK(lines.front().starts_with("a ["));
+  CHECK(lines.front().find(" running  ") != std::string::npos);
+  auto find = [&](const std::string& start) {
+    std::vector<std::size_t> found;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      // A live line can show every instance ended too, just before the barrier: it says
+      // "running", a final line does not.
+      if (lines[i].starts_with(start) && lines[i].find(" running ") == std::string::npos) {
+        found.push_back(i);
+      }
+    }
+    return found;
+  };
+  const auto a_end = find("a [####################] 100%  40/40  ");
+  const auto b_end = find("b [####################] 100%  7/7  ");
+  REQUIRE(a_end.size() == 1);
+  REQUIRE(b_end.size() == 1);
+  CHECK(a_end[0] < b_end[0]);
+  CHECK(b_end[0] == lines.size() - 1);
+  CHECK(lines[a_end[0]].ends_with("  succeeded"));
+  CHECK(lines[b_end[0]].ends_with("  succeeded"));
+}

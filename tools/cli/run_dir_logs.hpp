@@ -1,0 +1,54 @@
+// tools/cli/run_dir_logs.hpp — where `lockstep run` puts job logs: a run directory (--run-dir,
+// or .lockstep/runs/NAME-TIME-PID), and stderr as before (with --quiet, warnings and errors only).
+//
+//   auto logs = RunDirLogs::open(options.run_dir, options.quiet, pipeline, std::cerr);
+//   if (!logs) return kExitError;                  // lockstep run: error: --run-dir: ...
+//   run_options.log = &logs->sink();
+//   run_options.observers.push_back(logs.get());   // "logs: DIR" as the run ends
+#pragma once
+
+#include <filesystem>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "lockstep/pipeline.hpp"
+#include "lockstep/run_dir.hpp"
+#include "lockstep/runner.hpp"
+
+namespace lockstep::cli {
+
+class RunDirLogs final : public RunObserver {
+ public:
+  // Null, after a message on `err`, when the --run-dir given cannot be made or written. When
+  // the default one cannot, a warning, and the logs go to stderr only: the user did not ask.
+  static std::unique_ptr<RunDirLogs> open(const std::string& run_dir, bool quiet,
+                                          const Pipeline& pipeline, std::ostream& err);
+
+  // `dir` empty: no run directory.
+  RunDirLogs(std::optional<std::filesystem::path> dir, bool quiet, std::ostream& out);
+
+  LogSink& sink() noexcept;
+
+  Detail detail() const override { return Detail::stages; }
+  // "logs: DIR" when a job logged anything, and what could not be written, if anything.
+  void run_ended(const RunResult& result) override;
+
+ private:
+  // Lines from a level on, to stderr.
+  class StderrFrom final : public LogSink {
+   public:
+    explicit StderrFrom(Logger::Level from) : from_(from) {}
+    void write(std::string_view job_id, Logger::Level level, std::string_view line) override;
+
+   private:
+    Logger::Level from_;
+  };
+
+  StderrFrom stderr_;
+  std::optional<RunDirLog> log_;
+  std::ostream& out_;
+};
+
+}  // namespace lockstep::cli
