@@ -162,7 +162,9 @@ StageKindLookup Registry::lookup_stage_kind(std::string_view name) const {
 std::vector<const RegisteredStageKind*> Registry::stage_kinds() const {
   std::vector<const RegisteredStageKind*> all;
   for (const auto& [name, registered] : impl_->stage_kinds) all.push_back(&registered);
-  std::ranges::stable_partition(all, [](const auto* kind) { return kind->plugin.empty(); });
+  // (std::ranges::stable_partition does not compile with clang 14 and libstdc++ 12: the fuzz build)
+  std::stable_partition(all.begin(), all.end(),
+                        [](const auto* kind) { return kind->plugin.empty(); });
   return all;
 }
 
