@@ -6,10 +6,7 @@
 
 #include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -19,10 +16,11 @@
 #include "interrupt_watch.hpp"
 #include "lockstep/exit_codes.hpp"
 #include "lockstep/progress.hpp"
+#include "lockstep/report.hpp"
 #include "lockstep/runner.hpp"
 #include "lockstep/trace.hpp"
+#include "output_file.hpp"
 #include "pipeline_options.hpp"
-#include "report_file.hpp"
 #include "run_dir_logs.hpp"
 #include "run_summary.hpp"
 
@@ -61,24 +59,19 @@ int run_pipeline(const RunCommandOptions& options) {
   if (!logs) return kExitError;  // an unwritable --run-dir: nothing ran
   run_options.log = &logs->sink();
   run_options.observers.push_back(logs.get());  // "logs: DIR" as the run ends
-  // --report FILE: created now, so that a path it cannot write stops the run before any job.
-  std::unique_ptr<ReportFile> report;
+  // --report FILE, --trace FILE: created now, so that a path they cannot write stops the run
+  // before any job.
+  std::unique_ptr<OutputFile<JsonReport>> report;
   if (!options.report.empty()) {
-    report = ReportFile::open(options.report, std::cerr);
+    report = OutputFile<JsonReport>::open("report", options.report, std::cerr);
     if (!report) return kExitError;
     run_options.observers.push_back(&report->observer());
   }
-  // --trace FILE: opened now, so that a path it cannot write stops the run before any job.
-  std::optional<ChromeTrace> trace;
-  std::ofstream trace_file;
+  std::unique_ptr<OutputFile<ChromeTrace>> trace;
   if (!options.trace.empty()) {
-    trace_file.open(options.trace, std::ios::binary | std::ios::trunc);
-    if (!trace_file) {
-      std::cerr << "lockstep: cannot write trace '" << options.trace
-                << "': " << std::strerror(errno) << "\n";
-      return kExitError;
-    }
-    run_options.observers.push_back(&trace.emplace());
+    trace = OutputFile<ChromeTrace>::open("trace", options.trace, std::cerr);
+    if (!trace) return kExitError;
+    run_options.observers.push_back(&trace->observer());
   }
   // --progress: a live line on a terminal (auto, always), plain lines now and then elsewhere
   // (always); none with never or --quiet. The printer is the first observer, so that its last
@@ -108,17 +101,13 @@ int run_pipeline(const RunCommandOptions& options) {
     InterruptWatch watch([&runner] { runner.interrupt(); });  // Ctrl-C: cancel, report, 130
     result = runner.run();
   }
-  if (trace) {  // after a failed or interrupted run too: it shows what did happen
-    trace->write(trace_file);
-    trace_file.close();
-    if (!trace_file) {
-      std::cerr << "lockstep: cannot write trace '" << options.trace
-                << "': " << std::strerror(errno) << "\n";
-    }
-  }
   failures.print_not_shown(std::cerr);
   print_run_summary(std::cerr, loaded->pipeline, result);
-  return report ? report->write(result, std::cerr) : result.exit_code();
+  // After a failed or interrupted run too: they show what did happen.
+  int status = result.exit_code();
+  if (trace) status = trace->write(status, std::cerr);
+  if (report) status = report->write(status, std::cerr);
+  return status;
 }
 
 }  // namespace
