@@ -12,11 +12,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "../support/temp_dir.hpp"
 #include "support.hpp"
 
 namespace lockstep::test {
@@ -40,19 +40,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
-}
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void replace_all(std::string& text, std::string_view from, std::string_view to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
 }
 
 bool matches(const std::string& expected, const std::string& actual) {
@@ -79,14 +66,14 @@ TEST_CASE("each bad pipeline fixture gives exactly its expected diagnostics") {
       auto expected_file = fs::path(file).replace_extension(".expected");
       if (update) {
         auto generic = actual;
-        replace_all(generic, file.string(), "@FILE@");
-        replace_all(generic, file.parent_path().string(), "@DIR@");
+        test::replace_all(generic, file.string(), "@FILE@");
+        test::replace_all(generic, file.parent_path().string(), "@DIR@");
         std::ofstream(expected_file) << generic;
       }
       REQUIRE(fs::exists(expected_file));
-      auto expected = read_text(expected_file);
-      replace_all(expected, "@FILE@", file.string());
-      replace_all(expected, "@DIR@", file.parent_path().string());
+      auto expected = test::read_file(expected_file);
+      test::replace_all(expected, "@FILE@", file.string());
+      test::replace_all(expected, "@DIR@", file.parent_path().string());
       INFO("expected:\n" << expected << "actual:\n" << actual);
       const auto expected_lines = lines_of(expected);
       const auto actual_lines = lines_of(actual);

@@ -3,9 +3,8 @@
 // `lockstep validate` prints); a kind that throws fails its stage with its message, and the run
 // goes on as the stage's on_failure says.
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "../support/temp_dir.hpp"
 #include "stages_harness.hpp"
 
 namespace lockstep::stages_test {
@@ -14,19 +13,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kFixtures = LOCKSTEP_STAGE_FIXTURES;
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void replace_all(std::string& text, std::string_view from, std::string_view to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-}
 
 // As `lockstep validate` loads it: a registry of its own, with nothing but what the file names.
 std::string validate(const fs::path& file) {
@@ -46,8 +32,8 @@ TEST_CASE("each bad stage-kind fixture gives exactly its expected diagnostics") 
   REQUIRE(files.size() >= 3);
   for (const auto& file : files) {
     DYNAMIC_SECTION(file.filename().string()) {
-      auto expected = read_text(fs::path(file).replace_extension(".expected"));
-      replace_all(expected, "@FILE@", file.string());
+      auto expected = test::read_file(fs::path(file).replace_extension(".expected"));
+      test::replace_all(expected, "@FILE@", file.string());
       REQUIRE_FALSE(expected.empty());
       CHECK(validate(file) == expected);
     }

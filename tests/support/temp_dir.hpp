@@ -1,5 +1,5 @@
-// Test helpers shared by the test programs: a scratch directory that cleans up after itself, and
-// reading a whole file.
+// Test helpers shared by the test programs: a scratch directory that cleans up after itself,
+// reading a whole file, and replacing placeholders in a text.
 #pragma once
 
 #include <unistd.h>
@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 namespace lockstep::test {
@@ -39,6 +40,13 @@ class TempDir {
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Every `from` in `text` becomes `to` (as "@FILE@" in an expected diagnostic becomes a path).
+inline void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
 }
 
 }  // namespace lockstep::test
