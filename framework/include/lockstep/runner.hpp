@@ -63,6 +63,9 @@ struct StageSummary {
   StateCounts counts{};  // instances of every iteration, by terminal state
   std::chrono::nanoseconds wall{};
   std::string note{};  // e.g. "stopped after 100 iterations: no job published 'converged'"
+  // What deserves a look though nothing failed, e.g. "job 'hash': foreach files 'in/*.txt'
+  // matched nothing (0 instances)"; each once, however many iterations said it.
+  std::vector<std::string> warnings{};
   std::vector<BulkheadUsage> bulkheads{};  // the bulkheads its jobs used, in pipeline order
 };
 
@@ -102,6 +105,7 @@ struct AttemptEvent {
   std::chrono::steady_clock::time_point start{}, end{};  // end is unset in attempt_started
   JobState state = JobState::succeeded;                  // in attempt_ended
   std::string message{};                                 // why it did not succeed
+  const Item* item = nullptr;  // the fan-out item, when observers see every instance; else null
 };
 
 // An instance reached its terminal state (after its last attempt, or without running).
@@ -115,6 +119,7 @@ struct InstanceEvent {
   JobState state = JobState::succeeded;
   std::vector<std::string> messages{};  // one per attempt that did not succeed
   const Params* params = nullptr;       // the instance's parameters, templates filled in
+  const Item* item = nullptr;  // the fan-out item, when it ran with one; null otherwise
 };
 
 // Receives run events, from the thread that runs the pipeline and from workers; implementations

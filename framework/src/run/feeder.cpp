@@ -230,8 +230,11 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
   std::optional<Item> item;
   std::optional<Params> own_params;
   Attempt outcome;
+  // The item is made when templates need it, or when observers see every instance (they name it).
+  const bool named = spec.foreach.kind != FanOut::Kind::none &&
+                     stage_.shared().detail == RunObserver::Detail::all;
+  if (!spec.templates.empty() || named) item.emplace(plan.source.item(index));
   if (!spec.templates.empty()) {
-    item.emplace(plan.source.item(index));
     try {
       own_params.emplace(instantiate_params(spec, *item, index, stage_.iteration()));
     } catch (const std::exception& e) {
@@ -243,7 +246,8 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
     outcome = run_attempt(token, plan, index, attempt, params, item ? &*item : nullptr);
   }
   if (outcome.state == JobState::succeeded) {
-    end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tracked, tally);
+    end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tracked, tally,
+                 item ? &*item : nullptr);
     return true;
   }
   messages.push_back(std::move(outcome.message));
@@ -252,7 +256,8 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
                      attempt < spec.retry.attempts && !stage_.stopping() &&
                      !stage_.shared().interrupted.load();
   if (!retry) {
-    end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tracked, tally);
+    end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tracked, tally,
+                 item ? &*item : nullptr);
     return true;
   }
   Retry next{Clock::now() + backoff_before(spec.retry, attempt + 1),
@@ -297,7 +302,8 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
              Clock::now(),
              {},
              JobState::succeeded,
-             {}};
+             {},
+             item};
     for (auto* observer : shared.observers) observer->attempt_started(event);
   }
   if (spec.timeout) deadline = shared.timer.arm(Clock::now() + *spec.timeout, timeout);
@@ -336,7 +342,7 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
 
 void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,
                           std::vector<std::string> messages, const Params* params, bool tracked,
-                          StateCounts& tally) {
+                          StateCounts& tally, const Item* item) {
   ++tally[state];
   if (counts_as_failure(state) && !plan.spec.continue_on_error) stage_.record_failure();
   if (tracked) {
@@ -351,7 +357,8 @@ void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, in
   auto& observers = stage_.shared().observers;
   InstanceEvent event{&stage_.stage(), &plan.spec,          stage_.instance_id(plan, index),
                       index,           stage_.iteration(),  attempts,
-                      state,           std::move(messages), params};
+                      state,           std::move(messages), params,
+                      item};
   for (auto* observer : observers) observer->instance_ended(event);
 }
 

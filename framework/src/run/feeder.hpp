@@ -90,7 +90,7 @@ class Feeder {
                       const Params& params, const Item* item);
   void end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,
                     std::vector<std::string> messages, const Params* params, bool tracked,
-                    StateCounts& tally);
+                    StateCounts& tally, const Item* item = nullptr);
   void release(std::uint64_t ended);
 
   StageRun& stage_;
