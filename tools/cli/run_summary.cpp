@@ -80,16 +80,33 @@ void FailureReport::instance_ended(const InstanceEvent& instance) {
       instance.state != JobState::rejected) {
     return;
   }
+  std::string why = std::string(to_string(instance.state));
+  if (!instance.messages.empty()) why += ": " + instance.messages.back();
+  std::string job = instance.stage->name + "/" + instance.job->id;
   std::string line = "lockstep: " + instance.id + " " + std::string(to_string(instance.state));
   if (instance.attempts > 1) line += " after " + count_of(instance.attempts, "attempt");
   if (!instance.messages.empty()) line += ": " + instance.messages.back();
   line += '\n';
+  std::string key = job + '\0' + why;
   const std::scoped_lock lock(mutex_);
+  // Bounded: a million different reasons must not cost a million entries.
+  constexpr std::size_t kMaxRemembered = 1000;
+  if (auto found = repeats_.find(key); found != repeats_.end()) {
+    ++found->second.count;
+    return;
+  }
+  if (repeats_.size() < kMaxRemembered)
+    repeats_.emplace(std::move(key), Repeated{job + " " + why, 1});
   if (++seen_ <= limit_) out_ << line << std::flush;  // one write per line: workers log too
 }
 
 void FailureReport::print_not_shown(std::ostream& out) const {
   const std::scoped_lock lock(mutex_);
+  for (const auto& [key, repeat] : repeats_) {
+    if (repeat.count > 1) {
+      out << "lockstep: " << repeat.what << " (" << with_thousands(repeat.count) << " instances)\n";
+    }
+  }
   if (seen_ > limit_) {
     out << "lockstep: " << with_thousands(seen_ - limit_) << " more "
         << (seen_ - limit_ == 1 ? "failure" : "failures") << " not shown\n";
@@ -145,6 +162,8 @@ void print_run_summary(std::ostream& out, const Pipeline& pipeline, const RunRes
   // What a count cannot say: why a repeated stage stopped, a thread cap that was raised.
   for (const auto& stage : result.stages) {
     if (!stage.note.empty()) out << stage.name << ": " << stage.note << '\n';
+    for (const auto& warning : stage.warnings)
+      out << stage.name << ": warning: " << warning << '\n';
   }
   for (const auto& warning : result.warnings) out << "lockstep: warning: " << warning << '\n';
   out.flush();

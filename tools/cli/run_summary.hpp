@@ -4,7 +4,8 @@
 //   FailureReport failures(std::cerr);
 //   lockstep::Runner runner(pipeline, {.observers = {&failures}});
 //   const auto result = runner.run();            // lockstep: build/test[3] failed: exit status 1
-//   failures.print_not_shown(std::cerr);         // lockstep: 90 more failures not shown
+//   failures.print_not_shown(std::cerr);         // lockstep: build/test failed: exit status 1
+//                                                //   (300 instances)
 //   print_run_summary(std::cerr, pipeline, result);
 //
 //   stage   status     wall   instances
@@ -21,6 +22,7 @@
 #include <chrono>
 #include <cstddef>
 #include <iosfwd>
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -31,21 +33,28 @@ namespace lockstep::cli {
 
 // Prints a line for each instance that ended failed, timed_out or rejected, with the reason of
 // its last attempt: the first `limit` of them, so that a stage of a million failing jobs does not
-// bury the summary; the rest are only counted.
+// bury the summary; the rest are only counted. A failure that repeats (the same job, state and
+// reason) is printed once as it happens, and once more at the end with its count.
 class FailureReport final : public RunObserver {
  public:
   explicit FailureReport(std::ostream& out, std::size_t limit = 20) : out_(out), limit_(limit) {}
 
   Detail detail() const override { return Detail::failures; }  // succeeded ones cost nothing
   void instance_ended(const InstanceEvent& instance) override;
-  // "lockstep: 90 more failures not shown", when there were more than `limit`.
+  // "lockstep: build/test failed: exit status 1 (300 instances)" for each repeated failure, then
+  // "lockstep: 90 more failures not shown", when there were more than `limit` different ones.
   void print_not_shown(std::ostream& out) const;
 
  private:
+  struct Repeated {
+    std::string what;  // "build/test failed: exit status 1"
+    std::size_t count = 0;
+  };
   std::ostream& out_;
   const std::size_t limit_;
-  mutable std::mutex mutex_;  // instances end on many workers at once
-  std::size_t seen_ = 0;
+  mutable std::mutex mutex_;                              // instances end on many workers at once
+  std::size_t seen_ = 0;                                  // different failures
+  std::map<std::string, Repeated, std::less<>> repeats_;  // by job, state and reason
 };
 
 void print_run_summary(std::ostream& out, const Pipeline& pipeline, const RunResult& result);

@@ -34,6 +34,9 @@ struct Diagnostic {
   std::string hint{};  // how to fix it, when we can tell ("did you mean 'workers'?")
 };
 
+// "file:line:col", leaving out what is unknown; "" without a file.
+LOCKSTEP_API std::string to_string(const SourceLocation& where);
+
 // "file:line:col: error: message (hint)", leaving out what is unknown.
 LOCKSTEP_API std::string format(const Diagnostic& diagnostic);
 

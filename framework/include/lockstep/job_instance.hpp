@@ -44,6 +44,8 @@ class LOCKSTEP_API Outputs {
   std::vector<std::string> values(std::string_view reference) const;
   // The value of "stage.job.key": the last instance's, when several published one.
   std::optional<std::string> get(std::string_view reference) const;
+  // Every reference published so far that starts with `prefix` ("scan." for a stage's), sorted.
+  std::vector<std::string> references(std::string_view prefix) const;
 
  private:
   mutable std::mutex mutex_;

@@ -64,6 +64,9 @@ struct FanOut {
   std::vector<Axis> axes{};
   std::string reference{};  // "stage.job.key"
   std::string pattern{};    // a glob; the loader prefixes a relative one with the YAML file's dir
+  // from_outputs and files may find nothing when their stage starts: a warning when allowed, else
+  // an error that fails the stage.
+  bool allow_empty = true;
   SourceLocation where{};
 };
 

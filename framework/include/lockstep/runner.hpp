@@ -119,7 +119,7 @@ struct InstanceEvent {
   JobState state = JobState::succeeded;
   std::vector<std::string> messages{};  // one per attempt that did not succeed
   const Params* params = nullptr;       // the instance's parameters, templates filled in
-  const Item* item = nullptr;  // the fan-out item, when it ran with one; null otherwise
+  const Item* item = nullptr;           // the fan-out item, when it ran with one; null otherwise
 };
 
 // Receives run events, from the thread that runs the pipeline and from workers; implementations

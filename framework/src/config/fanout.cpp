@@ -28,10 +28,16 @@ class FanOutReader {
     const auto what = "'foreach'" + owner_;
     if (!expect(node, YamlNode::Kind::map, what, diags_)) return failed();
     result_.fanout.where = node.where;
+    result_.fanout.allow_empty = context_.defaults.allow_empty;
     const YamlEntry* source = nullptr;
     for (const auto& entry : node.entries) {
-      if (std::ranges::find(kSources, entry.key) == kSources.end()) {
+      if (entry.key == "allow_empty") {
+        const auto allowed = read_boolean(entry.value, "'allow_empty'" + owner_, diags_);
+        if (!allowed) result_.ok = false;
+        result_.fanout.allow_empty = allowed.value_or(true);
+      } else if (std::ranges::find(kSources, entry.key) == kSources.end()) {
         std::vector<std::string> names(kSources.begin(), kSources.end());
+        names.emplace_back("allow_empty");
         auto hint = did_you_mean(entry.key, names);
         diags_.error(entry.key_where, "unknown key '" + entry.key + "' in 'foreach'" + owner_,
                      hint.empty() ? "give one of " + source_list() : hint);

@@ -1,6 +1,7 @@
 #include "config/job_params.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -83,6 +84,54 @@ std::vector<ParamSpec> specs_named(const JobType& type, const SplitParams& split
   return specs;
 }
 
+// A value a spec accepts, standing in for a scalar that depends on the run-time item.
+std::string stand_in_scalar(const ParamSpec& spec, bool element) {
+  const auto type = element ? ParamType::string : spec.type();
+  const double low = spec.min().value_or(std::min(0.0, spec.max().value_or(0.0)));
+  switch (type) {
+    case ParamType::integer:
+    case ParamType::number:
+      return std::to_string(static_cast<long long>(std::ceil(low)));
+    case ParamType::duration:
+      return std::to_string(static_cast<long long>(std::ceil(std::max(low, 0.0)))) + "s";
+    case ParamType::boolean:
+      return "true";
+    default:
+      return spec.allowed().empty() ? "x" : spec.allowed().front();
+  }
+}
+
+bool depends_on_instance(const std::string& text) { return text.find('$') != std::string::npos; }
+
+// The template with every scalar that depends on the instance replaced by a stand-in: what is
+// left to check is the value's shape and its fixed scalars.
+RawValue with_stand_ins(RawValue value, const ParamSpec& spec, bool element = false) {
+  if (value.kind == RawValue::Kind::scalar) {
+    if (depends_on_instance(value.text)) value.text = stand_in_scalar(spec, element);
+    return value;
+  }
+  for (auto& item : value.items) item = with_stand_ins(std::move(item), spec, true);
+  for (auto& entry : value.entries)
+    entry.value = with_stand_ins(std::move(entry.value), spec, true);
+  return value;
+}
+
+// For fan-outs whose items are known only at run time (from_outputs, files): checks the
+// templates' shapes and fixed parts now, so that a list given for a map fails `validate`
+// rather than every instance. The type's check() runs per instance, on real values.
+void check_shapes(const SplitParams& split, const std::vector<ParamSpec>& template_specs,
+                  const std::string& label, const JobSpec& job, Diagnostics& found) {
+  std::vector<RawEntry> entries;
+  for (std::size_t i = 0; i < job.templates.size(); ++i) {
+    const auto& name = job.templates[i].name;
+    const auto spec = std::ranges::find(template_specs, name, &ParamSpec::name);
+    if (spec == template_specs.end()) continue;
+    entries.push_back(
+        {name, with_stand_ins(job.templates[i].value, *spec), split.per_instance[i]->key_where});
+  }
+  validate_params(template_specs, entries, job.where, label, found);
+}
+
 // Instantiates the templates for one sample and checks them; false when something was wrong.
 bool check_sample(const SampleInstance* sample, bool values_known, const SplitParams& split,
                   const std::vector<ParamSpec>& template_specs, const std::string& label,
@@ -100,6 +149,7 @@ bool check_sample(const SampleInstance* sample, bool values_known, const SplitPa
     auto value = resolve_value(entry->value, scope, found);
     if (value) entries.push_back({entry->key, std::move(*value), entry->key_where});
   }
+  if (!found.has_errors() && !values_known) check_shapes(split, template_specs, label, job, found);
   if (!found.has_errors() && values_known) {
     auto values = validate_params(template_specs, entries, job.where, label, found);
     if (!found.has_errors() && job.type->type.check) {

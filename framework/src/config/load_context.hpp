@@ -22,6 +22,7 @@ struct JobDefaults {
   std::optional<Duration> timeout{};
   RetryPolicy retry{};
   bool continue_on_error = false;
+  bool allow_empty = true;  // of every foreach that does not say
 };
 
 // In LoadContext::failed_plugins: a plugin whose name a bad reference hid.

@@ -106,7 +106,8 @@ void read_defaults(const YamlNode* node, LoadContext& context) {
   auto& diagnostics = context.diagnostics;
   if (!expect(*node, YamlNode::Kind::map, "'defaults'", diagnostics)) return;
   const std::string owner = " in 'defaults'";
-  check_keys(*node, {"bulkhead", "timeout", "retry", "continue_on_error"}, owner, diagnostics);
+  check_keys(*node, {"bulkhead", "timeout", "retry", "continue_on_error", "allow_empty"}, owner,
+             diagnostics);
   auto& defaults = context.defaults;
   if (const auto* bulkhead = node->find("bulkhead")) {
     defaults.bulkhead = read_bulkhead_name(*bulkhead, field("bulkhead", owner), context);
@@ -121,6 +122,10 @@ void read_defaults(const YamlNode* node, LoadContext& context) {
     defaults.continue_on_error =
         read_boolean(*continue_on_error, field("continue_on_error", owner), diagnostics)
             .value_or(false);
+  }
+  if (const auto* allow_empty = node->find("allow_empty")) {
+    defaults.allow_empty =
+        read_boolean(*allow_empty, field("allow_empty", owner), diagnostics).value_or(true);
   }
 }
 

@@ -7,17 +7,18 @@
 
 namespace lockstep {
 
-std::string format(const Diagnostic& diagnostic) {
-  std::string text;
-  const auto& where = diagnostic.where;
-  if (!where.file.empty()) {
-    text += where.file;
-    if (where.line > 0) {
-      text += ":" + std::to_string(where.line);
-      if (where.column > 0) text += ":" + std::to_string(where.column);
-    }
-    text += ": ";
+std::string to_string(const SourceLocation& where) {
+  std::string text = where.file;
+  if (!where.file.empty() && where.line > 0) {
+    text += ":" + std::to_string(where.line);
+    if (where.column > 0) text += ":" + std::to_string(where.column);
   }
+  return text;
+}
+
+std::string format(const Diagnostic& diagnostic) {
+  std::string text = to_string(diagnostic.where);
+  if (!text.empty()) text += ": ";
   text += diagnostic.severity == Severity::error ? "error: " : "warning: ";
   text += diagnostic.message;
   if (!diagnostic.hint.empty()) text += " (" + diagnostic.hint + ")";

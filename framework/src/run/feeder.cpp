@@ -37,7 +37,6 @@ void Feeder::dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t en
   auto& shared = stage_.shared();
   std::uint64_t next = start;
   while (next < end && !stage_.stopping() && !shared.interrupted.load()) {
-    if (retry_count_.load(std::memory_order_relaxed) > 0) dispatch_due_retries();
     const std::uint64_t count = next_chunk(end - next);
     dispatch_chunk(plan, next, count, false);
     next += count;
@@ -51,7 +50,6 @@ void Feeder::dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t en
 }
 
 bool Feeder::dispatch_one(JobPlan& plan, std::uint64_t index) {
-  if (retry_count_.load(std::memory_order_relaxed) > 0) dispatch_due_retries();
   return dispatch_chunk(plan, index, 1, true);
 }
 
@@ -96,22 +94,68 @@ bool Feeder::dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t co
   return false;
 }
 
+// ---- retries ---------------------------------------------------------------------------------
+
+void Feeder::schedule_retry(Retry retry) {
+  {
+    std::lock_guard lock(mutex_);
+    retries_.push_back(std::move(retry));
+    std::push_heap(retries_.begin(), retries_.end(), kRetryLater);
+    if (!retry_dispatcher_.joinable()) {
+      retry_dispatcher_ =
+          std::jthread([this](const std::stop_token& stop) { dispatch_retries_when_due(stop); });
+    }
+  }
+  retry_.notify_all();
+}
+
+void Feeder::dispatch_retries_when_due(const std::stop_token& stop) {
+  std::unique_lock lock(mutex_);
+  while (!stop.stop_requested()) {
+    if (retries_.empty()) {
+      retry_.wait(lock, stop, [&] { return !retries_.empty(); });
+      continue;
+    }
+    const auto due = retries_.front().due;
+    if (due > Clock::now()) {
+      // Wakes when it is due, or when an earlier one was scheduled, or all were abandoned.
+      retry_.wait_until(lock, stop, due,
+                        [&] { return retries_.empty() || retries_.front().due < due; });
+      continue;
+    }
+    std::pop_heap(retries_.begin(), retries_.end(), kRetryLater);
+    Retry retry = std::move(retries_.back());
+    retries_.pop_back();
+    lock.unlock();
+    dispatch_retry(std::move(retry));
+    lock.lock();
+  }
+}
+
 void Feeder::dispatch_retry(Retry retry) {
   JobPlan& plan = *retry.plan;
   const auto index = retry.index;
   const auto attempt = retry.attempt;
   const bool tracked = retry.tracked;
+  StateCounts tally;
+  if (stage_.stopping()) {
+    // The stage stopped during the backoff: the retry does not happen.
+    end_instance(plan, index, stage_.retry_end_state().value_or(retry.last_state), attempt - 1,
+                 std::move(retry.messages), nullptr, tracked, tally);
+    stage_.add(tally);
+    release(1);
+    return;
+  }
   auto messages = std::make_shared<std::vector<std::string>>(std::move(retry.messages));
   const auto admission = bulkhead_.dispatch(
       batch_, Task([this, &plan, index, attempt, tracked, messages](const CancelToken& token) {
-        StateCounts tally;
+        StateCounts ran;
         const bool ended =
-            run_instance(token, plan, index, attempt, std::move(*messages), tracked, tally);
-        stage_.add(tally);
+            run_instance(token, plan, index, attempt, std::move(*messages), tracked, ran);
+        stage_.add(ran);
         if (ended) release(1);
       }));
   if (admission == Admission::admitted) return;
-  StateCounts tally;
   messages->push_back(admission == Admission::rejected ? "no room in bulkhead in time"
                                                        : "cancelled before it was admitted");
   end_instance(plan, index,
@@ -121,23 +165,16 @@ void Feeder::dispatch_retry(Retry retry) {
   release(1);
 }
 
-void Feeder::dispatch_due_retries() {
-  for (;;) {
-    std::unique_lock lock(mutex_);
-    if (retries_.empty() || retries_.front().due > Clock::now()) return;
-    std::pop_heap(retries_.begin(), retries_.end(), kRetryLater);
-    Retry retry = std::move(retries_.back());
-    retries_.pop_back();
-    retry_count_.store(retries_.size(), std::memory_order_relaxed);
-    lock.unlock();
-    dispatch_retry(std::move(retry));
+void Feeder::stop_retry_dispatcher() {
+  std::jthread dispatcher;
+  {
+    std::lock_guard lock(mutex_);
+    dispatcher = std::move(retry_dispatcher_);
   }
-}
-
-std::optional<Feeder::Clock::time_point> Feeder::next_retry_due() {
-  std::lock_guard lock(mutex_);
-  if (retries_.empty()) return std::nullopt;
-  return retries_.front().due;
+  if (dispatcher.joinable()) {
+    dispatcher.request_stop();
+    dispatcher.join();
+  }
 }
 
 void Feeder::end_retries(std::optional<JobState> state) {
@@ -145,7 +182,6 @@ void Feeder::end_retries(std::optional<JobState> state) {
   {
     std::lock_guard lock(mutex_);
     abandoned.swap(retries_);
-    retry_count_.store(0, std::memory_order_relaxed);
   }
   StateCounts tally;
   for (auto& retry : abandoned) {
@@ -160,24 +196,19 @@ void Feeder::wait_for_pending() {
   auto& shared = stage_.shared();
   for (;;) {
     if (stage_.stopping() || shared.interrupted.load()) end_retries(stage_.retry_end_state());
-    dispatch_due_retries();
     std::unique_lock lock(mutex_);
     waiting_.store(true);
     if (pending_.load() == 0) break;
     if (shared.interrupted.load()) break;  // dropped chunks never end: settled after the barrier
-    // Wakes for a retry that is due, a retry scheduled, the last instance ending, or (checked
-    // every 50 ms) an interrupt.
-    auto until = Clock::now() + std::chrono::milliseconds(50);
-    if (!retries_.empty()) until = std::min(until, retries_.front().due);
-    const auto scheduled = retries_.size();
-    wake_.wait_until(lock, until,
-                     [&] { return pending_.load() == 0 || retries_.size() != scheduled; });
+    // Wakes for the last instance ending, or (checked every 50 ms) a stop or an interrupt.
+    wake_.wait_for(lock, std::chrono::milliseconds(50), [&] { return pending_.load() == 0; });
     waiting_.store(false);
   }
   waiting_.store(false);
 }
 
 void Feeder::settle() {
+  stop_retry_dispatcher();  // after the barrier nothing schedules a retry: it is idle, or ending
   end_retries(JobState::cancelled);
   // Chunks the engine dropped without running them (only an interrupt cancels a bulkhead).
   const auto dropped = pending_.load();
@@ -231,8 +262,8 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
   std::optional<Params> own_params;
   Attempt outcome;
   // The item is made when templates need it, or when observers see every instance (they name it).
-  const bool named = spec.foreach.kind != FanOut::Kind::none &&
-                     stage_.shared().detail == RunObserver::Detail::all;
+  const bool named =
+      spec.foreach.kind != FanOut::Kind::none && stage_.shared().detail == RunObserver::Detail::all;
   if (!spec.templates.empty() || named) item.emplace(plan.source.item(index));
   if (!spec.templates.empty()) {
     try {
@@ -260,20 +291,8 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
                  item ? &*item : nullptr);
     return true;
   }
-  Retry next{Clock::now() + backoff_before(spec.retry, attempt + 1),
-             &plan,
-             index,
-             attempt + 1,
-             outcome.state,
-             std::move(messages),
-             tracked};
-  {
-    std::lock_guard lock(mutex_);
-    retries_.push_back(std::move(next));
-    std::push_heap(retries_.begin(), retries_.end(), kRetryLater);
-    retry_count_.store(retries_.size(), std::memory_order_relaxed);
-  }
-  wake_.notify_all();
+  schedule_retry({Clock::now() + backoff_before(spec.retry, attempt + 1), &plan, index, attempt + 1,
+                  outcome.state, std::move(messages), tracked});
   return false;
 }
 
@@ -355,9 +374,15 @@ void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, in
     return;
   }
   auto& observers = stage_.shared().observers;
-  InstanceEvent event{&stage_.stage(), &plan.spec,          stage_.instance_id(plan, index),
-                      index,           stage_.iteration(),  attempts,
-                      state,           std::move(messages), params,
+  InstanceEvent event{&stage_.stage(),
+                      &plan.spec,
+                      stage_.instance_id(plan, index),
+                      index,
+                      stage_.iteration(),
+                      attempts,
+                      state,
+                      std::move(messages),
+                      params,
                       item};
   for (auto* observer : observers) observer->instance_ended(event);
 }

@@ -8,6 +8,11 @@
 // stage stopped, the run was interrupted). `pending_` counts dispatched instances that have not
 // ended (a retry waiting for its backoff included). Instances dispatched one by one are
 // "tracked": their ends are reported to the stage (StageContext::next_ended).
+//
+// Retries are dispatched by a thread of the feeder's own, started with the first retry: a retry
+// may wait for room in this bulkhead, and only this bulkhead. Dispatching them from the thread
+// that feeds the stage (or the kind's thread) would make a retry on a free bulkhead wait while
+// that thread is blocked on a full one.
 #pragma once
 
 #include <atomic>
@@ -16,7 +21,9 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lockstep/batch.hpp"
@@ -30,6 +37,7 @@ class Feeder {
  public:
   Feeder(StageRun& stage, Bulkhead& bulkhead)
       : stage_(stage), bulkhead_(bulkhead), started_(Clock::now()) {}
+  ~Feeder() { stop_retry_dispatcher(); }
   Feeder(const Feeder&) = delete;
   Feeder& operator=(const Feeder&) = delete;
 
@@ -41,11 +49,8 @@ class Feeder {
   void dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t end);
   // Dispatches one tracked instance; false when the engine did not admit it (it ended then).
   bool dispatch_one(JobPlan& plan, std::uint64_t index);
-  // Dispatches the retries that are due, and tells when the next one will be.
-  void dispatch_due_retries();
-  std::optional<std::chrono::steady_clock::time_point> next_retry_due();
-  // Waits until every dispatched instance has ended, dispatching retries as they fall due; returns
-  // early when the run is interrupted (what the engine dropped is settled by settle()).
+  // Waits until every dispatched instance has ended (retries included); returns early when the
+  // run is interrupted (what the engine dropped is settled by settle()).
   void wait_for_pending();
   // The engine's barrier: no task of this feeder runs after it.
   void barrier() { batch_.wait(); }
@@ -79,7 +84,12 @@ class Feeder {
 
   std::uint64_t next_chunk(std::uint64_t remaining);
   bool dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t count, bool tracked);
+
+  // Retries: scheduled from workers, dispatched by the retry dispatcher when due.
+  void schedule_retry(Retry retry);
+  void dispatch_retries_when_due(const std::stop_token& stop);
   void dispatch_retry(Retry retry);
+  void stop_retry_dispatcher();
 
   void run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t start, std::uint64_t count,
                  bool tracked);
@@ -102,10 +112,11 @@ class Feeder {
   std::atomic<std::uint64_t> completed_{0};  // instances of chunks that ran: sizes chunks
   std::atomic<bool> waiting_{false};         // the feeder sleeps until pending_ is zero
 
-  std::mutex mutex_;  // guards retries_
-  std::condition_variable wake_;
-  std::vector<Retry> retries_;  // a heap, earliest due first
-  std::atomic<std::size_t> retry_count_{0};
+  std::mutex mutex_;                   // guards retries_ and retry_dispatcher_
+  std::condition_variable wake_;       // pending_ reached zero
+  std::condition_variable_any retry_;  // a retry was scheduled, or the dispatcher must stop
+  std::vector<Retry> retries_;         // a heap, earliest due first
+  std::jthread retry_dispatcher_;      // started by the first retry; joined by settle()
 
   // Chunking: how many consecutive instances share one bulkhead place (see chunk_size()).
   std::uint64_t chunk_ = 1;

@@ -10,12 +10,18 @@
 namespace lockstep::run {
 namespace {
 
+// "pipe.yaml:12:9: ": where the value was written, so a per-instance error leads to the line.
+std::string position(const SourceLocation& where) {
+  auto text = to_string(where);
+  return text.empty() ? text : text + ": ";
+}
+
 // Fills in every scalar of `value`; the first reference that cannot be resolved throws.
 void fill_in(RawValue& value, const config::Scope& scope, const std::string& name) {
   if (value.kind == RawValue::Kind::scalar) {
     auto result = config::interpolate(value.text, scope);
     if (!result.error.empty()) {
-      throw std::runtime_error("parameter '" + name + "': " + result.error);
+      throw std::runtime_error(position(value.where) + "parameter '" + name + "': " + result.error);
     }
     value.text = std::move(result.text);
     return;
@@ -46,14 +52,14 @@ Params instantiate_params(const JobSpec& job, const Item& item, std::uint64_t in
     std::string message;
     for (const auto& d : diagnostics.all()) {
       if (!message.empty()) message += "; ";
-      message += d.message;
+      message += position(d.where) + d.message;
       if (!d.hint.empty()) message += " (" + d.hint + ")";
     }
     throw std::runtime_error(message);
   }
   if (job.type->type.check) {
     if (auto problem = job.type->type.check(params); !problem.empty()) {
-      throw std::runtime_error(problem);
+      throw std::runtime_error(position(job.where) + problem);
     }
   }
   return params;

@@ -33,6 +33,16 @@ std::optional<std::string> Outputs::get(std::string_view reference) const {
   return found->second.rbegin()->second;
 }
 
+std::vector<std::string> Outputs::references(std::string_view prefix) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> found;
+  for (auto it = values_.lower_bound(prefix); it != values_.end() && it->first.starts_with(prefix);
+       ++it) {
+    found.push_back(it->first);
+  }
+  return found;
+}
+
 // ---- logging ---------------------------------------------------------------------------------
 
 LogSink::~LogSink() = default;

@@ -116,6 +116,11 @@ StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunShared& sha
     if (!outcome.note.empty() && summary.note.find(outcome.note) == std::string::npos) {
       summary.note += (summary.note.empty() ? "" : "; ") + outcome.note;  // once, not per iteration
     }
+    for (const auto& warning : outcome.warnings) {
+      if (std::ranges::find(summary.warnings, warning) == summary.warnings.end()) {
+        summary.warnings.push_back(warning);  // once, not per iteration
+      }
+    }
     if (shared.interrupted.load()) summary.status = StageStatus::interrupted;
     summary.wall = std::chrono::steady_clock::now() - start;
     summary.bulkheads = usage.finish(summary.wall);  // so far: observers see it too

@@ -20,6 +20,7 @@ StageOutcome StageRun::run() {
   start_ = std::chrono::steady_clock::now();
   plan_instances();
   StageOutcome outcome;
+  report_empty_fan_outs(outcome);
   run_kind(outcome);
   finish(outcome);
   return outcome;
@@ -45,19 +46,75 @@ void StageRun::plan_instances() {
   started_.store(true, std::memory_order_release);
 }
 
+namespace {
+
+// "pipe.yaml:20:9: job 'sum': foreach ... (0 instances) (did you mean ...?)": why a fan-out
+// found nothing, and what may have been meant.
+std::string empty_fan_out(const JobSpec& job, const Outputs& outputs) {
+  const auto& fan_out = job.foreach;
+  auto text = to_string(fan_out.where);
+  if (!text.empty()) text += ": ";
+  text += "job '" + job.id + "': foreach ";
+  if (fan_out.kind == FanOut::Kind::files) {
+    return text + "files '" + fan_out.pattern + "' matched no file (0 instances)";
+  }
+  // "scan.hash.rows": stage scan, job hash, key rows.
+  const auto& reference = fan_out.reference;
+  const auto stage_end = reference.find('.');
+  const auto key_at = reference.find('.', stage_end + 1);
+  text += "from_outputs '" + reference + "': no instance of '" + reference.substr(0, key_at) +
+          "' published '" + reference.substr(key_at + 1) + "' (0 instances)";
+  const auto published = outputs.references(reference.substr(0, stage_end + 1));
+  auto hint = did_you_mean(reference, published);
+  if (hint.empty() && published.empty()) {
+    hint = "stage '" + reference.substr(0, stage_end) + "' published no output";
+  }
+  if (hint.empty()) {
+    std::string keys;
+    for (std::size_t i = 0; i < published.size() && i < 8; ++i) {
+      keys += (i == 0 ? "" : ", ") + published[i];
+    }
+    hint = "published: " + keys + (published.size() > 8 ? ", ..." : "");
+  }
+  return text + " (" + hint + ")";
+}
+
+}  // namespace
+
+void StageRun::report_empty_fan_outs(StageOutcome& outcome) {
+  for (const auto& plan : plans_) {
+    const auto& fan_out = plan->spec.foreach;
+    const bool late =
+        fan_out.kind == FanOut::Kind::files || fan_out.kind == FanOut::Kind::from_outputs;
+    if (!late || plan->source.size() != 0) continue;
+    auto text = empty_fan_out(plan->spec, shared_.outputs);
+    if (fan_out.allow_empty) {
+      shared_.log.write(stage_.name, Logger::Level::warning, text);
+      outcome.warnings.push_back(std::move(text));
+      continue;
+    }
+    text += " [allow_empty: false]";
+    shared_.log.write(stage_.name, Logger::Level::error, text);
+    outcome.note += (outcome.note.empty() ? "" : "; ") + text;
+    record_failure();
+  }
+}
+
 void StageRun::run_kind(StageOutcome& outcome) {
   const auto& kind = stage_.kind_type != nullptr ? *stage_.kind_type : builtin_parallel();
+  std::string failure;
   try {
     auto instance = kind.factory(stage_.kind_params);
     instance->run(*this);
   } catch (const std::exception& e) {
-    outcome.note = "stage kind '" + kind.qualified_name + "' failed: " + e.what();
+    failure = "stage kind '" + kind.qualified_name + "' failed: " + e.what();
   } catch (...) {
-    outcome.note = "stage kind '" + kind.qualified_name + "' failed with an unknown exception";
+    failure = "stage kind '" + kind.qualified_name + "' failed with an unknown exception";
   }
-  if (!outcome.note.empty()) {
+  if (!failure.empty()) {
     outcome.failed = true;
-    shared_.log.write(stage_.name, Logger::Level::error, outcome.note);
+    shared_.log.write(stage_.name, Logger::Level::error, failure);
+    outcome.note += (outcome.note.empty() ? "" : "; ") + failure;
     cancel();  // what it left running would outlive its reason to run
   }
 }
@@ -221,7 +278,6 @@ StateCounts StageRun::wait() {
 
 std::optional<EndedInstance> StageRun::next_ended(bool block) {
   for (;;) {
-    for (auto& feeder : feeders_) feeder->dispatch_due_retries();
     std::unique_lock lock(ended_mutex_);
     if (!ended_.empty()) {
       auto ended = std::move(ended_.front());
@@ -230,11 +286,8 @@ std::optional<EndedInstance> StageRun::next_ended(bool block) {
     }
     // After an interrupt, what the engine dropped never ends: nothing more will come.
     if (tracked_outstanding_ == 0 || !block || shared_.interrupted.load()) return std::nullopt;
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
-    for (auto& feeder : feeders_) {
-      if (auto due = feeder->next_retry_due()) until = std::min(until, *due);
-    }
-    ended_wake_.wait_until(lock, until);
+    // Retries are the feeders' business; the 50 ms only bound how late an interrupt is seen.
+    ended_wake_.wait_for(lock, std::chrono::milliseconds(50));
   }
 }
 

@@ -31,6 +31,7 @@ struct StageOutcome {
   bool failed = false;         // a failure that counts, or the kind threw
   bool until_reached = false;  // a job or the kind published a truthy `repeat.until` output
   std::string note{};          // why the kind failed, or what it left undispatched
+  std::vector<std::string> warnings{};  // fan-outs that found nothing, as allowed
 };
 
 class StageRun final : public StageContext {
@@ -92,6 +93,9 @@ class StageRun final : public StageContext {
   };
 
   void plan_instances();
+  // A from_outputs or files fan-out that found nothing: a warning, or (allow_empty: false) an
+  // error that fails the stage.
+  void report_empty_fan_outs(StageOutcome& outcome);
   void run_kind(StageOutcome& outcome);
   void finish(StageOutcome& outcome);
   std::size_t plan_of(const JobSpec* job) const;
