@@ -84,7 +84,8 @@ class LOCKSTEP_API StageContext {
   // Sends an instance taken with next() to its job's bulkhead: blocks while the bulkhead is full
   // (and ends it as rejected after the bulkhead's max_wait). Its end is reported by next_ended().
   // Returns false when it was not dispatched because the stage is stopping or was cancelled: it
-  // then ended as cancelled. Throws std::logic_error for an instance dispatched twice.
+  // then ended as cancelled. Throws std::logic_error for an instance dispatched twice. Only the
+  // calling thread waits: retries are dispatched by their own bulkhead's thread.
   virtual bool dispatch(const StageInstance& instance) = 0;
   // Dispatches every instance left in the stream, as the parallel kind does: each bulkhead is fed
   // on its own thread, short jobs are chunked. Returns when all are dispatched (not ended). Their
