@@ -323,7 +323,7 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
              JobState::succeeded,
              {},
              item};
-    for (auto* observer : shared.observers) observer->attempt_started(event);
+    shared.notify([&](RunObserver& observer) { observer.attempt_started(event); });
   }
   if (spec.timeout) deadline = shared.timer.arm(Clock::now() + *spec.timeout, timeout);
 
@@ -354,7 +354,7 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
     event.end = Clock::now();
     event.state = outcome.state;
     event.message = outcome.message;
-    for (auto* observer : shared.observers) observer->attempt_ended(event);
+    shared.notify([&](RunObserver& observer) { observer.attempt_ended(event); });
   }
   return outcome;
 }
@@ -373,7 +373,6 @@ void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, in
       (detail == RunObserver::Detail::failures && state == JobState::succeeded)) {
     return;
   }
-  auto& observers = stage_.shared().observers;
   InstanceEvent event{&stage_.stage(),
                       &plan.spec,
                       stage_.instance_id(plan, index),
@@ -384,7 +383,7 @@ void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, in
                       std::move(messages),
                       params,
                       item};
-  for (auto* observer : observers) observer->instance_ended(event);
+  stage_.shared().notify([&](RunObserver& observer) { observer.instance_ended(event); });
 }
 
 }  // namespace lockstep::run

@@ -2,7 +2,11 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <exception>
 #include <filesystem>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "lockstep/cancel_token.hpp"
@@ -22,6 +26,29 @@ struct RunShared {
   DeadlineTimer& timer;
   CancelSource interrupt{};  // cancels every running attempt
   std::atomic<bool> interrupted{false};
+
+  // Calls event(observer) for every observer. An observer that throws is a warning of the run,
+  // never an exception on a worker: that would lose the instance's count and hang its stage.
+  template <class Event>
+  void notify(const Event& event) noexcept {
+    for (auto* observer : observers) {
+      try {
+        event(*observer);
+      } catch (const std::exception& e) {
+        observer_failed(e.what());
+      } catch (...) {
+        observer_failed("an unknown exception");
+      }
+    }
+  }
+  // "an observer threw: MESSAGE (N times)": what the run's result lists among its warnings.
+  std::vector<std::string> observer_warnings() const;
+  void observer_failed(const char* what) noexcept;
+
+  // Public only so that the struct stays an aggregate; used by the two functions above.
+  mutable std::mutex failures_mutex_{};
+  std::string first_failure_{};
+  std::uint64_t failures_ = 0;
 };
 
 }  // namespace lockstep::run

@@ -96,7 +96,7 @@ StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunShared& sha
   const auto start = std::chrono::steady_clock::now();
   run::BulkheadUsageMeter usage(shared.engine, run::bulkheads_of(pipeline, stage));
   for (int iteration = 1;; ++iteration) {
-    for (auto* observer : options.observers) observer->stage_started(stage, iteration);
+    shared.notify([&](RunObserver& observer) { observer.stage_started(stage, iteration); });
     run::StageRun stage_run(stage, iteration, shared);
     {
       std::lock_guard lock(mutex);
@@ -124,7 +124,7 @@ StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunShared& sha
     if (shared.interrupted.load()) summary.status = StageStatus::interrupted;
     summary.wall = std::chrono::steady_clock::now() - start;
     summary.bulkheads = usage.finish(summary.wall);  // so far: observers see it too
-    for (auto* observer : options.observers) observer->stage_ended(stage, iteration, summary);
+    shared.notify([&](RunObserver& observer) { observer.stage_ended(stage, iteration, summary); });
     if (summary.status != StageStatus::succeeded || !stage.repeat) break;
     const auto& repeat = *stage.repeat;
     if (!repeat.until.empty() && outcome.until_reached) break;
@@ -170,7 +170,7 @@ RunResult Runner::run() {
 
   RunResult result;
   result.warnings = engine.warnings();
-  for (auto* observer : self.options.observers) observer->run_started(self.pipeline);
+  shared.notify([&](RunObserver& observer) { observer.run_started(self.pipeline); });
   bool skip_rest = false;
   for (const auto& stage : self.pipeline.stages) {
     if (skip_rest || shared.interrupted.load()) {
@@ -193,7 +193,8 @@ RunResult Runner::run() {
   }
   result.interrupted = shared.interrupted.load();
   result.wall = std::chrono::steady_clock::now() - start;
-  for (auto* observer : self.options.observers) observer->run_ended(result);
+  for (auto& warning : shared.observer_warnings()) result.warnings.push_back(std::move(warning));
+  shared.notify([&](RunObserver& observer) { observer.run_ended(result); });
   return result;
 }
 

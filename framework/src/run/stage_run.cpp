@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "model/assert.hpp"
 #include "run/feeder.hpp"
 #include "run/job_plan.hpp"
 #include "stage/builtin_kinds.hpp"
@@ -139,7 +140,7 @@ void StageRun::finish(StageOutcome& outcome) {
     const auto report = [&](const StageInstance& instance) {
       InstanceEvent event{&stage_, instance.job, id(instance), instance.index, iteration_,
                           0,       state,        {why},        nullptr};
-      for (auto* observer : shared_.observers) observer->instance_ended(event);
+      shared_.notify([&](RunObserver& observer) { observer.instance_ended(event); });
     };
     StateCounts tally;
     tally[state] = left;
@@ -161,6 +162,8 @@ void StageRun::finish(StageOutcome& outcome) {
   }
   for (auto& feeder : feeders_) feeder->settle();
   for (std::size_t s = 0; s < kJobStateCount; ++s) outcome.counts.by_state[s] = counts_[s].load();
+  LOCKSTEP_ASSERT(outcome.counts.sum() == total_,
+                  "every instance of a stage ends in exactly one terminal state");
   outcome.failed = outcome.failed || failed_.load();
   outcome.until_reached = until_reached_.load();
 }
@@ -219,7 +222,7 @@ bool StageRun::dispatch(const StageInstance& instance) {
     if (shared_.detail != RunObserver::Detail::stages) {
       InstanceEvent event{&stage_, instance.job,        id(instance),    instance.index, iteration_,
                           0,       JobState::cancelled, {stop_reason()}, nullptr};
-      for (auto* observer : shared_.observers) observer->instance_ended(event);
+      shared_.notify([&](RunObserver& observer) { observer.instance_ended(event); });
     }
     return false;
   }
