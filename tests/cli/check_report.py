@@ -2,13 +2,17 @@
 """Checks a `lockstep run --report` file against docs/report.md.
 
   check_report.py REPORT --instances N [--run LOCKSTEP PIPELINE --exit STATUS]
-                  [--expect FIXTURE] [--interrupted]
+                  [--expect FIXTURE] [--interrupted] [--slowest N]
 
 With --run, first runs `LOCKSTEP run PIPELINE --report REPORT` and checks its exit status. Then,
 for every report: it parses, its totals add up to N and to the stages' counts, every state is
-there, each listed instance has its attempts and messages, the bulkhead figures are in range.
+there, each listed instance has its attempts and messages, the bulkhead figures are in range,
+each stage has its warnings, its jobs' duration percentiles in order and at most N (--slowest,
+10 by default) slowest instances, slowest first.
 --expect report: the extra facts of tests/fixtures/pipelines/cli/report.yaml (retries, a timeout,
-rejections); --interrupted: the run was interrupted and its instances counted as cancelled.
+rejections); --expect slowest: those of tests/fixtures/pipelines/cli/slowest.yaml (which
+instances were the slowest, and their items); --interrupted: the run was interrupted and its
+instances counted as cancelled.
 """
 import argparse
 import json
@@ -51,7 +55,41 @@ def check_failure(where, failure, stage):
     check(isinstance(failure["params"], dict), f"{where}: params {failure['params']}")
 
 
-def check_report(report, instances):
+def check_durations(where, stage):
+    """Per job: how many instances ran, and percentiles of their run times in order."""
+    for durations in stage["durations"]:
+        at = f"{where} durations of {durations['job']}"
+        count = durations["count"]
+        check(isinstance(count, int) and 0 <= count <= stage["instances"], f"{at}: count {count}")
+        figures = [durations[f"{p}_seconds"] for p in ("p50", "p95", "p99", "max")]
+        check(all(f >= 0 for f in figures) and figures == sorted(figures),
+              f"{at}: p50, p95, p99, max {figures}")
+        if count == 0:
+            check(figures == [0, 0, 0, 0], f"{at}: no instance ran, figures {figures}")
+    ran = sum(durations["count"] for durations in stage["durations"])
+    check(ran <= stage["instances"], f"{where}: {ran} timed of {stage['instances']} instances")
+
+
+def check_slowest(where, stage, most):
+    """At most `most` instances, slowest first, each with its item, attempts and state."""
+    slowest = stage["slowest"]
+    ran = sum(durations["count"] for durations in stage["durations"])
+    check(len(slowest) == min(most, ran), f"{where}: {len(slowest)} slowest listed, "
+                                          f"{ran} instances ran, at most {most}")
+    times = [instance["duration_seconds"] for instance in slowest]
+    check(times == sorted(times, reverse=True), f"{where}: slowest not slowest first: {times}")
+    jobs = {durations["job"]: durations for durations in stage["durations"]}
+    for instance in slowest:
+        at = f"{where} slowest {instance['id']}"
+        check(isinstance(instance["item"], str), f"{at}: item {instance['item']!r}")
+        check(instance["attempts"] >= 1, f"{at}: attempts {instance['attempts']}")
+        check(instance["state"] in STATES and instance["state"] != "skipped", f"{at}: state")
+        if check(instance["job"] in jobs, f"{at}: job {instance['job']} has no durations"):
+            check(instance["duration_seconds"] <= jobs[instance["job"]]["max_seconds"],
+                  f"{at}: slower than its job's max")
+
+
+def check_report(report, instances, most_slowest=10):
     check(report["schema_version"] == 1, f"schema_version {report['schema_version']}")
     check(report["status"] in ("succeeded", "failed", "interrupted"), f"status {report['status']}")
     totals = report["totals"]
@@ -67,6 +105,10 @@ def check_report(report, instances):
         where = f"stage {stage['name']}"
         check_counts(where, stage["counts"])
         check(sum(stage["counts"].values()) == stage["instances"], f"{where}: instances")
+        check(isinstance(stage["warnings"], list) and
+              all(isinstance(w, str) for w in stage["warnings"]), f"{where}: warnings")
+        check_durations(where, stage)
+        check_slowest(where, stage, most_slowest)
         for usage in stage["bulkheads"]:
             check_bulkhead(f"{where} bulkhead {usage['name']}", usage)
         for failure in stage["failures"]:
@@ -101,6 +143,33 @@ def expect_report_fixture(report):
     check(stages["last"]["status"] == "succeeded", "the last stage did not run")
 
 
+def expect_slowest_fixture(report):
+    """The facts of tests/fixtures/pipelines/cli/slowest.yaml: in stage scan, the file 400ms.txt
+    sleeps longest, then the item 200ms, every other instance 10ms or less; in stage grid, the
+    matrix cell wait=150ms."""
+    check(report["status"] == "succeeded", f"status {report['status']}")
+    stages = {stage["name"]: stage for stage in report["stages"]}
+    scan = stages["scan"]["slowest"]
+    check(len(scan) == 10, f"scan: {len(scan)} slowest listed of 14, expected 10")
+    if check(len(scan) >= 2, "scan: fewer than two slowest"):
+        check(scan[0]["job"] == "read" and scan[0]["item"].endswith("/slowest/400ms.txt"),
+              f"scan: the slowest is {scan[0]['id']} ({scan[0]['item']}), not 400ms.txt")
+        check(scan[0]["id"] == "scan/read[1]" and scan[0]["attempts"] == 1 and
+              scan[0]["state"] == "succeeded", f"scan: the slowest is {scan[0]}")
+        check(scan[1]["id"] == "scan/nap[1]" and scan[1]["item"] == "200ms",
+              f"scan: the second slowest is {scan[1]['id']} ({scan[1]['item']}), not nap[1] 200ms")
+    durations = {d["job"]: d for d in stages["scan"]["durations"]}
+    check(list(durations) == ["read", "nap"], f"scan: durations of {list(durations)}")
+    check(durations["read"]["count"] == 3 and durations["nap"]["count"] == 11,
+          f"scan: counts {durations['read']['count']}, {durations['nap']['count']}")
+    # The histogram's buckets are a quarter of a power of two wide: 1ms and 200ms fall far apart.
+    check(durations["nap"]["p50_seconds"] < durations["nap"]["max_seconds"],
+          f"scan: nap p50 {durations['nap']['p50_seconds']} is not below its max")
+    grid = stages["grid"]["slowest"]
+    check([cell["item"] for cell in grid] == ["tag=x, wait=150ms", "tag=x, wait=1ms"],
+          f"grid: slowest items {[cell['item'] for cell in grid]}")
+
+
 def expect_interrupted(report):
     check(report["status"] == "interrupted" and report["exit_code"] == 130,
           f"status {report['status']}, exit code {report.get('exit_code')}")
@@ -115,7 +184,8 @@ def main():
     parser.add_argument("--instances", type=int, required=True)
     parser.add_argument("--run", nargs=2, metavar=("LOCKSTEP", "PIPELINE"))
     parser.add_argument("--exit", type=int, default=0)
-    parser.add_argument("--expect", choices=["report"])
+    parser.add_argument("--expect", choices=["report", "slowest"])
+    parser.add_argument("--slowest", type=int, default=10)
     parser.add_argument("--interrupted", action="store_true")
     args = parser.parse_args()
 
@@ -129,9 +199,11 @@ def main():
     with open(args.report, encoding="utf-8") as file:
         report = json.load(file)
     try:
-        check_report(report, args.instances)
+        check_report(report, args.instances, args.slowest)
         if args.expect == "report":
             expect_report_fixture(report)
+        if args.expect == "slowest":
+            expect_slowest_fixture(report)
         if args.interrupted:
             expect_interrupted(report)
     except (KeyError, TypeError) as error:

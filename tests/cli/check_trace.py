@@ -2,18 +2,21 @@
 """Runs `lockstep run PIPELINE --trace FILE` and checks the Chrome trace it wrote.
 
   check_trace.py LOCKSTEP PIPELINE WORKDIR --workers three=3 --workers one=1
-                 --attempts 41 --stages first,mixed,again,again@2,flaky
+                 --attempts 41 --stages first,mixed,again,again@2,flaky [--range-items]
 
 Checks that the trace is JSON in the trace event format; that each bulkhead is a process named
 after it with a track per worker ("worker N"); that every attempt is there once (instance id and
 attempt number), on a track below its bulkhead's workers; that two slices on one track never
 overlap; that the barriers come in stage order, each after every slice of its stage iteration
-and before every slice of the next ones.
+and before every slice of the next ones. With --range-items (every job fans out over a range
+from 0 by 1), that each slice carries its item, the index, in its args and after its id in its
+name ("first/nap[3] 3").
 """
 import argparse
 import collections
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -32,6 +35,20 @@ def stage_of(instance_id):
     return instance_id.split("/", 1)[0]
 
 
+def check_range_item(s):
+    """'first/nap[3] 3': a slice of a range fan-out from 0 names its item, the index, and has it
+    in its args."""
+    match = re.fullmatch(r"(\S+)\[(\d+)\](?: (.*))?", s["name"])
+    if not match:
+        fail(f"{s['name']} is not named 'stage/job[index] item'")
+        return
+    index = match.group(2)
+    if s["args"].get("item") != index:
+        fail(f"{s['name']}: args.item {s['args'].get('item')!r}, expected {index!r}")
+    if match.group(3) != index:
+        fail(f"{s['name']}: the name does not end with its item {index!r}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("lockstep")
@@ -40,6 +57,8 @@ def main():
     parser.add_argument("--workers", action="append", default=[], help="BULKHEAD=N")
     parser.add_argument("--attempts", type=int, required=True)
     parser.add_argument("--stages", required=True, help="stage iterations in order")
+    parser.add_argument("--range-items", action="store_true",
+                        help="every job fans out over a range from 0: check each slice's item")
     args = parser.parse_args()
     workers = {name: int(n) for name, n in (w.split("=") for w in args.workers)}
     stages = args.stages.split(",")
@@ -99,6 +118,8 @@ def main():
                 fail(f"{s['name']} has no '{key}' in its args")
         if s["args"].get("state") != "succeeded" and not s["args"].get("message"):
             fail(f"{s['name']} did not succeed and says not why")
+        if args.range_items:
+            check_range_item(s)
 
     # One worker runs one attempt at a time: slices on a track never overlap.
     tracks = collections.defaultdict(list)

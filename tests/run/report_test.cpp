@@ -97,3 +97,38 @@ TEST_CASE("the JSON report lists failures up to its cap and counts the others") 
   REQUIRE(stages[0]["bulkheads"].size() == 1);
   CHECK(stages[0]["bulkheads"][0]["name"] == "pool");
 }
+
+TEST_CASE("an instance's duration in the report is the sum of its attempts, retries included") {
+  // "twice" fails after 200ms, then succeeds after 200ms: 400ms in all, against 300ms for "once".
+  // Were only its last attempt counted, "once" would be the slowest.
+  ProbeTypes types;
+  types.behave([](JobContext& context) {
+    const bool twice = context.id().find("twice") != std::string::npos;
+    context.sleep_for(twice ? 200ms : 300ms);
+    if (twice && context.attempt() == 1) throw std::runtime_error("first attempt fails");
+  });
+  auto retried = job(types.probe(), "twice");
+  retried.retry.attempts = 2;
+  auto p = pipeline({stage("s", {retried, job(types.probe(), "once")})});
+
+  JsonReport report;
+  QuietLog quiet;
+  Runner runner(p, {.log = &quiet, .observers = {&report}});
+  REQUIRE(runner.run().exit_code() == 0);
+  std::ostringstream out;
+  report.write(out);
+  const auto json = nlohmann::json::parse(out.str());
+
+  const auto& slowest = json["stages"][0]["slowest"];
+  REQUIRE(slowest.size() == 2);
+  CHECK(slowest[0]["id"] == "s/twice");
+  CHECK(slowest[0]["attempts"] == 2);
+  CHECK(slowest[0]["state"] == "succeeded");
+  CHECK(slowest[0]["item"] == "");  // no fan-out
+  CHECK(slowest[1]["id"] == "s/once");
+  const auto& durations = json["stages"][0]["durations"];
+  REQUIRE(durations.size() == 2);
+  CHECK(durations[0]["job"] == "twice");
+  CHECK(durations[0]["count"] == 1);
+  CHECK(durations[0]["max_seconds"] == slowest[0]["duration_seconds"]);
+}

@@ -75,6 +75,12 @@ struct Item {
   StringMap fields{};   // the named parts of a matrix or map item: ${item.KEY}
 };
 
+// The item as a person reads it in reports and traces: the path for `foreach: files`, the value
+// for items, range and from_outputs, "key=value" pairs (by key, comma-separated) for a matrix or
+// a map item, "" without fan-out. item_text({.value = "", .fields = {{"os", "linux"},
+// {"cc", "gcc"}}}) is "cc=gcc, os=linux".
+LOCKSTEP_API std::string item_text(const Item& item);
+
 class LOCKSTEP_API JobContext {
  public:
   virtual ~JobContext();

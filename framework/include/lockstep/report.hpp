@@ -1,5 +1,6 @@
 // lockstep/report.hpp — a run's report as JSON: how every instance ended, per stage and in total,
-// how each stage used its bulkheads, and which instances did not succeed and why.
+// how each stage used its bulkheads, how long its jobs ran and which instances were the slowest,
+// and which instances did not succeed and why.
 //
 //   lockstep::JsonReport report;
 //   lockstep::Runner runner(pipeline, {.observers = {&report}});
@@ -7,9 +8,11 @@
 //   std::string error;
 //   if (!report.write_file("report.json", error)) std::cerr << error << "\n";
 //
-// docs/report.md describes every field. The report asks only for the instances that did not
-// succeed (Detail::failures), so a run of ten million successful jobs costs it nothing per job;
-// it keeps at most `max_failures` of them, and says per stage how many it left out.
+// docs/report.md describes every field. The report sees every attempt (Detail::all) to time each
+// instance, at the cost of a few atomic operations per instance: per job a histogram of run
+// times, per stage the `slowest` instances (a lock taken only by an instance slower than those
+// kept). It lists at most `max_failures` instances that did not succeed, and says per stage how
+// many it left out.
 #pragma once
 
 #include <cstddef>
@@ -25,6 +28,7 @@ namespace lockstep {
 
 struct JsonReportOptions {
   std::size_t max_failures = 1000;  // instances listed, over the whole run
+  std::size_t slowest = 10;         // slowest instances listed per stage
 };
 
 // Thread-safe, as observers must be.
@@ -37,8 +41,9 @@ class LOCKSTEP_API JsonReport final : public RunObserver {
   JsonReport(const JsonReport&) = delete;
   JsonReport& operator=(const JsonReport&) = delete;
 
-  Detail detail() const override { return Detail::failures; }
+  Detail detail() const override { return Detail::all; }
   void run_started(const Pipeline& pipeline) override;
+  void attempt_ended(const AttemptEvent& attempt) override;
   void instance_ended(const InstanceEvent& instance) override;
   void run_ended(const RunResult& result) override;
 

@@ -8,9 +8,11 @@
 //   trace.write(out);
 //
 // A process per bulkhead (named after it) with a track per worker ("worker 0", ...), and on it a
-// slice per attempt, named by the instance id ("stage/job[3]"), its args the job, the attempt,
-// its state and, when it did not succeed, why. A "stages" process shows each stage iteration as
-// a slice and its barrier as an instant at its end. Times are microseconds from the run's start.
+// slice per attempt, named by the instance id and, when it is at most 40 characters, its fan-out
+// item ("scan/hash[3] in/c.txt"); its args the job, the item (item_text(): the file's path, the
+// value, or "key=value" pairs), the attempt, its state and, when it did not succeed, why. A
+// "stages" process shows each stage iteration as a slice and its barrier as an instant at its end.
+// Times are microseconds from the run's start.
 #pragma once
 
 #include <cstddef>

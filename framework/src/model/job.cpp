@@ -8,6 +8,24 @@ Logger::~Logger() = default;
 JobContext::~JobContext() = default;
 Job::~Job() = default;
 
+std::string item_text(const Item& item) {
+  // A file's item carries its path, name and stem as fields, and the path as its value: that
+  // value says it all. Matrix and map items have a value made for ${item} ("{k: v}"): spell the
+  // fields as pairs instead.
+  const auto path = item.fields.find("path");
+  if (item.fields.empty() || (path != item.fields.end() && path->second == item.value)) {
+    return item.value;
+  }
+  std::string text;
+  for (const auto& [key, value] : item.fields) {
+    if (!text.empty()) text += ", ";
+    text += key;
+    text += '=';
+    text += value;
+  }
+  return text;
+}
+
 Params validate_job_params(const JobType& type, std::span<const RawEntry> given,
                            const SourceLocation& where, std::string_view context,
                            Diagnostics& diagnostics) {

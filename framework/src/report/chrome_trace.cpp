@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lockstep/job.hpp"
+
 namespace lockstep {
 
 namespace {
@@ -33,8 +35,11 @@ struct Slice {
   int attempt = 1;
   JobState state = JobState::succeeded;
   Clock::time_point start{}, end{};
-  std::string id, job, message;
+  std::string id, job, item, message;
 };
+
+// An item this long or shorter is also shown in the slice's name, where the timeline shows it.
+constexpr std::size_t kItemInNameMax = 40;
 
 struct StageSpan {
   std::string stage;
@@ -111,6 +116,7 @@ void ChromeTrace::stage_started(const StageSpec& /*stage*/, int /*iteration*/) {
 
 void ChromeTrace::attempt_ended(const AttemptEvent& attempt) {
   auto& self = *impl_;
+  auto item = attempt.item != nullptr ? item_text(*attempt.item) : std::string();  // unlocked
   std::lock_guard lock(self.mutex);
   if (self.slices.size() >= self.options.max_attempts) {
     self.dropped.fetch_add(1, std::memory_order_relaxed);
@@ -118,7 +124,7 @@ void ChromeTrace::attempt_ended(const AttemptEvent& attempt) {
   }
   self.slices.push_back({attempt.job ? self.pid_of(*attempt.job) : self.pid_of_bulkhead("?"),
                          attempt.slot, attempt.attempt, attempt.state, attempt.start, attempt.end,
-                         attempt.id, attempt.job ? attempt.job->id : std::string(),
+                         attempt.id, attempt.job ? attempt.job->id : std::string(), std::move(item),
                          attempt.message});
 }
 
@@ -208,8 +214,10 @@ void ChromeTrace::write(std::ostream& out) const {
     json args = {{"job", slice.job},
                  {"attempt", slice.attempt},
                  {"state", std::string(to_string(slice.state))}};
+    if (!slice.item.empty()) args["item"] = slice.item;
     if (!slice.message.empty()) args["message"] = slice.message;
-    emit({{"name", slice.id},
+    const bool item_in_name = !slice.item.empty() && slice.item.size() <= kItemInNameMax;
+    emit({{"name", item_in_name ? slice.id + " " + slice.item : slice.id},
           {"cat", "attempt"},
           {"ph", "X"},
           {"pid", slice.pid},

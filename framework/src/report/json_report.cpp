@@ -7,14 +7,18 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <ostream>
 #include <tuple>
 #include <vector>
 
+#include "lockstep/job.hpp"
 #include "lockstep/version.hpp"
+#include "report/attempt_times.hpp"
 #include "report/report_json.hpp"
+#include "report/stage_timings.hpp"
 
 namespace lockstep {
 
@@ -54,6 +58,43 @@ json failure_json(const InstanceEvent& instance) {
   };
 }
 
+json slowest_json(const std::vector<report::SlowInstance>& slowest) {
+  json list = json::array();
+  for (const auto& instance : slowest) {
+    list.push_back({
+        {"id", instance.id},
+        {"job", instance.job},
+        {"item", instance.item},
+        {"duration_seconds", report::seconds(instance.ran)},
+        {"attempts", instance.attempts},
+        {"state", std::string(to_string(instance.state))},
+    });
+  }
+  return list;
+}
+
+json job_durations_json(const StageSpec& stage, const report::StageTimings& timings) {
+  json list = json::array();
+  for (std::size_t job = 0; job < timings.jobs(); ++job) {
+    const auto& times = timings.job(job);
+    const auto histogram = times.histogram();
+    const auto max = times.max();
+    // A percentile is the middle of its bucket: never let it read above the exact maximum.
+    auto percentile = [&](double q) {
+      return report::seconds(std::min(max, histogram.percentile(q)));
+    };
+    list.push_back({
+        {"job", stage.jobs[job].id},
+        {"count", histogram.count()},
+        {"p50_seconds", percentile(0.50)},
+        {"p95_seconds", percentile(0.95)},
+        {"p99_seconds", percentile(0.99)},
+        {"max_seconds", report::seconds(max)},
+    });
+  }
+  return list;
+}
+
 }  // namespace
 
 struct JsonReport::Impl {
@@ -64,6 +105,12 @@ struct JsonReport::Impl {
   std::map<std::size_t, std::vector<Unsuccessful>> failures;  // by stage index
   std::size_t listed = 0;
   std::optional<RunResult> result;
+  // Not guarded by the mutex: made by run_started, before any instance runs, then only added to
+  // (each is thread-safe on its own).
+  report::AttemptTimes attempt_times;
+  std::vector<std::unique_ptr<report::StageTimings>> timings;  // by stage index
+
+  void time(const InstanceEvent& instance);
 
   json stage_json(std::size_t index, const StageSummary& stage) const;
   json to_json() const;
@@ -80,11 +127,36 @@ void JsonReport::run_started(const Pipeline& pipeline) {
   impl_->pipeline = &pipeline;
   impl_->name = pipeline.name;
   impl_->file = pipeline.file;
+  impl_->timings.clear();
+  for (const auto& stage : pipeline.stages) {
+    impl_->timings.push_back(
+        std::make_unique<report::StageTimings>(stage.jobs.size(), impl_->options.slowest));
+  }
+}
+
+void JsonReport::attempt_ended(const AttemptEvent& attempt) {
+  impl_->attempt_times.attempt_ended(attempt);
+}
+
+void JsonReport::Impl::time(const InstanceEvent& instance) {
+  const auto ran = attempt_times.take(instance);
+  if (pipeline == nullptr || instance.stage == nullptr) return;
+  const auto stage = index_in(pipeline->stages, instance.stage);
+  if (stage >= timings.size()) return;  // not a stage of this pipeline
+  timings[stage]->add(index_in(instance.stage->jobs, instance.job), ran, [&] {
+    return report::SlowInstance{ran,
+                                instance.id,
+                                instance.job != nullptr ? instance.job->id : std::string(),
+                                instance.item != nullptr ? item_text(*instance.item) : "",
+                                instance.attempts,
+                                instance.state};
+  });
 }
 
 void JsonReport::instance_ended(const InstanceEvent& instance) {
-  // Other observers may ask for every instance: the successful ones are not this report's.
-  if (instance.state == JobState::succeeded) return;
+  if (instance.attempts > 0) impl_->time(instance);
+  // The list is of instances that ran or were refused; skipped ones are only counted.
+  if (instance.state == JobState::succeeded || instance.state == JobState::skipped) return;
   std::lock_guard lock(impl_->mutex);
   auto& self = *impl_;
   if (self.pipeline == nullptr || instance.stage == nullptr) return;
@@ -115,6 +187,11 @@ json JsonReport::Impl::stage_json(std::size_t index, const StageSummary& stage) 
   // before they were dispatched): so that listed + not listed + succeeded = instances.
   const auto unsuccessful = stage.counts.sum() - stage.counts[JobState::succeeded];
   const auto not_listed = unsuccessful - std::min<std::size_t>(unsuccessful, listed.size());
+  json durations = json::array(), slowest = json::array();
+  if (pipeline != nullptr && index < timings.size() && index < pipeline->stages.size()) {
+    durations = job_durations_json(pipeline->stages[index], *timings[index]);
+    slowest = slowest_json(timings[index]->slowest());
+  }
   return {
       {"name", stage.name},
       {"status", std::string(to_string(stage.status))},
@@ -123,7 +200,10 @@ json JsonReport::Impl::stage_json(std::size_t index, const StageSummary& stage) 
       {"instances", stage.counts.sum()},
       {"counts", report::counts_json(stage.counts)},
       {"note", stage.note},
+      {"warnings", stage.warnings},
       {"bulkheads", std::move(bulkheads)},
+      {"durations", std::move(durations)},
+      {"slowest", std::move(slowest)},
       {"failures", std::move(listed)},
       {"failures_not_listed", not_listed},
   };
