@@ -22,6 +22,7 @@
 #include "lockstep/batch.hpp"
 #include "lockstep/bulkhead.hpp"
 #include "run/job_plan.hpp"
+#include "run/running_attempts.hpp"
 #include "run/stage_run.hpp"
 
 namespace lockstep::run {
@@ -29,7 +30,7 @@ namespace lockstep::run {
 class Feeder {
  public:
   Feeder(StageRun& stage, Bulkhead& bulkhead)
-      : stage_(stage), bulkhead_(bulkhead), started_(Clock::now()) {}
+      : stage_(stage), bulkhead_(bulkhead), running_(bulkhead.workers()), started_(Clock::now()) {}
   Feeder(const Feeder&) = delete;
   Feeder& operator=(const Feeder&) = delete;
 
@@ -55,6 +56,10 @@ class Feeder {
   void settle();
   // Instances dispatched and not ended yet (a retry waiting for its backoff included).
   std::uint64_t outstanding() const noexcept { return pending_.load(std::memory_order_relaxed); }
+  // How long the attempts running now have been at it (for the progress ETA).
+  RunningAttempts::Spent running_spent() const noexcept {
+    return running_.spent(RunningAttempts::Clock::now());
+  }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -97,6 +102,7 @@ class Feeder {
   Bulkhead& bulkhead_;
   std::vector<JobPlan*> plans_;
   Batch batch_;
+  RunningAttempts running_;
 
   std::atomic<std::uint64_t> pending_{0};
   std::atomic<std::uint64_t> completed_{0};  // instances of chunks that ran: sizes chunks
