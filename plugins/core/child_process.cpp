@@ -16,6 +16,8 @@
 #include <system_error>
 #include <utility>
 
+#include "program_path.hpp"
+
 extern char** environ;  // NOLINT: POSIX declares it nowhere in a header
 
 namespace lockstep::core {
@@ -69,12 +71,6 @@ std::string lookup(const std::vector<std::string>& environment, std::string_view
   return {};
 }
 
-bool is_executable_file(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-         ::access(path.c_str(), X_OK) == 0;
-}
-
 // The program to execute: as given when it names a path, else found in the child's PATH (so that
 // `env: {PATH: ...}` decides where a program comes from, as it would in a shell).
 std::string resolve_program(const std::string& program,
@@ -82,16 +78,8 @@ std::string resolve_program(const std::string& program,
   if (program.empty()) throw std::runtime_error("cannot run '': the program name is empty");
   if (program.find('/') != std::string::npos) return program;
   auto path = lookup(environment, "PATH");
-  if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";
-  std::string_view rest(path);
-  while (true) {
-    auto colon = rest.find(':');
-    std::string dir(rest.substr(0, colon));
-    auto candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
-    if (is_executable_file(candidate)) return candidate;
-    if (colon == std::string_view::npos) break;
-    rest.remove_prefix(colon + 1);
-  }
+  if (path.empty()) path = kDefaultPath;
+  if (auto found = find_in_path(program, path); !found.empty()) return found;
   throw std::runtime_error("cannot run '" + program + "': no such program in PATH (" + path + ")");
 }
 

@@ -1,9 +1,9 @@
-// core.command: runs a program (`argv`) or a shell command line (`shell`) in a process group of
-// its own. Its stdout goes to the job's log as info lines, its stderr as warnings; a non-zero
-// exit fails the job. When the job is cancelled (or times out) the whole group gets SIGTERM, then
-// SIGKILL after `grace`; when the command ends, whatever it left running in its group is ended the
-// same way. Either way no process of the job outlives it. A command publishes outputs by writing
-// KEY=value lines to the file named by $LOCKSTEP_OUTPUT.
+// core.command: runs a program (`argv`) or a shell command line (`shell`, run by /bin/sh or by
+// `shell_program`) in a process group of its own. Its stdout goes to the job's log as info lines,
+// its stderr as warnings; a non-zero exit fails the job. When the job is cancelled (or times out)
+// the whole group gets SIGTERM, then SIGKILL after `grace`; when the command ends, whatever it left
+// running in its group is ended the same way. Either way no process of the job outlives it. A
+// command publishes outputs by writing KEY=value lines to the file named by $LOCKSTEP_OUTPUT.
 #include <lockstep/plugin.hpp>
 
 #include <signal.h>
@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -22,6 +23,7 @@
 
 #include "child_process.hpp"
 #include "job_types.hpp"
+#include "program_path.hpp"
 
 namespace lockstep::core {
 namespace {
@@ -47,6 +49,10 @@ std::string check_command(const Params& params) {
   if (argv && params.get<StringList>("argv").empty()) {
     return "'argv' is empty: its first element is the program to run";
   }
+  if (argv && params.has("shell_program")) {
+    return "'shell_program' goes with 'shell', not with 'argv' ('argv' runs its program without a "
+           "shell)";
+  }
   if (params.has("env")) {
     for (const auto& [name, value] : params.get<StringMap>("env")) {
       if (name.empty() || name.find('=') != std::string::npos) {
@@ -55,6 +61,29 @@ std::string check_command(const Params& params) {
     }
   }
   return {};
+}
+
+// The shell that runs `shell`: an absolute path as it is, a bare name found in lockstep's PATH
+// (not the one `env` may give the command: what was checked is what runs); "" when there is none.
+std::string find_shell(const std::string& program) {
+  if (program.starts_with('/')) return is_executable_file(program) ? program : std::string();
+  if (program.empty() || program.find('/') != std::string::npos) return {};
+  const char* path = std::getenv("PATH");
+  return find_in_path(program, path != nullptr ? path : "");
+}
+
+// shell_program's rule, checked at validation: the program exists and may be executed.
+std::string check_shell_program(const ParamValue& value) {
+  const auto& program = std::get<std::string>(value);
+  if (program.empty() || (!program.starts_with('/') && program.find('/') != std::string::npos)) {
+    return "must be a program's name (bash) or an absolute path (/usr/bin/bash), got '" + program +
+           "'";
+  }
+  if (!find_shell(program).empty()) return {};
+  if (program.starts_with('/')) return "names no executable file: '" + program + "'";
+  const char* path = std::getenv("PATH");
+  return "names no program in PATH: '" + program + "' (PATH is " +
+         (path != nullptr && *path != '\0' ? std::string(path) : std::string(kDefaultPath)) + ")";
 }
 
 std::string describe_status(int status) {
@@ -116,7 +145,12 @@ class Command final : public Job {
             "$LOCKSTEP_OUTPUT become outputs",
             {ParamSpec::string_list("argv").doc(
                  "the program and its arguments, run as they are (no shell): [make, -j4, test]"),
-             ParamSpec::string("shell").doc("a command line, run by /bin/sh -c"),
+             ParamSpec::string("shell").doc(
+                 "a command line, run by /bin/sh -c (or by shell_program): no bash-isms"),
+             ParamSpec::string("shell_program")
+                 .doc("the shell that runs 'shell' (default sh, that is /bin/sh): bash, or an "
+                      "absolute path; a name is looked up in PATH before anything runs")
+                 .rule(&check_shell_program),
              ParamSpec::string("cwd").doc("the directory it runs in (default: lockstep's)"),
              ParamSpec::string_map("env").doc("variables added to its environment"),
              ParamSpec::duration("grace")
@@ -131,7 +165,7 @@ class Command final : public Job {
       request_.argv = params.get<StringList>("argv");
       what_ = "'" + request_.argv.front() + "'";
     } else {
-      request_.argv = {"/bin/sh", "-c", params.get<std::string>("shell")};
+      request_.argv = {shell_path(params), "-c", params.get<std::string>("shell")};
       what_ = "shell command";
     }
     if (params.has("cwd")) request_.cwd = params.get<std::string>("cwd");
@@ -166,6 +200,15 @@ class Command final : public Job {
   }
 
  private:
+  static std::string shell_path(const Params& params) {
+    if (!params.has("shell_program")) return "/bin/sh";
+    const auto& program = params.get<std::string>("shell_program");
+    auto found = find_shell(program);
+    // Checked at validation; it can only have gone since.
+    if (found.empty()) throw std::runtime_error("cannot run shell_program '" + program + "'");
+    return found;
+  }
+
   // SIGTERM to the group, up to `grace` for it to end and close its output, then SIGKILL and
   // the leader's wait status. After a normal exit only stragglers are left to receive them.
   int end_group(ChildProcess& child, const ChildProcess::LineHandler& log_line, Logger& log) {

@@ -26,6 +26,34 @@ TEST_CASE("command runs shell through /bin/sh -c") {
   CHECK(harness.log.texts(Level::info) == std::vector<std::string>{"line 1", "line 2", "line 3"});
 }
 
+TEST_CASE("without shell_program, shell runs with /bin/sh") {
+  Harness harness;
+  auto result = harness.run("core.command", {param("shell", "echo \"$0\"")});
+  INFO(failure_message(result));
+  CHECK(result.ok());
+  CHECK(harness.log.texts(Level::info) == std::vector<std::string>{"/bin/sh"});
+}
+
+TEST_CASE("shell_program: bash runs the command line with bash, found in PATH") {
+  Harness harness;
+  auto result = harness.run(
+      "core.command",
+      {param("shell", "echo $((RANDOM >= 0)); [[ a == a ]] && echo \"${BASH_VERSION:+bash}\""),
+       param("shell_program", "bash")});
+  INFO(failure_message(result));
+  CHECK(result.ok());
+  CHECK(harness.log.texts(Level::info) == std::vector<std::string>{"1", "bash"});
+}
+
+TEST_CASE("shell_program takes an absolute path as it is") {
+  Harness harness;
+  auto result = harness.run("core.command",
+                            {param("shell", "echo \"$0\""), param("shell_program", "/bin/sh")});
+  INFO(failure_message(result));
+  CHECK(result.ok());
+  CHECK(harness.log.texts(Level::info) == std::vector<std::string>{"/bin/sh"});
+}
+
 TEST_CASE("command logs stdout as info and stderr as warning, line by line") {
   Harness harness;
   auto result = harness.run(
@@ -217,6 +245,38 @@ TEST_CASE("command validation: exactly one of argv and shell") {
   SECTION("one of them is fine") {
     CHECK(validation_errors(command, {list_param("argv", {"true"})}).empty());
     CHECK(validation_errors(command, {param("shell", "true")}).empty());
+  }
+}
+
+TEST_CASE("command validation: shell_program must name a program that exists") {
+  const auto& command = core_type("core.command");
+  auto shell_program = [](std::string text) {
+    return RawEntry{"shell_program", RawValue::scalar(std::move(text), {"test.yaml", 7, 22})};
+  };
+  SECTION("a name not in PATH, at the value's position") {
+    CHECK_THAT(validation_errors(command,
+                                 {param("shell", "true"), shell_program("lockstep-no-such-shell")}),
+               Catch::StartsWith("test.yaml:7:22: error: job 'j': parameter 'shell_program' "
+                                 "names no program in PATH: 'lockstep-no-such-shell' (PATH is "));
+  }
+  SECTION("an absolute path to nothing") {
+    CHECK_THAT(
+        validation_errors(command, {param("shell", "true"), shell_program("/no/such/shell")}),
+        Catch::Contains("test.yaml:7:22: error: job 'j': parameter 'shell_program' names no "
+                        "executable file: '/no/such/shell'"));
+  }
+  SECTION("a relative path") {
+    CHECK_THAT(validation_errors(command, {param("shell", "true"), shell_program("bin/bash")}),
+               Catch::Contains("must be a program's name (bash) or an absolute path"));
+  }
+  SECTION("with argv, which runs no shell") {
+    CHECK_THAT(validation_errors(command, {list_param("argv", {"true"}), shell_program("bash")}),
+               Catch::Contains("'shell_program' goes with 'shell', not with 'argv'"));
+  }
+  SECTION("bash, sh and an absolute path are fine") {
+    CHECK(validation_errors(command, {param("shell", "true"), shell_program("bash")}).empty());
+    CHECK(validation_errors(command, {param("shell", "true"), shell_program("sh")}).empty());
+    CHECK(validation_errors(command, {param("shell", "true"), shell_program("/bin/sh")}).empty());
   }
 }
 

@@ -292,6 +292,39 @@ TEST_CASE("a parameter given twice is an error at the second", "[params]") {
   CHECK(params.get<std::int64_t>("count") == 2);
 }
 
+TEST_CASE("a spec's rule is an error at the value, and sees only well-typed values", "[params]") {
+  int calls = 0;
+  const std::vector<ParamSpec> ruled{
+      ParamSpec::string("tool").rule([&calls](const ParamValue& value) -> std::string {
+        ++calls;
+        return std::get<std::string>(value) == "good" ? "" : "must be good";
+      }),
+      ParamSpec::integer("level").rule([&calls](const ParamValue&) -> std::string {
+        ++calls;
+        return {};
+      })};
+  auto validate = [&](std::vector<RawEntry> given) {
+    Checked result;
+    result.params = validate_params(ruled, given, at(1, 1), kContext, result.diagnostics);
+    return result;
+  };
+
+  auto bad = validate({entry("tool", scalar("bad", 5, 11))});
+  const auto& d = only_error(bad.diagnostics);
+  require_at(d, 5, 11);
+  CHECK(d.message == std::string(kContext) + "parameter 'tool' must be good");
+  CHECK_FALSE(bad.params.has("tool"));
+
+  auto good = validate({entry("tool", scalar("good", 5, 11))});
+  CHECK(good.diagnostics.all().empty());
+  CHECK(good.params.get<std::string>("tool") == "good");
+
+  calls = 0;
+  auto mistyped = validate({entry("level", scalar("high", 6, 12))});
+  CHECK(only_error(mistyped.diagnostics).message.find("must be an integer") != std::string::npos);
+  CHECK(calls == 0);
+}
+
 TEST_CASE("every mistake is reported, not just the first", "[params]") {
   auto [params, diagnostics] =
       check({entry("cuont", scalar("5", 2, 3)), entry("ratio", scalar("2", 3, 12)),

@@ -120,6 +120,42 @@ TEST_CASE("a type of a plugin that is not loaded says so", "[registry]") {
   CHECK_THAT(found.error, Contains("no plugin named 'http' is loaded"));
 }
 
+TEST_CASE("a declaration lookup finds a job type or a stage kind by name", "[registry]") {
+  Registry registry;
+  registry.begin_plugin({"core", "1.0", "0.1.0", "/plugins/lockstep-core.so"});
+  registry.add_job_type(simple("output"), noop_factory());
+  registry.add_stage_kind({"race", "first success wins"},
+                          [](const Params&) -> std::unique_ptr<StageKind> { return nullptr; });
+  registry.end_plugin(true);
+
+  const auto job_type = registry.lookup_declaration("core.output");
+  REQUIRE(job_type.job_type != nullptr);
+  CHECK(job_type.job_type->qualified_name == "core.output");
+  CHECK(job_type.stage_kind == nullptr);
+
+  const auto stage_kind = registry.lookup_declaration("core.race");
+  REQUIRE(stage_kind.stage_kind != nullptr);
+  CHECK(stage_kind.job_type == nullptr);
+  CHECK(registry.lookup_declaration("parallel").stage_kind != nullptr);  // built in
+
+  const auto misspelt = registry.lookup_declaration("core.ouptut");
+  CHECK(misspelt.job_type == nullptr);
+  CHECK(misspelt.stage_kind == nullptr);
+  CHECK(misspelt.error == "unknown job type or stage kind 'core.ouptut'");
+  CHECK(misspelt.hint == "did you mean 'core.output'?");
+  CHECK_THAT(registry.lookup_declaration("nope.nope").hint, Contains("lockstep plugins"));
+}
+
+TEST_CASE("a declaration name two plugins have is an ambiguity naming both", "[registry]") {
+  Registry registry;
+  add_plugin(registry, "core", {"sleep"});
+  add_plugin(registry, "extra", {"sleep"});
+  const auto found = registry.lookup_declaration("sleep");
+  CHECK(found.job_type == nullptr);
+  CHECK_THAT(found.error, Contains("'sleep' is ambiguous") && Contains("'core.sleep'") &&
+                              Contains("'extra.sleep'"));
+}
+
 TEST_CASE("malformed job types are rejected", "[registry]") {
   Registry registry;
   registry.begin_plugin({"demo", "1.0", "0.1.0", "/x.so"});

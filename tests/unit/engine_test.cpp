@@ -105,12 +105,20 @@ TEST_CASE("a thread cap below the sum of workers is honoured with a warning", "[
   const auto warnings = engine.warnings();
   REQUIRE_FALSE(warnings.empty());
   INFO("warning: " << warnings.front());
-  CHECK_FALSE(warnings.front().empty());
+  CHECK(warnings.front().starts_with("max_threads 3 is below the 4 workers"));
 
   // It still runs.
   lockstep::Batch batch;
   for (int i = 0; i < 20; ++i) b.dispatch(batch, [] {});
   CHECK(batch.wait().count(JobState::succeeded) == 20);
+}
+
+TEST_CASE("the thread-cap warning names the cap as its owner calls it", "[engine]") {
+  lockstep::Engine engine({.max_threads = 1, .cap_name = "threads"});
+  engine.add_bulkhead({.name = "a", .workers = 2});
+  const auto warnings = engine.warnings();
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings.front().starts_with("threads 1 is below the 2 workers"));
 }
 
 TEST_CASE("an engine's thread cap must be at least one", "[engine]") {

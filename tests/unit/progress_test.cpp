@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <streambuf>
@@ -133,6 +134,47 @@ TEST_CASE("the first iteration has no @, and a long ETA reads in minutes") {
 TEST_CASE("an almost finished stage never looks finished") {
   CHECK(progress_line(snapshot(9999, 10'000), 10) ==
         "build [#########-]  99%  9.9k/10k  2 running  16 queued  9.9k/s  ETA 1s");
+}
+
+TEST_CASE("long attempts running with nothing ended: the ETA is not below their time so far") {
+  StageProgress progress{"scan"};  // 10 instances, 2 workers, both running for 5s
+  progress.total = 10;
+  progress.running = 2;
+  progress.queued = 8;
+  progress.elapsed = 5s;
+  progress.running_for = 10s;
+  progress.longest_running = 5s;
+  const auto left = estimate_time_left(progress);
+  REQUIRE(left.has_value());
+  CHECK(*left >= 5s);
+  // As long again for the two running (5s), then 8 waiting in 4 waves of 2, each 2 x 5s.
+  CHECK(*left == 45s);
+  CHECK(progress_line(progress, 4) == "scan [----]   0%  0/10  2 running  8 queued  ETA 45s");
+}
+
+TEST_CASE("quick instances that ended do not hide a long one still running") {
+  StageProgress progress{"scan"};  // 8 quick ones ended, 2 long ones running since the start
+  progress.total = 10;
+  progress.ended[JobState::succeeded] = 8;
+  progress.running = 2;
+  progress.elapsed = 5s;
+  progress.running_for = 10s;
+  progress.longest_running = 5s;
+  // The rate alone (8 in 5s) would say 1.25s for the 2 left.
+  CHECK(estimate_time_left(progress) == std::optional<std::chrono::nanoseconds>(5s));
+}
+
+TEST_CASE("the rate wins when it says more than the running attempts") {
+  auto progress = snapshot(1000, 100'000);  // 1,000 in 1s: 99s for the rest
+  progress.running_for = 1s;
+  progress.longest_running = 500ms;
+  CHECK(estimate_time_left(progress) == std::optional<std::chrono::nanoseconds>(99s));
+}
+
+TEST_CASE("no ETA when nothing says yet, or nothing is left") {
+  CHECK_FALSE(estimate_time_left(snapshot(0, 50)).has_value());  // running, not timed yet
+  CHECK_FALSE(estimate_time_left(snapshot(50, 50)).has_value());
+  CHECK_FALSE(estimate_time_left(StageProgress{"load"}).has_value());
 }
 
 TEST_CASE("before anything ended there is no rate and no ETA") {

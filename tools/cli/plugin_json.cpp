@@ -108,4 +108,27 @@ void write_plugins_json(std::ostream& out, const Registry& registry,
   out << document.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
 }
 
+void write_declarations_json(std::ostream& out, std::span<const DeclarationLookup> found) {
+  json job_types = json::array();
+  json stage_kinds = json::array();
+  for (const auto& lookup : found) {
+    if (const auto* type = lookup.job_type) {
+      auto entry = entry_to_json(type->qualified_name, type->type);
+      entry["plugin"] = type->plugin;
+      job_types.push_back(std::move(entry));
+    }
+    if (const auto* kind = lookup.stage_kind) {
+      auto entry = entry_to_json(kind->qualified_name, kind->type);
+      entry["plugin"] = kind->plugin.empty() ? json(nullptr) : json(kind->plugin);
+      stage_kinds.push_back(std::move(entry));
+    }
+  }
+  const json document = {
+      {"lockstep_version", kVersionString},
+      {"job_types", job_types},
+      {"stage_kinds", stage_kinds},
+  };
+  out << document.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+}
+
 }  // namespace lockstep::cli

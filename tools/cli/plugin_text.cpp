@@ -95,8 +95,7 @@ namespace {
 // One job type or stage kind: its name, what it is, its doc, and a table of its parameters.
 void write_entry(std::ostream& out, const std::string& name, std::string_view what,
                  const std::string& doc, const std::vector<ParamSpec>& params) {
-  out << '\n'
-      << "  " << name << (what.empty() ? "" : " (" + std::string(what) + ")")
+  out << "  " << name << (what.empty() ? "" : " (" + std::string(what) + ")")
       << (doc.empty() ? "" : "  " + doc) << '\n';
   if (params.empty()) {
     out << "      (no parameters)\n";
@@ -108,6 +107,13 @@ void write_entry(std::ostream& out, const std::string& name, std::string_view wh
                     describe_constraints(spec), spec.doc()});
   }
   write_table(out, rows, "      ");
+}
+
+// Where a declaration comes from: "job type of plugin core 0.1.0", "built-in stage kind".
+std::string origin(const Registry& registry, std::string_view what, const std::string& plugin) {
+  if (plugin.empty()) return "built-in " + std::string(what);
+  const auto* info = registry.find_plugin(plugin);
+  return std::string(what) + " of plugin " + plugin + (info ? " " + info->version : "");
 }
 
 }  // namespace
@@ -129,11 +135,15 @@ void write_plugins_text(std::ostream& out, const Registry& registry) {
     if (plugin.job_types.empty() && plugin.stage_kinds.empty()) out << "  (no job types)\n";
     for (const auto& name : plugin.job_types) {
       const auto found = registry.lookup_job_type(name);
-      if (found.type) write_entry(out, name, "", found.type->type.doc, found.type->type.params);
+      if (found.type) {
+        out << '\n';
+        write_entry(out, name, "", found.type->type.doc, found.type->type.params);
+      }
     }
     for (const auto& name : plugin.stage_kinds) {
       const auto found = registry.lookup_stage_kind(name);
       if (found.kind) {
+        out << '\n';
         write_entry(out, name, "stage kind", found.kind->type.doc, found.kind->type.params);
       }
     }
@@ -141,8 +151,22 @@ void write_plugins_text(std::ostream& out, const Registry& registry) {
   out << "\nbuilt-in stage kinds\n";
   for (const auto* kind : registry.stage_kinds()) {
     if (kind->plugin.empty()) {
+      out << '\n';
       write_entry(out, kind->qualified_name, "", kind->type.doc, kind->type.params);
     }
+  }
+}
+
+void write_declaration_text(std::ostream& out, const Registry& registry,
+                            const DeclarationLookup& found) {
+  if (const auto* type = found.job_type) {
+    write_entry(out, type->qualified_name, origin(registry, "job type", type->plugin),
+                type->type.doc, type->type.params);
+  }
+  if (const auto* kind = found.stage_kind) {
+    if (found.job_type) out << '\n';
+    write_entry(out, kind->qualified_name, origin(registry, "stage kind", kind->plugin),
+                kind->type.doc, kind->type.params);
   }
 }
 

@@ -144,7 +144,8 @@ Command add_run_command(CLI::App& app) {
   command
       ->add_option(
           "--run-dir", options->run_dir,
-          "Keep each job's log in its own file under DIR (default: .lockstep/runs/NAME-TIME)")
+          "Keep each job's log in its own file under DIR (default: .lockstep/runs/NAME-TIME-PID: "
+          "the pipeline's name, the start in UTC as 20261127T041224, lockstep's process id)")
       ->type_name("DIR");
   return {command, [options] { return run_pipeline(*options); }};
 }

@@ -28,6 +28,8 @@ namespace lockstep {
 
 struct EngineOptions {
   std::optional<int> max_threads{};  // >= 1: cap on the worker threads of all bulkheads together
+  // How warnings name the cap: what the person who set it calls it (the runner says "threads").
+  std::string cap_name = "max_threads";
 };
 
 class Engine {

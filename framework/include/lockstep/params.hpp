@@ -18,6 +18,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -105,6 +106,14 @@ class LOCKSTEP_API ParamSpec {
     return *this;
   }
   ParamSpec& range(double low, double high) { return min(low).max(high); }
+  // A rule on the value alone, beyond its type, bounds and allowed values (a program that must
+  // exist, say): returns what is wrong ("must name ..."), or "" when all is well. It runs
+  // wherever the value is checked, so the error has the value's position; a value that differs
+  // per instance is checked on the sample instances and again when each instance is made.
+  ParamSpec& rule(std::function<std::string(const ParamValue&)> check) {
+    rule_ = std::move(check);
+    return *this;
+  }
 
   const std::string& name() const noexcept { return name_; }
   ParamType type() const noexcept { return type_; }
@@ -114,6 +123,7 @@ class LOCKSTEP_API ParamSpec {
   const std::vector<std::string>& allowed() const noexcept { return allowed_; }
   std::optional<double> min() const noexcept { return min_; }
   std::optional<double> max() const noexcept { return max_; }
+  const std::function<std::string(const ParamValue&)>& rule() const noexcept { return rule_; }
 
  private:
   ParamSpec(std::string name, ParamType type) : name_(std::move(name)), type_(type) {}
@@ -126,6 +136,7 @@ class LOCKSTEP_API ParamSpec {
   std::vector<std::string> allowed_;
   std::optional<double> min_;
   std::optional<double> max_;
+  std::function<std::string(const ParamValue&)> rule_;
 };
 
 // Checked parameter values: every declared parameter that was given or has a default.

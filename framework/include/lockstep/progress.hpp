@@ -108,10 +108,18 @@ class LOCKSTEP_API StreamAboveProgress {
 
 // The stage running now: "name@iteration" (the iteration from the second on), a bar of the
 // instances that ended, their share, "ended/total", then failures and cancellations when there
-// are any, running and queued, the rate since the iteration started and the time left at that
-// rate:
+// are any, running and queued, the rate since the iteration started and the time left
+// (estimate_time_left):
 //   "build@2 [########------------]  40%  4.0k/10k  3 failed  2 running  16 queued  1.2k/s  ETA 5s"
 LOCKSTEP_API std::string progress_line(const StageProgress& progress, int bar_width = 20);
+
+// The time the stage still needs, or nullopt when nothing is left or nothing says yet. The larger
+// of two estimates: the rate so far (ended instances per second since the iteration started)
+// applied to what is left; and the running attempts, each expected to need as long again as it
+// has run (so never less than the longest has run), plus, while nothing has ended, the waiting
+// instances in waves of `running`, each wave as long as the running attempts will take in all.
+LOCKSTEP_API std::optional<std::chrono::nanoseconds> estimate_time_left(
+    const StageProgress& progress);
 
 // A stage that ended (all its iterations, as StageSummary counts them):
 //   "build (3 iterations) [####################] 100%  30k/30k  3 failed  1.2k/s  in 25s  failed"

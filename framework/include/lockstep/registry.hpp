@@ -6,6 +6,7 @@
 //   loader.load_core(diags);
 //   auto found = registry.lookup_job_type("sleep");     // bare names work when unambiguous
 //   if (!found.type) std::cerr << found.error << " " << found.hint << "\n";
+//   auto either = registry.lookup_declaration("stages.race");  // a job type or a stage kind
 //
 // Plugins call add_job<J>() / add_stage_kind<K>(): inside a plugin's registration function every
 // name is qualified with the plugin's name ("sleep" registered by core is "core.sleep"). The
@@ -46,6 +47,15 @@ struct JobTypeLookup {
   std::string hint{};   // "did you mean 'core.sleep'?"
 };
 
+// A job type or a stage kind found by name: what `lockstep plugins core.output` shows. Both are
+// set when a plugin gives a job type and a stage kind the same name.
+struct DeclarationLookup {
+  const RegisteredJobType* job_type = nullptr;
+  const RegisteredStageKind* stage_kind = nullptr;
+  std::string error{};  // when neither: "unknown job type or stage kind 'core.ouptut'"
+  std::string hint{};   // "did you mean 'core.output'?"
+};
+
 class LOCKSTEP_API Registry {
  public:
   Registry();
@@ -82,6 +92,8 @@ class LOCKSTEP_API Registry {
   // "parallel", "mine.batches", or "batches" when exactly one plugin has a kind of that name.
   StageKindLookup lookup_stage_kind(std::string_view name) const;
   std::vector<const RegisteredStageKind*> stage_kinds() const;  // built-in first, then by name
+  // A job type or a stage kind, named as lookup_job_type() and lookup_stage_kind() take it.
+  DeclarationLookup lookup_declaration(std::string_view name) const;
   const std::vector<PluginInfo>& plugins() const noexcept;
   const PluginInfo* find_plugin(std::string_view name) const noexcept;
 

@@ -79,6 +79,10 @@ struct StageProgress {
   std::uint64_t running = 0;  // attempts running now
   std::uint64_t queued = 0;   // dispatched, not running and not ended (waiting retries included)
   std::chrono::nanoseconds elapsed{};  // since the iteration started
+  // How long the attempts running now have been at it: summed, and the longest. Lower bounds
+  // (measured from the first snapshot that saw each attempt), to keep the clock off the jobs.
+  std::chrono::nanoseconds running_for{};
+  std::chrono::nanoseconds longest_running{};
 };
 
 struct RunResult {

@@ -14,7 +14,7 @@ inline constexpr int kVersionPatch = 0;
 inline constexpr const char* kVersionString = "0.1.0";
 
 // Bumped whenever anything a plugin compiles against changes incompatibly; a plugin built for
-// another ABI version is refused at load.
-inline constexpr std::uint32_t kPluginAbiVersion = 1;
+// another ABI version is refused at load. 2: ParamSpec gained rule().
+inline constexpr std::uint32_t kPluginAbiVersion = 2;
 
 }  // namespace lockstep

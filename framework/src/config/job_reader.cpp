@@ -60,20 +60,32 @@ const RegisteredJobType* read_type(const YamlNode& node, LoadContext& context) {
   return found.type;
 }
 
+// Without its id, a job is known by its place and its type: "job 2 of stage 'scan' (type
+// core.command) has no 'id'".
+void report_missing_id(const YamlNode& node, const std::string& place, Diagnostics& diagnostics) {
+  const auto* type = node.find("type");
+  const auto type_text =
+      type != nullptr && type->is_scalar() ? " (type " + type->text + ")" : std::string();
+  diagnostics.error(node.where, place + type_text + " has no 'id'",
+                    "give it one: 'id: NAME', unique in its stage");
+}
+
 }  // namespace
 
-std::optional<JobSpec> read_job(const YamlNode& node,
+std::optional<JobSpec> read_job(const YamlNode& node, const std::string& place,
                                 const std::optional<std::string>& stage_bulkhead,
                                 std::span<const StageSpec> earlier, LoadContext& context) {
   auto& diagnostics = context.diagnostics;
-  if (!expect(node, YamlNode::Kind::map, "a job", diagnostics)) return std::nullopt;
+  if (!expect(node, YamlNode::Kind::map, place, diagnostics)) return std::nullopt;
   JobSpec job;
   job.where = node.where;
-  const auto* id_node = require_key(node, "id", " in a job", diagnostics);
+  const auto* id_node = node.find("id");
+  if (id_node == nullptr) report_missing_id(node, place, diagnostics);
   std::optional<std::string> id;
   if (id_node != nullptr) id = read_name(*id_node, "job id", diagnostics);
-  const std::string owner =
-      id_node != nullptr && id_node->is_scalar() ? " in job '" + id_node->text + "'" : " in a job";
+  const std::string owner = id_node != nullptr && id_node->is_scalar()
+                                ? " in job '" + id_node->text + "'"
+                                : " in " + place;
   check_keys(node,
              {"id", "description", "type", "params", "foreach", "bulkhead", "retry", "timeout",
               "continue_on_error"},

@@ -126,8 +126,12 @@ void add_jobs(const YamlNode& node, const std::string& owner,
     return;
   }
   std::unordered_map<std::string, SourceLocation> ids;  // linear on any number of jobs
+  const std::string of_stage =
+      stage.name.empty() ? " of a stage" : " of stage '" + stage.name + "'";
+  std::size_t number = 0;
   for (const auto& item : node.items) {
-    auto job = read_job(item, stage_bulkhead, earlier, context);
+    const auto place = "job " + std::to_string(++number) + of_stage;
+    auto job = read_job(item, place, stage_bulkhead, earlier, context);
     if (!job) continue;
     if (const auto [same, added] = ids.emplace(job->id, job->where); !added) {
       diagnostics.error(job->where,

@@ -112,7 +112,7 @@ std::vector<std::string> Engine::warnings() const {
   std::lock_guard lock(state_->mutex);
   std::vector<std::string> warnings;
   if (state_->options.max_threads && *state_->options.max_threads < state_->workers) {
-    warnings.push_back("max_threads " + std::to_string(*state_->options.max_threads) +
+    warnings.push_back(state_->options.cap_name + " " + std::to_string(*state_->options.max_threads) +
                        " is below the " + std::to_string(state_->workers) +
                        " workers of all bulkheads: bulkheads share threads, so a busy or "
                        "blocked bulkhead can delay another");

@@ -362,6 +362,14 @@ class Checker {
     return false;
   }
 
+  bool obeys_rule(const ParamValue& value, const SourceLocation& where) {
+    if (!spec_.rule()) return true;
+    auto problem = spec_.rule()(value);
+    if (problem.empty()) return true;
+    fail(where, problem);
+    return false;
+  }
+
  private:
   const ParamSpec& spec_;
   std::string_view context_;
@@ -402,6 +410,7 @@ Params validate_params(std::span<const ParamSpec> specs, std::span<const RawEntr
         !checker.allowed(std::get<std::string>(*value), entry.value.where)) {
       value.reset();
     }
+    if (value && !checker.obeys_rule(*value, entry.value.where)) value.reset();
     if (value) params.set(spec->name(), std::move(*value));
   }
 

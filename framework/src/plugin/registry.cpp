@@ -159,6 +159,36 @@ StageKindLookup Registry::lookup_stage_kind(std::string_view name) const {
       impl_->stage_kinds, name, "stage kind", *this, "`lockstep plugins` lists the stage kinds");
 }
 
+DeclarationLookup Registry::lookup_declaration(std::string_view name) const {
+  const auto job_type = lookup_job_type(name);
+  const auto stage_kind = lookup_stage_kind(name);
+  if (job_type.type != nullptr || stage_kind.kind != nullptr) {
+    return {job_type.type, stage_kind.kind, {}, {}};
+  }
+  const std::string quoted = "'" + std::string(name) + "'";
+  std::vector<std::string> names;
+  std::vector<std::string> same_bare_name;  // found by neither lookup: two or more plugins have it
+  auto collect = [&](const auto& map) {
+    for (const auto& [qualified, registered] : map) {
+      names.push_back(qualified);
+      if (registered.type.name == name) same_bare_name.push_back(qualified);
+    }
+  };
+  collect(impl_->job_types);
+  collect(impl_->stage_kinds);
+  if (!same_bare_name.empty()) {
+    std::string candidates;
+    for (const auto& qualified : same_bare_name) {
+      candidates += (candidates.empty() ? "'" : ", '") + qualified + "'";
+    }
+    return {nullptr, nullptr, quoted + " is ambiguous: " + candidates,
+            "write the plugin's name before it, as in '" + same_bare_name.front() + "'"};
+  }
+  auto hint = did_you_mean(name, names);
+  if (hint.empty()) hint = "`lockstep plugins` lists them all";
+  return {nullptr, nullptr, "unknown job type or stage kind " + quoted, std::move(hint)};
+}
+
 std::vector<const RegisteredStageKind*> Registry::stage_kinds() const {
   std::vector<const RegisteredStageKind*> all;
   for (const auto& [name, registered] : impl_->stage_kinds) all.push_back(&registered);

@@ -127,11 +127,8 @@ std::string progress_line(const StageProgress& progress, int bar_width) {
   line += "  " + human_count(progress.running) + " running";
   line += "  " + human_count(progress.queued) + " queued";
   const double elapsed = seconds(progress.elapsed);
-  if (ended > 0 && elapsed > 0) {
-    const double rate = static_cast<double>(ended) / elapsed;
-    line += "  " + human_rate(rate);
-    if (ended < total) line += "  ETA " + eta(static_cast<double>(total - ended) / rate);
-  }
+  if (ended > 0 && elapsed > 0) line += "  " + human_rate(static_cast<double>(ended) / elapsed);
+  if (const auto left = estimate_time_left(progress)) line += "  ETA " + eta(seconds(*left));
   return line;
 }
 

@@ -328,6 +328,7 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
   if (spec.timeout) deadline = shared.timer.arm(Clock::now() + *spec.timeout, timeout);
 
   Attempt outcome;
+  const auto running = running_.mark(current_worker_slot());  // for the ETA: no clock read
   try {
     auto job = spec.type->factory(params);
     job->run(context);

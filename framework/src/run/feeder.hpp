@@ -29,6 +29,7 @@
 #include "lockstep/batch.hpp"
 #include "lockstep/bulkhead.hpp"
 #include "run/job_plan.hpp"
+#include "run/running_attempts.hpp"
 #include "run/stage_run.hpp"
 
 namespace lockstep::run {
@@ -36,7 +37,7 @@ namespace lockstep::run {
 class Feeder {
  public:
   Feeder(StageRun& stage, Bulkhead& bulkhead)
-      : stage_(stage), bulkhead_(bulkhead), started_(Clock::now()) {}
+      : stage_(stage), bulkhead_(bulkhead), running_(bulkhead.workers()), started_(Clock::now()) {}
   ~Feeder() { stop_retry_dispatcher(); }
   Feeder(const Feeder&) = delete;
   Feeder& operator=(const Feeder&) = delete;
@@ -60,6 +61,10 @@ class Feeder {
   void settle();
   // Instances dispatched and not ended yet (a retry waiting for its backoff included).
   std::uint64_t outstanding() const noexcept { return pending_.load(std::memory_order_relaxed); }
+  // How long the attempts running now have been at it (for the progress ETA).
+  RunningAttempts::Spent running_spent() const noexcept {
+    return running_.spent(RunningAttempts::Clock::now());
+  }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -107,6 +112,7 @@ class Feeder {
   Bulkhead& bulkhead_;
   std::vector<JobPlan*> plans_;
   Batch batch_;
+  RunningAttempts running_;
 
   std::atomic<std::uint64_t> pending_{0};
   std::atomic<std::uint64_t> completed_{0};  // instances of chunks that ran: sizes chunks

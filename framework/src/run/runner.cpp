@@ -148,6 +148,7 @@ RunResult Runner::run() {
 
   EngineOptions engine_options;
   engine_options.max_threads = self.options.threads ? self.options.threads : self.pipeline.threads;
+  engine_options.cap_name = self.options.threads ? "--threads" : "threads";  // as the user set it
   Engine engine(engine_options);
   for (const auto& spec : self.pipeline.bulkheads) {
     engine.add_bulkhead({spec.name, spec.workers, spec.queue, spec.max_wait});

@@ -397,6 +397,9 @@ StageProgress StageRun::progress() const {
   for (const auto& feeder : feeders_) {
     outstanding += feeder->outstanding();
     running += static_cast<std::uint64_t>(std::max(0, feeder->bulkhead().stats().running));
+    const auto spent = feeder->running_spent();
+    progress.running_for += spent.total;
+    progress.longest_running = std::max(progress.longest_running, spent.longest);
   }
   progress.running = std::min(running, outstanding);
   progress.queued = outstanding - progress.running;
