@@ -1,7 +1,7 @@
 // admission — what dispatch does when a bulkhead is full: dispatch() waits for room (here at most
 // the bulkhead's max_wait), dispatch_for() waits as long as you say, try_dispatch() never waits.
 // A job that finds no room in time ends as rejected, and wait() reports it like any failure.
-#include <lockstep/lockstep.hpp>
+#include <lockstep/engine.hpp>
 
 #include <atomic>
 #include <chrono>

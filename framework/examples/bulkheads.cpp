@@ -1,6 +1,6 @@
 // bulkheads — two isolated pools in one engine: jobs that block in "slow" never delay "fast",
 // and a job that throws is reported by wait(), with its identity and message.
-#include <lockstep/lockstep.hpp>
+#include <lockstep/engine.hpp>
 
 #include <atomic>
 #include <chrono>

@@ -1,6 +1,6 @@
 // cancellation — stopping a batch: queued jobs end as cancelled without running, running jobs see
 // their token, wake from sleep_for() at once and stop. The batch is usable again afterwards.
-#include <lockstep/lockstep.hpp>
+#include <lockstep/engine.hpp>
 
 #include <atomic>
 #include <chrono>

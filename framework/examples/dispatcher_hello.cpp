@@ -3,7 +3,7 @@
 // Dispatcher(n) is a pool of n workers. dispatch() blocks while n jobs run and 2 x n more wait,
 // and returns once the job is admitted. wait() is a barrier for everything dispatched so far that
 // leaves the pool ready for the next round; finalize() waits once more, then shuts the pool down.
-#include <lockstep/lockstep.hpp>
+#include <lockstep/engine.hpp>
 
 #include <atomic>
 #include <cstdio>

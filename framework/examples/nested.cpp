@@ -4,7 +4,7 @@
 // Two things make this safe where the origin deadlocks: a job that dispatches into its own full
 // bulkhead runs the new job inline instead of waiting for room, and a job blocked in wait() helps
 // run the jobs it waits for.
-#include <lockstep/lockstep.hpp>
+#include <lockstep/engine.hpp>
 
 #include <cstdio>
 #include <stdexcept>

@@ -4,7 +4,7 @@
 // becomes the mean of its neighbours from the previous round; one job per chunk of cells, and
 // Batch::wait() is the barrier between rounds. The loop stops when no cell changes any more; the
 // steady state is the straight line from 1 to 0.
-#include <lockstep/lockstep.hpp>
+#include <lockstep/engine.hpp>
 
 #include <algorithm>
 #include <cmath>

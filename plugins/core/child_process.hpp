@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include <lockstep/params.hpp>
+#include <lockstep/plugin.hpp>
 
 namespace lockstep::core {
 

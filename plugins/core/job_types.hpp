@@ -1,7 +1,7 @@
 // The job types of the core plugin: each file of this directory registers one of them.
 #pragma once
 
-#include <lockstep/registry.hpp>
+#include <lockstep/plugin.hpp>
 
 namespace lockstep::core {
 

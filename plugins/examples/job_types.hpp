@@ -2,7 +2,7 @@
 // merge_counts.cpp registers one of them.
 #pragma once
 
-#include <lockstep/registry.hpp>
+#include <lockstep/plugin.hpp>
 
 namespace lockstep::examples {
 

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include <lockstep/cancel_token.hpp>
+#include <lockstep/plugin.hpp>
 
 namespace lockstep::examples {
 

@@ -12,7 +12,6 @@
 //         foreach: { items: [a, b, c, d, e] }     # waves: a b | c d | e
 //         params: { argv: [restart, "${item}"] }
 #include <lockstep/plugin.hpp>
-#include <lockstep/stage.hpp>
 
 #include <cstdint>
 

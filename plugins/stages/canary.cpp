@@ -15,7 +15,6 @@
 // the run goes on) and with `continue_on_error` on the job (the stage then succeeds, having run
 // only its canaries): a canary's purpose is to keep the rest from running.
 #include <lockstep/plugin.hpp>
-#include <lockstep/stage.hpp>
 
 #include <cstdint>
 #include <string>

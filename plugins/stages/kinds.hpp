@@ -2,7 +2,7 @@
 // rate_limit.cpp registers one of them.
 #pragma once
 
-#include <lockstep/registry.hpp>
+#include <lockstep/plugin.hpp>
 
 namespace lockstep::stages {
 

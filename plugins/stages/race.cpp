@@ -14,7 +14,6 @@
 // failed, but neither stops the race nor fails the stage once another racer won. When nobody
 // won, the stage fails with "no instance of the race succeeded", and on_failure applies.
 #include <lockstep/plugin.hpp>
-#include <lockstep/stage.hpp>
 
 #include <cstdint>
 #include <optional>

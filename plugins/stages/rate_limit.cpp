@@ -18,7 +18,6 @@
 // can start closer together. When the stage stops (a failure, or an interrupt) pacing ends and
 // the instances not yet dispatched end as skipped.
 #include <lockstep/plugin.hpp>
-#include <lockstep/stage.hpp>
 
 #include <algorithm>
 #include <chrono>

@@ -8,8 +8,8 @@
 #include <mutex>
 #include <string>
 
-#include <lockstep/job.hpp>
-#include <lockstep/runner.hpp>
+#include <lockstep/plugin/job.hpp>
+#include <lockstep/pipeline/runner.hpp>
 
 #include "../support/temp_dir.hpp"
 #include "support.hpp"

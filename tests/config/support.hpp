@@ -3,7 +3,7 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-#include <lockstep/pipeline_loader.hpp>
+#include <lockstep/pipeline/pipeline_loader.hpp>
 
 #include <optional>
 #include <stdexcept>

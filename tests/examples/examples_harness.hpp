@@ -6,9 +6,9 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-#include <lockstep/engine.hpp>
-#include <lockstep/job_instance.hpp>
-#include <lockstep/plugin_loader.hpp>
+#include <lockstep/engine/engine.hpp>
+#include <lockstep/pipeline/job_instance.hpp>
+#include <lockstep/pipeline/plugin_loader.hpp>
 
 #include "../support/temp_dir.hpp"
 

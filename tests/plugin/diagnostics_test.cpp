@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include <lockstep/diagnostics.hpp>
+#include <lockstep/plugin/diagnostics.hpp>
 
 namespace lockstep::test {
 namespace {

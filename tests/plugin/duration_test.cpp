@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-#include <lockstep/params.hpp>
+#include <lockstep/plugin/params.hpp>
 
 namespace lockstep::test {
 namespace {

@@ -8,10 +8,10 @@
 #include <tuple>
 #include <vector>
 
-#include <lockstep/batch.hpp>
-#include <lockstep/engine.hpp>
-#include <lockstep/job_instance.hpp>
-#include <lockstep/plugin_loader.hpp>
+#include <lockstep/engine/batch.hpp>
+#include <lockstep/engine/engine.hpp>
+#include <lockstep/pipeline/job_instance.hpp>
+#include <lockstep/pipeline/plugin_loader.hpp>
 
 #include "support.hpp"
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include <lockstep/job.hpp>
-#include <lockstep/params.hpp>
+#include <lockstep/plugin/job.hpp>
+#include <lockstep/plugin/params.hpp>
 
 #include "support.hpp"
 

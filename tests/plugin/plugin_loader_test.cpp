@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <lockstep/plugin.hpp>
-#include <lockstep/plugin_loader.hpp>
+#include <lockstep/plugin/manifest.hpp>
+#include <lockstep/pipeline/plugin_loader.hpp>
 #include <lockstep/version.hpp>
 
 #include "support.hpp"

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <lockstep/job.hpp>
-#include <lockstep/registry.hpp>
+#include <lockstep/plugin/job.hpp>
+#include <lockstep/plugin/registry.hpp>
 
 namespace lockstep::test {
 namespace {

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include <lockstep/params.hpp>
+#include <lockstep/plugin/params.hpp>
 
 namespace lockstep::test {
 

@@ -5,7 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <lockstep/report.hpp>
+#include <lockstep/pipeline/report.hpp>
 
 #include "run_support.hpp"
 

@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include <lockstep/pipeline.hpp>
-#include <lockstep/registry.hpp>
-#include <lockstep/runner.hpp>
+#include <lockstep/pipeline/pipeline.hpp>
+#include <lockstep/plugin/registry.hpp>
+#include <lockstep/pipeline/runner.hpp>
 
 namespace lockstep::test {
 

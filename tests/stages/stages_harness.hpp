@@ -6,9 +6,9 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-#include <lockstep/pipeline_loader.hpp>
-#include <lockstep/runner.hpp>
-#include <lockstep/stage.hpp>
+#include <lockstep/pipeline/pipeline_loader.hpp>
+#include <lockstep/pipeline/runner.hpp>
+#include <lockstep/plugin/stage.hpp>
 
 #include <algorithm>
 #include <chrono>

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "lockstep/cancel_token.hpp"
+#include "lockstep/engine/cancel_token.hpp"
 #include "support/sync.hpp"
 
 using namespace std::chrono_literals;

@@ -4,8 +4,8 @@
 #include <set>
 #include <string>
 
-#include "lockstep/batch.hpp"
-#include "lockstep/job_state.hpp"
+#include "lockstep/engine/batch.hpp"
+#include "lockstep/engine/job_state.hpp"
 
 using lockstep::JobState;
 

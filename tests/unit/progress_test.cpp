@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "../run/run_support.hpp"
-#include "lockstep/progress.hpp"
+#include "lockstep/pipeline/progress.hpp"
 #include "support/sync.hpp"
 
 using namespace std::chrono_literals;

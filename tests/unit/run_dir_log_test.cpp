@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "../support/temp_dir.hpp"
-#include "lockstep/run_dir.hpp"
+#include "lockstep/pipeline/run_dir.hpp"
 
 namespace fs = std::filesystem;
 using lockstep::Logger;

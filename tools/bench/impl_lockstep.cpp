@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include <lockstep/lockstep.hpp>
+#include <lockstep/engine.hpp>
 
 #include "impls.hpp"
 #include "watchdog.hpp"

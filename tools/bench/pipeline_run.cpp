@@ -10,9 +10,9 @@
 #include <optional>
 #include <stdexcept>
 
-#include <lockstep/pipeline_loader.hpp>
-#include <lockstep/progress.hpp>
-#include <lockstep/runner.hpp>
+#include <lockstep/pipeline/pipeline_loader.hpp>
+#include <lockstep/pipeline/progress.hpp>
+#include <lockstep/pipeline/runner.hpp>
 
 namespace lockstep_bench {
 namespace {

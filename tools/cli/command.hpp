@@ -11,7 +11,7 @@
 //   }
 //
 // main() parses the command line, then runs the command that was chosen; the returned int is the
-// exit status (lockstep/exit_codes.hpp). A command reports user mistakes as diagnostics on stderr
+// exit status (lockstep/pipeline/exit_codes.hpp). A command reports user mistakes as diagnostics on stderr
 // and returns kExitError; anything it throws is printed by main() and also ends with kExitError.
 #pragma once
 

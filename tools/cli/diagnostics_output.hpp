@@ -8,7 +8,7 @@
 
 #include <iosfwd>
 
-#include "lockstep/diagnostics.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
 
 namespace lockstep::cli {
 

@@ -1,5 +1,5 @@
 // tools/cli/fan_out.hpp — how the CLI tells about a job's fan-out and other counts.
-// (How many instances: lockstep::instance_count() in lockstep/pipeline.hpp.)
+// (How many instances: lockstep::instance_count() in lockstep/pipeline/pipeline.hpp.)
 //
 //   describe_fan_out(job.foreach); // "×1,000,000 range 0..1000000", "× outputs of s.j.k"
 //   count_of(3, "stage");          // "3 stages"
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "lockstep/pipeline.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
 
 namespace lockstep::cli {
 

@@ -7,7 +7,7 @@
 
 #include "command.hpp"
 #include "graph_dot.hpp"
-#include "lockstep/exit_codes.hpp"
+#include "lockstep/pipeline/exit_codes.hpp"
 #include "pipeline_options.hpp"
 
 namespace lockstep::cli {

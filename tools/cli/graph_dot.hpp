@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "lockstep/pipeline.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
 
 namespace lockstep::cli {
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "lockstep/exit_codes.hpp"
+#include "lockstep/pipeline/exit_codes.hpp"
 
 namespace lockstep::cli {
 

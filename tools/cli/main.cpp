@@ -1,5 +1,5 @@
 // The `lockstep` command: parses the command line and runs one command (one file each, see
-// command.hpp). Exit status as in lockstep/exit_codes.hpp: 0 ok, 1 failures, 2 usage,
+// command.hpp). Exit status as in lockstep/pipeline/exit_codes.hpp: 0 ok, 1 failures, 2 usage,
 // configuration or plugin error (nothing ran), 130 interrupted.
 #include <CLI/CLI.hpp>
 
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "command.hpp"
-#include "lockstep/exit_codes.hpp"
+#include "lockstep/pipeline/exit_codes.hpp"
 #include "usage.hpp"
 
 namespace {

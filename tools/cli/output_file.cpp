@@ -4,7 +4,7 @@
 #include <cstring>
 #include <ostream>
 
-#include "lockstep/exit_codes.hpp"
+#include "lockstep/pipeline/exit_codes.hpp"
 
 namespace lockstep::cli {
 

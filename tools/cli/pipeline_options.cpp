@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "diagnostics_output.hpp"
-#include "lockstep/diagnostics.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
 
 namespace lockstep::cli {
 

@@ -16,10 +16,10 @@
 #include <utility>
 #include <vector>
 
-#include "lockstep/pipeline.hpp"
-#include "lockstep/pipeline_loader.hpp"
-#include "lockstep/plugin_loader.hpp"
-#include "lockstep/registry.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
+#include "lockstep/pipeline/pipeline_loader.hpp"
+#include "lockstep/pipeline/plugin_loader.hpp"
+#include "lockstep/plugin/registry.hpp"
 #include "plugin_options.hpp"
 
 namespace CLI {

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <variant>
 
-#include "lockstep/plugin.hpp"
+#include "lockstep/plugin/manifest.hpp"
 #include "lockstep/version.hpp"
 #include "plugin_render.hpp"
 

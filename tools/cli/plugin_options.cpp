@@ -2,7 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "lockstep/plugin_loader.hpp"
+#include "lockstep/pipeline/plugin_loader.hpp"
 
 namespace lockstep::cli {
 

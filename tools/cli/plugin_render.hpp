@@ -26,7 +26,7 @@
 #include <span>
 #include <string>
 
-#include "lockstep/registry.hpp"
+#include "lockstep/plugin/registry.hpp"
 
 namespace lockstep::cli {
 

@@ -11,10 +11,10 @@
 
 #include "command.hpp"
 #include "diagnostics_output.hpp"
-#include "lockstep/diagnostics.hpp"
-#include "lockstep/exit_codes.hpp"
-#include "lockstep/plugin_loader.hpp"
-#include "lockstep/registry.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
+#include "lockstep/pipeline/exit_codes.hpp"
+#include "lockstep/pipeline/plugin_loader.hpp"
+#include "lockstep/plugin/registry.hpp"
 #include "plugin_options.hpp"
 #include "plugin_render.hpp"
 

@@ -13,9 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "lockstep/pipeline.hpp"
-#include "lockstep/run_dir.hpp"
-#include "lockstep/runner.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
+#include "lockstep/pipeline/run_dir.hpp"
+#include "lockstep/pipeline/runner.hpp"
 
 namespace lockstep::cli {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "fan_out.hpp"
-#include "lockstep/exit_codes.hpp"
+#include "lockstep/pipeline/exit_codes.hpp"
 #include "text_width.hpp"
 
 namespace lockstep::cli {

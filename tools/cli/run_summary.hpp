@@ -26,8 +26,8 @@
 #include <mutex>
 #include <string>
 
-#include "lockstep/pipeline.hpp"
-#include "lockstep/runner.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
+#include "lockstep/pipeline/runner.hpp"
 
 namespace lockstep::cli {
 

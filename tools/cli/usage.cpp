@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lockstep/diagnostics.hpp"
-#include "lockstep/exit_codes.hpp"
-#include "lockstep/plugin.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
+#include "lockstep/pipeline/exit_codes.hpp"
+#include "lockstep/plugin/manifest.hpp"
 #include "lockstep/version.hpp"
 
 namespace lockstep::cli {

@@ -10,7 +10,7 @@
 
 #include "command.hpp"
 #include "fan_out.hpp"
-#include "lockstep/exit_codes.hpp"
+#include "lockstep/pipeline/exit_codes.hpp"
 #include "pipeline_options.hpp"
 
 namespace lockstep::cli {

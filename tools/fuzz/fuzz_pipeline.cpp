@@ -13,10 +13,10 @@
 #include <string_view>
 
 #include "config/yaml_source.hpp"
-#include "lockstep/diagnostics.hpp"
-#include "lockstep/pipeline_loader.hpp"
-#include "lockstep/plugin_loader.hpp"
-#include "lockstep/registry.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
+#include "lockstep/pipeline/pipeline_loader.hpp"
+#include "lockstep/pipeline/plugin_loader.hpp"
+#include "lockstep/plugin/registry.hpp"
 
 namespace {
 

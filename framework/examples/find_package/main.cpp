@@ -1,5 +1,5 @@
 // The program of the find_package example: one include, one target, nothing else to set up.
-#include <lockstep/lockstep.hpp>
+#include <lockstep/engine.hpp>
 
 #include <atomic>
 #include <cstdio>

@@ -1,63 +1,23 @@
-// lockstep/engine.hpp — owns a set of bulkheads and the threads they may use.
+// lockstep/engine.hpp — the engine: bounded bulkheads, batches as barriers, the dispatcher. All an
+// embedder of the engine includes; it needs oneTBB and nothing else (no YAML, no plugins).
 //
-//   lockstep::Engine engine({.max_threads = 8});
-//   auto& io  = engine.add_bulkhead({.name = "io", .workers = 6});
-//   auto& cpu = engine.add_bulkhead({.name = "cpu", .workers = 2});
-//   lockstep::Batch batch;
-//   io.dispatch(batch, [] { download(); });
-//   cpu.dispatch(batch, [] { compress(); });
-//   auto result = batch.wait();
+//   #include <lockstep/engine.hpp>
+//   int main() {
+//     lockstep::Dispatcher pool(2);                      // 2 workers, a queue of 4
+//     for (int i = 0; i < 100; ++i) pool.dispatch([i] { /* work */ });
+//     lockstep::BatchResult round = pool.wait();        // the barrier: all 100 have ended
+//     return round.ok() ? 0 : 1;
+//   }
 //
-// oneTBB shares one pool of worker threads among all arenas, sized nproc - 1 by default, so a
-// busy or blocked arena could starve another. The engine sizes that pool (tbb::global_control)
-// to the sum of its bulkheads' workers, so every bulkhead always has its own threads: that is
-// what makes bulkheads isolated. `max_threads` caps the total; below the sum of workers the
-// engine still runs, but isolation can no longer be promised and warnings() says so.
-// Several engines in one process add up their threads.
+// framework/examples/dispatcher_hello.cpp is that program, built and run by a test.
 #pragma once
 
-#include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include "lockstep/bulkhead.hpp"
-
-namespace lockstep {
-
-struct EngineOptions {
-  std::optional<int> max_threads{};  // >= 1: cap on the worker threads of all bulkheads together
-  // How warnings name the cap: what the person who set it calls it (the runner says "threads").
-  std::string cap_name = "max_threads";
-};
-
-class Engine {
- public:
-  explicit Engine(EngineOptions options = {});
-  ~Engine();  // cancels nothing: waits for every admitted job, then releases the threads
-  Engine(const Engine&) = delete;
-  Engine& operator=(const Engine&) = delete;
-
-  // Throws std::invalid_argument for workers < 1, queue < 0, max_wait < 0, an empty or
-  // duplicate name. The reference stays valid for the engine's lifetime.
-  Bulkhead& add_bulkhead(BulkheadOptions options);
-
-  Bulkhead* find(std::string_view name) noexcept;
-  // Throws std::out_of_range naming the known bulkheads.
-  Bulkhead& bulkhead(std::string_view name);
-
-  // Threads this engine asked oneTBB for: min(sum of workers, max_threads).
-  int threads() const noexcept;
-  // Human-readable warnings, e.g. a thread cap that breaks isolation.
-  std::vector<std::string> warnings() const;
-
-  // Cancels every bulkhead (see Bulkhead::cancel).
-  void cancel() noexcept;
-
- private:
-  struct State;
-  std::unique_ptr<State> state_;
-};
-
-}  // namespace lockstep
+#include "lockstep/engine/batch.hpp"
+#include "lockstep/engine/bulkhead.hpp"
+#include "lockstep/engine/cancel_token.hpp"
+#include "lockstep/engine/dispatcher.hpp"
+#include "lockstep/engine/duration_histogram.hpp"
+#include "lockstep/engine/engine.hpp"
+#include "lockstep/engine/job_state.hpp"
+#include "lockstep/engine/task.hpp"
+#include "lockstep/version.hpp"

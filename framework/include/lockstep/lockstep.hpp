@@ -1,18 +1,11 @@
-// lockstep/lockstep.hpp — everything an embedder of the engine needs, in one include.
+// lockstep/lockstep.hpp — the whole public API: the engine, the plugin API and pipelines. Prefer
+// the umbrella of your audience: <lockstep/engine.hpp> (the engine alone: needs only oneTBB),
+// <lockstep/plugin.hpp> (plugin authors), <lockstep/pipeline.hpp> (running pipelines).
 //
 //   #include <lockstep/lockstep.hpp>
-//   int main() {
-//     lockstep::Dispatcher pool(2);
-//     pool.dispatch([] { std::puts("hello from a bulkhead"); });
-//     return pool.finalize().ok() ? 0 : 1;
-//   }
+//   lockstep::Dispatcher pool(2);
 #pragma once
 
-#include "lockstep/batch.hpp"
-#include "lockstep/bulkhead.hpp"
-#include "lockstep/cancel_token.hpp"
-#include "lockstep/dispatcher.hpp"
 #include "lockstep/engine.hpp"
-#include "lockstep/job_state.hpp"
-#include "lockstep/task.hpp"
-#include "lockstep/version.hpp"
+#include "lockstep/pipeline.hpp"
+#include "lockstep/plugin.hpp"

@@ -1,6 +1,6 @@
 #include <limits>
 
-#include "lockstep/pipeline.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
 
 namespace lockstep {
 namespace {

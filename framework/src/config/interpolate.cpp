@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/diagnostics.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
 
 namespace lockstep::config {
 

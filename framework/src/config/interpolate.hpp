@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "lockstep/job.hpp"
-#include "lockstep/params.hpp"
+#include "lockstep/plugin/job.hpp"
+#include "lockstep/plugin/params.hpp"
 
 namespace lockstep::config {
 

@@ -7,7 +7,7 @@
 #include "config/fanout.hpp"
 #include "config/load_context.hpp"
 #include "config/yaml_source.hpp"
-#include "lockstep/pipeline.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
 
 namespace lockstep::config {
 

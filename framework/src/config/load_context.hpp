@@ -9,10 +9,10 @@
 
 #include "config/interpolate.hpp"
 #include "config/yaml_source.hpp"
-#include "lockstep/diagnostics.hpp"
-#include "lockstep/params.hpp"
-#include "lockstep/pipeline.hpp"
-#include "lockstep/registry.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
+#include "lockstep/plugin/params.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
+#include "lockstep/plugin/registry.hpp"
 
 namespace lockstep::config {
 

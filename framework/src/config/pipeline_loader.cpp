@@ -1,7 +1,7 @@
 // The whole file: top-level keys, vars, then ${...} references in every other value, plugins,
 // bulkheads, defaults and the stages; every mistake collected, a Pipeline returned only when
 // there was none.
-#include "lockstep/pipeline_loader.hpp"
+#include "lockstep/pipeline/pipeline_loader.hpp"
 
 #include <algorithm>
 #include <fstream>

@@ -6,7 +6,7 @@
 
 #include "config/interpolate.hpp"
 #include "config/yaml_source.hpp"
-#include "lockstep/diagnostics.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
 
 namespace lockstep::config {
 

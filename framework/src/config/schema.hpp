@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "config/yaml_source.hpp"
-#include "lockstep/diagnostics.hpp"
-#include "lockstep/params.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
+#include "lockstep/plugin/params.hpp"
 
 namespace lockstep::config {
 

@@ -2,7 +2,7 @@
 #include <cctype>
 #include <string>
 
-#include "lockstep/pipeline.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
 
 namespace lockstep {
 

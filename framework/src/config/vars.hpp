@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "config/yaml_source.hpp"
-#include "lockstep/diagnostics.hpp"
-#include "lockstep/params.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
+#include "lockstep/plugin/params.hpp"
 
 namespace lockstep::config {
 

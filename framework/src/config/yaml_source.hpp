@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lockstep/diagnostics.hpp"
-#include "lockstep/params.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
+#include "lockstep/plugin/params.hpp"
 
 namespace lockstep::config {
 

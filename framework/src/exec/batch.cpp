@@ -1,4 +1,4 @@
-#include "lockstep/batch.hpp"
+#include "lockstep/engine/batch.hpp"
 
 #include <algorithm>
 #include <thread>

@@ -10,8 +10,8 @@
 #include <mutex>
 #include <vector>
 
-#include "lockstep/batch.hpp"
-#include "lockstep/cancel_token.hpp"
+#include "lockstep/engine/batch.hpp"
+#include "lockstep/engine/cancel_token.hpp"
 
 namespace lockstep::detail {
 

@@ -1,4 +1,4 @@
-#include "lockstep/bulkhead.hpp"
+#include "lockstep/engine/bulkhead.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -29,7 +29,7 @@
 #include <string>
 
 #include "exec/bounded_queue.hpp"
-#include "lockstep/bulkhead.hpp"
+#include "lockstep/engine/bulkhead.hpp"
 
 namespace lockstep::detail {
 

@@ -1,4 +1,4 @@
-#include "lockstep/cancel_token.hpp"
+#include "lockstep/engine/cancel_token.hpp"
 
 #include <algorithm>
 #include <condition_variable>

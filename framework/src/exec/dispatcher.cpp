@@ -1,10 +1,10 @@
-#include "lockstep/dispatcher.hpp"
+#include "lockstep/engine/dispatcher.hpp"
 
 #include <optional>
 #include <stdexcept>
 #include <string>
 
-#include "lockstep/engine.hpp"
+#include "lockstep/engine/engine.hpp"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-#include "lockstep/duration_histogram.hpp"
+#include "lockstep/engine/duration_histogram.hpp"
 
 #include <algorithm>
 #include <bit>

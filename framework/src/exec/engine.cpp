@@ -1,4 +1,4 @@
-#include "lockstep/engine.hpp"
+#include "lockstep/engine/engine.hpp"
 
 #include <algorithm>
 #include <mutex>

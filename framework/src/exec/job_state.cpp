@@ -1,4 +1,4 @@
-#include "lockstep/job_state.hpp"
+#include "lockstep/engine/job_state.hpp"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-#include "lockstep/diagnostics.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
 
 #include <algorithm>
 #include <cctype>

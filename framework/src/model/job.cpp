@@ -1,6 +1,6 @@
 // Key functions of the job interfaces: defined here, so that liblockstep holds the one vtable and
 // type_info of each, whatever visibility plugins are built with.
-#include "lockstep/job.hpp"
+#include "lockstep/plugin/job.hpp"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-#include "lockstep/params.hpp"
+#include "lockstep/plugin/params.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -5,7 +5,7 @@
 // outlive every object, exception, std::function and type_info it made, and those can live as
 // long as any Registry. The store stays reachable through a static pointer, so LeakSanitizer does
 // not report it.
-#include "lockstep/plugin_loader.hpp"
+#include "lockstep/pipeline/plugin_loader.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
@@ -23,7 +23,7 @@
 #include <system_error>
 #include <utility>
 
-#include "lockstep/plugin.hpp"
+#include "lockstep/plugin/manifest.hpp"
 #include "lockstep/version.hpp"
 
 namespace lockstep {
@@ -243,7 +243,7 @@ bool PluginLoader::load(std::string_view name_or_path, const SourceLocation& whe
                       quoted(path) + " is not a lockstep plugin: it exports no " +
                           std::string(kManifestSymbol),
                       "a plugin declares itself with LOCKSTEP_PLUGIN(...) from "
-                      "<lockstep/plugin.hpp>; lockstep_add_plugin() in CMake builds it");
+                      "<lockstep/plugin/manifest.hpp>; lockstep_add_plugin() in CMake builds it");
     return false;
   }
   const void* address = library->get<const void*>(kManifestSymbol);

@@ -1,4 +1,4 @@
-#include "lockstep/registry.hpp"
+#include "lockstep/plugin/registry.hpp"
 
 #include <algorithm>
 #include <map>

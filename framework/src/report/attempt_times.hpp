@@ -19,7 +19,7 @@
 #include <mutex>
 #include <tuple>
 
-#include "lockstep/runner.hpp"
+#include "lockstep/pipeline/runner.hpp"
 
 namespace lockstep::report {
 

@@ -1,6 +1,6 @@
 // ChromeTrace: attempts and stage iterations recorded as they end (a mutex and a push_back on
 // the worker), written out as trace events once the run is over.
-#include "lockstep/trace.hpp"
+#include "lockstep/pipeline/trace.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lockstep/job.hpp"
+#include "lockstep/plugin/job.hpp"
 
 namespace lockstep {
 

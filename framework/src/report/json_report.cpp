@@ -1,4 +1,4 @@
-#include "lockstep/report.hpp"
+#include "lockstep/pipeline/report.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -14,7 +14,7 @@
 #include <tuple>
 #include <vector>
 
-#include "lockstep/job.hpp"
+#include "lockstep/plugin/job.hpp"
 #include "lockstep/version.hpp"
 #include "report/attempt_times.hpp"
 #include "report/report_json.hpp"

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "lockstep/progress.hpp"
+#include "lockstep/pipeline/progress.hpp"
 
 namespace lockstep {
 

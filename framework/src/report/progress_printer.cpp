@@ -11,7 +11,7 @@
 #include <string_view>
 #include <thread>
 
-#include "lockstep/progress.hpp"
+#include "lockstep/pipeline/progress.hpp"
 
 namespace lockstep {
 

@@ -5,7 +5,7 @@
 #include <streambuf>
 #include <string>
 
-#include "lockstep/progress.hpp"
+#include "lockstep/pipeline/progress.hpp"
 
 namespace lockstep {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "lockstep/exit_codes.hpp"
+#include "lockstep/pipeline/exit_codes.hpp"
 
 namespace lockstep::report {
 

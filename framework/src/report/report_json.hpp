@@ -1,4 +1,4 @@
-// The pieces of the JSON report (lockstep/report.hpp), each a value of the public model as JSON,
+// The pieces of the JSON report (lockstep/pipeline/report.hpp), each a value of the public model as JSON,
 // its keys in the order docs/report.md lists them (their schema: change both together).
 #pragma once
 
@@ -6,9 +6,9 @@
 
 #include <chrono>
 
-#include "lockstep/job_state.hpp"
-#include "lockstep/params.hpp"
-#include "lockstep/runner.hpp"
+#include "lockstep/engine/job_state.hpp"
+#include "lockstep/plugin/params.hpp"
+#include "lockstep/pipeline/runner.hpp"
 
 namespace lockstep::report {
 

@@ -24,7 +24,7 @@
 #include <system_error>
 #include <unordered_map>
 
-#include "lockstep/run_dir.hpp"
+#include "lockstep/pipeline/run_dir.hpp"
 
 namespace lockstep {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <system_error>
 
-#include "lockstep/run_dir.hpp"
+#include "lockstep/pipeline/run_dir.hpp"
 
 namespace lockstep {
 

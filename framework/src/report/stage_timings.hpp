@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/duration_histogram.hpp"
-#include "lockstep/job_state.hpp"
+#include "lockstep/engine/duration_histogram.hpp"
+#include "lockstep/engine/job_state.hpp"
 
 namespace lockstep::report {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <optional>
 
-#include "lockstep/progress.hpp"
+#include "lockstep/pipeline/progress.hpp"
 
 namespace lockstep {
 

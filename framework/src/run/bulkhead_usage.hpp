@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/engine.hpp"
-#include "lockstep/pipeline.hpp"
-#include "lockstep/runner.hpp"
+#include "lockstep/engine/engine.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
+#include "lockstep/pipeline/runner.hpp"
 
 namespace lockstep::run {
 

@@ -9,7 +9,7 @@
 #include <thread>
 #include <utility>
 
-#include "lockstep/cancel_token.hpp"
+#include "lockstep/engine/cancel_token.hpp"
 
 namespace lockstep::run {
 

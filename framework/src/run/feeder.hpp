@@ -26,8 +26,8 @@
 #include <thread>
 #include <vector>
 
-#include "lockstep/batch.hpp"
-#include "lockstep/bulkhead.hpp"
+#include "lockstep/engine/batch.hpp"
+#include "lockstep/engine/bulkhead.hpp"
 #include "run/job_plan.hpp"
 #include "run/running_attempts.hpp"
 #include "run/stage_run.hpp"

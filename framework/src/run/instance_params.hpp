@@ -4,9 +4,9 @@
 
 #include <cstdint>
 
-#include "lockstep/job.hpp"
-#include "lockstep/params.hpp"
-#include "lockstep/pipeline.hpp"
+#include "lockstep/plugin/job.hpp"
+#include "lockstep/plugin/params.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
 
 namespace lockstep::run {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/job.hpp"
-#include "lockstep/job_instance.hpp"
-#include "lockstep/pipeline.hpp"
+#include "lockstep/plugin/job.hpp"
+#include "lockstep/pipeline/job_instance.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
 
 namespace lockstep::run {
 

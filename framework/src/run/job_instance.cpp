@@ -1,4 +1,4 @@
-#include "lockstep/job_instance.hpp"
+#include "lockstep/pipeline/job_instance.hpp"
 
 #include <cstdio>
 #include <mutex>

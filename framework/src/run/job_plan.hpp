@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "lockstep/bulkhead.hpp"
-#include "lockstep/pipeline.hpp"
+#include "lockstep/engine/bulkhead.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
 #include "run/instance_source.hpp"
 
 namespace lockstep::run {

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "lockstep/job.hpp"
+#include "lockstep/plugin/job.hpp"
 #include "run/job_plan.hpp"
 #include "run/stage_run.hpp"
 

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/cancel_token.hpp"
-#include "lockstep/engine.hpp"
-#include "lockstep/job_instance.hpp"
-#include "lockstep/runner.hpp"
+#include "lockstep/engine/cancel_token.hpp"
+#include "lockstep/engine/engine.hpp"
+#include "lockstep/pipeline/job_instance.hpp"
+#include "lockstep/pipeline/runner.hpp"
 #include "run/deadline_timer.hpp"
 
 namespace lockstep::run {

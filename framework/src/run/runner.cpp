@@ -1,10 +1,10 @@
-#include "lockstep/runner.hpp"
+#include "lockstep/pipeline/runner.hpp"
 
 #include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
-#include "lockstep/exit_codes.hpp"
+#include "lockstep/pipeline/exit_codes.hpp"
 
 #include "run/bulkhead_usage.hpp"
 #include "run/run_shared.hpp"

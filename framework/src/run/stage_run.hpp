@@ -16,9 +16,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "lockstep/job_state.hpp"
-#include "lockstep/pipeline.hpp"
-#include "lockstep/stage.hpp"
+#include "lockstep/engine/job_state.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
+#include "lockstep/plugin/stage.hpp"
 #include "run/run_shared.hpp"
 
 namespace lockstep::run {

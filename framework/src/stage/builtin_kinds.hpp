@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "lockstep/stage.hpp"
+#include "lockstep/plugin/stage.hpp"
 
 namespace lockstep {
 

@@ -1,7 +1,6 @@
 // driver.cpp — runs pipeline.yaml, whose first stage is of the kind replicas.quorum, as
 // `lockstep run` would, and checks what the kind promised. Exits non-zero on any wrong result.
-#include <lockstep/pipeline_loader.hpp>
-#include <lockstep/runner.hpp>
+#include <lockstep/pipeline.hpp>
 
 #include <cstdio>
 #include <filesystem>

@@ -1,8 +1,6 @@
 // driver.cpp — loads the wordcount plugin as `lockstep` would, runs wordcount.count on a sample
 // file through the engine, and checks what it published. Exits non-zero on any wrong result.
-#include <lockstep/engine.hpp>
-#include <lockstep/job_instance.hpp>
-#include <lockstep/plugin_loader.hpp>
+#include <lockstep/pipeline.hpp>
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-// lockstep/job.hpp — a job type is a class with run(JobContext&).
+// lockstep/plugin/job.hpp — a job type is a class with run(JobContext&).
 //
 //   class Greet final : public lockstep::Job {
 //    public:
@@ -29,9 +29,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lockstep/cancel_token.hpp"
+#include "lockstep/engine/cancel_token.hpp"
 #include "lockstep/export.hpp"
-#include "lockstep/params.hpp"
+#include "lockstep/plugin/params.hpp"
 
 namespace lockstep {
 

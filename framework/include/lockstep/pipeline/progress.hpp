@@ -1,4 +1,4 @@
-// lockstep/progress.hpp — live progress of a run: a line for the stage running now, with a bar,
+// lockstep/pipeline/progress.hpp — live progress of a run: a line for the stage running now, with a bar,
 // its counts, a rate and an ETA; repainted in place on a terminal, or printed now and then as
 // whole lines in a log.
 //
@@ -26,8 +26,8 @@
 #include <string>
 
 #include "lockstep/export.hpp"
-#include "lockstep/job_instance.hpp"
-#include "lockstep/runner.hpp"
+#include "lockstep/pipeline/job_instance.hpp"
+#include "lockstep/pipeline/runner.hpp"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-// lockstep/bulkhead.hpp — a named, bounded pool: at most `workers` of its jobs run at once and at
+// lockstep/engine/bulkhead.hpp — a named, bounded pool: at most `workers` of its jobs run at once and at
 // most `queue` more wait for a worker. Bulkheads are isolated from each other: jobs that block in
 // one never delay another (see Engine for the thread budget that makes this true).
 //
@@ -23,10 +23,10 @@
 #include <optional>
 #include <string>
 
-#include "lockstep/batch.hpp"
-#include "lockstep/duration_histogram.hpp"
-#include "lockstep/job_state.hpp"
-#include "lockstep/task.hpp"
+#include "lockstep/engine/batch.hpp"
+#include "lockstep/engine/duration_histogram.hpp"
+#include "lockstep/engine/job_state.hpp"
+#include "lockstep/engine/task.hpp"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-// lockstep/run_dir.hpp — a run directory: each job instance's log lines in a file of its own,
+// lockstep/pipeline/run_dir.hpp — a run directory: each job instance's log lines in a file of its own,
 // and every line in one structured log of the run.
 //
 //   const auto dir = lockstep::default_run_dir(pipeline.name);  // .lockstep/runs/NAME-TIME-PID
@@ -26,8 +26,8 @@
 #include <string_view>
 
 #include "lockstep/export.hpp"
-#include "lockstep/job.hpp"
-#include "lockstep/job_instance.hpp"
+#include "lockstep/plugin/job.hpp"
+#include "lockstep/pipeline/job_instance.hpp"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-// lockstep/job_state.hpp — the terminal states every dispatched job ends in, exactly once.
+// lockstep/engine/job_state.hpp — the terminal states every dispatched job ends in, exactly once.
 //
 //   lockstep::Batch batch;
 //   ...

@@ -1,4 +1,4 @@
-// lockstep/report.hpp — a run's report as JSON: how every instance ended, per stage and in total,
+// lockstep/pipeline/report.hpp — a run's report as JSON: how every instance ended, per stage and in total,
 // how each stage used its bulkheads, how long its jobs ran and which instances were the slowest,
 // and which instances did not succeed and why.
 //
@@ -22,7 +22,7 @@
 #include <string>
 
 #include "lockstep/export.hpp"
-#include "lockstep/runner.hpp"
+#include "lockstep/pipeline/runner.hpp"
 
 namespace lockstep {
 

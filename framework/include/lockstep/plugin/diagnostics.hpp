@@ -1,4 +1,4 @@
-// lockstep/diagnostics.hpp — user mistakes as values: collected, positioned, shown together.
+// lockstep/plugin/diagnostics.hpp — user mistakes as values: collected, positioned, shown together.
 //
 //   lockstep::Diagnostics diags;
 //   diags.error({"pipe.yaml", 12, 5}, "unknown key 'worker'", "did you mean 'workers'?");

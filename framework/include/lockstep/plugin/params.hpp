@@ -1,4 +1,4 @@
-// lockstep/params.hpp — what a job type declares about its parameters, and the checked values.
+// lockstep/plugin/params.hpp — what a job type declares about its parameters, and the checked values.
 //
 //   static lockstep::JobType type() {
 //     using lockstep::ParamSpec;
@@ -27,7 +27,7 @@
 #include <variant>
 #include <vector>
 
-#include "lockstep/diagnostics.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
 #include "lockstep/export.hpp"
 
 namespace lockstep {

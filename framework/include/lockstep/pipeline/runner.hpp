@@ -1,4 +1,4 @@
-// lockstep/runner.hpp — runs a checked Pipeline: stages in order, a barrier between them.
+// lockstep/pipeline/runner.hpp — runs a checked Pipeline: stages in order, a barrier between them.
 //
 //   auto pipeline = lockstep::load_pipeline("pipe.yaml", {}, loader, diags);  //
 //   pipeline_loader.hpp lockstep::Runner runner(*pipeline, {.threads = 8}); lockstep::RunResult
@@ -26,9 +26,9 @@
 #include <vector>
 
 #include "lockstep/export.hpp"
-#include "lockstep/job_instance.hpp"
-#include "lockstep/job_state.hpp"
-#include "lockstep/pipeline.hpp"
+#include "lockstep/pipeline/job_instance.hpp"
+#include "lockstep/engine/job_state.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-// lockstep/batch.hpp — a barrier: a set of jobs you can wait for, cancel, and reuse.
+// lockstep/engine/batch.hpp — a barrier: a set of jobs you can wait for, cancel, and reuse.
 //
 //   lockstep::Engine engine;
 //   auto& pool = engine.add_bulkhead({.name = "cpu", .workers = 4});
@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/job_state.hpp"
+#include "lockstep/engine/job_state.hpp"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-// lockstep/task.hpp — a unit of work for a bulkhead: a callable and an optional identity.
+// lockstep/engine/task.hpp — a unit of work for a bulkhead: a callable and an optional identity.
 //
 //   lockstep::Task a = [] { compute(); };                                   // id: "<bulkhead>#<n>"
 //   lockstep::Task b{"fetch-42", [](const lockstep::CancelToken& c) { fetch(42, c); }};
@@ -13,7 +13,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "lockstep/cancel_token.hpp"
+#include "lockstep/engine/cancel_token.hpp"
 
 namespace lockstep {
 

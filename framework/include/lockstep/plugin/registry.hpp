@@ -1,4 +1,4 @@
-// lockstep/registry.hpp — every job type and stage kind of the loaded plugins, by name.
+// lockstep/plugin/registry.hpp — every job type and stage kind of the loaded plugins, by name.
 //
 //   lockstep::Registry registry;
 //   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({}));
@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "lockstep/export.hpp"
-#include "lockstep/job.hpp"
-#include "lockstep/stage.hpp"
+#include "lockstep/plugin/job.hpp"
+#include "lockstep/plugin/stage.hpp"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-// lockstep/cancel_token.hpp — what a running job sees of cancellation.
+// lockstep/engine/cancel_token.hpp — what a running job sees of cancellation.
 //
 //   bulkhead.dispatch(batch, [](const lockstep::CancelToken& cancel) {
 //     for (int step = 0; step < 100; ++step) {

@@ -1,4 +1,4 @@
-// lockstep/stage.hpp — stage kinds: how a stage dispatches its job instances.
+// lockstep/plugin/stage.hpp — stage kinds: how a stage dispatches its job instances.
 //
 //   // One instance at a time, in order: what `kind: sequential` does.
 //   class OneByOne final : public lockstep::StageKind {
@@ -41,9 +41,9 @@
 #include <vector>
 
 #include "lockstep/export.hpp"
-#include "lockstep/job.hpp"
-#include "lockstep/job_state.hpp"
-#include "lockstep/params.hpp"
+#include "lockstep/plugin/job.hpp"
+#include "lockstep/engine/job_state.hpp"
+#include "lockstep/plugin/params.hpp"
 
 namespace lockstep {
 

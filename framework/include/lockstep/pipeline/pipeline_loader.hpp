@@ -1,4 +1,4 @@
-// lockstep/pipeline_loader.hpp — YAML in, a checked Pipeline (or every mistake) out.
+// lockstep/pipeline/pipeline_loader.hpp — YAML in, a checked Pipeline (or every mistake) out.
 //
 //   lockstep::Registry registry;
 //   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({}));
@@ -22,10 +22,10 @@
 #include <utility>
 #include <vector>
 
-#include "lockstep/diagnostics.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
 #include "lockstep/export.hpp"
-#include "lockstep/pipeline.hpp"
-#include "lockstep/plugin_loader.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
+#include "lockstep/pipeline/plugin_loader.hpp"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-// lockstep/dispatcher.hpp — the worker-pool dispatcher lockstep grew from, in one class.
+// lockstep/engine/dispatcher.hpp — the worker-pool dispatcher lockstep grew from, in one class.
 //
 //   lockstep::Dispatcher pool(4);                // 4 workers, queue of 8
 //   for (int i = 0; i < 1000; ++i)
@@ -16,9 +16,9 @@
 #include <memory>
 #include <optional>
 
-#include "lockstep/batch.hpp"
-#include "lockstep/bulkhead.hpp"
-#include "lockstep/task.hpp"
+#include "lockstep/engine/batch.hpp"
+#include "lockstep/engine/bulkhead.hpp"
+#include "lockstep/engine/task.hpp"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-// lockstep/trace.hpp — a run as a Chrome trace: open it in https://ui.perfetto.dev or
+// lockstep/pipeline/trace.hpp — a run as a Chrome trace: open it in https://ui.perfetto.dev or
 // chrome://tracing to see which worker ran what, when, and where the barriers fell.
 //
 //   lockstep::ChromeTrace trace;
@@ -21,7 +21,7 @@
 #include <memory>
 
 #include "lockstep/export.hpp"
-#include "lockstep/runner.hpp"
+#include "lockstep/pipeline/runner.hpp"
 
 namespace lockstep {
 

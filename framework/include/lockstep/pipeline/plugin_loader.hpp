@@ -1,4 +1,4 @@
-// lockstep/plugin_loader.hpp — finds plugin files, checks their manifests, registers their types.
+// lockstep/pipeline/plugin_loader.hpp — finds plugin files, checks their manifests, registers their types.
 //
 //   lockstep::Registry registry;
 //   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({"./plugins"}));
@@ -22,9 +22,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lockstep/diagnostics.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
 #include "lockstep/export.hpp"
-#include "lockstep/registry.hpp"
+#include "lockstep/plugin/registry.hpp"
 
 namespace lockstep {
 

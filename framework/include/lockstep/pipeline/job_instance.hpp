@@ -1,4 +1,4 @@
-// lockstep/job_instance.hpp — run a registered job type from C++, without YAML.
+// lockstep/pipeline/job_instance.hpp — run a registered job type from C++, without YAML.
 //
 //   lockstep::Registry registry;
 //   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({}));
@@ -29,9 +29,9 @@
 #include <vector>
 
 #include "lockstep/export.hpp"
-#include "lockstep/job.hpp"
-#include "lockstep/registry.hpp"
-#include "lockstep/task.hpp"
+#include "lockstep/plugin/job.hpp"
+#include "lockstep/plugin/registry.hpp"
+#include "lockstep/engine/task.hpp"
 
 namespace lockstep {
 
