@@ -28,9 +28,12 @@ configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/lockstepConfig.cmake.
   "${PROJECT_BINARY_DIR}/lockstepConfig.cmake"
   INSTALL_DESTINATION "${LOCKSTEP_CMAKE_DIR}"
   NO_SET_AND_CHECK_MACRO)
+# While lockstep is 0.x, a minor release may break the API and the ABI (the library's soname is
+# liblockstep.so.0.<minor>), so find_package(lockstep 0.1) must not accept 0.2. From 1.0 on this
+# becomes SameMajorVersion.
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/lockstepConfigVersion.cmake"
   VERSION "${PROJECT_VERSION}"
-  COMPATIBILITY SameMajorVersion)
+  COMPATIBILITY SameMinorVersion)
 # lockstep_add_plugin() travels with the config, which includes it from beside itself.
 configure_file("${PROJECT_SOURCE_DIR}/cmake/LockstepPlugin.cmake"
   "${PROJECT_BINARY_DIR}/LockstepPlugin.cmake" COPYONLY)
