@@ -29,6 +29,12 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION utils)
 # dpkg-shlibdeps reads what every ELF file needs (libtbb12, libyaml-cpp0.7, Boost.Filesystem, ...)
 # and names the packages that provide it; liblockstep itself ships in this package.
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
+# Without it CPack would quietly write a package with no Depends at all.
+find_program(LOCKSTEP_DPKG_SHLIBDEPS dpkg-shlibdeps)
+if(NOT LOCKSTEP_DPKG_SHLIBDEPS)
+  message(WARNING "lockstep: no dpkg-shlibdeps (package dpkg-dev): the lockstep .deb would have no "
+                  "Depends; tools/install-deps installs it")
+endif()
 
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_NAME lockstep-dev)
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS
