@@ -8,7 +8,7 @@
 #   lockstep-dev_<version>_<arch>.deb   headers and the CMake package, for embedders and plugin
 #                                       authors; it depends on the exact lockstep and on Boost's
 #                                       headers, which the public headers and lockstepConfig need.
-# Split so that running pipelines never pulls in the -dev packages (Boost's alone is ~150 MB).
+# Split so that running pipelines never pulls in the -dev packages (libboost1.74-dev alone installs ~140 MB).
 # Included from the top CMakeLists.txt, after every install() rule, and only when lockstep is the
 # top-level project: a project that embeds lockstep's sources packages itself.
 set(CPACK_GENERATOR DEB)
