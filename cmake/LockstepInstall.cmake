@@ -5,21 +5,26 @@
 # then `find_package(lockstep CONFIG REQUIRED)` and `target_link_libraries(app lockstep::framework)`,
 # or `lockstep_add_plugin(<name> SOURCES ...)` for a plugin. Plugins of this build install
 # themselves to lib/lockstep/ (see LockstepPlugin.cmake).
+#
+# Two install components, one per audience (and per Debian package, see LockstepPackage.cmake):
+# `runtime` is what runs pipelines (the command, the library, the plugins); `development` is what
+# builds against lockstep (headers, the unversioned liblockstep.so link, the CMake package).
 include(CMakePackageConfigHelpers)
 
 set(LOCKSTEP_CMAKE_DIR "${LOCKSTEP_LIBDIR}/cmake/lockstep")
 
 install(TARGETS lockstep_framework EXPORT lockstepTargets
-  LIBRARY DESTINATION "${LOCKSTEP_LIBDIR}"
-  ARCHIVE DESTINATION "${LOCKSTEP_LIBDIR}"
-  RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
+  LIBRARY DESTINATION "${LOCKSTEP_LIBDIR}" COMPONENT runtime NAMELINK_COMPONENT development
+  ARCHIVE DESTINATION "${LOCKSTEP_LIBDIR}" COMPONENT development
+  RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT runtime
   INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/framework/include/"
-  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" COMPONENT development
   FILES_MATCHING PATTERN "*.hpp")
 
 # The installed targets file, and its twin in the build tree.
-install(EXPORT lockstepTargets NAMESPACE lockstep:: DESTINATION "${LOCKSTEP_CMAKE_DIR}")
+install(EXPORT lockstepTargets NAMESPACE lockstep:: DESTINATION "${LOCKSTEP_CMAKE_DIR}"
+  COMPONENT development)
 export(EXPORT lockstepTargets NAMESPACE lockstep::
   FILE "${PROJECT_BINARY_DIR}/lockstepTargets.cmake")
 
@@ -28,13 +33,16 @@ configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/lockstepConfig.cmake.
   "${PROJECT_BINARY_DIR}/lockstepConfig.cmake"
   INSTALL_DESTINATION "${LOCKSTEP_CMAKE_DIR}"
   NO_SET_AND_CHECK_MACRO)
+# While lockstep is 0.x, a minor release may break the API and the ABI (the library's soname is
+# liblockstep.so.0.<minor>), so find_package(lockstep 0.1) must not accept 0.2. From 1.0 on this
+# becomes SameMajorVersion.
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/lockstepConfigVersion.cmake"
   VERSION "${PROJECT_VERSION}"
-  COMPATIBILITY SameMajorVersion)
+  COMPATIBILITY SameMinorVersion)
 # lockstep_add_plugin() travels with the config, which includes it from beside itself.
 configure_file("${PROJECT_SOURCE_DIR}/cmake/LockstepPlugin.cmake"
   "${PROJECT_BINARY_DIR}/LockstepPlugin.cmake" COPYONLY)
 install(FILES "${PROJECT_BINARY_DIR}/lockstepConfig.cmake"
               "${PROJECT_BINARY_DIR}/lockstepConfigVersion.cmake"
               "${PROJECT_BINARY_DIR}/LockstepPlugin.cmake"
-  DESTINATION "${LOCKSTEP_CMAKE_DIR}")
+  DESTINATION "${LOCKSTEP_CMAKE_DIR}" COMPONENT development)

@@ -54,7 +54,7 @@ function(lockstep_add_plugin name)
     set_target_properties(${target} PROPERTIES
       LIBRARY_OUTPUT_DIRECTORY "${lockstep_BINARY_DIR}/${LOCKSTEP_PLUGIN_SUBDIR}"
       INSTALL_RPATH "$ORIGIN/..")  # liblockstep is one directory up, in build and install trees
-    install(TARGETS ${target} LIBRARY DESTINATION "${LOCKSTEP_PLUGIN_SUBDIR}")
+    install(TARGETS ${target} LIBRARY DESTINATION "${LOCKSTEP_PLUGIN_SUBDIR}" COMPONENT runtime)
   else()
     if(NOT arg_OUTPUT_DIRECTORY)
       set(arg_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
