@@ -13,7 +13,7 @@ include(CMakePackageConfigHelpers)
 
 set(LOCKSTEP_CMAKE_DIR "${LOCKSTEP_LIBDIR}/cmake/lockstep")
 
-install(TARGETS lockstep_framework EXPORT lockstepTargets
+install(TARGETS lockstep_engine lockstep_framework EXPORT lockstepTargets
   LIBRARY DESTINATION "${LOCKSTEP_LIBDIR}" COMPONENT runtime NAMELINK_COMPONENT development
   ARCHIVE DESTINATION "${LOCKSTEP_LIBDIR}" COMPONENT development
   RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT runtime

@@ -6,9 +6,9 @@
 #   lockstep_<version>_<arch>.deb       the `lockstep` command, liblockstep and the plugins: all a
 #                                       pipeline user needs; its Depends come from dpkg-shlibdeps.
 #   lockstep-dev_<version>_<arch>.deb   headers and the CMake package, for embedders and plugin
-#                                       authors; it depends on the exact lockstep and on Boost's
-#                                       headers, which the public headers and lockstepConfig need.
-# Split so that running pipelines never pulls in the -dev packages (libboost1.74-dev alone installs ~140 MB).
+#                                       authors; it depends on the exact lockstep (no public header
+#                                       includes oneTBB, Boost or yaml-cpp).
+# Split so that running pipelines never installs headers.
 # Included from the top CMakeLists.txt, after every install() rule, and only when lockstep is the
 # top-level project: a project that embeds lockstep's sources packages itself.
 set(CPACK_GENERATOR DEB)
@@ -38,7 +38,7 @@ endif()
 
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_NAME lockstep-dev)
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS
-    "lockstep (= ${PROJECT_VERSION}), libboost-dev (>= 1.74)")
+    "lockstep (= ${PROJECT_VERSION})")
 # What a plugin author builds with: lockstep_add_plugin() is CMake, the API is C++20.
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_RECOMMENDS "cmake (>= 3.25), g++ (>= 12)")
 

@@ -48,7 +48,8 @@ if(NOT plugins)
   string(APPEND failures "  - the build tree has no plugins in ${BINARY_DIR}/lib/lockstep\n")
 endif()
 string(REGEX MATCH "^[0-9]+\\.[0-9]+" soversion "${VERSION}")
-expect_files(lockstep bin/lockstep lib/liblockstep.so.${soversion} ${plugins})
+expect_files(lockstep bin/lockstep lib/liblockstep.so.${soversion}
+             lib/liblockstep-engine.so.${soversion} ${plugins})
 expect_depends(lockstep "(^|, )libtbb" "(^|, )libyaml-cpp" "(^|, )libboost-filesystem"
                "(^|, )libstdc\\+\\+6" "(^|, )libc6")
 
@@ -58,7 +59,8 @@ list(TRANSFORM headers PREPEND include/)
 set(cmake_package lockstepConfig.cmake lockstepConfigVersion.cmake lockstepTargets.cmake
                   LockstepPlugin.cmake)
 list(TRANSFORM cmake_package PREPEND lib/cmake/lockstep/)
-expect_files(lockstep-dev lib/liblockstep.so ${headers} ${cmake_package})
+expect_files(lockstep-dev lib/liblockstep.so lib/liblockstep-engine.so ${headers}
+             ${cmake_package})
 string(REPLACE "." "\\." version_re "${VERSION}")
 expect_depends(lockstep-dev "(^|, )lockstep \\(= ${version_re}\\)")
 

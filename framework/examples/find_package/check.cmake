@@ -18,6 +18,15 @@ function(build_and_run name lockstep_dir)
     COMMAND_ERROR_IS_FATAL ANY)
   execute_process(COMMAND "${CMAKE_COMMAND}" --build "${dir}" COMMAND_ERROR_IS_FATAL ANY)
   execute_process(COMMAND "${dir}/consumer" COMMAND_ERROR_IS_FATAL ANY)
+  # An engine-only program needs liblockstep-engine, and neither yaml-cpp, Boost nor liblockstep.
+  execute_process(COMMAND readelf -d "${dir}/consumer" OUTPUT_VARIABLE dynamic
+                  COMMAND_ERROR_IS_FATAL ANY)
+  if(NOT dynamic MATCHES "NEEDED[^\n]*liblockstep-engine\\.so")
+    message(FATAL_ERROR "${name}: consumer does not link liblockstep-engine:\n${dynamic}")
+  endif()
+  if(dynamic MATCHES "NEEDED[^\n]*(libyaml-cpp|libboost|liblockstep\\.so)")
+    message(FATAL_ERROR "${name}: an engine-only program links ${CMAKE_MATCH_1}:\n${dynamic}")
+  endif()
 endfunction()
 
 build_and_run(from-build-tree "${LOCKSTEP_BINARY_DIR}")
