@@ -34,7 +34,7 @@ configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/lockstepConfig.cmake.
   INSTALL_DESTINATION "${LOCKSTEP_CMAKE_DIR}"
   NO_SET_AND_CHECK_MACRO)
 # While lockstep is 0.x, a minor release may break the API and the ABI (the library's soname is
-# liblockstep.so.0.<minor>), so find_package(lockstep 0.1) must not accept 0.2. From 1.0 on this
+# liblockstep.so.0.<minor>), so find_package(lockstep 0.2) must not accept 0.3. From 1.0 on this
 # becomes SameMajorVersion.
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/lockstepConfigVersion.cmake"
   VERSION "${PROJECT_VERSION}"

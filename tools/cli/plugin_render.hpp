@@ -7,14 +7,14 @@
 //   write_declaration_text(std::cout, registry, registry.lookup_declaration("core.output"));
 //
 // JSON shape (every key always present; null or [] when a spec leaves it out):
-//   {"lockstep_version": "0.1.0", "plugin_abi": 1, "search_dirs": ["..."],
-//    "plugins": [{"name": "core", "version": "0.1.0", "lockstep_version": "0.1.0",
+//   {"lockstep_version": "0.2.0", "plugin_abi": 1, "search_dirs": ["..."],
+//    "plugins": [{"name": "core", "version": "0.1.0", "lockstep_version": "0.2.0",
 //                 "path": "/.../lockstep-core.so",          (null: registered by the program)
 //                 "job_types": [{"name": "core.sleep", "doc": "...",
 //                                "params": [{"name": "duration", "type": "duration",
 //                                            "required": true, "default": null, "allowed": [],
 //                                            "min": null, "max": null, "doc": "..."}]}]}]}
-// `lockstep plugins core.output --json`: {"lockstep_version": "0.1.0", "job_types": [ENTRY],
+// `lockstep plugins core.output --json`: {"lockstep_version": "0.2.0", "job_types": [ENTRY],
 // "stage_kinds": []}, each ENTRY shaped as above plus "plugin" (null for a built-in stage kind).
 // "type" is one of string, integer, number, boolean, duration, string_list, string_map.
 // Values are typed as in YAML: numbers and booleans as JSON numbers and booleans, a list of

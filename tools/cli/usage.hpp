@@ -15,7 +15,7 @@ class ParseError;
 
 namespace lockstep::cli {
 
-// "lockstep 0.1.0 (plugin ABI 1)"
+// "lockstep 0.2.0 (plugin ABI 2)"
 std::string version_text();
 
 // Description, --version, and a footer listing the exit codes.

@@ -9,9 +9,9 @@
 namespace lockstep {
 
 inline constexpr int kVersionMajor = 0;
-inline constexpr int kVersionMinor = 1;
+inline constexpr int kVersionMinor = 2;
 inline constexpr int kVersionPatch = 0;
-inline constexpr const char* kVersionString = "0.1.0";
+inline constexpr const char* kVersionString = "0.2.0";
 
 // Bumped whenever anything a plugin compiles against changes incompatibly; a plugin built for
 // another ABI version is refused at load. 2: ParamSpec gained rule().
