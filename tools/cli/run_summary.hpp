@@ -2,7 +2,8 @@
 // they end, and the table it ends with: a row per stage, then totals.
 //
 //   FailureReport failures(std::cerr);
-//   lockstep::Runner runner(pipeline, {.observers = {&failures}});
+//   lockstep::Runner runner(pipeline);
+//   runner.observe(failures);
 //   const auto result = runner.run();            // lockstep: build/test[3] failed: exit status 1
 //   failures.print_not_shown(std::cerr);         // lockstep: build/test failed: exit status 1
 //                                                //   (300 instances)
