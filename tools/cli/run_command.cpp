@@ -59,7 +59,6 @@ int run_pipeline(const RunCommandOptions& options) {
   runner.observe(failures);
   auto logs = RunDirLogs::open(options.run_dir, options.quiet, loaded->pipeline, std::cerr);
   if (!logs) return kExitError;  // an unwritable --run-dir: nothing ran
-  runner.log_to(logs->sink());
   // --report FILE, --trace FILE: created now, so that a path they cannot write stops the run
   // before any job.
   std::unique_ptr<OutputFile<JsonReport>> report;
@@ -86,11 +85,10 @@ int run_pipeline(const RunCommandOptions& options) {
         runner, stderr,
         ProgressOptions{.mode = terminal ? ProgressMode::terminal : ProgressMode::plain});
     runner.observe(*progress);
-    if (terminal) {  // job log lines go above the live line, never through it
-      progress_log.emplace(*progress, logs->sink());
-      runner.log_to(*progress_log);
-    }
+    // Job log lines go above the live line, never through it.
+    if (terminal) progress_log.emplace(*progress, logs->sink());
   }
+  runner.log_to(progress_log ? static_cast<LogSink&>(*progress_log) : logs->sink());
   std::optional<StreamAboveProgress> cerr_above;  // failure lines too, whole
   if (progress && terminal) cerr_above.emplace(std::cerr, *progress);
   RunResult result;
