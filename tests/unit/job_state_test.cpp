@@ -45,3 +45,17 @@ TEST_CASE("state counts add up and a result is ok only when everything succeeded
   CHECK(result.count(JobState::cancelled) == 0);
   CHECK_FALSE(result.ok());
 }
+
+TEST_CASE("failed, timed_out and rejected count as failures; the other states do not",
+          "[job_state]") {
+  CHECK_FALSE(lockstep::is_failure(JobState::succeeded));
+  CHECK(lockstep::is_failure(JobState::failed));
+  CHECK(lockstep::is_failure(JobState::timed_out));
+  CHECK_FALSE(lockstep::is_failure(JobState::cancelled));
+  CHECK(lockstep::is_failure(JobState::rejected));
+  CHECK_FALSE(lockstep::is_failure(JobState::skipped));
+
+  std::size_t failures = 0;
+  for (JobState s : lockstep::kAllJobStates) failures += lockstep::is_failure(s) ? 1 : 0;
+  CHECK(failures == 3);
+}

@@ -54,19 +54,16 @@ double run_noop_range_pipeline(std::size_t instances, int workers, bool progress
   std::filesystem::remove(file);
   if (!pipeline) throw std::runtime_error("pipeline does not load: " + diagnostics.to_string());
   NoLog quiet;
-  lockstep::RunOptions options{.log = &quiet};
-  const lockstep::Runner* running = nullptr;
+  lockstep::Runner runner(*pipeline, {.log = &quiet});
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> null_out(nullptr, std::fclose);
   std::optional<lockstep::ProgressPrinter> printer;
   if (progress) {
     null_out.reset(std::fopen("/dev/null", "w"));
     if (!null_out) throw std::runtime_error("cannot open /dev/null");
-    printer.emplace([&running] { return running->progress(); }, null_out.get(),
+    printer.emplace(runner, null_out.get(),
                     lockstep::ProgressOptions{.mode = lockstep::ProgressMode::terminal});
-    options.observers.push_back(&*printer);
+    runner.observe(*printer);
   }
-  lockstep::Runner runner(*pipeline, options);
-  running = &runner;
   const auto result = runner.run();
   const auto elapsed = std::chrono::steady_clock::now() - start;
   if (result.totals[lockstep::JobState::succeeded] != instances) {

@@ -3,7 +3,7 @@
 //
 //   auto report = OutputFile<JsonReport>::open("report", options.report, std::cerr);  // creates it
 //   if (!report) return kExitError;                    // a typo in the path: nothing ran
-//   run_options.observers.push_back(&report->observer());
+//   runner.observe(report->observer());
 //   ...
 //   status = report->write(status, std::cerr);  // the run's status, or 2 if FILE failed
 #pragma once

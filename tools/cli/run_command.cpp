@@ -51,49 +51,44 @@ std::string check_threads(const std::string& text) {
 int run_pipeline(const RunCommandOptions& options) {
   const auto loaded = load_checked_pipeline(options.pipeline, std::cerr);
   if (!loaded) return kExitError;
+  // The runner first: every observer below is attached to it by a call, in whatever order
+  // (none of them prints as the run ends but the progress printer: the rest print after run()).
+  Runner runner(loaded->pipeline,
+                {.threads = options.threads > 0 ? std::optional(options.threads) : std::nullopt});
   FailureReport failures(std::cerr);
-  RunOptions run_options;
-  if (options.threads > 0) run_options.threads = options.threads;
-  run_options.observers.push_back(&failures);
+  runner.observe(failures);
   auto logs = RunDirLogs::open(options.run_dir, options.quiet, loaded->pipeline, std::cerr);
   if (!logs) return kExitError;  // an unwritable --run-dir: nothing ran
-  run_options.log = &logs->sink();
-  run_options.observers.push_back(logs.get());  // "logs: DIR" as the run ends
   // --report FILE, --trace FILE: created now, so that a path they cannot write stops the run
   // before any job.
   std::unique_ptr<OutputFile<JsonReport>> report;
   if (!options.report.empty()) {
     report = OutputFile<JsonReport>::open("report", options.report, std::cerr);
     if (!report) return kExitError;
-    run_options.observers.push_back(&report->observer());
+    runner.observe(report->observer());
   }
   std::unique_ptr<OutputFile<ChromeTrace>> trace;
   if (!options.trace.empty()) {
     trace = OutputFile<ChromeTrace>::open("trace", options.trace, std::cerr);
     if (!trace) return kExitError;
-    run_options.observers.push_back(&trace->observer());
+    runner.observe(trace->observer());
   }
   // --progress: a live line on a terminal (auto, always), plain lines now and then elsewhere
-  // (always); none with never or --quiet. The printer is the first observer, so that its last
-  // line is out before the others print theirs as the run ends.
+  // (always); none with never or --quiet.
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
   const bool show_progress =
       !options.quiet && (options.progress == "always" || (options.progress == "auto" && terminal));
-  const Runner* running = nullptr;  // set below; the printer reads it once the run started
   std::optional<ProgressPrinter> progress;
   std::optional<ProgressLogSink> progress_log;
   if (show_progress) {
     progress.emplace(
-        [&running] { return running->progress(); }, stderr,
+        runner, stderr,
         ProgressOptions{.mode = terminal ? ProgressMode::terminal : ProgressMode::plain});
-    run_options.observers.insert(run_options.observers.begin(), &*progress);
-    if (terminal) {  // job log lines go above the live line, never through it
-      progress_log.emplace(*progress, run_options.log ? *run_options.log : stderr_log_sink());
-      run_options.log = &*progress_log;
-    }
+    runner.observe(*progress);
+    // Job log lines go above the live line, never through it.
+    if (terminal) progress_log.emplace(*progress, logs->sink());
   }
-  Runner runner(loaded->pipeline, run_options);
-  running = &runner;
+  runner.log_to(progress_log ? static_cast<LogSink&>(*progress_log) : logs->sink());
   std::optional<StreamAboveProgress> cerr_above;  // failure lines too, whole
   if (progress && terminal) cerr_above.emplace(std::cerr, *progress);
   RunResult result;
@@ -101,6 +96,7 @@ int run_pipeline(const RunCommandOptions& options) {
     InterruptWatch watch([&runner] { runner.interrupt(); });  // Ctrl-C: cancel, report, 130
     result = runner.run();
   }
+  logs->print_where();  // "logs: DIR"
   failures.print_not_shown(std::cerr);
   print_run_summary(std::cerr, loaded->pipeline, result);
   // After a failed or interrupted run too: they show what did happen.

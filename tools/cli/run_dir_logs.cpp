@@ -40,7 +40,7 @@ LogSink& RunDirLogs::sink() noexcept {
   return stderr_;
 }
 
-void RunDirLogs::run_ended(const RunResult& /*result*/) {
+void RunDirLogs::print_where() {
   if (!log_) return;
   if (const auto error = log_->error(); !error.empty()) {
     out_ << "lockstep: warning: some job log lines could not be written (they went to stderr): "

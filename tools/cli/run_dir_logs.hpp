@@ -3,8 +3,9 @@
 //
 //   auto logs = RunDirLogs::open(options.run_dir, options.quiet, pipeline, std::cerr);
 //   if (!logs) return kExitError;                  // lockstep run: error: --run-dir: ...
-//   run_options.log = &logs->sink();
-//   run_options.observers.push_back(logs.get());   // "logs: DIR" as the run ends
+//   runner.log_to(logs->sink());
+//   runner.run();
+//   logs->print_where();                           // "logs: DIR"
 #pragma once
 
 #include <filesystem>
@@ -19,7 +20,7 @@
 
 namespace lockstep::cli {
 
-class RunDirLogs final : public RunObserver {
+class RunDirLogs final {
  public:
   // Null, after a message on `err`, when the --run-dir given cannot be made or written. When
   // the default one cannot, a warning, and the logs go to stderr only: the user did not ask.
@@ -31,9 +32,9 @@ class RunDirLogs final : public RunObserver {
 
   LogSink& sink() noexcept;
 
-  Detail detail() const override { return Detail::stages; }
-  // "logs: DIR" when a job logged anything, and what could not be written, if anything.
-  void run_ended(const RunResult& result) override;
+  // After the run: "logs: DIR" when a job logged anything, and what could not be written, if
+  // anything. Not an observer's run_ended, so that it never races the progress line's end.
+  void print_where();
 
  private:
   // Lines from a level on, to stderr.

@@ -76,10 +76,7 @@ bool repeats_a_stage(const Pipeline& pipeline) {
 }  // namespace
 
 void FailureReport::instance_ended(const InstanceEvent& instance) {
-  if (instance.state != JobState::failed && instance.state != JobState::timed_out &&
-      instance.state != JobState::rejected) {
-    return;
-  }
+  if (!is_failure(instance.state)) return;
   std::string why = std::string(to_string(instance.state));
   if (!instance.messages.empty()) why += ": " + instance.messages.back();
   std::string job = instance.stage->name + "/" + instance.job->id;

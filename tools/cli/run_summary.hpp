@@ -2,7 +2,8 @@
 // they end, and the table it ends with: a row per stage, then totals.
 //
 //   FailureReport failures(std::cerr);
-//   lockstep::Runner runner(pipeline, {.observers = {&failures}});
+//   lockstep::Runner runner(pipeline);
+//   runner.observe(failures);
 //   const auto result = runner.run();            // lockstep: build/test[3] failed: exit status 1
 //   failures.print_not_shown(std::cerr);         // lockstep: build/test failed: exit status 1
 //                                                //   (300 instances)
@@ -31,10 +32,11 @@
 
 namespace lockstep::cli {
 
-// Prints a line for each instance that ended failed, timed_out or rejected, with the reason of
-// its last attempt: the first `limit` of them, so that a stage of a million failing jobs does not
-// bury the summary; the rest are only counted. A failure that repeats (the same job, state and
-// reason) is printed once as it happens, and once more at the end with its count.
+// Prints a line for each instance that ended as a failure (is_failure: failed, timed_out or
+// rejected), with the reason of its last attempt: the first `limit` of them, so that a stage of a
+// million failing jobs does not bury the summary; the rest are only counted. A failure that repeats
+// (the same job, state and reason) is printed once as it happens, and once more at the end with its
+// count.
 class FailureReport final : public RunObserver {
  public:
   explicit FailureReport(std::ostream& out, std::size_t limit = 20) : out_(out), limit_(limit) {}

@@ -7,6 +7,7 @@
 #include "exec/batch_state.hpp"
 #include "exec/bulkhead_core.hpp"
 #include "exec/spin.hpp"
+#include "exec/assert.hpp"
 
 namespace lockstep {
 
@@ -20,10 +21,14 @@ BatchState::~BatchState() {
 void BatchState::job_admitted() noexcept { outstanding_.fetch_add(1, std::memory_order_acq_rel); }
 
 void BatchState::finish(std::int64_t count, std::int64_t succeeded) noexcept {
+  LOCKSTEP_ASSERT(count >= 1 && succeeded >= 0 && succeeded <= count,
+                  "a batch is told of at least one ended job, and of no more successes than jobs");
   // Successes first: a waiter that sees the jobs finished must also see them counted.
   if (succeeded > 0) succeeded_.fetch_add(static_cast<std::uint64_t>(succeeded));
   auto current = outstanding_.load(std::memory_order_relaxed);
   for (;;) {
+    LOCKSTEP_ASSERT(current >= count,
+                    "a batch's pending count never goes negative: each admitted job ends once");
     if (current == count) {
       // The last jobs. Zero is only ever written under the mutex, so a waiter that sees zero and
       // then takes the mutex knows this thread is done with the batch and may destroy it.

@@ -9,6 +9,7 @@
 #include "exec/bulkhead_core.hpp"
 #include "exec/spin.hpp"
 #include "exec/tsan.hpp"
+#include "exec/assert.hpp"
 
 namespace lockstep {
 
@@ -98,7 +99,11 @@ class BulkheadCore::RunnerScope {
   }
   static bool active_for(const BulkheadCore* core) noexcept { return find(core) != nullptr; }
   // The calling thread's slot in `core`; it must be a runner there.
-  static int slot_in(const BulkheadCore* core) noexcept { return find(core)->slot_; }
+  static int slot_in(const BulkheadCore* core) noexcept {
+    const auto* scope = find(core);
+    LOCKSTEP_ASSERT(scope != nullptr, "only a runner of a bulkhead has a worker slot there");
+    return scope->slot_;
+  }
 
  private:
   BulkheadCore* core_;
@@ -124,7 +129,12 @@ BulkheadCore::BulkheadCore(BulkheadOptions options)
       slots_held_(std::make_unique<std::atomic<std::uint64_t>[]>(
           (static_cast<std::size_t>(options_.workers) + 63) / 64)) {}
 
-BulkheadCore::~BulkheadCore() { quiesce(); }
+BulkheadCore::~BulkheadCore() {
+  quiesce();
+  LOCKSTEP_ASSERT(queue_.empty(), "no admitted job is left in the queue of a quiesced bulkhead");
+  LOCKSTEP_ASSERT(drain_state_.load(std::memory_order_relaxed) == 0,
+                  "no runner and no pending drainer outlive their bulkhead");
+}
 
 // ---- admission -------------------------------------------------------------------------------
 
@@ -200,12 +210,17 @@ bool BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
       place_freed_.wait_until(lock, until);
     }
   }
-  blocked_dispatchers_.fetch_sub(1, std::memory_order_relaxed);
+  [[maybe_unused]] const auto blocked =
+      blocked_dispatchers_.fetch_sub(1, std::memory_order_relaxed);
+  LOCKSTEP_ASSERT(blocked >= 1, "the count of blocked dispatchers never goes negative");
   return took;
 }
 
 void BulkheadCore::release_place() noexcept {
   auto before = in_flight_.fetch_sub(1, std::memory_order_seq_cst);
+  LOCKSTEP_ASSERT(
+      before >= 1 && before <= capacity_,
+      "a place is given back only by a job that took one (in flight: 0..workers+queue)");
   // Only the release that brings the free places up to the threshold wakes a dispatcher (each
   // release sees its own `before`); the others would only queue up on the mutex.
   if (capacity_ - (before - 1) == wake_at_free_ &&
@@ -253,7 +268,12 @@ void BulkheadCore::spawn_drainer_if_needed() noexcept {
 
 void BulkheadCore::run_as_drainer() {
   tsan_acquire(this);
-  drain_state_.fetch_sub(kPending, std::memory_order_seq_cst);
+  [[maybe_unused]] const auto state = drain_state_.fetch_sub(kPending, std::memory_order_seq_cst);
+  // spawn_drainer_if_needed() took this drainer's runner place and marked it pending, and allows
+  // one pending drainer at a time.
+  LOCKSTEP_ASSERT(pending_of(state) == 1, "a drainer starts only while it is the one pending");
+  LOCKSTEP_ASSERT(runners_of(state) >= 1 && runners_of(state) <= options_.workers,
+                  "a starting drainer already holds a runner place (runners: 1..workers)");
   do {
     {
       RunnerScope scope(*this);
@@ -266,7 +286,8 @@ void BulkheadCore::run_as_drainer() {
     stop_being_runner();
   } while (!queue_.empty() && try_become_runner());
   std::lock_guard lock(lifetime_mutex_);  // the last touch of *this: quiesce() waits for it
-  live_drainers_.fetch_sub(1, std::memory_order_relaxed);
+  [[maybe_unused]] const auto live = live_drainers_.fetch_sub(1, std::memory_order_relaxed);
+  LOCKSTEP_ASSERT(live >= 1, "the count of live drainers never goes negative");
   drained_.notify_all();
 }
 
@@ -282,7 +303,12 @@ bool BulkheadCore::try_become_runner() noexcept {
 }
 
 int BulkheadCore::take_slot() noexcept {
-  if (options_.workers == 1) return 0;  // one runner at most: nothing to share
+  if (options_.workers == 1) {
+    // One runner at most: nothing to share.
+    LOCKSTEP_ASSERT(runners_of(drain_state_.load(std::memory_order_relaxed)) == 1,
+                    "the only worker slot of a one-worker bulkhead has one runner");
+    return 0;
+  }
   const auto words = (static_cast<std::size_t>(options_.workers) + 63) / 64;
   for (;;) {
     for (std::size_t word = 0; word < words; ++word) {
@@ -295,7 +321,9 @@ int BulkheadCore::take_slot() noexcept {
         if (slots_held_[word].compare_exchange_weak(held, held | (std::uint64_t{1} << bit),
                                                     std::memory_order_acquire,
                                                     std::memory_order_relaxed)) {
-          return static_cast<int>(64 * word) + bit;
+          const auto slot = static_cast<int>(64 * word) + bit;
+          LOCKSTEP_ASSERT(slot < options_.workers, "a worker slot is one of `workers`");
+          return slot;
         }
       }
     }
@@ -306,14 +334,20 @@ int BulkheadCore::take_slot() noexcept {
 }
 
 void BulkheadCore::give_back_slot(int slot) noexcept {
+  LOCKSTEP_ASSERT(slot >= 0 && slot < options_.workers, "a worker slot is one of `workers`");
   if (options_.workers == 1) return;
   const auto index = static_cast<std::size_t>(slot);
-  slots_held_[index / 64].fetch_and(~(std::uint64_t{1} << (index % 64)), std::memory_order_release);
+  const auto bit = std::uint64_t{1} << (index % 64);
+  [[maybe_unused]] const auto held =
+      slots_held_[index / 64].fetch_and(~bit, std::memory_order_release);
+  LOCKSTEP_ASSERT((held & bit) != 0, "a worker slot is given back once, by the runner holding it");
 }
 
 void BulkheadCore::stop_being_runner() noexcept {
   // Callers look at the queue right after this: see spawn_drainer_if_needed().
-  drain_state_.fetch_sub(kRunner, std::memory_order_seq_cst);
+  [[maybe_unused]] const auto state = drain_state_.fetch_sub(kRunner, std::memory_order_seq_cst);
+  LOCKSTEP_ASSERT(runners_of(state) >= 1 && runners_of(state) <= options_.workers,
+                  "only a runner stops being one (runners: 1..workers)");
 }
 
 bool BulkheadCore::help(BatchState& batch) {
@@ -380,7 +414,10 @@ void BulkheadCore::run_burst(Entry& first, const BatchState* until, bool count_a
   JobSlotScope job_slot_scope(slot_index);
   auto& slot = slots_[static_cast<std::size_t>(slot_index)];
   if (count_as_running) {
-    raise_to(peak_running_, running_.fetch_add(1, std::memory_order_relaxed) + 1);
+    const auto running = running_.fetch_add(1, std::memory_order_relaxed) + 1;
+    LOCKSTEP_ASSERT(running >= 1 && running <= options_.workers,
+                    "at most `workers` jobs of a bulkhead run at once");
+    raise_to(peak_running_, running);
   }
   BatchCompletions completions;
   auto run = [&](Entry& entry) {
@@ -392,7 +429,10 @@ void BulkheadCore::run_burst(Entry& first, const BatchState* until, bool count_a
   Entry next;
   while ((until == nullptr || !until->done()) && queue_.try_pop(next)) run(next);
   completions.flush();
-  if (count_as_running) running_.fetch_sub(1, std::memory_order_relaxed);
+  if (count_as_running) {
+    [[maybe_unused]] const auto running = running_.fetch_sub(1, std::memory_order_relaxed);
+    LOCKSTEP_ASSERT(running >= 1, "the count of running jobs never goes negative");
+  }
 }
 
 void BulkheadCore::run_inline(BatchState& batch, Task&& task) {

@@ -1,5 +1,7 @@
 #include "exec/thread_budget.hpp"
 
+#include "exec/assert.hpp"
+
 namespace lockstep::detail {
 
 ThreadBudget& ThreadBudget::instance() {
@@ -10,6 +12,7 @@ ThreadBudget& ThreadBudget::instance() {
 void ThreadBudget::adjust(int delta) {
   std::lock_guard lock(mutex_);
   total_ += delta;
+  LOCKSTEP_ASSERT(total_ >= 0, "engines give back no more threads than they asked for");
   control_.reset();
   if (total_ > 0) {
     // max_allowed_parallelism counts one external thread besides the workers. Jobs run on

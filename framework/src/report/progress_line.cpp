@@ -10,9 +10,12 @@ namespace lockstep {
 
 namespace {
 
-// failed, timed_out and rejected: the states that count as a failure.
 std::uint64_t failures(const StateCounts& counts) {
-  return counts[JobState::failed] + counts[JobState::timed_out] + counts[JobState::rejected];
+  std::uint64_t total = 0;
+  for (auto state : kAllJobStates) {
+    if (is_failure(state)) total += counts[state];
+  }
+  return total;
 }
 
 // "[#####---]": full only when every instance ended, so an almost finished stage never looks done

@@ -146,6 +146,12 @@ ProgressPrinter::ProgressPrinter(Source source, std::FILE* out, ProgressOptions 
 ProgressPrinter::ProgressPrinter(Source source, std::ostream& out, ProgressOptions options)
     : impl_(std::make_unique<Impl>(std::move(source), Output(out), options)) {}
 
+ProgressPrinter::ProgressPrinter(const Runner& runner, std::FILE* out, ProgressOptions options)
+    : ProgressPrinter([&runner] { return runner.progress(); }, out, options) {}
+
+ProgressPrinter::ProgressPrinter(const Runner& runner, std::ostream& out, ProgressOptions options)
+    : ProgressPrinter([&runner] { return runner.progress(); }, out, options) {}
+
 ProgressPrinter::~ProgressPrinter() { stop(); }
 
 void ProgressPrinter::run_started(const Pipeline& /*pipeline*/) {

@@ -25,10 +25,6 @@ Duration backoff_before(const RetryPolicy& retry, int next_attempt) {
   return delay;
 }
 
-bool counts_as_failure(JobState state) noexcept {
-  return state == JobState::failed || state == JobState::timed_out || state == JobState::rejected;
-}
-
 }  // namespace
 
 // ---- dispatching -----------------------------------------------------------------------------
@@ -364,7 +360,7 @@ void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, in
                           std::vector<std::string> messages, const Params* params, bool tracked,
                           StateCounts& tally, const Item* item) {
   ++tally[state];
-  if (counts_as_failure(state) && !plan.spec.continue_on_error) stage_.record_failure();
+  if (is_failure(state) && !plan.spec.continue_on_error) stage_.record_failure();
   if (tracked) {
     stage_.tracked_ended(plan, index, state, attempts,
                          messages.empty() ? std::string() : messages.back());

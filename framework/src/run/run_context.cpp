@@ -13,10 +13,7 @@ const Item& RunContext::item() const {
 }
 
 void RunContext::output(std::string key, std::string value) {
-  const auto& repeat = stage_.stage().repeat;
-  if (repeat && !repeat->until.empty() && key == repeat->until && is_truthy(value)) {
-    stage_.reach_until();
-  }
+  stage_.note_output(key, value);
   stage_.shared().outputs.publish(plan_.output_name, index_, key, std::move(value));
 }
 

@@ -56,7 +56,7 @@ struct Runner::Impl {
   const Pipeline& pipeline;
   RunOptions options;
   Outputs outputs;
-  std::mutex mutex;  // guards engine, shared and current
+  std::mutex mutex;  // guards engine, shared, current, ran, and options until run() starts
   Engine* engine = nullptr;
   run::RunShared* shared = nullptr;
   const run::StageRun* current = nullptr;  // the iteration running now
@@ -71,6 +71,23 @@ Runner::Runner(const Pipeline& pipeline, RunOptions options)
     : impl_(std::make_unique<Impl>(pipeline, std::move(options))) {}
 
 Runner::~Runner() = default;
+
+Runner& Runner::observe(RunObserver& observer) {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->ran) {
+    throw std::logic_error("lockstep::Runner::observe() called after run() started");
+  }
+  auto& observers = impl_->options.observers;
+  if (std::ranges::find(observers, &observer) == observers.end()) observers.push_back(&observer);
+  return *this;
+}
+
+Runner& Runner::log_to(LogSink& sink) {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->ran) throw std::logic_error("lockstep::Runner::log_to() called after run() started");
+  impl_->options.log = &sink;
+  return *this;
+}
 
 const Outputs& Runner::outputs() const noexcept { return impl_->outputs; }
 
@@ -142,8 +159,11 @@ StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunShared& sha
 
 RunResult Runner::run() {
   auto& self = *impl_;
-  if (self.ran) throw std::logic_error("lockstep::Runner::run() called twice");
-  self.ran = true;
+  {
+    std::lock_guard lock(self.mutex);  // observe() and log_to() may be called from other threads
+    if (self.ran) throw std::logic_error("lockstep::Runner::run() called twice");
+    self.ran = true;
+  }
   const auto start = std::chrono::steady_clock::now();
 
   EngineOptions engine_options;

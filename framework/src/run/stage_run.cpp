@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "model/assert.hpp"
+#include "exec/assert.hpp"
 #include "run/feeder.hpp"
 #include "run/job_plan.hpp"
 #include "stage/builtin_kinds.hpp"
@@ -369,11 +369,15 @@ std::optional<std::string> StageRun::input(std::string_view reference) const {
   return shared_.outputs.get(reference);
 }
 
-void StageRun::output(std::string key, std::string value) {
+void StageRun::note_output(std::string_view key, std::string_view value) noexcept {
   const auto& repeat = stage_.repeat;
   if (repeat && !repeat->until.empty() && key == repeat->until && is_truthy(value)) {
-    reach_until();
+    until_reached_.store(true, std::memory_order_relaxed);
   }
+}
+
+void StageRun::output(std::string key, std::string value) {
+  note_output(key, value);
   shared_.outputs.publish(stage_.name + ".stage", 0, key, std::move(value));
 }
 

@@ -74,7 +74,9 @@ class StageRun final : public StageContext {
   // How retries that will not happen end: cancelled, or (nullopt) as their last attempt did.
   std::optional<JobState> retry_end_state() const noexcept;
   void record_failure() noexcept;
-  void reach_until() noexcept { until_reached_.store(true, std::memory_order_relaxed); }
+  // Called for every output published in the stage (by its jobs or its kind): a truthy value
+  // named like the stage's `repeat.until` ends the repeat after this iteration.
+  void note_output(std::string_view key, std::string_view value) noexcept;
   void add(const StateCounts& counts) noexcept;
   // An instance the kind dispatched with dispatch() ended: next_ended() reports it.
   void tracked_ended(const JobPlan& plan, std::uint64_t index, JobState state, int attempts,

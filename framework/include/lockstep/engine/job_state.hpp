@@ -31,6 +31,13 @@ inline constexpr std::array<JobState, kJobStateCount> kAllJobStates = {
 // "succeeded", "failed", "timed_out", "cancelled", "rejected", "skipped".
 std::string_view to_string(JobState state) noexcept;
 
+// Whether an instance that ended so counts as a failure (of its stage, in progress and reports):
+// failed, timed_out and rejected. Cancelled and skipped instances are the consequence of
+// something else, which is counted where it happened; they are not failures of their own.
+constexpr bool is_failure(JobState state) noexcept {
+  return state == JobState::failed || state == JobState::timed_out || state == JobState::rejected;
+}
+
 // Counts indexed by JobState; sum() is the number of jobs that ended.
 struct StateCounts {
   std::array<std::size_t, kJobStateCount> by_state{};

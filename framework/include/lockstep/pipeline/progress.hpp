@@ -2,11 +2,9 @@
 // its counts, a rate and an ETA; repainted in place on a terminal, or printed now and then as
 // whole lines in a log.
 //
-//   const lockstep::Runner* running = nullptr;  // read only once run() has started
-//   lockstep::ProgressPrinter progress([&] { return running->progress(); }, stderr,
-//                                      {.mode = lockstep::ProgressMode::terminal});
-//   lockstep::Runner runner(pipeline, {.observers = {&progress}});
-//   running = &runner;
+//   lockstep::Runner runner(pipeline);
+//   lockstep::ProgressPrinter progress(runner, stderr, {.mode = lockstep::ProgressMode::terminal});
+//   runner.observe(progress);
 //   runner.run();
 //   // build [########------------]  40%  4.0k/10k  2 running  16 queued  1.2k/s  ETA 5s
 //
@@ -53,6 +51,9 @@ class LOCKSTEP_API ProgressPrinter final : public RunObserver {
 
   ProgressPrinter(Source source, std::FILE* out, ProgressOptions options = {});
   ProgressPrinter(Source source, std::ostream& out, ProgressOptions options = {});
+  // Shows `runner`'s progress (Runner::progress()).
+  ProgressPrinter(const Runner& runner, std::FILE* out, ProgressOptions options = {});
+  ProgressPrinter(const Runner& runner, std::ostream& out, ProgressOptions options = {});
   ~ProgressPrinter() override;  // stop()
   ProgressPrinter(const ProgressPrinter&) = delete;
   ProgressPrinter& operator=(const ProgressPrinter&) = delete;

@@ -3,7 +3,8 @@
 // and which instances did not succeed and why.
 //
 //   lockstep::JsonReport report;
-//   lockstep::Runner runner(pipeline, {.observers = {&report}});
+//   lockstep::Runner runner(pipeline);
+//   runner.observe(report);
 //   runner.run();                                   // also when it fails or is interrupted
 //   std::string error;
 //   if (!report.write_file("report.json", error)) std::cerr << error << "\n";

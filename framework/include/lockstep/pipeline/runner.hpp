@@ -150,9 +150,10 @@ class LOCKSTEP_API RunObserver {
 };
 
 struct RunOptions {
-  std::optional<int> threads{};           // overrides the pipeline's `threads`
-  LogSink* log = nullptr;                 // job log lines; stderr_log_sink() when null
-  std::vector<RunObserver*> observers{};  // not owned; must outlive run()
+  std::optional<int> threads{};  // overrides the pipeline's `threads`
+  LogSink* log = nullptr;        // job log lines; stderr_log_sink() when null
+  // Not owned; must outlive run(). Runner::observe() attaches more; they all see every event.
+  std::vector<RunObserver*> observers{};
 };
 
 class LOCKSTEP_API Runner {
@@ -161,6 +162,14 @@ class LOCKSTEP_API Runner {
   ~Runner();
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
+
+  // Attaches an observer (not owned; it must outlive run()): any number of them, in any order,
+  // before run(); each sees every event once (attaching one twice changes nothing). Throws
+  // std::logic_error once run() has started.
+  Runner& observe(RunObserver& observer);
+  // Where job log lines go (not owned; it must outlive run()), instead of RunOptions::log. Same
+  // rules as observe(): before run() only.
+  Runner& log_to(LogSink& sink);
 
   // Runs every stage; returns when the last one ended (or the run was interrupted). Once.
   RunResult run();

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <optional>
@@ -139,6 +140,13 @@ class LOCKSTEP_API ParamSpec {
   std::function<std::string(const ParamValue&)> rule_;
 };
 
+// Whether T is one of ParamValue's alternatives: the types a parameter's value can have.
+template <class T, class Variant = ParamValue>
+inline constexpr bool is_param_value = false;
+template <class T, class... Alternatives>
+inline constexpr bool is_param_value<T, std::variant<Alternatives...>> =
+    (std::same_as<T, Alternatives> || ...);
+
 // Checked parameter values: every declared parameter that was given or has a default.
 class LOCKSTEP_API Params {
  public:
@@ -148,13 +156,22 @@ class LOCKSTEP_API Params {
   const ParamValue* find(std::string_view name) const noexcept;
 
   // The value of a declared parameter, as its declared type: std::string, std::int64_t, double,
-  // bool, lockstep::Duration, StringList or StringMap. Throws std::logic_error (naming the
-  // parameter and both types) when absent or of another type: a bug in the job, not user input.
+  // bool, lockstep::Duration, StringList or StringMap (any other T does not compile). Throws
+  // std::logic_error (naming the parameter and both types) when absent or of another type: a bug
+  // in the job, not user input.
   template <class T>
   const T& get(std::string_view name) const {
-    const auto& value = require(name);
-    if (const T* typed = std::get_if<T>(&value)) return *typed;
-    throw_type_mismatch(name, value, ParamValue(T{}));
+    static_assert(is_param_value<T>,
+                  "lockstep::Params::get<T>: T must be one of std::string, std::int64_t, double, "
+                  "bool, lockstep::Duration, lockstep::StringList, lockstep::StringMap "
+                  "(an integer parameter is get<std::int64_t>, not get<int>)");
+    if constexpr (is_param_value<T>) {
+      const auto& value = require(name);
+      if (const T* typed = std::get_if<T>(&value)) return *typed;
+      throw_type_mismatch(name, value, ParamValue(T{}));
+    } else {
+      std::abort();  // never compiled: the static_assert has stopped the build
+    }
   }
 
   const std::map<std::string, ParamValue, std::less<>>& all() const noexcept { return values_; }
