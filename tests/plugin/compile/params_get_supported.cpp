@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <string>
 
-#include "lockstep/params.hpp"
+#include "lockstep/plugin.hpp"
 
 std::size_t read_all(const lockstep::Params& params) {
   const std::string& name = params.get<std::string>("name");
