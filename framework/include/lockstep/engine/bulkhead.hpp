@@ -1,6 +1,6 @@
-// lockstep/engine/bulkhead.hpp — a named, bounded pool: at most `workers` of its jobs run at once and at
-// most `queue` more wait for a worker. Bulkheads are isolated from each other: jobs that block in
-// one never delay another (see Engine for the thread budget that makes this true).
+// lockstep/engine/bulkhead.hpp — a named, bounded pool: at most `workers` of its jobs run at once
+// and at most `queue` more wait for a worker. Bulkheads are isolated from each other: jobs that
+// block in one never delay another (see Engine for the thread budget that makes this true).
 //
 //   lockstep::Engine engine;
 //   auto& net = engine.add_bulkhead({.name = "net", .workers = 2, .queue = 4,

@@ -1,5 +1,5 @@
-// lockstep/engine/duration_histogram.hpp — how many durations fell into each of a fixed set of buckets,
-// four per power of two of nanoseconds (so a percentile is within 25% of the true value).
+// lockstep/engine/duration_histogram.hpp — how many durations fell into each of a fixed set of
+// buckets, four per power of two of nanoseconds (so a percentile is within 25% of the true value).
 //
 //   auto before = bulkhead.stats().queue_wait_histogram;
 //   ...                                              // run some jobs

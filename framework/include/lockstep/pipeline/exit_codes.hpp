@@ -1,4 +1,5 @@
-// lockstep/pipeline/exit_codes.hpp — what the `lockstep` command's exit status means (see DESIGN.md).
+// lockstep/pipeline/exit_codes.hpp — what the `lockstep` command's exit status means (see
+// DESIGN.md).
 //
 //   lockstep::Diagnostics diags;
 //   ...

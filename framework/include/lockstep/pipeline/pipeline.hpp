@@ -3,9 +3,12 @@
 //   lockstep::Registry registry;
 //   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({}));
 //   lockstep::Diagnostics diags;
-//   auto pipeline = lockstep::load_pipeline("pipe.yaml", {}, loader, diags);  //
-//   pipeline_loader.hpp if (!pipeline) { std::cerr << diags.to_string(); return
-//   lockstep::kExitError; } for (const auto& stage : pipeline->stages)
+//   auto pipeline = lockstep::load_pipeline("pipe.yaml", {}, loader, diags);
+//   if (!pipeline) {
+//     std::cerr << diags.to_string();
+//     return lockstep::kExitError;
+//   }
+//   for (const auto& stage : pipeline->stages)
 //     for (const auto& job : stage.jobs)
 //       std::cout << stage.name << "/" << job.id << " on " << job.bulkhead << "\n";
 //

@@ -1,4 +1,5 @@
-// lockstep/pipeline/plugin_loader.hpp — finds plugin files, checks their manifests, registers their types.
+// lockstep/pipeline/plugin_loader.hpp — finds plugin files, checks their manifests, registers their
+// types.
 //
 //   lockstep::Registry registry;
 //   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({"./plugins"}));

@@ -1,5 +1,5 @@
-// lockstep/pipeline/progress.hpp — live progress of a run: a line for the stage running now, with a bar,
-// its counts, a rate and an ETA; repainted in place on a terminal, or printed now and then as
+// lockstep/pipeline/progress.hpp — live progress of a run: a line for the stage running now, with a
+// bar, its counts, a rate and an ETA; repainted in place on a terminal, or printed now and then as
 // whole lines in a log.
 //
 //   lockstep::Runner runner(pipeline);

@@ -1,6 +1,6 @@
-// lockstep/pipeline/report.hpp — a run's report as JSON: how every instance ended, per stage and in total,
-// how each stage used its bulkheads, how long its jobs ran and which instances were the slowest,
-// and which instances did not succeed and why.
+// lockstep/pipeline/report.hpp — a run's report as JSON: how every instance ended, per stage and in
+// total, how each stage used its bulkheads, how long its jobs ran and which instances were the
+// slowest, and which instances did not succeed and why.
 //
 //   lockstep::JsonReport report;
 //   lockstep::Runner runner(pipeline);

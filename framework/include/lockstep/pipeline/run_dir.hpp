@@ -1,5 +1,5 @@
-// lockstep/pipeline/run_dir.hpp — a run directory: each job instance's log lines in a file of its own,
-// and every line in one structured log of the run.
+// lockstep/pipeline/run_dir.hpp — a run directory: each job instance's log lines in a file of its
+// own, and every line in one structured log of the run.
 //
 //   const auto dir = lockstep::default_run_dir(pipeline.name);  // .lockstep/runs/NAME-TIME-PID
 //   if (auto why = lockstep::RunDirLog::check_writable(dir); !why.empty()) { ... }

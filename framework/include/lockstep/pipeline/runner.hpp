@@ -1,10 +1,11 @@
 // lockstep/pipeline/runner.hpp — runs a checked Pipeline: stages in order, a barrier between them.
 //
-//   auto pipeline = lockstep::load_pipeline("pipe.yaml", {}, loader, diags);  //
-//   pipeline_loader.hpp lockstep::Runner runner(*pipeline, {.threads = 8}); lockstep::RunResult
-//   result = runner.run(); for (const auto& stage : result.stages)
+//   auto pipeline = lockstep::load_pipeline("pipe.yaml", {}, loader, diags);
+//   lockstep::Runner runner(*pipeline, {.threads = 8});
+//   lockstep::RunResult result = runner.run();
+//   for (const auto& stage : result.stages)
 //     std::cout << stage.name << ": " << stage.counts[lockstep::JobState::failed] << " failed\n";
-//   return result.exit_code();   // 0, or 1 when a failure was not allowed
+//   return result.exit_code();  // 0, or 1 when a failure was not allowed
 //
 // Each stage's instances are made lazily, in index order, as their bulkheads admit them, so a
 // stage of ten million jobs holds only about `workers + queue` instances per bulkhead. Each

@@ -1,4 +1,5 @@
-// lockstep/plugin/params.hpp — what a job type declares about its parameters, and the checked values.
+// lockstep/plugin/params.hpp — what a job type declares about its parameters, and the checked
+// values.
 //
 //   static lockstep::JobType type() {
 //     using lockstep::ParamSpec;
