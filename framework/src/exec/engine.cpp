@@ -74,7 +74,7 @@ Bulkhead& Engine::add_bulkhead(BulkheadOptions options) {
     throw std::invalid_argument("bulkhead '" + options.name + "' already exists");
   }
   auto core = std::make_shared<detail::BulkheadCore>(std::move(options));
-  auto bulkhead = std::make_unique<Bulkhead>(core);
+  auto bulkhead = std::unique_ptr<Bulkhead>(new Bulkhead(core));  // its constructor is private
   state_->workers += bulkhead->workers();
   auto wanted = state_->wanted_threads();
   detail::ThreadBudget::instance().adjust(wanted - state_->threads);

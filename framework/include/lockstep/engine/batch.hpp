@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "lockstep/engine/job_state.hpp"
+#include "lockstep/export.hpp"
 
 namespace lockstep {
 
@@ -46,7 +47,7 @@ struct BatchResult {
   std::size_t total() const noexcept { return counts.sum(); }
 };
 
-class Batch {
+class LOCKSTEP_API Batch {
  public:
   Batch();
   ~Batch();  // waits for the batch's jobs; never throws
@@ -67,9 +68,10 @@ class Batch {
   // Jobs dispatched and not yet ended.
   std::size_t outstanding() const noexcept;
 
+ private:
+  friend class Bulkhead;  // dispatches into the state; nothing else sees it
   detail::BatchState& state() noexcept { return *state_; }
 
- private:
   std::unique_ptr<detail::BatchState> state_;
 };
 

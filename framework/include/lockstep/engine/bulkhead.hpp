@@ -27,6 +27,7 @@
 #include "lockstep/engine/duration_histogram.hpp"
 #include "lockstep/engine/job_state.hpp"
 #include "lockstep/engine/task.hpp"
+#include "lockstep/export.hpp"
 
 namespace lockstep {
 
@@ -72,11 +73,10 @@ struct BulkheadStats {
 // the same slot, except a job and the nested jobs of its own bulkhead that it runs on its thread
 // (dispatched into its full bulkhead, or run while it waits for a batch): those share its slot.
 // Inside nested jobs of another bulkhead, their slot in that bulkhead.
-int current_worker_slot() noexcept;
+LOCKSTEP_API int current_worker_slot() noexcept;
 
-class Bulkhead {
+class LOCKSTEP_API Bulkhead {
  public:
-  explicit Bulkhead(std::shared_ptr<detail::BulkheadCore> core) noexcept;
   ~Bulkhead();  // waits until every admitted job has ended
   Bulkhead(const Bulkhead&) = delete;
   Bulkhead& operator=(const Bulkhead&) = delete;
@@ -108,6 +108,9 @@ class Bulkhead {
   void reset_peaks() noexcept;
 
  private:
+  friend class Engine;  // the only maker of bulkheads (Engine::add_bulkhead)
+  explicit Bulkhead(std::shared_ptr<detail::BulkheadCore> core) noexcept;
+
   std::shared_ptr<detail::BulkheadCore> core_;
 };
 

@@ -19,6 +19,7 @@
 #include "lockstep/engine/batch.hpp"
 #include "lockstep/engine/bulkhead.hpp"
 #include "lockstep/engine/task.hpp"
+#include "lockstep/export.hpp"
 
 namespace lockstep {
 
@@ -27,7 +28,7 @@ struct DispatcherOptions {
   std::optional<std::chrono::nanoseconds> max_wait{};  // dispatch gives up after this
 };
 
-class Dispatcher {
+class LOCKSTEP_API Dispatcher {
  public:
   // Throws std::invalid_argument when workers < 1.
   explicit Dispatcher(int workers, DispatcherOptions options = {});

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "lockstep/engine/bulkhead.hpp"
+#include "lockstep/export.hpp"
 
 namespace lockstep {
 
@@ -32,7 +33,7 @@ struct EngineOptions {
   std::string cap_name = "max_threads";
 };
 
-class Engine {
+class LOCKSTEP_API Engine {
  public:
   explicit Engine(EngineOptions options = {});
   ~Engine();  // cancels nothing: waits for every admitted job, then releases the threads

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "lockstep/export.hpp"
+
 namespace lockstep {
 
 enum class JobState : unsigned char {
@@ -29,7 +31,7 @@ inline constexpr std::array<JobState, kJobStateCount> kAllJobStates = {
     JobState::cancelled, JobState::rejected, JobState::skipped};
 
 // "succeeded", "failed", "timed_out", "cancelled", "rejected", "skipped".
-std::string_view to_string(JobState state) noexcept;
+LOCKSTEP_API std::string_view to_string(JobState state) noexcept;
 
 // Whether an instance that ended so counts as a failure (of its stage, in progress and reports):
 // failed, timed_out and rejected. Cancelled and skipped instances are the consequence of

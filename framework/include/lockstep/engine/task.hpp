@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "lockstep/engine/cancel_token.hpp"
+#include "lockstep/export.hpp"
 
 namespace lockstep {
 
@@ -24,7 +25,7 @@ template <class F>
 concept TaskCallable = !std::same_as<std::remove_cvref_t<F>, Task> &&
                        (std::invocable<F&, const CancelToken&> || std::invocable<F&>);
 
-class Task {
+class LOCKSTEP_API Task {
  public:
   Task() = default;
 
