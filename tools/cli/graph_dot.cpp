@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "fan_out.hpp"
+#include "count_text.hpp"
 
 namespace lockstep::cli {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "fan_out.hpp"
+#include "count_text.hpp"
 #include "lockstep/pipeline/exit_codes.hpp"
 #include "text_width.hpp"
 

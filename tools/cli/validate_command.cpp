@@ -9,7 +9,7 @@
 #include <string>
 
 #include "command.hpp"
-#include "fan_out.hpp"
+#include "count_text.hpp"
 #include "lockstep/pipeline/exit_codes.hpp"
 #include "pipeline_options.hpp"
 

@@ -17,7 +17,7 @@
 #include "lockstep/plugin/job.hpp"
 #include "lockstep/version.hpp"
 #include "report/attempt_times.hpp"
-#include "report/report_json.hpp"
+#include "report/report_fields.hpp"
 #include "report/stage_timings.hpp"
 
 namespace lockstep {

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "lockstep/lockstep.hpp"
+#include "lockstep/engine.hpp"
 #include "support/sync.hpp"
 
 using namespace std::chrono_literals;

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "lockstep/lockstep.hpp"
+#include "lockstep/engine.hpp"
 #include "support/sync.hpp"
 
 using namespace std::chrono_literals;

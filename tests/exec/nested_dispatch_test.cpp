@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "lockstep/lockstep.hpp"
+#include "lockstep/engine.hpp"
 #include "support/sync.hpp"
 
 using namespace std::chrono_literals;

@@ -1,5 +1,6 @@
-// The pieces of the JSON report (lockstep/pipeline/report.hpp), each a value of the public model as JSON,
-// its keys in the order docs/report.md lists them (their schema: change both together).
+// The fields of the JSON report (lockstep/pipeline/report.hpp; json_report.cpp assembles them):
+// each a value of the public model as JSON, its keys in the order docs/report.md lists them (their
+// schema: change both together).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-// tools/cli/fan_out.hpp — how the CLI tells about a job's fan-out and other counts.
+// tools/cli/count_text.hpp — how the CLI tells about a job's fan-out and other counts.
 // (How many instances: lockstep::instance_count() in lockstep/pipeline/pipeline.hpp.)
 //
 //   describe_fan_out(job.foreach); // "×1,000,000 range 0..1000000", "× outputs of s.j.k"

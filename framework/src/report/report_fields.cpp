@@ -1,4 +1,4 @@
-#include "report/report_json.hpp"
+#include "report/report_fields.hpp"
 
 #include <string>
 

@@ -13,7 +13,7 @@
 
 #include "../run/run_support.hpp"
 #include "lockstep/pipeline/progress.hpp"
-#include "support/sync.hpp"
+#include "../exec/support/sync.hpp"
 
 using namespace std::chrono_literals;
 using namespace lockstep;

@@ -1,4 +1,4 @@
-#include "fan_out.hpp"
+#include "count_text.hpp"
 
 namespace lockstep::cli {
 

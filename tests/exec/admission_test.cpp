@@ -7,7 +7,7 @@
 #include <latch>
 #include <thread>
 
-#include "lockstep/lockstep.hpp"
+#include "lockstep/engine.hpp"
 #include "support/sync.hpp"
 
 using namespace std::chrono_literals;
