@@ -428,11 +428,13 @@ void BulkheadCore::run_burst(Entry& first, const BatchState* until, bool count_a
   run(first);
   Entry next;
   while ((until == nullptr || !until->done()) && queue_.try_pop(next)) run(next);
-  completions.flush();
+  // No longer running before the batch hears of its last jobs: whoever returns from wait() then
+  // sees stats().running without them (the flush publishes this decrement).
   if (count_as_running) {
     [[maybe_unused]] const auto running = running_.fetch_sub(1, std::memory_order_relaxed);
     LOCKSTEP_ASSERT(running >= 1, "the count of running jobs never goes negative");
   }
+  completions.flush();
 }
 
 void BulkheadCore::run_inline(BatchState& batch, Task&& task) {
