@@ -36,8 +36,8 @@ TEST_CASE("a files glob that matches nothing is a warning naming the job and the
   ProbeTypes types;
   types.behave([](JobContext&) {});
   const auto pattern = dir.path() / "*.txt";
-  const auto result = run(pipeline({stage("scan", {job(types.probe(), "hash", files(pattern)),
-                                                   job(types.probe(), "other")})}));
+  const auto result = run(pipeline(
+      {stage("scan", {job(types.probe(), "hash", files(pattern)), job(types.probe(), "other")})}));
   CHECK(result.exit_code() == 0);
   CHECK(result.stages[0].status == StageStatus::succeeded);
   CHECK(result.stages[0].counts[JobState::succeeded] == 1);
@@ -66,10 +66,10 @@ TEST_CASE("a from_outputs key that no instance published says so, with a did-you
   types.behave([](JobContext& ctx) {
     if (ctx.id() == "scan/hash") ctx.output("row", "1");
   });
-  const auto result = run(pipeline(
-      {stage("scan", {job(types.probe(), "hash")}),
-       stage("sum", {job(types.probe(), "add", from_outputs("scan.hash.rows")),
-                     job(types.probe(), "count", from_outputs("scan.none.key"))})}));
+  const auto result =
+      run(pipeline({stage("scan", {job(types.probe(), "hash")}),
+                    stage("sum", {job(types.probe(), "add", from_outputs("scan.hash.rows")),
+                                  job(types.probe(), "count", from_outputs("scan.none.key"))})}));
   CHECK(result.exit_code() == 0);
   REQUIRE(result.stages[1].warnings.size() == 2);
   CHECK(result.stages[1].warnings[0] ==
@@ -88,4 +88,14 @@ TEST_CASE("an empty fan-out in a repeated stage is one warning, not one per iter
   const auto result = run(pipeline({loop}));
   CHECK(result.stages[0].iterations == 3);
   CHECK(result.stages[0].warnings.size() == 1);
+}
+
+TEST_CASE("a from_outputs of a stage that published nothing says so") {
+  ProbeTypes types;
+  types.behave([](JobContext&) {});
+  const auto result =
+      run(pipeline({stage("scan", {job(types.probe(), "hash")}),
+                    stage("sum", {job(types.probe(), "add", from_outputs("scan.hash.rows"))})}));
+  REQUIRE(result.stages[1].warnings.size() == 1);
+  CHECK_THAT(result.stages[1].warnings[0], Catch::EndsWith("(stage 'scan' published no output)"));
 }

@@ -69,13 +69,12 @@ std::string empty_fan_out(const JobSpec& job, const Outputs& outputs) {
   auto hint = did_you_mean(reference, published);
   if (hint.empty() && published.empty()) {
     hint = "stage '" + reference.substr(0, stage_end) + "' published no output";
-  }
-  if (hint.empty()) {
-    std::string keys;
+  } else if (hint.empty()) {  // no close name: the first few keys it did publish
+    hint = "published: ";
     for (std::size_t i = 0; i < published.size() && i < 8; ++i) {
-      keys += (i == 0 ? "" : ", ") + published[i];
+      hint += (i == 0 ? "" : ", ") + published[i];
     }
-    hint = "published: " + keys + (published.size() > 8 ? ", ..." : "");
+    if (published.size() > 8) hint += ", ...";
   }
   return text + " (" + hint + ")";
 }
