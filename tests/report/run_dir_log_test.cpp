@@ -90,7 +90,10 @@ TEST_CASE("unsafe characters in a job id are escaped, never taken as paths") {
   CHECK(RunDirLog::job_log_path("a//b/") == "jobs/a%2F%2Fb%2F.log");
   CHECK(RunDirLog::job_log_path("two words/\xC3\xA9") == "jobs/two%20words/%C3%A9.log");
   CHECK(RunDirLog::job_log_path("50%[x]") == "jobs/50%25%5Bx%5D.log");
-  CHECK(RunDirLog::job_log_path("a[1][2]") == "jobs/a%5B1%5D.2.log");
+  // Only an instance id's index becomes a suffix; other text is escaped whole.
+  CHECK(RunDirLog::job_log_path("a[1][2]") == "jobs/a%5B1%5D%5B2%5D.log");
+  CHECK(RunDirLog::job_log_path("s@2/a[1]") == "jobs/s@2/a.1.log");
+  CHECK(RunDirLog::job_log_path("s/a[1][2]") == "jobs/s/a%5B1%5D%5B2%5D.log");
 }
 
 TEST_CASE("distinct job ids never share a log file") {

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/plugin/job.hpp"
 
 namespace lockstep {
@@ -132,7 +133,7 @@ void ChromeTrace::stage_ended(const StageSpec& stage, int iteration, const Stage
   auto& self = *impl_;
   const auto end = Clock::now();
   std::lock_guard lock(self.mutex);
-  auto label = stage.repeat ? stage.name + "@" + std::to_string(iteration) : stage.name;
+  auto label = stage_label(stage.name, stage.repeat ? iteration : 0);
   self.stages.push_back(
       {stage.name, std::move(label), iteration, self.stage_start, end, so_far.status});
 }

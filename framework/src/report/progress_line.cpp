@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/progress.hpp"
 
 namespace lockstep {
@@ -120,8 +121,7 @@ std::string human_duration(std::chrono::nanoseconds duration) {
 }
 
 std::string progress_line(const StageProgress& progress, int bar_width) {
-  std::string line = progress.name;
-  if (progress.iteration > 1) line += "@" + std::to_string(progress.iteration);
+  std::string line = stage_label(progress.name, progress.iteration);
   const std::uint64_t ended = progress.ended.sum();
   const std::uint64_t total = std::max<std::uint64_t>(progress.total, ended);
   line += " " + bar(ended, total, bar_width) + " " + percent(ended, total);

@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +23,7 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/run_dir.hpp"
 
 namespace lockstep {
@@ -76,41 +76,6 @@ constexpr std::string_view kLevels[] = {"debug", "info", "warning", "error"};
 
 std::string_view level_name(Logger::Level level) { return kLevels[static_cast<int>(level)]; }
 
-std::optional<std::uint64_t> whole_number(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc{} || end != text.data() + text.size()) return {};
-  return value;
-}
-
-// An id as the runner makes them: "stage/job", "stage/job[3]", "stage@2/job[3]".
-struct IdParts {
-  std::string_view stage{}, job{};
-  std::optional<std::uint64_t> iteration{}, index{};
-};
-
-std::optional<IdParts> split_id(std::string_view id) {
-  const auto slash = id.find('/');
-  if (slash == std::string_view::npos || id.find('/', slash + 1) != std::string_view::npos) {
-    return std::nullopt;
-  }
-  IdParts parts{.stage = id.substr(0, slash), .job = id.substr(slash + 1)};
-  if (const auto at = parts.stage.rfind('@'); at != std::string_view::npos) {
-    parts.iteration = whole_number(parts.stage.substr(at + 1));
-    if (!parts.iteration) return std::nullopt;
-    parts.stage = parts.stage.substr(0, at);
-  }
-  if (!parts.job.empty() && parts.job.back() == ']') {
-    const auto open = parts.job.rfind('[');
-    if (open == std::string_view::npos) return std::nullopt;
-    parts.index = whole_number(parts.job.substr(open + 1, parts.job.size() - open - 2));
-    if (!parts.index) return std::nullopt;
-    parts.job = parts.job.substr(0, open);
-  }
-  if (parts.stage.empty() || parts.job.empty()) return std::nullopt;
-  return parts;
-}
-
 // A JSON string; bytes that are not UTF-8 (a command's output can be anything) become U+FFFD.
 void append_json_string(std::string& out, std::string_view text) {
   out += nlohmann::json(std::string(text))
@@ -133,13 +98,13 @@ std::string utc_timestamp(std::chrono::system_clock::time_point when) {
 std::string structured_line(std::string_view job_id, Logger::Level level, std::string_view line) {
   std::string out = "{\"ts\":\"" + utc_timestamp(std::chrono::system_clock::now()) +
                     "\",\"level\":\"" + std::string(level_name(level)) + "\"";
-  if (const auto parts = split_id(job_id)) {
+  if (const auto id = parse_instance_id(job_id)) {
     out += ",\"stage\":";
-    append_json_string(out, parts->stage);
-    if (parts->iteration) out += ",\"iteration\":" + std::to_string(*parts->iteration);
+    append_json_string(out, id->stage);
+    if (id->iteration > 0) out += ",\"iteration\":" + std::to_string(id->iteration);
     out += ",\"job\":";
-    append_json_string(out, parts->job);
-    if (parts->index) out += ",\"index\":" + std::to_string(*parts->index);
+    append_json_string(out, id->job);
+    if (id->index) out += ",\"index\":" + std::to_string(*id->index);
   } else {
     out += ",\"job\":";
     append_json_string(out, job_id);

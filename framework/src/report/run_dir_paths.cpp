@@ -9,6 +9,7 @@
 #include <string>
 #include <system_error>
 
+#include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/run_dir.hpp"
 
 namespace lockstep {
@@ -32,17 +33,6 @@ void append_escaped(std::string& out, unsigned char c) {
   out += kHex[c & 0xF];
 }
 
-// Where a trailing "[digits]" starts, or npos.
-std::size_t index_suffix(std::string_view id) {
-  if (id.size() < 3 || id.back() != ']') return std::string_view::npos;
-  const auto open = id.rfind('[');
-  if (open == std::string_view::npos || open + 2 > id.size() - 1) return std::string_view::npos;
-  for (auto i = open + 1; i + 1 < id.size(); ++i) {
-    if (id[i] < '0' || id[i] > '9') return std::string_view::npos;
-  }
-  return open;
-}
-
 std::string why_not_writable(const fs::path& dir) {
   if (::access(dir.c_str(), W_OK | X_OK) == 0) return {};
   return "cannot write in " + dir.string() + ": " + std::generic_category().message(errno);
@@ -51,8 +41,12 @@ std::string why_not_writable(const fs::path& dir) {
 }  // namespace
 
 fs::path RunDirLog::job_log_path(std::string_view job_id) {
-  const auto index = index_suffix(job_id);
-  const auto name = job_id.substr(0, index);  // all of it without an index
+  // An instance's file is named after its id without the index, which becomes a suffix:
+  // "jobs/stage@2/job.3.log". Any other id (make_job_task takes any) is escaped whole.
+  const auto id = parse_instance_id(job_id);
+  const std::string name =
+      id ? to_string({.stage = id->stage, .iteration = id->iteration, .job = id->job})
+         : std::string(job_id);
   std::string path = "jobs/";
   for (std::size_t i = 0; i < name.size(); ++i) {
     const auto c = static_cast<unsigned char>(name[i]);
@@ -64,9 +58,9 @@ fs::path RunDirLog::job_log_path(std::string_view job_id) {
       append_escaped(path, c);
     }
   }
-  if (index != std::string_view::npos) {
+  if (id && id->index) {
     path += '.';
-    path += job_id.substr(index + 1, job_id.size() - index - 2);
+    path += std::to_string(*id->index);
   }
   path += ".log";
   return path;

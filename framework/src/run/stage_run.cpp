@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "exec/assert.hpp"
+#include "lockstep/pipeline/instance_id.hpp"
 #include "run/feeder.hpp"
 #include "run/job_plan.hpp"
 #include "stage/builtin_kinds.hpp"
@@ -350,16 +351,10 @@ void StageRun::add(const StateCounts& counts) noexcept {
 }
 
 std::string StageRun::instance_id(const JobPlan& plan, std::uint64_t index) const {
-  std::string id = stage_.name;
-  if (stage_.repeat) id += "@" + std::to_string(iteration_);
-  id += '/';
-  id += plan.spec.id;
-  if (plan.spec.foreach.kind != FanOut::Kind::none) {
-    id += '[';
-    id += std::to_string(index);
-    id += ']';
-  }
-  return id;
+  InstanceId id{.stage = stage_.name, .iteration = stage_.repeat ? iteration_ : 0,
+                .job = plan.spec.id};
+  if (plan.spec.foreach.kind != FanOut::Kind::none) id.index = index;
+  return to_string(id);
 }
 
 // ---- outputs, inputs, log --------------------------------------------------------------------
@@ -381,15 +376,15 @@ void StageRun::output(std::string key, std::string value) {
 }
 
 void StageRun::StageLogger::write(Level level, std::string_view line) {
-  std::string who = stage_.stage_.name;
-  if (stage_.stage_.repeat) who += "@" + std::to_string(stage_.iteration_);
-  stage_.shared_.log.write(who, level, line);
+  const auto& stage = stage_.stage_;
+  stage_.shared_.log.write(stage_label(stage.name, stage.repeat ? stage_.iteration_ : 0), level,
+                           line);
 }
 
 // ---- progress --------------------------------------------------------------------------------
 
 StageProgress StageRun::progress() const {
-  StageProgress progress{stage_.name, iteration_};
+  StageProgress progress{stage_.name, stage_.repeat ? iteration_ : 0};
   if (!started_.load(std::memory_order_acquire)) return progress;
   progress.total = total_;
   for (std::size_t s = 0; s < kJobStateCount; ++s) {

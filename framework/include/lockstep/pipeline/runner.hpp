@@ -74,7 +74,7 @@ struct StageSummary {
 // second during a stage of millions of instances.
 struct StageProgress {
   std::string name{};
-  int iteration = 1;
+  int iteration = 0;          // of a repeated stage, from 1; 0 when the stage does not repeat
   std::uint64_t total = 0;    // instances of this iteration
   StateCounts ended{};        // by terminal state, this iteration
   std::uint64_t running = 0;  // attempts running now
