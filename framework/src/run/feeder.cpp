@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "run/instance_params.hpp"
-#include "run/run_context.hpp"
+#include "run/attempt_context.hpp"
 
 namespace lockstep::run {
 namespace {
@@ -301,7 +301,7 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
   const auto attempt_token = token.with(&shared.interrupt)
                                  .with(&stage_.cancel_source())
                                  .with(spec.timeout ? &timeout : nullptr);
-  RunContext context(stage_, plan, index, attempt, params, attempt_token);
+  AttemptContext context(stage_, plan, index, attempt, params, attempt_token);
   if (item) context.set_item(*item);
 
   const bool observed = shared.detail == RunObserver::Detail::all;

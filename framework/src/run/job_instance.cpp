@@ -4,6 +4,8 @@
 #include <mutex>
 #include <string>
 
+#include "run/attempt_context.hpp"
+
 namespace lockstep {
 
 // ---- Outputs ---------------------------------------------------------------------------------
@@ -62,46 +64,6 @@ class StderrLogSink final : public LogSink {
   std::mutex mutex_;
 };
 
-class JobLogger final : public Logger {
- public:
-  JobLogger(const std::string& id, LogSink& sink) : id_(id), sink_(sink) {}
-  void write(Level level, std::string_view line) override { sink_.write(id_, level, line); }
-
- private:
-  const std::string& id_;
-  LogSink& sink_;
-};
-
-// What a job sees of the framework while it runs one attempt.
-class InstanceContext final : public JobContext {
- public:
-  InstanceContext(const JobInstance& instance, const CancelToken& cancel, Outputs& outputs,
-                  LogSink& sink)
-      : instance_(instance), cancel_(cancel), outputs_(outputs), logger_(instance.id, sink) {}
-
-  const std::string& id() const override { return instance_.id; }
-  const Params& params() const override { return instance_.params; }
-  const Item& item() const override { return instance_.item; }
-  std::uint64_t index() const override { return instance_.index; }
-  int attempt() const override { return instance_.attempt; }
-  const CancelToken& cancel_token() const override { return cancel_; }
-  Logger& log() override { return logger_; }
-
-  void output(std::string key, std::string value) override {
-    const auto& name = instance_.output_name.empty() ? instance_.id : instance_.output_name;
-    outputs_.publish(name, instance_.index, key, std::move(value));
-  }
-  std::optional<std::string> input(std::string_view reference) const override {
-    return outputs_.get(reference);
-  }
-
- private:
-  const JobInstance& instance_;
-  const CancelToken& cancel_;
-  Outputs& outputs_;
-  JobLogger logger_;
-};
-
 }  // namespace
 
 LogSink& stderr_log_sink() {
@@ -116,7 +78,7 @@ Task make_job_task(JobInstance instance, Outputs& outputs, LogSink& log) {
   return Task(std::move(id), [shared, &outputs, &log](const CancelToken& cancel) {
     // Made here, on the worker: a constructor that throws fails this job and nothing else.
     auto job = shared->type->factory(shared->params);
-    InstanceContext context(*shared, cancel, outputs, log);
+    run::AttemptContext context(*shared, cancel, outputs, log);
     job->run(context);
   });
 }
