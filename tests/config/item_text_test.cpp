@@ -20,7 +20,7 @@ namespace {
 // Each instance's item text, by instance id; "(none)" when the event carries no item.
 class ItemTexts final : public RunObserver {
  public:
-  Detail detail() const override { return Detail::all; }
+  Interest interest() const override { return Interest::all; }
   void instance_ended(const InstanceEvent& instance) override {
     std::lock_guard lock(mutex_);
     texts_[instance.id] = instance.item != nullptr ? item_text(*instance.item) : "(none)";

@@ -54,8 +54,8 @@ inline const Registry& core_registry() {
 inline const RegisteredJobType& core_type(std::string_view name) {
   auto found = core_registry().lookup_job_type(name);
   INFO(found.error << " " << found.hint);
-  REQUIRE(found.type != nullptr);
-  return *found.type;
+  REQUIRE(found.job_type != nullptr);
+  return *found.job_type;
 }
 
 // Parameters as the config layer hands them over: scalars, lists and maps of text.
@@ -81,7 +81,7 @@ inline RawEntry map_param(std::string key,
 // validate_job_params() on `given`; the diagnostics, formatted, when there are any.
 inline std::string validation_errors(const RegisteredJobType& type, std::vector<RawEntry> given) {
   Diagnostics diagnostics;
-  validate_job_params(type.type, given, {"test.yaml", 1, 1}, "job 'j': ", diagnostics);
+  validate_job_params(type.declaration, given, {"test.yaml", 1, 1}, "job 'j': ", diagnostics);
   return diagnostics.to_string();
 }
 
@@ -130,7 +130,7 @@ class Harness {
              std::string output_name = "stage.job") {
     const auto& registered = core_type(type);
     Diagnostics diagnostics;
-    auto params = validate_job_params(registered.type, given, {"test.yaml", 1, 1},
+    auto params = validate_job_params(registered.declaration, given, {"test.yaml", 1, 1},
                                       "job 'job': ", diagnostics);
     INFO(diagnostics.to_string());
     REQUIRE_FALSE(diagnostics.has_errors());

@@ -29,8 +29,8 @@ TEST_CASE("every core job type and parameter has a doc, as `lockstep plugins` sh
   for (const auto* type : core_registry().job_types()) {
     if (type->plugin != "core") continue;
     INFO(type->qualified_name);
-    CHECK_FALSE(type->type.doc.empty());
-    for (const auto& spec : type->type.params) {
+    CHECK_FALSE(type->declaration.doc.empty());
+    for (const auto& spec : type->declaration.params) {
       INFO(spec.name());
       CHECK_FALSE(spec.doc().empty());
     }

@@ -53,8 +53,8 @@ inline const Registry& examples_registry() {
 inline const RegisteredJobType& job_type(std::string_view name) {
   auto found = examples_registry().lookup_job_type(name);
   INFO(found.error << " " << found.hint);
-  REQUIRE(found.type != nullptr);
-  return *found.type;
+  REQUIRE(found.job_type != nullptr);
+  return *found.job_type;
 }
 
 // A parameter as the config layer hands it over: text, typed by the spec.
@@ -65,14 +65,14 @@ inline RawEntry param(std::string key, std::string text) {
 // validate_job_params() on `given`; the diagnostics, formatted, when there are any.
 inline std::string validation_errors(std::string_view type, const std::vector<RawEntry>& given) {
   Diagnostics diagnostics;
-  validate_job_params(job_type(type).type, given, {"test.yaml", 1, 1}, "job 'j': ", diagnostics);
+  validate_job_params(job_type(type).declaration, given, {"test.yaml", 1, 1}, "job 'j': ", diagnostics);
   return diagnostics.to_string();
 }
 
 inline Params valid_params(const RegisteredJobType& type, const std::vector<RawEntry>& given) {
   Diagnostics diagnostics;
   auto params =
-      validate_job_params(type.type, given, {"test.yaml", 1, 1}, "job 'j': ", diagnostics);
+      validate_job_params(type.declaration, given, {"test.yaml", 1, 1}, "job 'j': ", diagnostics);
   INFO(diagnostics.to_string());
   REQUIRE_FALSE(diagnostics.has_errors());
   return params;

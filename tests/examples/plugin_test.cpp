@@ -21,8 +21,8 @@ TEST_CASE("every parameter of the examples' job types has a doc") {
        {"examples.heat_relax", "examples.count_words", "examples.merge_counts"}) {
     const auto& type = job_type(name);
     INFO(name);
-    CHECK_FALSE(type.type.doc.empty());
-    for (const auto& spec : type.type.params) {
+    CHECK_FALSE(type.declaration.doc.empty());
+    for (const auto& spec : type.declaration.params) {
       INFO(spec.name());
       CHECK_FALSE(spec.doc().empty());
     }
@@ -32,7 +32,7 @@ TEST_CASE("every parameter of the examples' job types has a doc") {
 TEST_CASE("the examples' job types declare the parameters the example pipelines use") {
   auto names = [](std::string_view type) {
     std::vector<std::string> result;
-    for (const auto& spec : job_type(type).type.params) result.push_back(spec.name());
+    for (const auto& spec : job_type(type).declaration.params) result.push_back(spec.name());
     return result;
   };
   CHECK(names("examples.heat_relax") == std::vector<std::string>{"dir", "block", "blocks", "cells",

@@ -44,10 +44,10 @@ TEST_CASE("a job whose constructor throws fails as that job while the others suc
   REQUIRE(loader.load("fixture", {}, diagnostics));
 
   auto instance = [&](std::string id, const std::string& type, std::vector<RawEntry> given = {}) {
-    const auto* registered = registry.lookup_job_type(type).type;
+    const auto* registered = registry.lookup_job_type(type).job_type;
     REQUIRE(registered != nullptr);
     auto params =
-        validate_job_params(registered->type, given, {}, "job '" + id + "': ", diagnostics);
+        validate_job_params(registered->declaration, given, {}, "job '" + id + "': ", diagnostics);
     REQUIRE_FALSE(diagnostics.has_errors());
     JobInstance result;
     result.output_name = "stage." + id;

@@ -181,8 +181,8 @@ TEST_CASE("the core plugin is found next to liblockstep and loaded", "[loader][c
   REQUIRE(core != nullptr);
   CHECK(core->path.parent_path() == bundled_dir());
   CHECK(core->lockstep_version == kVersionString);
-  CHECK(setup.registry.lookup_job_type("core.noop").type != nullptr);
-  CHECK(setup.registry.lookup_job_type("sleep").type != nullptr);
+  CHECK(setup.registry.lookup_job_type("core.noop").job_type != nullptr);
+  CHECK(setup.registry.lookup_job_type("sleep").job_type != nullptr);
 }
 
 TEST_CASE("a good plugin is loaded by name: its types, version and path", "[loader]") {
@@ -198,16 +198,16 @@ TEST_CASE("a good plugin is loaded by name: its types, version and path", "[load
   CHECK(info.lockstep_version == kVersionString);
   CHECK(info.path == fs::canonical(fixture_file("fixture")));
   CHECK(info.path.is_absolute());
-  const auto* hello = setup.registry.lookup_job_type("hello").type;
+  const auto* hello = setup.registry.lookup_job_type("hello").job_type;
   REQUIRE(hello != nullptr);
-  REQUIRE(hello->type.params.size() == 1);
-  CHECK(hello->type.params[0].name() == "name");
+  REQUIRE(hello->declaration.params.size() == 1);
+  CHECK(hello->declaration.params[0].name() == "name");
 }
 
 TEST_CASE("a plugin is loaded by path, whatever the search directories", "[loader]") {
   Setup setup({});
   REQUIRE(setup.loader.load(fixture_file("fixture").string(), {}, setup.diagnostics));
-  CHECK(setup.registry.lookup_job_type("fixture.hello").type != nullptr);
+  CHECK(setup.registry.lookup_job_type("fixture.hello").job_type != nullptr);
 }
 
 TEST_CASE("loading the same file twice is a no-op", "[loader]") {

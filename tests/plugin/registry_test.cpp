@@ -50,10 +50,10 @@ TEST_CASE("types are qualified with their plugin's name", "[registry]") {
   CHECK(names(registry) == std::vector<std::string>{"core.noop", "core.sleep"});
 
   auto found = registry.lookup_job_type("core.sleep");
-  REQUIRE(found.type != nullptr);
-  CHECK(found.type->qualified_name == "core.sleep");
-  CHECK(found.type->plugin == "core");
-  CHECK(found.type->type.name == "sleep");
+  REQUIRE(found.job_type != nullptr);
+  CHECK(found.job_type->qualified_name == "core.sleep");
+  CHECK(found.job_type->plugin == "core");
+  CHECK(found.job_type->declaration.name == "sleep");
   CHECK(found.error.empty());
 
   REQUIRE(registry.plugins().size() == 1);
@@ -67,7 +67,7 @@ TEST_CASE("types are qualified with their plugin's name", "[registry]") {
 TEST_CASE("types registered by the program itself belong to 'app'", "[registry]") {
   Registry registry;
   registry.add_job_type(simple("mine"), noop_factory());
-  REQUIRE(registry.lookup_job_type("app.mine").type != nullptr);
+  REQUIRE(registry.lookup_job_type("app.mine").job_type != nullptr);
   CHECK(registry.plugins().empty());
 }
 
@@ -76,8 +76,8 @@ TEST_CASE("a bare name works when exactly one plugin has it", "[registry]") {
   add_plugin(registry, "core", {"sleep"});
   add_plugin(registry, "extra", {"fetch"});
   auto found = registry.lookup_job_type("fetch");
-  REQUIRE(found.type != nullptr);
-  CHECK(found.type->qualified_name == "extra.fetch");
+  REQUIRE(found.job_type != nullptr);
+  CHECK(found.job_type->qualified_name == "extra.fetch");
 }
 
 TEST_CASE("a bare name two plugins have is an ambiguity naming both", "[registry]") {
@@ -85,13 +85,13 @@ TEST_CASE("a bare name two plugins have is an ambiguity naming both", "[registry
   add_plugin(registry, "core", {"sleep"});
   add_plugin(registry, "extra", {"sleep"});
   auto found = registry.lookup_job_type("sleep");
-  CHECK(found.type == nullptr);
+  CHECK(found.job_type == nullptr);
   CHECK_THAT(found.error, Contains("'sleep' is ambiguous") && Contains("'core.sleep'") &&
                               Contains("'extra.sleep'"));
   CHECK_THAT(found.hint, Contains("plugin's name"));
   // Qualified, each is found.
-  CHECK(registry.lookup_job_type("core.sleep").type != nullptr);
-  CHECK(registry.lookup_job_type("extra.sleep").type != nullptr);
+  CHECK(registry.lookup_job_type("core.sleep").job_type != nullptr);
+  CHECK(registry.lookup_job_type("extra.sleep").job_type != nullptr);
 }
 
 TEST_CASE("an unknown type is an error with a did-you-mean", "[registry]") {
@@ -99,16 +99,16 @@ TEST_CASE("an unknown type is an error with a did-you-mean", "[registry]") {
   add_plugin(registry, "core", {"sleep", "command"});
 
   auto bare = registry.lookup_job_type("slep");
-  CHECK(bare.type == nullptr);
+  CHECK(bare.job_type == nullptr);
   CHECK(bare.error == "unknown job type 'slep'");
   CHECK_THAT(bare.hint, Contains("did you mean 'sleep'?"));
 
   auto qualified = registry.lookup_job_type("core.comand");
-  CHECK(qualified.type == nullptr);
+  CHECK(qualified.job_type == nullptr);
   CHECK(qualified.hint == "did you mean 'core.command'?");
 
   auto nothing_close = registry.lookup_job_type("frobnicate");
-  CHECK(nothing_close.type == nullptr);
+  CHECK(nothing_close.job_type == nullptr);
   CHECK_THAT(nothing_close.hint, Contains("lockstep plugins"));
 }
 
@@ -116,7 +116,7 @@ TEST_CASE("a type of a plugin that is not loaded says so", "[registry]") {
   Registry registry;
   add_plugin(registry, "core", {"sleep"});
   auto found = registry.lookup_job_type("http.get");
-  CHECK(found.type == nullptr);
+  CHECK(found.job_type == nullptr);
   CHECK_THAT(found.error, Contains("no plugin named 'http' is loaded"));
 }
 

@@ -29,7 +29,7 @@ class ProbeTypes {
         [this](const Params&) -> std::unique_ptr<Job> { return std::make_unique<Probe>(*this); });
   }
   void behave(Behaviour behaviour) { behaviour_ = std::move(behaviour); }
-  const RegisteredJobType* probe() const { return registry_.lookup_job_type("app.probe").type; }
+  const RegisteredJobType* probe() const { return registry_.lookup_job_type("app.probe").job_type; }
 
  private:
   class Probe final : public Job {

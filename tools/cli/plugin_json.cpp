@@ -74,12 +74,12 @@ void write_plugins_json(std::ostream& out, const Registry& registry,
     json job_types = json::array();
     for (const auto& name : plugin.job_types) {
       const auto found = registry.lookup_job_type(name);
-      if (found.type) job_types.push_back(entry_to_json(name, found.type->type));
+      if (found.job_type) job_types.push_back(entry_to_json(name, found.job_type->declaration));
     }
     json stage_kinds = json::array();
     for (const auto& name : plugin.stage_kinds) {
       const auto found = registry.lookup_stage_kind(name);
-      if (found.kind) stage_kinds.push_back(entry_to_json(name, found.kind->type));
+      if (found.kind) stage_kinds.push_back(entry_to_json(name, found.kind->declaration));
     }
     plugins.push_back({
         {"name", plugin.name},
@@ -93,7 +93,7 @@ void write_plugins_json(std::ostream& out, const Registry& registry,
   json builtin_kinds = json::array();
   for (const auto* kind : registry.stage_kinds()) {
     if (kind->plugin.empty())
-      builtin_kinds.push_back(entry_to_json(kind->qualified_name, kind->type));
+      builtin_kinds.push_back(entry_to_json(kind->qualified_name, kind->declaration));
   }
   json dirs = json::array();
   for (const auto& dir : search_dirs) dirs.push_back(dir.string());
@@ -113,12 +113,12 @@ void write_declarations_json(std::ostream& out, std::span<const DeclarationLooku
   json stage_kinds = json::array();
   for (const auto& lookup : found) {
     if (const auto* type = lookup.job_type) {
-      auto entry = entry_to_json(type->qualified_name, type->type);
+      auto entry = entry_to_json(type->qualified_name, type->declaration);
       entry["plugin"] = type->plugin;
       job_types.push_back(std::move(entry));
     }
     if (const auto* kind = lookup.stage_kind) {
-      auto entry = entry_to_json(kind->qualified_name, kind->type);
+      auto entry = entry_to_json(kind->qualified_name, kind->declaration);
       entry["plugin"] = kind->plugin.empty() ? json(nullptr) : json(kind->plugin);
       stage_kinds.push_back(std::move(entry));
     }

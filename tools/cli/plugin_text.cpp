@@ -135,16 +135,16 @@ void write_plugins_text(std::ostream& out, const Registry& registry) {
     if (plugin.job_types.empty() && plugin.stage_kinds.empty()) out << "  (no job types)\n";
     for (const auto& name : plugin.job_types) {
       const auto found = registry.lookup_job_type(name);
-      if (found.type) {
+      if (found.job_type) {
         out << '\n';
-        write_entry(out, name, "", found.type->type.doc, found.type->type.params);
+        write_entry(out, name, "", found.job_type->declaration.doc, found.job_type->declaration.params);
       }
     }
     for (const auto& name : plugin.stage_kinds) {
       const auto found = registry.lookup_stage_kind(name);
       if (found.kind) {
         out << '\n';
-        write_entry(out, name, "stage kind", found.kind->type.doc, found.kind->type.params);
+        write_entry(out, name, "stage kind", found.kind->declaration.doc, found.kind->declaration.params);
       }
     }
   }
@@ -152,7 +152,7 @@ void write_plugins_text(std::ostream& out, const Registry& registry) {
   for (const auto* kind : registry.stage_kinds()) {
     if (kind->plugin.empty()) {
       out << '\n';
-      write_entry(out, kind->qualified_name, "", kind->type.doc, kind->type.params);
+      write_entry(out, kind->qualified_name, "", kind->declaration.doc, kind->declaration.params);
     }
   }
 }
@@ -161,12 +161,12 @@ void write_declaration_text(std::ostream& out, const Registry& registry,
                             const DeclarationLookup& found) {
   if (const auto* type = found.job_type) {
     write_entry(out, type->qualified_name, origin(registry, "job type", type->plugin),
-                type->type.doc, type->type.params);
+                type->declaration.doc, type->declaration.params);
   }
   if (const auto* kind = found.stage_kind) {
     if (found.job_type) out << '\n';
     write_entry(out, kind->qualified_name, origin(registry, "stage kind", kind->plugin),
-                kind->type.doc, kind->type.params);
+                kind->declaration.doc, kind->declaration.params);
   }
 }
 

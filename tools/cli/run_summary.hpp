@@ -41,7 +41,7 @@ class FailureReport final : public RunObserver {
  public:
   explicit FailureReport(std::ostream& out, std::size_t limit = 20) : out_(out), limit_(limit) {}
 
-  Detail detail() const override { return Detail::failures; }  // succeeded ones cost nothing
+  Interest interest() const override { return Interest::failures; }  // succeeded ones cost nothing
   void instance_ended(const InstanceEvent& instance) override;
   // "lockstep: build/test failed: exit status 1 (300 instances)" for each repeated failure, then
   // "lockstep: 90 more failures not shown", when there were more than `limit` different ones.

@@ -152,10 +152,10 @@ bool check_sample(const SampleInstance* sample, bool values_known, const SplitPa
   if (!found.has_errors() && !values_known) check_shapes(split, template_specs, label, job, found);
   if (!found.has_errors() && values_known) {
     auto values = validate_params(template_specs, entries, job.where, label, found);
-    if (!found.has_errors() && job.type->type.check) {
+    if (!found.has_errors() && job.type->declaration.check) {
       Params merged = job.params;
       for (const auto& [name, value] : values.all()) merged.set(name, value);
-      if (auto problem = job.type->type.check(merged); !problem.empty()) {
+      if (auto problem = job.type->declaration.check(merged); !problem.empty()) {
         found.error(job.where, label + problem);
       }
     }
@@ -175,7 +175,7 @@ void read_job_params(const YamlNode* node, const ReadFanOut& fanout, const std::
     return;
   }
   auto parts = split(params, context);
-  const auto& type = job.type->type;
+  const auto& type = job.type->declaration;
   drop_unknown_templates(type, label, parts, diagnostics);
   // Without the values of a misspelt reference, a "missing parameter" would be noise.
   if (!parts.ok) return;

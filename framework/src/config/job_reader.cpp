@@ -54,10 +54,10 @@ const RegisteredJobType* read_type(const YamlNode& node, LoadContext& context) {
   auto name = read_scalar(node, "'type'", context.diagnostics);
   if (!name) return nullptr;
   auto found = context.registry.lookup_job_type(*name);
-  if (found.type == nullptr && !plugin_failed(*name, context)) {
+  if (found.job_type == nullptr && !plugin_failed(*name, context)) {
     context.diagnostics.error(node.where, found.error + written_as(node), found.hint);
   }
-  return found.type;
+  return found.job_type;
 }
 
 // Without its id, a job is known by its place and its type: "job 2 of stage 'scan' (type

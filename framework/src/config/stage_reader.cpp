@@ -112,7 +112,7 @@ void read_kind(const YamlNode& node, const std::string& owner, StageSpec& stage,
   }
   const auto where = with != nullptr ? with->where : stage.where;
   stage.kind_params =
-      validate_params(stage.kind_type->type.params, stage.with, where,
+      validate_params(stage.kind_type->declaration.params, stage.with, where,
                       "stage '" + stage.name + "' (" + stage.kind + "): ", diagnostics);
 }
 

@@ -62,8 +62,8 @@ Result lookup(const Map& map, std::string_view name, std::string_view what,
   std::vector<std::string> bare_names;
   for (const auto& [qualified, registered] : map) {
     all_names.push_back(qualified);
-    bare_names.push_back(registered.type.name);
-    if (registered.type.name == name) bare.push_back(&registered);
+    bare_names.push_back(registered.declaration.name);
+    if (registered.declaration.name == name) bare.push_back(&registered);
   }
   const std::string quoted = "'" + std::string(name) + "'";
   if (bare.size() == 1) return {bare.front(), {}, {}};
@@ -119,7 +119,7 @@ struct Registry::Impl {
 
 Registry::Registry() : impl_(std::make_unique<Impl>()) {
   for (auto& kind : builtin_stage_kinds()) {
-    auto name = kind.type.name;
+    auto name = kind.declaration.name;
     impl_->stage_kinds.emplace(std::move(name), std::move(kind));
   }
 }
@@ -162,8 +162,8 @@ StageKindLookup Registry::lookup_stage_kind(std::string_view name) const {
 DeclarationLookup Registry::lookup_declaration(std::string_view name) const {
   const auto job_type = lookup_job_type(name);
   const auto stage_kind = lookup_stage_kind(name);
-  if (job_type.type != nullptr || stage_kind.kind != nullptr) {
-    return {job_type.type, stage_kind.kind, {}, {}};
+  if (job_type.job_type != nullptr || stage_kind.kind != nullptr) {
+    return {job_type.job_type, stage_kind.kind, {}, {}};
   }
   const std::string quoted = "'" + std::string(name) + "'";
   std::vector<std::string> names;
@@ -171,7 +171,7 @@ DeclarationLookup Registry::lookup_declaration(std::string_view name) const {
   auto collect = [&](const auto& map) {
     for (const auto& [qualified, registered] : map) {
       names.push_back(qualified);
-      if (registered.type.name == name) same_bare_name.push_back(qualified);
+      if (registered.declaration.name == name) same_bare_name.push_back(qualified);
     }
   };
   collect(impl_->job_types);

@@ -30,7 +30,7 @@ Duration backoff_before(const RetryPolicy& retry, int next_attempt) {
 // ---- dispatching -----------------------------------------------------------------------------
 
 void Feeder::dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t end) {
-  auto& shared = stage_.shared();
+  auto& shared = stage_.services();
   std::uint64_t next = start;
   while (next < end && !stage_.stopping() && !shared.interrupted.load()) {
     const std::uint64_t count = next_chunk(end - next);
@@ -189,7 +189,7 @@ void Feeder::end_retries(std::optional<JobState> state) {
 }
 
 void Feeder::wait_for_pending() {
-  auto& shared = stage_.shared();
+  auto& shared = stage_.services();
   for (;;) {
     if (stage_.stopping() || shared.interrupted.load()) end_retries(stage_.retry_end_state());
     std::unique_lock lock(mutex_);
@@ -232,13 +232,13 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
   std::uint64_t ended = 0;
   std::uint64_t i = start;
   for (; i < start + count; ++i) {
-    if (stage_.stopping() || stage_.shared().interrupted.load(std::memory_order_relaxed)) break;
+    if (stage_.stopping() || stage_.services().interrupted.load(std::memory_order_relaxed)) break;
     if (run_instance(token, plan, i, 1, {}, tracked, tally)) ++ended;
   }
   if (i < start + count) {
     // The stage stopped while these waited: they end without running.
     const auto unrun = start + count - i;
-    const bool observed = tracked || stage_.shared().detail != RunObserver::Detail::stages;
+    const bool observed = tracked || stage_.services().interest != RunObserver::Interest::stages;
     for (; observed && i < start + count; ++i) {
       end_instance(plan, i, JobState::cancelled, 0, {stage_.stop_reason()}, nullptr, tracked,
                    tally);
@@ -259,7 +259,7 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
   Attempt outcome;
   // The item is made when templates need it, or when observers see every instance (they name it).
   const bool named =
-      spec.foreach.kind != FanOut::Kind::none && stage_.shared().detail == RunObserver::Detail::all;
+      spec.foreach.kind != FanOut::Kind::none && stage_.services().interest == RunObserver::Interest::all;
   if (!spec.templates.empty() || named) item.emplace(plan.source.item(index));
   if (!spec.templates.empty()) {
     try {
@@ -281,7 +281,7 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
   const bool retry = outcome.retryable &&
                      (outcome.state == JobState::failed || outcome.state == JobState::timed_out) &&
                      attempt < spec.retry.attempts && !stage_.stopping() &&
-                     !stage_.shared().interrupted.load();
+                     !stage_.services().interrupted.load();
   if (!retry) {
     end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tracked, tally,
                  item ? &*item : nullptr);
@@ -294,7 +294,7 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
 
 Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std::uint64_t index,
                                     int attempt, const Params& params, const Item* item) {
-  auto& shared = stage_.shared();
+  auto& shared = stage_.services();
   const JobSpec& spec = plan.spec;
   CancelSource timeout;
   std::optional<DeadlineTimer::Handle> deadline;
@@ -304,7 +304,7 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
   AttemptContext context(stage_, plan, index, attempt, params, attempt_token);
   if (item) context.set_item(*item);
 
-  const bool observed = shared.detail == RunObserver::Detail::all;
+  const bool observed = shared.interest == RunObserver::Interest::all;
   AttemptEvent event;
   if (observed) {
     event = {&stage_.stage(),
@@ -365,9 +365,9 @@ void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, in
     stage_.tracked_ended(plan, index, state, attempts,
                          messages.empty() ? std::string() : messages.back());
   }
-  const auto detail = stage_.shared().detail;
-  if (detail == RunObserver::Detail::stages ||
-      (detail == RunObserver::Detail::failures && state == JobState::succeeded)) {
+  const auto interest = stage_.services().interest;
+  if (interest == RunObserver::Interest::stages ||
+      (interest == RunObserver::Interest::failures && state == JobState::succeeded)) {
     return;
   }
   InstanceEvent event{&stage_.stage(),
@@ -380,7 +380,7 @@ void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, in
                       std::move(messages),
                       params,
                       item};
-  stage_.shared().notify([&](RunObserver& observer) { observer.instance_ended(event); });
+  stage_.services().notify([&](RunObserver& observer) { observer.instance_ended(event); });
 }
 
 }  // namespace lockstep::run

@@ -36,7 +36,7 @@ Params instantiate_params(const JobSpec& job, const Item& item, std::uint64_t in
                           int iteration) {
   Params params = job.params;
   const config::Scope scope{.item = &item, .index = index, .iteration = iteration};
-  const auto& specs = job.type->type.params;
+  const auto& specs = job.type->declaration.params;
   Diagnostics diagnostics;
   for (const auto& param : job.templates) {
     RawEntry entry{param.name, param.value, param.value.where};
@@ -57,8 +57,8 @@ Params instantiate_params(const JobSpec& job, const Item& item, std::uint64_t in
     }
     throw std::runtime_error(message);
   }
-  if (job.type->type.check) {
-    if (auto problem = job.type->type.check(params); !problem.empty()) {
+  if (job.type->declaration.check) {
+    if (auto problem = job.type->declaration.check(params); !problem.empty()) {
       throw std::runtime_error(position(job.where) + problem);
     }
   }

@@ -7,7 +7,7 @@
 #include "lockstep/pipeline/exit_codes.hpp"
 
 #include "run/bulkhead_usage.hpp"
-#include "run/run_shared.hpp"
+#include "run/run_services.hpp"
 #include "run/stage_run.hpp"
 
 namespace lockstep {
@@ -42,10 +42,10 @@ RunObserver::~RunObserver() = default;
 
 namespace {
 
-RunObserver::Detail most_detail(const std::vector<RunObserver*>& observers) {
-  auto detail = RunObserver::Detail::stages;
-  for (const auto* observer : observers) detail = std::max(detail, observer->detail());
-  return detail;
+RunObserver::Interest most_interest(const std::vector<RunObserver*>& observers) {
+  auto most = RunObserver::Interest::stages;
+  for (const auto* observer : observers) most = std::max(most, observer->interest());
+  return most;
 }
 
 }  // namespace
@@ -58,12 +58,12 @@ struct Runner::Impl {
   Outputs outputs;
   std::mutex mutex;  // guards engine, shared, current, ran, and options until run() starts
   Engine* engine = nullptr;
-  run::RunShared* shared = nullptr;
+  run::RunServices* shared = nullptr;
   const run::StageRun* current = nullptr;  // the iteration running now
   bool interrupt_requested = false;
   bool ran = false;
 
-  StageSummary run_stage(const StageSpec& stage, run::RunShared& shared);
+  StageSummary run_stage(const StageSpec& stage, run::RunServices& shared);
   void interrupt() noexcept;
 };
 
@@ -108,7 +108,7 @@ void Runner::Impl::interrupt() noexcept {
   engine->cancel();  // wakes dispatchers waiting for room; queued jobs end without running
 }
 
-StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunShared& shared) {
+StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunServices& shared) {
   StageSummary summary{stage.name};
   const auto start = std::chrono::steady_clock::now();
   run::BulkheadUsageMeter usage(shared.engine, run::bulkheads_of(pipeline, stage));
@@ -174,11 +174,11 @@ RunResult Runner::run() {
     engine.add_bulkhead({spec.name, spec.workers, spec.queue, spec.max_wait});
   }
   run::DeadlineTimer timer;
-  run::RunShared shared{engine,
+  run::RunServices shared{engine,
                         self.outputs,
                         self.options.log ? *self.options.log : stderr_log_sink(),
                         self.options.observers,
-                        most_detail(self.options.observers),
+                        most_interest(self.options.observers),
                         timer};
   bool interrupted_before = false;  // interrupt() called before the engine existed
   {

@@ -11,7 +11,7 @@
 
 namespace lockstep::run {
 
-StageRun::StageRun(const StageSpec& stage, int iteration, RunShared& shared)
+StageRun::StageRun(const StageSpec& stage, int iteration, RunServices& shared)
     : stage_(stage), iteration_(iteration), shared_(shared), logger_(*this) {}
 
 StageRun::~StageRun() = default;
@@ -133,8 +133,8 @@ void StageRun::finish(StageOutcome& outcome) {
     const bool stopped = shared_.interrupted.load();
     const JobState state = stopped ? JobState::cancelled : JobState::skipped;
     const bool observed =
-        shared_.detail == RunObserver::Detail::all ||
-        (shared_.detail == RunObserver::Detail::failures && state == JobState::cancelled);
+        shared_.interest == RunObserver::Interest::all ||
+        (shared_.interest == RunObserver::Interest::failures && state == JobState::cancelled);
     const std::string why =
         stopped ? stop_reason() : "the stage kind '" + stage_.kind + "' did not dispatch it";
     const auto report = [&](const StageInstance& instance) {
@@ -219,7 +219,7 @@ bool StageRun::dispatch(const StageInstance& instance) {
     StateCounts tally;
     tally[JobState::cancelled] = 1;
     add(tally);
-    if (shared_.detail != RunObserver::Detail::stages) {
+    if (shared_.interest != RunObserver::Interest::stages) {
       InstanceEvent event{&stage_, instance.job,        id(instance),    instance.index, iteration_,
                           0,       JobState::cancelled, {stop_reason()}, nullptr};
       shared_.notify([&](RunObserver& observer) { observer.instance_ended(event); });
@@ -405,7 +405,7 @@ StageProgress StageRun::progress() const {
   return progress;
 }
 
-std::uint64_t count_instances(const StageSpec& stage, const RunShared& shared) {
+std::uint64_t count_instances(const StageSpec& stage, const RunServices& shared) {
   std::uint64_t total = 0;
   for (const auto& job : stage.jobs) {
     total += InstanceSource(job.foreach, shared.outputs).size();

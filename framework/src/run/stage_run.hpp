@@ -19,7 +19,7 @@
 #include "lockstep/engine/job_state.hpp"
 #include "lockstep/pipeline/pipeline.hpp"
 #include "lockstep/plugin/stage.hpp"
-#include "run/run_shared.hpp"
+#include "run/run_services.hpp"
 
 namespace lockstep::run {
 
@@ -36,7 +36,7 @@ struct StageOutcome {
 
 class StageRun final : public StageContext {
  public:
-  StageRun(const StageSpec& stage, int iteration, RunShared& shared);
+  StageRun(const StageSpec& stage, int iteration, RunServices& shared);
   ~StageRun() override;
   StageRun(const StageRun&) = delete;
   StageRun& operator=(const StageRun&) = delete;
@@ -67,7 +67,7 @@ class StageRun final : public StageContext {
   Logger& log() override { return logger_; }
 
   // ---- for feeders and the jobs they run ----
-  RunShared& shared() noexcept { return shared_; }
+  RunServices& services() noexcept { return shared_; }
   const CancelSource& cancel_source() const noexcept { return cancel_; }
   // Why queued instances end without running: the stage stopped, or the kind cancelled them.
   const char* stop_reason() const noexcept;
@@ -108,7 +108,7 @@ class StageRun final : public StageContext {
 
   const StageSpec& stage_;
   int iteration_;
-  RunShared& shared_;
+  RunServices& shared_;
   StageLogger logger_;
   std::vector<std::unique_ptr<JobPlan>> plans_;
   std::vector<std::uint64_t> plan_start_;         // the stream position of each plan's first
@@ -140,6 +140,6 @@ class StageRun final : public StageContext {
 };
 
 // The number of instances a stage would run now (one iteration): what a skipped stage counts.
-std::uint64_t count_instances(const StageSpec& stage, const RunShared& shared);
+std::uint64_t count_instances(const StageSpec& stage, const RunServices& shared);
 
 }  // namespace lockstep::run

@@ -43,7 +43,7 @@ int main() {
     std::cerr << diags.to_string();
     return 2;
   }
-  const auto* count = registry.lookup_job_type("count").type;
+  const auto* count = registry.lookup_job_type("count").job_type;
   expect(count != nullptr && count->qualified_name == "wordcount.count",
          "'count' is wordcount.count");
   const auto* core = registry.find_plugin("core");
@@ -54,15 +54,15 @@ int main() {
   // Parameters are checked against the type's specs before anything runs.
   lockstep::Diagnostics invalid;
   std::vector<lockstep::RawEntry> too_short{param("path", sample), param("min_length", "0")};
-  lockstep::validate_job_params(count->type, too_short, {"pipe.yaml", 7, 20},
+  lockstep::validate_job_params(count->declaration, too_short, {"pipe.yaml", 7, 20},
                                 "job 'count': ", invalid);
   expect(invalid.to_string().find("'min_length' must be at least 1") != std::string::npos,
          "min_length 0 is refused before anything runs");
 
   std::vector<lockstep::RawEntry> given{param("path", sample), param("min_length", "4")};
-  auto params = lockstep::validate_job_params(count->type, given, {}, "job 'count': ", diags);
+  auto params = lockstep::validate_job_params(count->declaration, given, {}, "job 'count': ", diags);
   std::vector<lockstep::RawEntry> missing_file{param("path", sample.string() + ".missing")};
-  auto missing = lockstep::validate_job_params(count->type, missing_file, {}, "job 'm': ", diags);
+  auto missing = lockstep::validate_job_params(count->declaration, missing_file, {}, "job 'm': ", diags);
   expect(!diags.has_errors(), "the jobs' parameters are valid");
 
   lockstep::Outputs outputs;

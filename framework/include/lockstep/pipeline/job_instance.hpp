@@ -4,9 +4,9 @@
 //   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({}));
 //   lockstep::Diagnostics diags;
 //   loader.load_core(diags);
-//   const auto* sleep = registry.lookup_job_type("core.sleep").type;
+//   const auto* sleep = registry.lookup_job_type("core.sleep").job_type;
 //   std::vector<lockstep::RawEntry> given{{"duration", lockstep::RawValue::scalar("50ms")}};
-//   auto params = lockstep::validate_params(sleep->type.params, given, {}, "job 'nap': ", diags);
+//   auto params = lockstep::validate_params(sleep->declaration.params, given, {}, "job 'nap': ", diags);
 //
 //   lockstep::Outputs outputs;
 //   lockstep::Engine engine;

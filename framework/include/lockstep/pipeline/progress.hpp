@@ -8,7 +8,7 @@
 //   runner.run();
 //   // build [########------------]  40%  4.0k/10k  2 running  16 queued  1.2k/s  ETA 5s
 //
-// The printer only asks for stage events (Detail::stages), so it costs the jobs nothing: a thread
+// The printer only asks for stage events (Interest::stages), so it costs the jobs nothing: a thread
 // of its own reads the snapshot about ten times a second. When a stage ends, its line is left
 // with the stage's totals, rate, wall time and status; the run's end stops the thread and erases
 // a half-painted line, so whatever is printed next starts on a clean line.
@@ -58,7 +58,7 @@ class LOCKSTEP_API ProgressPrinter final : public RunObserver {
   ProgressPrinter(const ProgressPrinter&) = delete;
   ProgressPrinter& operator=(const ProgressPrinter&) = delete;
 
-  Detail detail() const override { return Detail::stages; }
+  Interest interest() const override { return Interest::stages; }
   void run_started(const Pipeline& pipeline) override;
   void stage_started(const StageSpec& stage, int iteration) override;
   void stage_ended(const StageSpec& stage, int iteration, const StageSummary& so_far) override;

@@ -9,7 +9,7 @@
 //   std::string error;
 //   if (!report.write_file("report.json", error)) std::cerr << error << "\n";
 //
-// docs/report.md describes every field. The report sees every attempt (Detail::all) to time each
+// docs/report.md describes every field. The report sees every attempt (Interest::all) to time each
 // instance, at the cost of a few atomic operations per instance: per job a histogram of run
 // times, per stage the `slowest` instances (a lock taken only by an instance slower than those
 // kept). It lists at most `max_failures` instances that did not succeed, and says per stage how
@@ -42,7 +42,7 @@ class LOCKSTEP_API JsonReport final : public RunObserver {
   JsonReport(const JsonReport&) = delete;
   JsonReport& operator=(const JsonReport&) = delete;
 
-  Detail detail() const override { return Detail::all; }
+  Interest interest() const override { return Interest::all; }
   void run_started(const Pipeline& pipeline) override;
   void attempt_ended(const AttemptEvent& attempt) override;
   void instance_ended(const InstanceEvent& instance) override;

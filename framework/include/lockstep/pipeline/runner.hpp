@@ -133,13 +133,13 @@ class LOCKSTEP_API RunObserver {
  public:
   // How much an observer wants to see. Events cost time per instance (an id to format, a clock
   // to read), so the runner makes only those that some observer asked for.
-  enum class Detail : unsigned char {
+  enum class Interest : unsigned char {
     stages,    // run and stage events only
     failures,  // also instance_ended, for instances that did not succeed
     all,       // also instance_ended for every instance, and every attempt
   };
   virtual ~RunObserver();
-  virtual Detail detail() const { return Detail::all; }
+  virtual Interest interest() const { return Interest::all; }
   virtual void run_started(const Pipeline& /*pipeline*/) {}
   virtual void stage_started(const StageSpec& /*stage*/, int /*iteration*/) {}
   virtual void attempt_started(const AttemptEvent& /*attempt*/) {}

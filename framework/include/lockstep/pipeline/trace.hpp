@@ -31,7 +31,7 @@ struct ChromeTraceOptions {
   std::size_t max_attempts = 1'000'000;
 };
 
-// A RunObserver that sees every attempt (Detail::all); thread-safe. Times are kept as the run
+// A RunObserver that sees every attempt (Interest::all); thread-safe. Times are kept as the run
 // goes, and turned into JSON by write().
 class LOCKSTEP_API ChromeTrace final : public RunObserver {
  public:
@@ -40,7 +40,7 @@ class LOCKSTEP_API ChromeTrace final : public RunObserver {
   ChromeTrace(const ChromeTrace&) = delete;
   ChromeTrace& operator=(const ChromeTrace&) = delete;
 
-  Detail detail() const override { return Detail::all; }
+  Interest interest() const override { return Interest::all; }
   void run_started(const Pipeline& pipeline) override;
   void stage_started(const StageSpec& stage, int iteration) override;
   void attempt_ended(const AttemptEvent& attempt) override;

@@ -5,7 +5,7 @@
 //   lockstep::Diagnostics diags;
 //   loader.load_core(diags);
 //   auto found = registry.lookup_job_type("sleep");     // bare names work when unambiguous
-//   if (!found.type) std::cerr << found.error << " " << found.hint << "\n";
+//   if (!found.job_type) std::cerr << found.error << " " << found.hint << "\n";
 //   auto either = registry.lookup_declaration("stages.race");  // a job type or a stage kind
 //
 // Plugins call add_job<J>() / add_stage_kind<K>(): inside a plugin's registration function every
@@ -37,12 +37,12 @@ struct PluginInfo {
 struct RegisteredJobType {
   std::string qualified_name;  // "core.sleep"
   std::string plugin;          // "core"
-  JobType type;
+  JobType declaration;         // what the plugin declared: name, doc, parameter specs
   JobFactory factory;
 };
 
 struct JobTypeLookup {
-  const RegisteredJobType* type = nullptr;
+  const RegisteredJobType* job_type = nullptr;
   std::string error{};  // when not found: "unknown job type 'slep'" or "... is ambiguous: ..."
   std::string hint{};   // "did you mean 'core.sleep'?"
 };

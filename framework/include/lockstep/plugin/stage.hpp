@@ -145,7 +145,7 @@ using StageKindFactory = std::function<std::unique_ptr<StageKind>(const Params& 
 struct RegisteredStageKind {
   std::string qualified_name;  // "batching.batches"; built-in kinds have no prefix: "parallel"
   std::string plugin;          // "" for built-in kinds
-  StageKindType type;
+  StageKindType declaration;   // what the plugin declared: name, doc, parameter specs
   StageKindFactory factory;
 };
 

@@ -1,8 +1,8 @@
-#include "run/run_shared.hpp"
+#include "run/run_services.hpp"
 
 namespace lockstep::run {
 
-void RunShared::observer_failed(const char* what) noexcept {
+void RunServices::observer_failed(const char* what) noexcept {
   try {
     std::lock_guard lock(failures_mutex_);
     if (failures_++ == 0) first_failure_ = what;
@@ -10,7 +10,7 @@ void RunShared::observer_failed(const char* what) noexcept {
   }
 }
 
-std::vector<std::string> RunShared::observer_warnings() const {
+std::vector<std::string> RunServices::observer_warnings() const {
   std::lock_guard lock(failures_mutex_);
   if (failures_ == 0) return {};
   return {"an observer threw: " + first_failure_ + " (" + std::to_string(failures_) +

@@ -17,12 +17,12 @@
 
 namespace lockstep::run {
 
-struct RunShared {
+struct RunServices {
   Engine& engine;
   Outputs& outputs;
   LogSink& log;
   const std::vector<RunObserver*>& observers;
-  RunObserver::Detail detail;  // the most any observer wants
+  RunObserver::Interest interest;  // the most any observer wants
   DeadlineTimer& timer;
   CancelSource interrupt{};  // cancels every running attempt
   std::atomic<bool> interrupted{false};
