@@ -138,7 +138,7 @@ void StageRun::finish(StageOutcome& outcome) {
     const std::string why =
         stopped ? stop_reason() : "the stage kind '" + stage_.kind + "' did not dispatch it";
     const auto report = [&](const StageInstance& instance) {
-      InstanceEvent event{&stage_, instance.job, id(instance), instance.index, iteration_,
+      InstanceEvent event{&stage_, &plans_[plan_of(instance)]->spec, id(instance), instance.index, iteration_,
                           0,       state,        {why},        nullptr};
       shared_.notify([&](RunObserver& observer) { observer.instance_ended(event); });
     };
@@ -174,7 +174,7 @@ std::optional<StageInstance> StageRun::next() {
   while (cursor_plan_ < plans_.size()) {
     const auto& plan = *plans_[cursor_plan_];
     if (cursor_index_ < plan.source.size()) {
-      StageInstance instance{&plan.spec, cursor_index_++, position_++};
+      StageInstance instance{static_cast<std::uint32_t>(cursor_plan_), cursor_index_++, position_++};
       taken_.emplace(instance.position, instance);
       return instance;
     }
@@ -185,14 +185,14 @@ std::optional<StageInstance> StageRun::next() {
 }
 
 std::string StageRun::id(const StageInstance& instance) const {
-  return instance_id(*plans_[plan_of(instance.job)], instance.index);
+  return instance_id(*plans_[plan_of(instance)], instance.index);
 }
 
-std::size_t StageRun::plan_of(const JobSpec* job) const {
-  for (std::size_t p = 0; p < plans_.size(); ++p) {
-    if (&plans_[p]->spec == job) return p;
+std::size_t StageRun::plan_of(const StageInstance& instance) const {
+  if (instance.job >= plans_.size()) {
+    throw std::invalid_argument("lockstep: a StageInstance of another stage");
   }
-  throw std::invalid_argument("lockstep: a StageInstance of another stage");
+  return instance.job;
 }
 
 Feeder& StageRun::feeder_of(std::size_t plan) { return *feeders_[plan_feeder_[plan]]; }
@@ -213,14 +213,14 @@ bool StageRun::dispatch(const StageInstance& instance) {
     throw std::logic_error("instance " + std::to_string(instance.position) +
                            " was dispatched twice, or not taken from this stage with next()");
   }
-  const auto p = plan_of(instance.job);
+  const auto p = plan_of(instance);
   auto& plan = *plans_[p];
   if (stopping()) {
     StateCounts tally;
     tally[JobState::cancelled] = 1;
     add(tally);
     if (shared_.interest != RunObserver::Interest::stages) {
-      InstanceEvent event{&stage_, instance.job,        id(instance),    instance.index, iteration_,
+      InstanceEvent event{&stage_, &plan.spec,        id(instance),    instance.index, iteration_,
                           0,       JobState::cancelled, {stop_reason()}, nullptr};
       shared_.notify([&](RunObserver& observer) { observer.instance_ended(event); });
     }
@@ -298,7 +298,7 @@ void StageRun::tracked_ended(const JobPlan& plan, std::uint64_t index, JobState 
                              std::string message) {
   std::size_t p = 0;
   while (plans_[p].get() != &plan) ++p;
-  EndedInstance ended{{&plan.spec, index, plan_start_[p] + index},
+  EndedInstance ended{{static_cast<std::uint32_t>(p), index, plan_start_[p] + index},
                       instance_id(plan, index),
                       state,
                       attempts,

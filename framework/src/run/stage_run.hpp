@@ -46,7 +46,8 @@ class StageRun final : public StageContext {
   StageProgress progress() const;
 
   // ---- StageContext (the kind's thread) ----
-  const StageSpec& stage() const noexcept override { return stage_; }
+  const StageSpec& stage() const noexcept { return stage_; }
+  const std::string& name() const noexcept override { return stage_.name; }
   int iteration() const noexcept override { return iteration_; }
   std::optional<StageInstance> next() override;
   std::uint64_t size() const noexcept override { return total_; }
@@ -100,7 +101,7 @@ class StageRun final : public StageContext {
   void report_empty_fan_outs(StageOutcome& outcome);
   void run_kind(StageOutcome& outcome);
   void finish(StageOutcome& outcome);
-  std::size_t plan_of(const JobSpec* job) const;
+  std::size_t plan_of(const StageInstance& instance) const;
   Feeder& feeder_of(std::size_t plan);
   // Runs fn(feeder) for every feeder, each on a thread of its own but the first.
   template <class Fn>

@@ -47,13 +47,10 @@
 
 namespace lockstep {
 
-struct JobSpec;
-struct StageSpec;
-
 // One job instance of the stage's stream: the stage's jobs in their order, each job's instances
 // in index order. Cheap to copy; its id is made only when asked for.
 struct StageInstance {
-  const JobSpec* job = nullptr;
+  std::uint32_t job = 0;       // which of the stage's jobs, in the order the pipeline lists them
   std::uint64_t index = 0;     // the instance's index within its job (its fan-out position)
   std::uint64_t position = 0;  // its position in the stage's stream, from 0
 };
@@ -72,7 +69,7 @@ class LOCKSTEP_API StageContext {
  public:
   virtual ~StageContext();
 
-  virtual const StageSpec& stage() const noexcept = 0;
+  virtual const std::string& name() const noexcept = 0;  // the stage's, as the pipeline names it
   virtual int iteration() const noexcept = 0;  // 1 unless the stage repeats
   // The stage's instances, made lazily: the next one, or nothing when the stream is exhausted.
   virtual std::optional<StageInstance> next() = 0;
