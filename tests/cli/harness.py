@@ -6,12 +6,10 @@ of spec.py), one per ctest test cli.NAME.
                                                   registers a test for each at configure time)
   harness.py run NAME --lockstep PATH --test-plugins DIR --plugin-dir DIR --render-plugins DIR
                  --version VERSION --scratch-root DIR
-  harness.py check [--name NAME] [--exit N] [--env NAME=VALUE] [--stdout TEXT | --stdout-empty]
-                   [--stdout-has TEXT] [--stdout-line LINE] [--stdout-row ROW]
-                   [--stdout-regex RE] [--stdout-lacks TEXT] [--stdout-lacks-regex RE]
-                   [--stderr-... the same] [--stderr-has-expected PIPELINE] -- PROGRAM ARGS...
-                                                  one command checked the same way, for tests
-                                                  outside this folder (no case file, no places)
+  harness.py check [--name NAME] [--exit N] [--env NAME=VALUE] [--stdout-empty]
+                   [--stdout-regex RE] [--stdout-lacks-regex RE] [--stderr-... the same]
+                   -- PROGRAM ARGS...             one command checked the same way without a
+                                                  case file, for lockstep_cli_test() in CMake
 
 A failed case prints its command, each expectation that failed, and what the command printed.
 """
@@ -187,17 +185,9 @@ def check_command(options):
     for stream in ("stdout", "stderr"):
         if getattr(options, f"{stream}_empty"):
             streams[stream] = ""
-        elif getattr(options, stream) is not None:
-            streams[stream] = getattr(options, stream)
-        has = getattr(options, f"{stream}_has") + \
-            [spec.line(t) for t in getattr(options, f"{stream}_line")] + \
-            [spec.row(t) for t in getattr(options, f"{stream}_row")] + \
-            [spec.regex(t) for t in getattr(options, f"{stream}_regex")]
-        if stream == "stderr" and options.stderr_has_expected:
-            has.append(spec.expected_lines(options.stderr_has_expected))
-        streams[f"{stream}_has"] = has
-        streams[f"{stream}_lacks"] = getattr(options, f"{stream}_lacks") + \
-            [spec.regex(t) for t in getattr(options, f"{stream}_lacks_regex")]
+        streams[f"{stream}_has"] = [spec.regex(t) for t in getattr(options, f"{stream}_regex")]
+        streams[f"{stream}_lacks"] = [spec.regex(t)
+                                      for t in getattr(options, f"{stream}_lacks_regex")]
     env = dict(item.split("=", 1) for item in options.env)
     case = spec.Case(options.name, options.command[1:], options.exit, "harness.py check", env=env,
                      **streams)
@@ -223,12 +213,9 @@ def parse(argv):
     checking.add_argument("--exit", type=int, default=0)
     checking.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     for stream in ("stdout", "stderr"):
-        checking.add_argument(f"--{stream}")
         checking.add_argument(f"--{stream}-empty", action="store_true")
-        for kind in ("has", "line", "row", "regex", "lacks", "lacks-regex"):
+        for kind in ("regex", "lacks-regex"):
             checking.add_argument(f"--{stream}-{kind}", action="append", default=[])
-    checking.add_argument("--stderr-has-expected", metavar="PIPELINE",
-                          help="each line of PIPELINE's sibling .expected file")
     checking.add_argument("command", nargs="+", help="PROGRAM ARGS... (after --)")
     checking.set_defaults(do=check_command)
     return parser.parse_args(argv)

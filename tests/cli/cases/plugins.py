@@ -9,7 +9,7 @@ case("plugins", "plugins", exit=0, stderr="",
      stdout_has=[first_line(regex(r"core [0-9]+\.[0-9]+\.[0-9]+  "
                                   r"\(built against lockstep {version}\)")),
                  regex(r"(?m)^  /.*/lockstep-core\.so$"),
-                 "\n  core.sleep  Waits", "\n  core.command  Runs",
+                 line("  core.sleep  Waits..."), line("  core.command  Runs..."),
                  row("      duration  duration  required...")])
 
 
@@ -67,7 +67,7 @@ case("plugins_misspelt_declaration", "plugins core.ouptut", exit=2, stdout="",
 
 # A plugin by name through each search place, by path, and a good plugin beside core.
 FIXTURE_LISTED = [line("fixture 1.2.3  (built against lockstep {version})"),
-                  "\n  fixture.hello  Logs a greeting",
+                  line("  fixture.hello  Logs a greeting..."),
                   row("      name  string  default world  who to greet")]
 case("plugins_search_path", "plugins --plugin-path {test_plugins}/fixture", exit=0, stderr="",
      needs=["test_plugins"], stdout_has=FIXTURE_LISTED + [first_line("core ...")])

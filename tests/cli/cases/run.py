@@ -1,6 +1,6 @@
 """`lockstep run`: the jobs' log lines and, at the end, the summary table on stderr; the exit
 status of the run (0 all succeeded or failed as allowed, 1 failures, 2 nothing ran)."""
-from spec import case, file_holds, last_line, no_file, regex, row
+from spec import case, file_holds, last_line, line, no_file, regex, row
 
 case("run", "run {pipelines}/cli/tiny.yaml", exit=0, stdout="",
      stderr_has=["hello a", "hello b", "hello c",
@@ -11,7 +11,7 @@ case("run", "run {pipelines}/cli/tiny.yaml", exit=0, stdout="",
 # The value of --set is everything after the first '='.
 case("run_set_and_threads", "run {pipelines}/cli/tiny.yaml --set vars.greeting=how=dy --threads 1",
      exit=0, stdout="",
-     stderr_has=[" info: how=dy a\n", " info: how=dy c\n",
+     stderr_has=[line("[hello/greet[0]] info: how=dy a"), line("[hello/greet[2]] info: how=dy c"),
                  row("total  succeeded  @WALL@  10 succeeded")],
      stderr_lacks="hello a")
 # The thread-cap warning names the cap as the user set it: the pipeline's `threads`, or --threads.
@@ -23,7 +23,7 @@ case("run_thread_cap_flag", "run {pipelines}/cli/thread_cap.yaml --threads 3", e
      stderr_lacks="max_threads")
 
 case("run_failure", "run {pipelines}/cli/fails.yaml", exit=1, stdout="",
-     stderr_has=["lockstep: first/boom failed: boom on purpose\n",
+     stderr_has=[line("lockstep: first/boom failed: boom on purpose"),
                  row("stage  status  wall  instances"),
                  row("first  stopped  @WALL@  1 failed"),
                  row("second  skipped  @WALL@  4 skipped"),
@@ -35,7 +35,7 @@ case("run_allowed_failure", "run {pipelines}/cli/allowed_failure.yaml", exit=0, 
 # At most 20 failures are shown one by one, then how many more there were.
 case("run_many_failures", "run {pipelines}/cli/many_failures.yaml", exit=1, stdout="",
      stderr_has=[regex(r"lockstep: all/boom.* failed: failed on purpose \([0-9]+\)\n"),
-                 "\nlockstep: 5 more failures not shown\n",
+                 line("lockstep: 5 more failures not shown"),
                  row("all  failed  @WALL@  25 failed"),
                  last_line(row("total  failed  @WALL@  25 failed"))])
 
@@ -53,4 +53,4 @@ case("run_error_runs_nothing",
 case("run_missing_shell_program", "run {pipelines}/bad/shell_program.yaml", exit=2, stdout="",
      stderr_has="shell_program.yaml:16:26: error: job 'missing' (core.command): "
                 "parameter 'shell_program' names no program in PATH",
-     stderr_lacks=["this must not run", "\nstage "])
+     stderr_lacks=["this must not run", line("stage ...")])
