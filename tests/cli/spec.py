@@ -186,7 +186,7 @@ class Case:
             if need not in NEEDS:
                 raise ValueError(f"{where}: case {name}: needs {need!r}, not one of {NEEDS}")
         self.name, self.exit, self.where = name, exit, where
-        self.args = shlex.split(args) if isinstance(args, str) else list(args)
+        self.given_args = args
         self.env = dict(env or {})
         self.needs = tuple(needs)
         self.checks = list(check) if isinstance(check, (list, tuple)) else [check]
@@ -199,6 +199,12 @@ class Case:
                                 for x in as_list(streams.pop(f"{stream}_{kind}", ()))]
         if streams:
             raise TypeError(f"{where}: case {name}: unknown keywords {sorted(streams)}")
+
+    @property
+    def args(self):
+        """The arguments, split as a shell would; only for the case that runs (shlex is slow)."""
+        return shlex.split(self.given_args) if isinstance(self.given_args, str) \
+            else list(self.given_args)
 
 
 def case(name, args, *, exit, **rest):
