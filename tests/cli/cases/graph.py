@@ -5,9 +5,10 @@ import subprocess
 
 from spec import case, expected_lines, first_line, last_line, line, regex
 
-# Exactly the lines of graph.expected; no barrier without a next stage.
+# Exactly the lines of graph.expected.
 case("graph", "graph {pipelines}/cli/graph.yaml", exit=0, stderr="",
      stdout=expected_lines("{pipelines}/cli/graph.yaml"))
+# No barrier without a next stage.
 case("graph_one_stage", "graph {pipelines}/cli/empty_range.yaml", exit=0,
      stdout_has=[first_line('digraph "empty_range" {'), line("  subgraph cluster_stage0 {"),
                  last_line("}")],

@@ -8,7 +8,7 @@ case("validate_counts", "validate {pipelines}/cli/counts.yaml", exit=0, stderr="
             " + 1 fan-out decided at run time, 2 bulkheads\n")
 case("validate_repeat", "validate {pipelines}/cli/repeat.yaml", exit=0, stderr="",
      stdout="{pipelines}/cli/repeat.yaml: ok: 3 stages, 3 jobs, up to 11 instances, 1 bulkhead\n")
-# The value of --set is everything after the first '='; the last --set of a var wins.
+# --set repeats, and its value is everything after the first '=' (validate accepts "a=b").
 case("validate_set",
      "validate {pipelines}/cli/tiny.yaml --set vars.greeting=hey --set vars.greeting=a=b",
      exit=0, stderr="",
