@@ -68,7 +68,7 @@ case("plugins_misspelt_declaration", "plugins core.ouptut", exit=2, stdout="",
 # A plugin by name through each search place, by path, and a good plugin beside core.
 FIXTURE_LISTED = [line("fixture 1.2.3  (built against lockstep {version})"),
                   line("  fixture.hello  Logs a greeting..."),
-                  row("      name  string  default world  who to greet")]
+                  line("      name  string  default world  who to greet")]
 case("plugins_search_path", "plugins --plugin-path {test_plugins}/fixture", exit=0, stderr="",
      needs=["test_plugins"], stdout_has=FIXTURE_LISTED + [first_line("core ...")])
 case("plugins_env_path", "plugins fixture", exit=0, stderr="", needs=["test_plugins"],
