@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
 """Checks a `lockstep run --report` file against docs/report.md.
 
-  check_report.py REPORT --instances N [--run LOCKSTEP PIPELINE --exit STATUS]
-                  [--expect FIXTURE] [--interrupted] [--slowest N]
+  check_report.py REPORT --instances N [--expect FIXTURE] [--interrupted] [--slowest N]
 
-With --run, first runs `LOCKSTEP run PIPELINE --report REPORT` and checks its exit status. Then,
-for every report: it parses, its totals add up to N and to the stages' counts, every state is
+(or, from Python, problems(report, ...): the CLI cases of cases/report.py call it). For every
+report: it parses, its totals add up to N and to the stages' counts, every state is
 there, each listed instance has its attempts and messages, the bulkhead figures are in range,
 each stage has its warnings, its jobs' duration percentiles in order and at most N (--slowest,
 10 by default) slowest instances, slowest first.
@@ -16,7 +15,6 @@ instances counted as cancelled.
 """
 import argparse
 import json
-import subprocess
 import sys
 
 STATES = ["succeeded", "failed", "timed_out", "cancelled", "rejected", "skipped"]
@@ -178,38 +176,36 @@ def expect_interrupted(report):
     check(statuses == ["interrupted", "skipped"], f"stage statuses {statuses}")
 
 
+def problems(report, instances, expect=None, most_slowest=10, interrupted=False):
+    """What is wrong with a parsed report (see the module's comment), as messages."""
+    failures.clear()
+    try:
+        check_report(report, instances, most_slowest)
+        if expect == "report":
+            expect_report_fixture(report)
+        if expect == "slowest":
+            expect_slowest_fixture(report)
+        if interrupted:
+            expect_interrupted(report)
+    except (KeyError, TypeError) as error:
+        failures.append(f"missing or mistyped field: {error!r}")
+    return list(failures)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("report")
     parser.add_argument("--instances", type=int, required=True)
-    parser.add_argument("--run", nargs=2, metavar=("LOCKSTEP", "PIPELINE"))
-    parser.add_argument("--exit", type=int, default=0)
     parser.add_argument("--expect", choices=["report", "slowest"])
     parser.add_argument("--slowest", type=int, default=10)
     parser.add_argument("--interrupted", action="store_true")
     args = parser.parse_args()
 
-    if args.run:
-        lockstep, pipeline = args.run
-        run = subprocess.run([lockstep, "run", pipeline, "--report", args.report],
-                             capture_output=True, text=True, timeout=60)
-        if run.returncode != args.exit:
-            sys.exit(f"check_report: exit status {run.returncode}, expected {args.exit}\n"
-                     f"--- stderr:\n{run.stderr}")
     with open(args.report, encoding="utf-8") as file:
         report = json.load(file)
-    try:
-        check_report(report, args.instances, args.slowest)
-        if args.expect == "report":
-            expect_report_fixture(report)
-        if args.expect == "slowest":
-            expect_slowest_fixture(report)
-        if args.interrupted:
-            expect_interrupted(report)
-    except (KeyError, TypeError) as error:
-        failures.append(f"missing or mistyped field: {error!r}")
-    if failures:
-        print("check_report: " + "\ncheck_report: ".join(failures), file=sys.stderr)
+    found = problems(report, args.instances, args.expect, args.slowest, args.interrupted)
+    if found:
+        print("check_report: " + "\ncheck_report: ".join(found), file=sys.stderr)
         print(json.dumps(report, indent=2)[:20000], file=sys.stderr)
         sys.exit(1)
     print(f"check_report: ok ({args.report})")

@@ -1,24 +1,18 @@
-#!/usr/bin/env python3
-"""Runs `lockstep run PIPELINE --trace FILE` and checks the Chrome trace it wrote.
+"""Checks a Chrome trace that `lockstep run --trace FILE` wrote (cases/trace.py calls it):
 
-  check_trace.py LOCKSTEP PIPELINE WORKDIR --workers three=3 --workers one=1
-                 --attempts 41 --stages first,mixed,again,again@2,flaky [--range-items]
+  problems(trace, workers={"three": 3, "one": 1}, attempts=41,
+           stages=["first", "mixed", "again@1", "again@2", "flaky"], range_items=True)
 
 Checks that the trace is JSON in the trace event format; that each bulkhead is a process named
 after it with a track per worker ("worker N"); that every attempt is there once (instance id and
 attempt number), on a track below its bulkhead's workers; that two slices on one track never
 overlap; that the barriers come in stage order, each after every slice of its stage iteration
-and before every slice of the next ones. With --range-items (every job fans out over a range
+and before every slice of the next ones. With range_items (every job fans out over a range
 from 0 by 1), that each slice carries its item, the index, in its args and after its id in its
 name ("first/nap[3] 3").
 """
-import argparse
 import collections
-import json
-import os
 import re
-import subprocess
-import sys
 
 # Times are microseconds with the nanoseconds as decimals: allow one nanosecond of rounding.
 EPSILON_US = 0.001
@@ -49,34 +43,17 @@ def check_range_item(s):
         fail(f"{s['name']}: the name does not end with its item {index!r}")
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("lockstep")
-    parser.add_argument("pipeline")
-    parser.add_argument("workdir")
-    parser.add_argument("--workers", action="append", default=[], help="BULKHEAD=N")
-    parser.add_argument("--attempts", type=int, required=True)
-    parser.add_argument("--stages", required=True, help="stage iterations in order")
-    parser.add_argument("--range-items", action="store_true",
-                        help="every job fans out over a range from 0: check each slice's item")
-    args = parser.parse_args()
-    workers = {name: int(n) for name, n in (w.split("=") for w in args.workers)}
-    stages = args.stages.split(",")
+def problems(trace, workers, attempts, stages, range_items=False):
+    """What is wrong with a parsed trace (see the module's comment), as messages."""
+    failures.clear()
+    try:
+        check(trace, workers, attempts, stages, range_items)
+    except (KeyError, TypeError) as error:
+        fail(f"missing or mistyped field: {error!r}")
+    return list(failures)
 
-    os.makedirs(args.workdir, exist_ok=True)
-    trace_path = os.path.join(args.workdir, "trace.json")
-    if os.path.exists(trace_path):
-        os.remove(trace_path)
-    run = subprocess.run(
-        [args.lockstep, "run", args.pipeline, "--trace", trace_path, "--progress=never",
-         "--run-dir", os.path.join(args.workdir, "logs")],
-        capture_output=True, text=True, timeout=60)
-    if run.returncode != 0:
-        print(f"lockstep exited with {run.returncode}:\n{run.stderr}")
-        return 1
 
-    with open(trace_path, encoding="utf-8") as file:
-        trace = json.load(file)
+def check(trace, workers, attempts, stages, range_items):
     events = trace["traceEvents"]
 
     # Processes and tracks, from the metadata events.
@@ -87,7 +64,7 @@ def main():
         if name not in pid_of:
             fail(f"no process named '{name}' (processes: {sorted(process_names.values())})")
     if failures:
-        return report()
+        return
     track_names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
                    if e["ph"] == "M" and e["name"] == "thread_name"}
     for name, count in workers.items():
@@ -98,8 +75,8 @@ def main():
 
     # Every attempt once, on a track of its bulkhead.
     slices = [e for e in events if e["ph"] == "X" and e.get("cat") == "attempt"]
-    if len(slices) != args.attempts:
-        fail(f"{len(slices)} attempt slices, expected {args.attempts}")
+    if len(slices) != attempts:
+        fail(f"{len(slices)} attempt slices, expected {attempts}")
     seen = collections.Counter((s["name"], s["args"]["attempt"]) for s in slices)
     for key, times in seen.items():
         if times != 1:
@@ -118,7 +95,7 @@ def main():
                 fail(f"{s['name']} has no '{key}' in its args")
         if s["args"].get("state") != "succeeded" and not s["args"].get("message"):
             fail(f"{s['name']} did not succeed and says not why")
-        if args.range_items:
+        if range_items:
             check_range_item(s)
 
     # One worker runs one attempt at a time: slices on a track never overlap.
@@ -159,18 +136,3 @@ def main():
         (e for e in events if e["ph"] == "X" and e.get("cat") == "stage"), key=lambda e: e["ts"])]
     if spans != stages:
         fail(f"stage slices {spans}, expected {stages}")
-    return report()
-
-
-def report():
-    if failures:
-        print("check_trace.py: the trace is wrong:")
-        for message in failures:
-            print(f"  - {message}")
-        return 1
-    print("check_trace.py: ok")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
