@@ -174,9 +174,9 @@ def run_case(options):
 
 
 def plugin_abi():
-    """The plugin ABI this source declares (framework/include/lockstep/version.hpp)."""
-    header = (SOURCE / "framework/include/lockstep/version.hpp").read_text(encoding="utf-8")
-    return re.search(r"kPluginAbiVersion = ([0-9]+)", header).group(1)
+    """The plugin ABI this source declares (framework/include/lockstep/export.hpp)."""
+    header = (SOURCE / "framework/include/lockstep/export.hpp").read_text(encoding="utf-8")
+    return re.search(r"#define LOCKSTEP_ABI_VERSION ([0-9]+)", header).group(1)
 
 
 def check_command(options):

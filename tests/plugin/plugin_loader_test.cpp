@@ -293,6 +293,18 @@ TEST_CASE("an ABI mismatch shows both versions and registers nothing", "[loader]
   CHECK_THAT(d.hint, Contains("rebuild the plugin against lockstep") && Contains(kVersionString));
 }
 
+TEST_CASE("a plugin built against another ABI is refused with both ABI versions",
+          "[loader][errors]") {
+  auto d = load_broken("other_abi");
+  INFO(d.message);
+  CHECK_THAT(d.message, Contains("cannot load plugin 'other_abi'") &&
+                            Contains("it was built for plugin ABI version 2") &&
+                            Contains("this lockstep (" + std::string(kVersionString) +
+                                     ") has plugin ABI version " +
+                                     std::to_string(kPluginAbiVersion)));
+  CHECK_THAT(d.hint, Contains("rebuild the plugin against lockstep") && Contains(kVersionString));
+}
+
 TEST_CASE("an unresolved symbol fails at load with the dlerror text", "[loader][errors]") {
   auto d = load_broken("unresolved");
   CHECK_THAT(d.message, Contains("cannot load plugin 'unresolved'") &&

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 
-namespace lockstep {
+#include "lockstep/export.hpp"
+
+namespace lockstep::inline LOCKSTEP_ABI {
 
 inline constexpr int kVersionMajor = 0;
 inline constexpr int kVersionMinor = 2;
@@ -14,7 +16,8 @@ inline constexpr int kVersionPatch = 0;
 inline constexpr const char* kVersionString = "0.2.0";
 
 // Bumped whenever anything a plugin compiles against changes incompatibly; a plugin built for
-// another ABI version is refused at load. 2: ParamSpec gained rule().
-inline constexpr std::uint32_t kPluginAbiVersion = 2;
+// another ABI version is refused at load (see export.hpp). 2: ParamSpec gained rule(). 3: the
+// inline namespace abi_v3; StageContext::name(), StageInstance::job as a position.
+inline constexpr std::uint32_t kPluginAbiVersion = LOCKSTEP_ABI_VERSION;
 
 }  // namespace lockstep

@@ -18,7 +18,7 @@
 #include "config/vars.hpp"
 #include "config/yaml_source.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace {
 

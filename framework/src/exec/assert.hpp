@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace lockstep::detail {
+#include "lockstep/export.hpp"
+
+namespace lockstep::inline LOCKSTEP_ABI::detail {
 
 [[noreturn]] inline void assertion_failed(const char* condition, const char* message,
                                           const char* file, int line) noexcept {

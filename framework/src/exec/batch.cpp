@@ -9,7 +9,7 @@
 #include "exec/spin.hpp"
 #include "exec/assert.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace detail {
 

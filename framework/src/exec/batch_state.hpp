@@ -13,7 +13,7 @@
 #include "lockstep/engine/batch.hpp"
 #include "lockstep/engine/cancel_token.hpp"
 
-namespace lockstep::detail {
+namespace lockstep::inline LOCKSTEP_ABI::detail {
 
 class BulkheadCore;
 

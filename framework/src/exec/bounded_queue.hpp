@@ -14,7 +14,9 @@
 #include <new>
 #include <utility>
 
-namespace lockstep::detail {
+#include "lockstep/export.hpp"
+
+namespace lockstep::inline LOCKSTEP_ABI::detail {
 
 template <class T>
 class BoundedQueue {

@@ -11,7 +11,7 @@
 #include "exec/tsan.hpp"
 #include "exec/assert.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace detail {
 

@@ -31,7 +31,7 @@
 #include "exec/bounded_queue.hpp"
 #include "lockstep/engine/bulkhead.hpp"
 
-namespace lockstep::detail {
+namespace lockstep::inline LOCKSTEP_ABI::detail {
 
 class BatchState;
 

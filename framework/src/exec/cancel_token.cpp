@@ -4,7 +4,7 @@
 #include <condition_variable>
 #include <mutex>
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 const char* Cancelled::what() const noexcept { return "cancelled"; }
 

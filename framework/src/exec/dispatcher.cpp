@@ -6,7 +6,7 @@
 
 #include "lockstep/engine/engine.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct Dispatcher::State {
   std::optional<Engine> engine;  // reset by finalize(): the threads go back

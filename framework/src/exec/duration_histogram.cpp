@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 std::size_t DurationHistogram::bucket_of(std::chrono::nanoseconds duration) noexcept {
   const auto ns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, duration.count()));

@@ -7,7 +7,7 @@
 #include "exec/bulkhead_core.hpp"
 #include "exec/thread_budget.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include "lockstep/engine/job_state.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 std::string_view to_string(JobState state) noexcept {
   switch (state) {

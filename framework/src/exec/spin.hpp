@@ -9,7 +9,9 @@
 #include <immintrin.h>
 #endif
 
-namespace lockstep::detail {
+#include "lockstep/export.hpp"
+
+namespace lockstep::inline LOCKSTEP_ABI::detail {
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)

@@ -2,7 +2,7 @@
 
 #include "exec/assert.hpp"
 
-namespace lockstep::detail {
+namespace lockstep::inline LOCKSTEP_ABI::detail {
 
 ThreadBudget& ThreadBudget::instance() {
   static ThreadBudget budget;

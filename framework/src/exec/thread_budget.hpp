@@ -8,7 +8,9 @@
 #include <mutex>
 #include <optional>
 
-namespace lockstep::detail {
+#include "lockstep/export.hpp"
+
+namespace lockstep::inline LOCKSTEP_ABI::detail {
 
 class ThreadBudget {
  public:

@@ -4,6 +4,8 @@
 // annotations hide only oneTBB's own bookkeeping of a task_arena::enqueue from TSan.
 #pragma once
 
+#include "lockstep/export.hpp"
+
 #if defined(__SANITIZE_THREAD__)
 #define LOCKSTEP_TSAN 1
 #elif defined(__has_feature)
@@ -23,7 +25,7 @@ void __tsan_release(void* addr);
 }
 #endif
 
-namespace lockstep::detail {
+namespace lockstep::inline LOCKSTEP_ABI::detail {
 
 // Hands `object` over to the thread that will run a oneTBB task: everything this thread did
 // before tsan_release happens before what the task does after tsan_acquire. oneTBB orders this

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 std::string to_string(const SourceLocation& where) {
   std::string text = where.file;

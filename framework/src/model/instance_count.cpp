@@ -2,7 +2,7 @@
 
 #include "lockstep/pipeline/pipeline.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 namespace {
 
 constexpr auto kMany = std::numeric_limits<std::uint64_t>::max();

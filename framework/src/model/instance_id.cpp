@@ -3,7 +3,7 @@
 
 #include <charconv>
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace {
 

@@ -2,7 +2,7 @@
 // type_info of each, whatever visibility plugins are built with.
 #include "lockstep/plugin/job.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 Logger::~Logger() = default;
 JobContext::~JobContext() = default;

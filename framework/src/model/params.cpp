@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include "lockstep/pipeline/pipeline.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 bool is_truthy(std::string_view value) noexcept {
   constexpr std::string_view kTruthy[] = {"true", "yes", "on", "1"};

@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -26,7 +27,7 @@
 #include "lockstep/plugin/manifest.hpp"
 #include "lockstep/version.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace fs = std::filesystem;
 
@@ -58,6 +59,28 @@ bool is_path(std::string_view name_or_path) {
 }
 
 std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+
+// The ABI a plugin was built against, when dlopen failed on one of lockstep's names of another
+// ABI: they are mangled with their inline namespace, "...8lockstep6abi_v2...".
+std::optional<std::uint32_t> abi_of_missing_symbol(std::string_view open_error) {
+  static const std::regex mangled("8lockstep[0-9]+abi_v([0-9]+)");
+  std::match_results<std::string_view::const_iterator> match;
+  if (!std::regex_search(open_error.begin(), open_error.end(), match, mangled)) return {};
+  const auto version = std::stoul(match[1].str());
+  if (version == kPluginAbiVersion) return {};
+  return static_cast<std::uint32_t>(version);
+}
+
+void refuse_abi(Diagnostics& diagnostics, const SourceLocation& where, const std::string& what,
+                const fs::path& path, std::uint32_t abi) {
+  diagnostics.error(where,
+                    "cannot load " + what + " (" + path.string() +
+                        "): it was built for plugin ABI version " +
+                        std::to_string(abi) + ", but this lockstep (" +
+                        std::string(kVersionString) + ") has plugin ABI version " +
+                        std::to_string(kPluginAbiVersion),
+                    "rebuild the plugin against lockstep " + std::string(kVersionString));
+}
 
 std::string join_paths(const std::vector<fs::path>& paths) {
   std::string text;
@@ -222,6 +245,10 @@ bool PluginLoader::load(std::string_view name_or_path, const SourceLocation& whe
   std::string open_error;
   const auto* library = impl_->open(path, open_error);
   if (!library) {
+    if (const auto abi = abi_of_missing_symbol(open_error)) {
+      refuse_abi(diagnostics, where, what, path, *abi);
+      return false;
+    }
     // dlerror() starts with the file's path, which the message already shows.
     if (auto prefix = path.string() + ": "; open_error.starts_with(prefix)) {
       open_error.erase(0, prefix.size());
@@ -256,12 +283,7 @@ bool PluginLoader::load(std::string_view name_or_path, const SourceLocation& whe
   }
   const auto abi = *static_cast<const std::uint32_t*>(address);
   if (abi != kPluginAbiVersion) {
-    diagnostics.error(where,
-                      what + " (" + path.string() + ") was built for plugin ABI version " +
-                          std::to_string(abi) + ", but this lockstep (" +
-                          std::string(kVersionString) + ") has plugin ABI version " +
-                          std::to_string(kPluginAbiVersion),
-                      "rebuild the plugin against lockstep " + std::string(kVersionString));
+    refuse_abi(diagnostics, where, what, path, abi);
     return false;
   }
   const auto& manifest = *static_cast<const PluginManifest*>(address);

@@ -8,7 +8,7 @@
 
 #include "stage/builtin_kinds.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/plugin/job.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace {
 

@@ -20,7 +20,7 @@
 #include "report/report_fields.hpp"
 #include "report/stage_timings.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 using json = nlohmann::ordered_json;
 

@@ -7,7 +7,7 @@
 #include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/progress.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace {
 

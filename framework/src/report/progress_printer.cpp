@@ -13,7 +13,7 @@
 
 #include "lockstep/pipeline/progress.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace {
 

@@ -7,7 +7,7 @@
 
 #include "lockstep/pipeline/progress.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 // No put area: every character reaches overflow() or xsputn(), under the buffer's own mutex
 // (a stream like std::cerr is written from many threads).

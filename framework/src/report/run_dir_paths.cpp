@@ -12,7 +12,7 @@
 #include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/run_dir.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace fs = std::filesystem;
 

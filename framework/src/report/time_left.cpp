@@ -6,7 +6,7 @@
 
 #include "lockstep/pipeline/progress.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 std::optional<std::chrono::nanoseconds> estimate_time_left(const StageProgress& progress) {
   using Seconds = std::chrono::duration<double>;

@@ -6,7 +6,7 @@
 
 #include "run/attempt_context.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 // ---- Outputs ---------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@
 #include "run/run_services.hpp"
 #include "run/stage_run.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 std::string_view to_string(StageStatus status) noexcept {
   switch (status) {

@@ -1,6 +1,6 @@
 #include "stage/builtin_kinds.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 namespace {
 
 // Every instance at once, as far as the bulkheads admit them; the framework's barrier ends it.

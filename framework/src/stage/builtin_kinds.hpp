@@ -6,7 +6,7 @@
 
 #include "lockstep/plugin/stage.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 std::vector<RegisteredStageKind> builtin_stage_kinds();
 // The kind of a stage that names none (also in a Pipeline built in code).

@@ -24,7 +24,7 @@
 #include "lockstep/engine/job_state.hpp"
 #include "lockstep/export.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace detail {
 class BatchState;

@@ -29,7 +29,7 @@
 #include "lockstep/engine/task.hpp"
 #include "lockstep/export.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace detail {
 class BulkheadCore;

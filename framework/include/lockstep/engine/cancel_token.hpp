@@ -23,7 +23,7 @@
 
 #include "lockstep/export.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 // Thrown by CancelToken::throw_if_cancelled(). A job that ends by throwing it (or by throwing
 // anything after its token was cancelled) ends as JobState::cancelled, not failed.

@@ -21,7 +21,7 @@
 #include "lockstep/engine/task.hpp"
 #include "lockstep/export.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct DispatcherOptions {
   std::optional<int> queue{};                          // default 2 x workers

@@ -17,7 +17,7 @@
 
 #include "lockstep/export.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct LOCKSTEP_API DurationHistogram {
   // Buckets 0..3 hold 0..3 ns exactly; above, each power of two [2^e, 2^(e+1)) is split in four.

@@ -25,7 +25,7 @@
 #include "lockstep/engine/bulkhead.hpp"
 #include "lockstep/export.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct EngineOptions {
   std::optional<int> max_threads{};  // >= 1: cap on the worker threads of all bulkheads together

@@ -13,7 +13,7 @@
 
 #include "lockstep/export.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 enum class JobState : unsigned char {
   succeeded,  // ran to the end

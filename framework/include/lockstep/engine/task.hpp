@@ -16,7 +16,7 @@
 #include "lockstep/engine/cancel_token.hpp"
 #include "lockstep/export.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 class Task;
 

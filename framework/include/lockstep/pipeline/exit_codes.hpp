@@ -14,7 +14,9 @@
 
 #include <array>
 
-namespace lockstep {
+#include "lockstep/export.hpp"
+
+namespace lockstep::inline LOCKSTEP_ABI {
 
 inline constexpr int kExitOk = 0;             // everything succeeded (or failed as policy allows)
 inline constexpr int kExitFailures = 1;       // the run had failures

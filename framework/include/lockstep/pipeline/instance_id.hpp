@@ -18,7 +18,7 @@
 
 #include "lockstep/export.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct InstanceId {
   std::string_view stage{};

@@ -33,7 +33,7 @@
 #include "lockstep/plugin/registry.hpp"
 #include "lockstep/engine/task.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 // Results published by jobs (JobContext::output), read by later stages. Thread-safe.
 class LOCKSTEP_API Outputs {

@@ -28,7 +28,7 @@
 #include "lockstep/plugin/params.hpp"
 #include "lockstep/plugin/registry.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct BulkheadSpec {
   std::string name{};

@@ -27,7 +27,7 @@
 #include "lockstep/pipeline/pipeline.hpp"
 #include "lockstep/pipeline/plugin_loader.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct PipelineOptions {
   std::vector<std::pair<std::string, std::string>> set_vars{};  // --set vars.NAME=VALUE

@@ -27,7 +27,7 @@
 #include "lockstep/export.hpp"
 #include "lockstep/plugin/registry.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 class LOCKSTEP_API PluginLoader {
  public:

@@ -27,7 +27,7 @@
 #include "lockstep/pipeline/job_instance.hpp"
 #include "lockstep/pipeline/runner.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 enum class ProgressMode : unsigned char {
   terminal,  // one live line, repainted in place (\r, erase-line), a final line per stage

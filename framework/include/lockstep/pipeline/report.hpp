@@ -25,7 +25,7 @@
 #include "lockstep/export.hpp"
 #include "lockstep/pipeline/runner.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct JsonReportOptions {
   std::size_t max_failures = 1000;  // instances listed, over the whole run

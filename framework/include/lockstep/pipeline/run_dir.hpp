@@ -29,7 +29,7 @@
 #include "lockstep/plugin/job.hpp"
 #include "lockstep/pipeline/job_instance.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct RunDirOptions {
   LogSink* forward = nullptr;  // also gets each line at forward_from or above (not owned)

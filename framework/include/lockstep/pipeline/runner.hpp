@@ -31,7 +31,7 @@
 #include "lockstep/engine/job_state.hpp"
 #include "lockstep/pipeline/pipeline.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 enum class StageStatus : unsigned char {
   succeeded,    // every instance succeeded, or failed as continue_on_error allows

@@ -23,7 +23,7 @@
 #include "lockstep/export.hpp"
 #include "lockstep/pipeline/runner.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct ChromeTraceOptions {
   // Attempts kept; later ones are only counted (the trace says how many), so that a run of

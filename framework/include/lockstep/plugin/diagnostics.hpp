@@ -15,7 +15,7 @@
 
 #include "lockstep/export.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 // Where a mistake is: a file (or another source, such as a plugin path) and a 1-based line and
 // column; line 0 means the whole source, column 0 the whole line.

@@ -33,7 +33,7 @@
 #include "lockstep/export.hpp"
 #include "lockstep/plugin/params.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 // A job's log. Each line is tagged with the job's identity by the framework.
 class LOCKSTEP_API Logger {

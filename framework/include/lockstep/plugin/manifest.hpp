@@ -16,7 +16,7 @@
 #include "lockstep/plugin/registry.hpp"
 #include "lockstep/version.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 // What a plugin exports. abi_version comes first and stays first in every version: the loader
 // reads it, and nothing else, before it knows the layout of the rest.

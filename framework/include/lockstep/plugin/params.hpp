@@ -32,7 +32,7 @@
 #include "lockstep/plugin/diagnostics.hpp"
 #include "lockstep/export.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 using Duration = std::chrono::nanoseconds;
 using StringList = std::vector<std::string>;

@@ -23,7 +23,7 @@
 #include "lockstep/plugin/job.hpp"
 #include "lockstep/plugin/stage.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct PluginInfo {
   std::string name;

@@ -45,7 +45,7 @@
 #include "lockstep/engine/job_state.hpp"
 #include "lockstep/plugin/params.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 // One job instance of the stage's stream: the stage's jobs in their order, each job's instances
 // in index order. Cheap to copy; its id is made only when asked for.
