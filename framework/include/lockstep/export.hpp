@@ -16,6 +16,9 @@
 #pragma once
 
 #define LOCKSTEP_API __attribute__((visibility("default")))
+// Exported for lockstep's own tests and tools (framework/src headers they include), not an API:
+// no promise holds for it from one version to the next.
+#define LOCKSTEP_INTERNAL_API __attribute__((visibility("default")))
 
 // Bumped whenever anything a plugin compiles against changes incompatibly. Only the tests define
 // it (to build a plugin against a fake other ABI).

@@ -46,9 +46,9 @@ struct Interpolation {
 };
 
 // Replaces every reference and unescapes `$$`.
-Interpolation interpolate(std::string_view text, const Scope& scope);
+LOCKSTEP_INTERNAL_API Interpolation interpolate(std::string_view text, const Scope& scope);
 
 // True when `text` refers to ${item...}, ${index} or ${iteration}: it differs per instance.
-bool refers_to_instance(std::string_view text) noexcept;
+LOCKSTEP_INTERNAL_API bool refers_to_instance(std::string_view text) noexcept;
 
 }  // namespace lockstep::config

@@ -15,7 +15,7 @@ namespace lockstep::config {
 
 struct YamlEntry;
 
-struct YamlNode {
+struct LOCKSTEP_INTERNAL_API YamlNode {
   enum class Kind : unsigned char { null, scalar, list, map };
   Kind kind = Kind::null;
   std::string text{};   // a scalar's text
@@ -57,11 +57,11 @@ std::string_view describe(YamlNode::Kind kind) noexcept;
 
 // Where the character at `offset` of a scalar's text is: exact when the scalar has a
 // text_column, else the scalar's start.
-SourceLocation position_in(const YamlNode& scalar, std::size_t offset);
+LOCKSTEP_INTERNAL_API SourceLocation position_in(const YamlNode& scalar, std::size_t offset);
 
 // Parses the first document of `text`. Syntax errors and duplicate keys go to `diagnostics`
 // (file `file`); returns nullopt on a syntax error only.
-std::optional<YamlNode> parse_yaml(std::string_view text, const std::string& file,
+LOCKSTEP_INTERNAL_API std::optional<YamlNode> parse_yaml(std::string_view text, const std::string& file,
                                    Diagnostics& diagnostics);
 
 // The node as validate_params() takes it; a null becomes an empty plain scalar.

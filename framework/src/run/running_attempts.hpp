@@ -14,9 +14,11 @@
 #include <cstdint>
 #include <memory>
 
+#include "lockstep/export.hpp"
+
 namespace lockstep::run {
 
-class RunningAttempts {
+class LOCKSTEP_INTERNAL_API RunningAttempts {
  public:
   using Clock = std::chrono::steady_clock;
 

@@ -86,7 +86,7 @@ struct StageProgress {
   std::chrono::nanoseconds longest_running{};
 };
 
-struct RunResult {
+struct LOCKSTEP_API RunResult {
   std::vector<StageSummary> stages{};
   StateCounts totals{};
   std::chrono::nanoseconds wall{};
