@@ -70,6 +70,7 @@ std::uint64_t Feeder::next_chunk(std::uint64_t remaining) {
 
 bool Feeder::dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t count, bool tracked) {
   pending_.fetch_add(count);
+  Ends ends(*this);
   const auto admission = bulkhead_.dispatch(
       batch_, Task([this, &plan, start, count, tracked](const CancelToken& token) {
         run_chunk(token, plan, start, count, tracked);
@@ -77,16 +78,14 @@ bool Feeder::dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t co
   if (admission == Admission::admitted) return true;
   const JobState state =
       admission == Admission::rejected ? JobState::rejected : JobState::cancelled;
-  StateCounts tally;
   for (std::uint64_t i = start; i < start + count; ++i) {
     end_instance(
         plan, i, state, 0,
         {admission == Admission::rejected ? "no room in bulkhead '" + bulkhead_.name() + "' in time"
                                           : "cancelled before it was admitted"},
-        nullptr, tracked, tally);
+        nullptr, tracked, ends.tally);
+    ++ends.ended;
   }
-  stage_.add(tally);
-  release(count);
   return false;
 }
 
@@ -133,32 +132,37 @@ void Feeder::dispatch_retry(Retry retry) {
   const auto index = retry.index;
   const auto attempt = retry.attempt;
   const bool tracked = retry.tracked;
-  StateCounts tally;
+  Ends ends(*this);
   if (stage_.stopping()) {
     // The stage stopped during the backoff: the retry does not happen.
     end_instance(plan, index, stage_.retry_end_state().value_or(retry.last_state), attempt - 1,
-                 std::move(retry.messages), nullptr, tracked, tally);
-    stage_.add(tally);
-    release(1);
+                 std::move(retry.messages), nullptr, tracked, ends.tally);
+    ends.ended = 1;
     return;
   }
   auto messages = std::make_shared<std::vector<std::string>>(std::move(retry.messages));
   const auto admission = bulkhead_.dispatch(
       batch_, Task([this, &plan, index, attempt, tracked, messages](const CancelToken& token) {
-        StateCounts ran;
-        const bool ended =
-            run_instance(token, plan, index, attempt, std::move(*messages), tracked, ran);
-        stage_.add(ran);
-        if (ended) release(1);
+        Ends ran(*this);
+        try {
+          if (run_instance(token, plan, index, attempt, std::move(*messages), tracked, ran.tally)) {
+            ran.ended = 1;
+          }
+        } catch (...) {
+          // Recording its end failed (no memory left): counted as failed, as run_chunk does.
+          ++ran.tally[JobState::failed];
+          ran.ended = 1;
+          stage_.record_failure();
+          throw;
+        }
       }));
   if (admission == Admission::admitted) return;
   messages->push_back(admission == Admission::rejected ? "no room in bulkhead in time"
                                                        : "cancelled before it was admitted");
   end_instance(plan, index,
                admission == Admission::rejected ? JobState::rejected : JobState::cancelled,
-               attempt - 1, std::move(*messages), nullptr, tracked, tally);
-  stage_.add(tally);
-  release(1);
+               attempt - 1, std::move(*messages), nullptr, tracked, ends.tally);
+  ends.ended = 1;
 }
 
 void Feeder::stop_retry_dispatcher() {
@@ -179,13 +183,12 @@ void Feeder::end_retries(std::optional<JobState> state) {
     std::lock_guard lock(mutex_);
     abandoned.swap(retries_);
   }
-  StateCounts tally;
+  Ends ends(*this);
   for (auto& retry : abandoned) {
     end_instance(*retry.plan, retry.index, state.value_or(retry.last_state), retry.attempt - 1,
-                 std::move(retry.messages), nullptr, retry.tracked, tally);
+                 std::move(retry.messages), nullptr, retry.tracked, ends.tally);
+    ++ends.ended;
   }
-  stage_.add(tally);
-  release(abandoned.size());
 }
 
 void Feeder::wait_for_pending() {
@@ -216,7 +219,12 @@ void Feeder::settle() {
   }
 }
 
-void Feeder::release(std::uint64_t ended) {
+Feeder::Ends::~Ends() {
+  feeder_.stage_.add(tally);
+  feeder_.release(ended);
+}
+
+void Feeder::release(std::uint64_t ended) noexcept {
   if (ended == 0) return;
   if (pending_.fetch_sub(ended) == ended && waiting_.load()) {
     std::lock_guard lock(mutex_);
@@ -228,27 +236,45 @@ void Feeder::release(std::uint64_t ended) {
 
 void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t start,
                        std::uint64_t count, bool tracked) {
-  StateCounts tally;
-  std::uint64_t ended = 0;
+  Ends ends(*this);
+  const std::uint64_t end = start + count;
   std::uint64_t i = start;
-  for (; i < start + count; ++i) {
-    if (stage_.stopping() || stage_.services().interrupted.load(std::memory_order_relaxed)) break;
-    if (run_instance(token, plan, i, 1, {}, tracked, tally)) ++ended;
-  }
-  if (i < start + count) {
-    // The stage stopped while these waited: they end without running.
-    const auto unrun = start + count - i;
-    const bool observed = tracked || stage_.services().interest != RunObserver::Interest::stages;
-    for (; observed && i < start + count; ++i) {
-      end_instance(plan, i, JobState::cancelled, 0, {stage_.stop_reason()}, nullptr, tracked,
-                   tally);
+  try {
+    for (; i < end; ++i) {
+      if (stage_.stopping() || stage_.services().interrupted.load(std::memory_order_relaxed)) break;
+      if (run_instance(token, plan, i, 1, {}, tracked, ends.tally)) ++ends.ended;
     }
-    if (!observed) tally[JobState::cancelled] += unrun;
-    ended += unrun;
+  } catch (...) {
+    // Recording instance i's end failed (no memory left): it is counted as failed, unreported,
+    // so that the counts still add up; the rest of the chunk ends as cancelled.
+    ++ends.tally[JobState::failed];
+    ++ends.ended;
+    stage_.record_failure();
+    ++i;
+    ends.tally[JobState::cancelled] += end - i;
+    ends.ended += end - i;
+    completed_.fetch_add(count, std::memory_order_relaxed);
+    throw;
   }
-  stage_.add(tally);
+  // The stage stopped while these waited: they end without running.
+  end_unrun(plan, i, end, tracked, ends);
   completed_.fetch_add(count, std::memory_order_relaxed);
-  release(ended);
+}
+
+void Feeder::end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool tracked,
+                       Ends& ends) {
+  if (from >= to) return;
+  const bool observed = tracked || stage_.services().interest != RunObserver::Interest::stages;
+  if (observed) {
+    for (auto i = from; i < to; ++i) {
+      end_instance(plan, i, JobState::cancelled, 0, {stage_.stop_reason()}, nullptr, tracked,
+                   ends.tally);
+      ++ends.ended;
+    }
+  } else {
+    ends.tally[JobState::cancelled] += to - from;
+    ends.ended += to - from;
+  }
 }
 
 bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
@@ -359,28 +385,28 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
 void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,
                           std::vector<std::string> messages, const Params* params, bool tracked,
                           StateCounts& tally, const Item* item) {
-  ++tally[state];
   if (is_failure(state) && !plan.spec.continue_on_error) stage_.record_failure();
   if (tracked) {
     stage_.tracked_ended(plan, index, state, attempts,
                          messages.empty() ? std::string() : messages.back());
   }
   const auto interest = stage_.services().interest;
-  if (interest == RunObserver::Interest::stages ||
-      (interest == RunObserver::Interest::failures && state == JobState::succeeded)) {
-    return;
+  if (interest == RunObserver::Interest::all ||
+      (interest == RunObserver::Interest::failures && state != JobState::succeeded)) {
+    InstanceEvent event{&stage_.stage(),
+                        &plan.spec,
+                        stage_.instance_id(plan, index),
+                        index,
+                        stage_.iteration(),
+                        attempts,
+                        state,
+                        std::move(messages),
+                        params,
+                        item};
+    stage_.services().notify([&](RunObserver& observer) { observer.instance_ended(event); });
   }
-  InstanceEvent event{&stage_.stage(),
-                      &plan.spec,
-                      stage_.instance_id(plan, index),
-                      index,
-                      stage_.iteration(),
-                      attempts,
-                      state,
-                      std::move(messages),
-                      params,
-                      item};
-  stage_.services().notify([&](RunObserver& observer) { observer.instance_ended(event); });
+  // Counted last: when recording the end throws (no memory), the caller's Ends counts it instead.
+  ++tally[state];
 }
 
 }  // namespace lockstep::run

@@ -87,6 +87,23 @@ class Feeder {
     bool retryable = true;
   };
 
+  // What ended on one path: counted into the stage, and their pending places given back, when it
+  // goes out of scope — an exception's unwinding included — so that no path can lose a count or
+  // leave wait_for_pending() waiting. Every end goes through one.
+  class Ends {
+   public:
+    explicit Ends(Feeder& feeder) noexcept : feeder_(feeder) {}
+    ~Ends();
+    Ends(const Ends&) = delete;
+    Ends& operator=(const Ends&) = delete;
+
+    StateCounts tally{};      // by terminal state
+    std::uint64_t ended = 0;  // dispatched instances among them: places to give back
+
+   private:
+    Feeder& feeder_;
+  };
+
   std::uint64_t next_chunk(std::uint64_t remaining);
   bool dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t count, bool tracked);
 
@@ -106,7 +123,10 @@ class Feeder {
   void end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,
                     std::vector<std::string> messages, const Params* params, bool tracked,
                     StateCounts& tally, const Item* item = nullptr);
-  void release(std::uint64_t ended);
+  void release(std::uint64_t ended) noexcept;
+  // Instances [from, to) of a chunk that will not run end as cancelled (observed, when observers
+  // or the stage track them).
+  void end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool tracked, Ends& ends);
 
   StageRun& stage_;
   Bulkhead& bulkhead_;
