@@ -116,7 +116,7 @@ thread_local BulkheadCore::RunnerScope* BulkheadCore::RunnerScope::innermost = n
 
 BulkheadCore::BulkheadCore(BulkheadOptions options)
     : options_(std::move(options)),
-      queue_capacity_(options_.queue.value_or(2 * options_.workers)),
+      queue_capacity_(options_.queue.value_or(default_queue(options_.workers))),
       capacity_(std::int64_t{options_.workers} + queue_capacity_),
       // Waking a blocked dispatcher costs microseconds: wake it when it can admit a burst (a
       // quarter of the queue), not for every place that frees up.
@@ -612,5 +612,7 @@ BulkheadStats Bulkhead::stats() const { return core_->stats(); }
 void Bulkhead::reset_peaks() noexcept { core_->reset_peaks(); }
 
 int current_worker_slot() noexcept { return detail::job_slot; }
+
+int default_queue(int workers) noexcept { return 2 * workers; }
 
 }  // namespace lockstep

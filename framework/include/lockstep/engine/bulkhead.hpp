@@ -38,9 +38,12 @@ class BulkheadCore;
 struct BulkheadOptions {
   std::string name{};
   int workers = 1;                                     // >= 1: jobs running at once
-  std::optional<int> queue{};                          // >= 0: admitted jobs waiting; 2 x workers
+  std::optional<int> queue{};                          // >= 0: admitted jobs waiting; default_queue
   std::optional<std::chrono::nanoseconds> max_wait{};  // dispatch() gives up after this
 };
+
+// The queue of a bulkhead whose options give none (and of a Dispatcher's).
+LOCKSTEP_API int default_queue(int workers) noexcept;
 
 // What dispatch did with a job.
 enum class Admission : unsigned char {
