@@ -142,7 +142,8 @@ Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, Patience patien
   if (batch.cancelled() || cancelled()) {
     return end_at_dispatch(batch, task, JobState::cancelled, "cancelled before it was admitted");
   }
-  if (!try_take_place()) {
+  std::int64_t in_flight = try_take_place();
+  if (in_flight == 0) {
     if (RunnerScope::active_for(this)) {
       // A job of this bulkhead waiting for room here could be waiting for itself.
       run_inline(batch, std::move(task));
@@ -154,7 +155,8 @@ Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, Patience patien
                                  std::to_string(options_.workers) + " workers, queue " +
                                  std::to_string(queue_capacity_) + ")");
     }
-    if (!wait_for_place(batch, patience)) {
+    in_flight = wait_for_place(batch, patience);
+    if (in_flight == 0) {
       if (batch.cancelled() || cancelled()) {
         return end_at_dispatch(batch, task, JobState::cancelled,
                                "cancelled while waiting to be admitted");
@@ -167,36 +169,36 @@ Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, Patience patien
   auto seq = admitted_.fetch_add(1, std::memory_order_relaxed);
   batch.job_admitted();
   batch.note_bulkhead(*this);
-  note_queued_peak();
+  note_queued_peak(in_flight);
   // There are at least as many cells as places, so a push can only find its cell taken while a
   // runner is still moving the previous lap's entry out of it: a matter of nanoseconds.
-  Entry entry{std::move(task), &batch, seq, timed(seq) ? Clock::now() : Clock::time_point{}};
-  while (!queue_.try_push(std::move(entry))) cpu_relax();
+  const auto admitted_at = timed(seq) ? Clock::now() : Clock::time_point{};
+  while (!queue_.try_emplace(std::move(task), &batch, seq, admitted_at)) cpu_relax();
   spawn_drainer_if_needed();
   return Admission::admitted;
 }
 
-bool BulkheadCore::try_take_place() noexcept {
+std::int64_t BulkheadCore::try_take_place() noexcept {
   auto taken = in_flight_.load(std::memory_order_relaxed);
   while (taken < capacity_) {
     if (in_flight_.compare_exchange_weak(taken, taken + 1, std::memory_order_seq_cst,
                                          std::memory_order_relaxed)) {
-      return true;
+      return taken + 1;
     }
   }
-  return false;
+  return 0;
 }
 
-bool BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
+std::int64_t BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
   // A place may free up within nanoseconds: look a few times before paying for a sleep.
   for (int spin = 0; spin < 64; ++spin) {
     cpu_relax();
-    if (try_take_place()) return true;
+    if (auto in_flight = try_take_place()) return in_flight;
   }
-  bool took = false;
+  std::int64_t took = 0;
   auto ready = [&] {
     took = try_take_place();
-    return took || cancelled() || batch.cancelled();
+    return took != 0 || cancelled() || batch.cancelled();
   };
   blocked_dispatchers_.fetch_add(1, std::memory_order_seq_cst);
   {
@@ -243,16 +245,20 @@ Admission BulkheadCore::end_at_dispatch(BatchState& batch, Task& task, JobState 
   return state == JobState::rejected ? Admission::rejected : Admission::cancelled;
 }
 
-void BulkheadCore::note_queued_peak() noexcept {
-  raise_to(peak_queued_, in_flight_.load(std::memory_order_relaxed) - options_.workers);
+void BulkheadCore::note_queued_peak(std::int64_t in_flight) noexcept {
+  // From what the admission saw, not a new load: in_flight_ is the line the workers write.
+  raise_to(peak_queued_, in_flight - options_.workers);
 }
 
 // ---- runners ---------------------------------------------------------------------------------
 
 void BulkheadCore::spawn_drainer_if_needed() noexcept {
-  // A read-modify-write, not a load: it is ordered against the one in stop_being_runner(), so
-  // either this thread sees that runner gone, or that runner sees what this thread pushed.
-  auto state = drain_state_.fetch_add(0, std::memory_order_seq_cst);
+  // A seq_cst load after the caller's push (a seq_cst CAS on the queue's tail): it and
+  // stop_being_runner()'s seq_cst decrement followed by its look at the queue cannot both miss,
+  // so either this thread sees that runner gone, or that runner sees what was pushed. A load,
+  // not a read-modify-write: the line stays shared with the runners instead of being taken from
+  // them on every dispatch.
+  auto state = drain_state_.load(std::memory_order_seq_cst);
   for (;;) {
     if (pending_of(state) > 0 || runners_of(state) >= options_.workers) return;
     if (drain_state_.compare_exchange_weak(state, state + kRunner + kPending,
@@ -470,7 +476,7 @@ JobState BulkheadCore::run_job(Entry& entry, SlotStats& slot, bool holds_place) 
   CancelToken token({&batch->cancel_source(), &cancel_, nullptr});
   JobState state = JobState::succeeded;
   std::string message;
-  if (token.cancelled()) {
+  if (batch->cancelled() || cancelled()) {  // token.cancelled(), without the call and the loop
     state = JobState::cancelled;
     message = "cancelled before it started";
   } else {

@@ -84,9 +84,9 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
     std::array<std::atomic<std::uint64_t>, DurationHistogram::kBuckets> queue_waits{};
   };
 
-  // admission
-  bool try_take_place() noexcept;
-  bool wait_for_place(BatchState& batch, const Patience& patience);
+  // admission: each returns the places taken right after its own (>= 1), or 0 when it took none
+  std::int64_t try_take_place() noexcept;
+  std::int64_t wait_for_place(BatchState& batch, const Patience& patience);
   void release_place() noexcept;
   Admission end_at_dispatch(BatchState& batch, Task& task, JobState state, std::string message);
 
@@ -109,7 +109,7 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   void run_inline(BatchState& batch, Task&& task);
   int take_slot() noexcept;
   void give_back_slot(int slot) noexcept;
-  void note_queued_peak() noexcept;
+  void note_queued_peak(std::int64_t in_flight) noexcept;
   std::string identity(const Entry& entry) const;
   void note_running_peak(int running) noexcept;
 
