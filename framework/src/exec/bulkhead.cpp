@@ -121,6 +121,7 @@ BulkheadCore::BulkheadCore(BulkheadOptions options)
       // Waking a blocked dispatcher costs microseconds: wake it when it can admit a burst (a
       // quarter of the queue), not for every place that frees up.
       wake_at_free_(std::max<std::int64_t>(1, queue_capacity_ / 4)),
+      spin_while_idle_(cores_to_spare(options_.workers)),
       // No slot reserved for external threads: they never join, and a reserved slot would
       // leave the bulkhead one worker short.
       arena_(options_.workers, 0),
@@ -142,7 +143,7 @@ Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, Patience patien
   if (batch.cancelled() || cancelled()) {
     return end_at_dispatch(batch, task, JobState::cancelled, "cancelled before it was admitted");
   }
-  std::int64_t in_flight = try_take_place();
+  std::int64_t in_flight = try_take_place();  // by the dispatchers' copy of released_
   if (in_flight == 0) {
     if (RunnerScope::active_for(this)) {
       // A job of this bulkhead waiting for room here could be waiting for itself.
@@ -179,14 +180,38 @@ Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, Patience patien
 }
 
 std::int64_t BulkheadCore::try_take_place() noexcept {
-  auto taken = in_flight_.load(std::memory_order_relaxed);
-  while (taken < capacity_) {
-    if (in_flight_.compare_exchange_weak(taken, taken + 1, std::memory_order_seq_cst,
-                                         std::memory_order_relaxed)) {
-      return taken + 1;
+  auto taken = taken_.load(std::memory_order_relaxed);
+  auto released = released_seen_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (taken - released >= capacity_) {
+      // Full by the copy: look at the real count of ended jobs before giving up.
+      const auto now = look_at_released();
+      if (now == released) return 0;
+      released = now;
+      continue;
+    }
+    if (taken_.compare_exchange_weak(taken, taken + 1, std::memory_order_seq_cst,
+                                     std::memory_order_relaxed)) {
+      return taken + 1 - released;
     }
   }
-  return 0;
+}
+
+std::int64_t BulkheadCore::look_at_released() noexcept {
+  const auto released = released_.load(std::memory_order_seq_cst);
+  auto seen = released_seen_.load(std::memory_order_relaxed);
+  while (seen < released &&
+         !released_seen_.compare_exchange_weak(seen, released, std::memory_order_relaxed)) {
+  }
+  return released;
+}
+
+std::int64_t BulkheadCore::in_flight() const noexcept {
+  // released_ first: read the other way, a place taken and given back in between would count
+  // as given back and not taken, below zero. Read this way, places given back and taken again
+  // in between count twice, so the estimate is capped at what can ever be in flight.
+  const auto released = released_.load(std::memory_order_seq_cst);
+  return std::min(capacity_, taken_.load(std::memory_order_seq_cst) - released);
 }
 
 std::int64_t BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
@@ -219,18 +244,21 @@ std::int64_t BulkheadCore::wait_for_place(BatchState& batch, const Patience& pat
 }
 
 void BulkheadCore::release_place() noexcept {
-  auto before = in_flight_.fetch_sub(1, std::memory_order_seq_cst);
-  LOCKSTEP_ASSERT(
-      before >= 1 && before <= capacity_,
-      "a place is given back only by a job that took one (in flight: 0..workers+queue)");
+  const auto released = released_.fetch_add(1, std::memory_order_seq_cst) + 1;
+  // The dispatchers' line (taken_) is read only while one of them sleeps, or at the end.
+  const bool someone_blocked = blocked_dispatchers_.load(std::memory_order_seq_cst) > 0;
+  if (!someone_blocked && !quiescing_.load(std::memory_order_seq_cst)) return;
+  // Admissions since this release may count in it too (taken_ is read later): a value above
+  // what is in flight now, never below.
+  const auto in_flight = taken_.load(std::memory_order_seq_cst) - released;
+  LOCKSTEP_ASSERT(in_flight >= 0, "a place is given back only by a job that took one");
   // Only the release that brings the free places up to the threshold wakes a dispatcher (each
-  // release sees its own `before`); the others would only queue up on the mutex.
-  if (capacity_ - (before - 1) == wake_at_free_ &&
-      blocked_dispatchers_.load(std::memory_order_seq_cst) > 0) {
+  // release sees its own count); the others would only queue up on the mutex.
+  if (someone_blocked && capacity_ - in_flight == wake_at_free_) {
     std::lock_guard lock(admission_mutex_);
     place_freed_.notify_one();
   }
-  if (before == 1 && quiescing_.load(std::memory_order_seq_cst)) {
+  if (in_flight == 0 && quiescing_.load(std::memory_order_seq_cst)) {
     std::lock_guard lock(lifetime_mutex_);
     drained_.notify_all();
   }
@@ -246,18 +274,23 @@ Admission BulkheadCore::end_at_dispatch(BatchState& batch, Task& task, JobState 
 }
 
 void BulkheadCore::note_queued_peak(std::int64_t in_flight) noexcept {
-  // From what the admission saw, not a new load: in_flight_ is the line the workers write.
-  raise_to(peak_queued_, in_flight - options_.workers);
+  // What the admission saw may count places given back since the dispatchers' copy of released_
+  // was taken: look at the real count only when that would raise the peak.
+  if (in_flight - options_.workers <= peak_queued_.load(std::memory_order_relaxed)) return;
+  const auto released = look_at_released();  // later dispatches compare with this one too
+  const auto now = std::min(in_flight, taken_.load(std::memory_order_relaxed) - released);
+  raise_to(peak_queued_, now - options_.workers);
 }
 
 // ---- runners ---------------------------------------------------------------------------------
 
 void BulkheadCore::spawn_drainer_if_needed() noexcept {
-  // A seq_cst load after the caller's push (a seq_cst CAS on the queue's tail): it and
-  // stop_being_runner()'s seq_cst decrement followed by its look at the queue cannot both miss,
-  // so either this thread sees that runner gone, or that runner sees what was pushed. A load,
-  // not a read-modify-write: the line stays shared with the runners instead of being taken from
-  // them on every dispatch.
+  // Seq_cst loads after the caller's push (a seq_cst CAS on the queue's tail): each, and a
+  // runner's seq_cst step out (stop_being_runner(), or the end of linger_for_work()) followed
+  // by its look at the queue, cannot both miss, so either this thread sees that runner gone, or
+  // that runner sees what was pushed. Loads, not read-modify-writes: the lines stay shared with
+  // the runners instead of being taken from them on every dispatch.
+  if (lingering_.load(std::memory_order_seq_cst) > 0) return;  // it takes the job
   auto state = drain_state_.load(std::memory_order_seq_cst);
   for (;;) {
     if (pending_of(state) > 0 || runners_of(state) >= options_.workers) return;
@@ -284,10 +317,12 @@ void BulkheadCore::run_as_drainer() {
     {
       RunnerScope scope(*this);
       Entry entry;
-      while (queue_.try_pop(entry)) {
-        if (!queue_.empty()) spawn_drainer_if_needed();  // more to do: wake one more worker
-        run_burst(entry, nullptr, true);
-      }
+      do {
+        while (queue_.try_pop(entry)) {
+          if (!queue_.empty()) spawn_drainer_if_needed();  // more to do: wake one more worker
+          run_burst(entry, nullptr, true);
+        }
+      } while (linger_for_work());
     }
     stop_being_runner();
   } while (!queue_.empty() && try_become_runner());
@@ -295,6 +330,20 @@ void BulkheadCore::run_as_drainer() {
   [[maybe_unused]] const auto live = live_drainers_.fetch_sub(1, std::memory_order_relaxed);
   LOCKSTEP_ASSERT(live >= 1, "the count of live drainers never goes negative");
   drained_.notify_all();
+}
+
+bool BulkheadCore::linger_for_work() noexcept {
+  // One lingering drainer at a time: with more, idle threads would outnumber the cores that the
+  // producer, or a thread waiting at the barrier, needs.
+  int none = 0;
+  if (!lingering_.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) return false;
+  Backoff backoff(spin_while_idle_);
+  bool found = false;
+  while (!(found = !queue_.empty()) && backoff.pause()) {
+  }
+  // Seq_cst, then a last look: a dispatcher that saw this drainer lingering spawned nobody.
+  lingering_.fetch_sub(1, std::memory_order_seq_cst);
+  return found || !queue_.empty();
 }
 
 bool BulkheadCore::try_become_runner() noexcept {
@@ -528,7 +577,7 @@ void BulkheadCore::quiesce() {
   quiescing_.store(true, std::memory_order_seq_cst);
   std::unique_lock lock(lifetime_mutex_);
   drained_.wait(lock, [&] {
-    return in_flight_.load(std::memory_order_seq_cst) == 0 &&
+    return in_flight() == 0 &&
            live_drainers_.load(std::memory_order_relaxed) == 0;
   });
 }
@@ -558,7 +607,7 @@ BulkheadStats BulkheadCore::stats() const {
   stats.running = running_.load(std::memory_order_relaxed);
   stats.peak_running = peak_running_.load(std::memory_order_relaxed);
   stats.queued =
-      std::max<std::int64_t>(0, in_flight_.load(std::memory_order_relaxed) - options_.workers);
+      std::max<std::int64_t>(0, in_flight() - options_.workers);
   stats.peak_queued = std::max<std::int64_t>(0, peak_queued_.load(std::memory_order_relaxed));
   stats.queue_wait = std::chrono::nanoseconds(wait_ns);
   stats.queue_wait_max =
@@ -569,7 +618,7 @@ BulkheadStats BulkheadCore::stats() const {
 
 void BulkheadCore::reset_peaks() noexcept {
   peak_running_.store(running_.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  peak_queued_.store(in_flight_.load(std::memory_order_relaxed) - options_.workers,
+  peak_queued_.store(in_flight() - options_.workers,
                      std::memory_order_relaxed);
   queue_wait_max_ns_.store(0, std::memory_order_relaxed);
 }
