@@ -668,6 +668,11 @@ void Bulkhead::reset_peaks() noexcept { core_->reset_peaks(); }
 
 int current_worker_slot() noexcept { return detail::job_slot; }
 
-int default_queue(int workers) noexcept { return 2 * workers; }
+int default_queue(int workers) noexcept {
+  // 4,096 places in all: one array of the queue's (a power of two, see BoundedQueue) with no
+  // entry unused. See docs/performance.md for what a larger or smaller queue trades.
+  constexpr int kDefaultPlaces = 4096;
+  return std::max(2 * workers, kDefaultPlaces - workers);
+}
 
 }  // namespace lockstep
