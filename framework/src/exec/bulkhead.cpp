@@ -333,6 +333,9 @@ void BulkheadCore::run_as_drainer() {
 }
 
 bool BulkheadCore::linger_for_work() noexcept {
+  // Only when the workers leave a core to spare: otherwise the lingering thread takes the core
+  // of the producer, or of the thread waiting at the barrier, which would run the jobs itself.
+  if (!spin_while_idle_) return false;
   // One lingering drainer at a time: with more, idle threads would outnumber the cores that the
   // producer, or a thread waiting at the barrier, needs.
   int none = 0;

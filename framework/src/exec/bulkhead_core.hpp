@@ -105,8 +105,10 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   // A drainer that ran out of jobs waits a moment for more before it gives its worker back, so
   // that a producer just slower than the workers, or the next round after a barrier, finds a
   // runner instead of paying for a new drainer (a task_arena::enqueue, often a thread woken).
-  // It spins briefly (only when the bulkhead's workers leave a core to spare), then yields: no
-  // more than oneTBB's idle workers spend looking for work anyway. Returns whether jobs came.
+  // Only where the bulkhead's workers leave a core to spare (elsewhere the thread that waits at
+  // the barrier runs the jobs itself, and a lingering thread would take its core): it spins
+  // briefly, then yields, no more than oneTBB's idle workers spend looking for work anyway.
+  // Returns whether jobs came.
   bool linger_for_work() noexcept;
   bool try_become_runner() noexcept;
   void stop_being_runner() noexcept;
