@@ -121,7 +121,7 @@ BulkheadCore::BulkheadCore(BulkheadOptions options)
       // Waking a blocked dispatcher costs microseconds: wake it when it can admit a burst (a
       // quarter of the queue), not for every place that frees up.
       wake_at_free_(std::max<std::int64_t>(1, queue_capacity_ / 4)),
-      spin_while_idle_(cores_to_spare(options_.workers)),
+      may_spin_(cores_to_spare(options_.workers)),
       // No slot reserved for external threads: they never join, and a reserved slot would
       // leave the bulkhead one worker short.
       arena_(options_.workers, 0),
@@ -215,8 +215,10 @@ std::int64_t BulkheadCore::in_flight() const noexcept {
 }
 
 std::int64_t BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
-  // A place may free up within nanoseconds: look a few times before paying for a sleep.
-  for (int spin = 0; spin < 64; ++spin) {
+  // A place may free up within nanoseconds: look a few times before paying for a sleep, where
+  // the workers leave a core to spare (elsewhere this thread would spin on the core of the very
+  // worker that is to free the place).
+  for (int spin = 0; may_spin_ && spin < 64; ++spin) {
     cpu_relax();
     if (auto in_flight = try_take_place()) return in_flight;
   }
@@ -335,12 +337,12 @@ void BulkheadCore::run_as_drainer() {
 bool BulkheadCore::linger_for_work() noexcept {
   // Only when the workers leave a core to spare: otherwise the lingering thread takes the core
   // of the producer, or of the thread waiting at the barrier, which would run the jobs itself.
-  if (!spin_while_idle_) return false;
+  if (!may_spin_) return false;
   // One lingering drainer at a time: with more, idle threads would outnumber the cores that the
   // producer, or a thread waiting at the barrier, needs.
   int none = 0;
   if (!lingering_.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) return false;
-  Backoff backoff(spin_while_idle_);
+  Backoff backoff;
   bool found = false;
   while (!(found = !queue_.empty()) && backoff.pause()) {
   }

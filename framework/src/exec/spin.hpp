@@ -17,8 +17,8 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-// Whether `threads` busy threads leave a core to spare: spinning on a machine with fewer cores
-// than busy threads takes the core from a thread that has work, so waits there only yield.
+// Whether `threads` busy threads leave a core to spare for one more: spinning on a machine with
+// no core to spare takes the core from a thread that has work, so waits there sleep at once.
 inline bool cores_to_spare(int threads) noexcept {
   static const int cores = static_cast<int>(std::thread::hardware_concurrency());
   return threads < cores;
@@ -26,9 +26,6 @@ inline bool cores_to_spare(int threads) noexcept {
 
 class Backoff {
  public:
-  // `spin`: spin first (when there are cores to spare), else only yield.
-  explicit Backoff(bool spin = true) noexcept : count_(spin ? 0 : kSpins) {}
-
   // Returns false once the spin budget is spent: time to block.
   bool pause() noexcept {
     if (count_ < kSpins) {
