@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 int main() {
-  lockstep::Dispatcher pool(2);  // 2 workers, a queue of 4
+  lockstep::Dispatcher pool(2);  // 2 workers, a queue of 4,094
   std::atomic<long> sum{0};
 
   for (long i = 1; i <= 100; ++i) pool.dispatch([&sum, i] { sum += i * i; });

@@ -7,22 +7,17 @@
 #include <lockstep/plugin.hpp>
 
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <stdexcept>
-#include <system_error>
 
 #include "child_process.hpp"
 #include "job_types.hpp"
+#include "output_file.hpp"
 #include "program_path.hpp"
 
 namespace lockstep::core {
@@ -95,47 +90,6 @@ std::string describe_status(int status) {
   }
   return "ended with wait status " + std::to_string(status);
 }
-
-// The file named by $LOCKSTEP_OUTPUT, where a command writes KEY=value lines to publish outputs
-// (as a GitHub Actions step writes to $GITHUB_OUTPUT): a shell command cannot call output().
-class OutputFile {
- public:
-  OutputFile() {
-    auto pattern = (std::filesystem::temp_directory_path() / "lockstep-output-XXXXXX").string();
-    const int fd = ::mkstemp(pattern.data());
-    if (fd < 0) {
-      throw std::runtime_error("cannot create " + pattern + ": " +
-                               std::generic_category().message(errno));
-    }
-    ::close(fd);
-    path_ = std::move(pattern);
-  }
-  ~OutputFile() { ::unlink(path_.c_str()); }
-  OutputFile(const OutputFile&) = delete;
-  OutputFile& operator=(const OutputFile&) = delete;
-
-  const std::string& path() const noexcept { return path_; }
-
-  // Publishes each KEY=value line (the value is the rest of the line, '=' and all); empty lines
-  // are skipped and anything else fails the job.
-  void publish(JobContext& context) const {
-    std::ifstream file(path_);
-    int number = 0;
-    for (std::string line; std::getline(file, line);) {
-      ++number;
-      if (line.empty()) continue;
-      const auto equals = line.find('=');
-      if (equals == 0 || equals == std::string::npos) {
-        throw std::runtime_error("$LOCKSTEP_OUTPUT line " + std::to_string(number) + ": '" + line +
-                                 "' is not KEY=value");
-      }
-      context.output(line.substr(0, equals), line.substr(equals + 1));
-    }
-  }
-
- private:
-  std::string path_;
-};
 
 class Command final : public Job {
  public:

@@ -1,6 +1,9 @@
 // core.command: what it runs, what it logs, how it fails and what validation catches.
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
 
 #include "core_harness.hpp"
 
@@ -221,6 +224,42 @@ TEST_CASE("a failed command publishes no outputs") {
       harness.run("core.command", {param("shell", "echo done=yes > \"$LOCKSTEP_OUTPUT\"; exit 1")});
   CHECK(result.count(JobState::failed) == 1);
   CHECK_FALSE(harness.outputs.get("stage.job.done").has_value());
+}
+
+TEST_CASE("$LOCKSTEP_OUTPUT is the command's own file, in a directory only its user may enter") {
+  // Two commands: each names a file that does not exist yet, the two names differ, and both
+  // lie in one directory of mode 0700.
+  std::vector<std::string> named;
+  for (int i = 0; i < 2; ++i) {
+    Harness harness;
+    auto result = harness.run(
+        "core.command",
+        {param("shell",
+               "echo \"$LOCKSTEP_OUTPUT\"; test ! -e \"$LOCKSTEP_OUTPUT\" && echo absent")});
+    INFO(failure_message(result));
+    REQUIRE(result.ok());
+    auto lines = harness.log.texts(Level::info);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[1] == "absent");
+    named.push_back(lines[0]);
+  }
+  CHECK(named[0] != named[1]);
+  const auto directory = std::filesystem::path(named[0]).parent_path();
+  CHECK(directory == std::filesystem::path(named[1]).parent_path());
+  const auto permissions = std::filesystem::status(directory).permissions();
+  CHECK((permissions & std::filesystem::perms::all) == std::filesystem::perms::owner_all);
+}
+
+TEST_CASE("a failed command's $LOCKSTEP_OUTPUT file is gone with it") {
+  Harness harness;
+  auto result =
+      harness.run("core.command", {param("shell",
+                                         "echo \"$LOCKSTEP_OUTPUT\"; "
+                                         "echo done=yes > \"$LOCKSTEP_OUTPUT\"; exit 1")});
+  CHECK(result.count(JobState::failed) == 1);
+  auto lines = harness.log.texts(Level::info);
+  REQUIRE(lines.size() == 1);
+  CHECK_FALSE(std::filesystem::exists(lines.front()));
 }
 
 TEST_CASE("command validation: exactly one of argv and shell") {

@@ -68,7 +68,7 @@ TEST_CASE("a dispatcher's wait is a barrier that can be used round after round",
   const auto stats = pool.stats();
   CHECK(stats.ended[JobState::succeeded] == static_cast<std::size_t>(rounds * per_round));
   CHECK(stats.peak_running <= 2);
-  CHECK(stats.peak_queued <= 4);  // default queue: 2 x workers
+  CHECK(stats.peak_queued <= lockstep::default_queue(2));
   pool.finalize();
 }
 
@@ -105,11 +105,12 @@ TEST_CASE("dispatch after finalize throws a logic_error that says why", "[dispat
   CHECK(ran.load() == 0);
 }
 
-TEST_CASE("the dispatcher's default queue is twice its workers", "[dispatcher]") {
+TEST_CASE("the dispatcher's default queue fills 4,096 places", "[dispatcher]") {
   lockstep::Dispatcher pool(2);
   Gate gate;
   std::atomic<int> started{0};
-  for (int i = 0; i < 6; ++i) {
+  constexpr int kPlaces = 4096;  // 2 workers + default_queue(2)
+  for (int i = 0; i < kPlaces; ++i) {
     REQUIRE(pool.try_dispatch([&] {
       started.fetch_add(1);
       gate.wait_for();
@@ -118,8 +119,8 @@ TEST_CASE("the dispatcher's default queue is twice its workers", "[dispatcher]")
   CHECK(pool.try_dispatch([] {}) == Admission::rejected);
   gate.open();
   const auto result = pool.wait();
-  CHECK(started.load() == 6);
-  CHECK(result.count(JobState::succeeded) == 6);
+  CHECK(started.load() == kPlaces);
+  CHECK(result.count(JobState::succeeded) == kPlaces);
   CHECK(result.count(JobState::rejected) == 1);
 }
 

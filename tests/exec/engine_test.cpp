@@ -44,7 +44,9 @@ TEST_CASE("a bulkhead reports its options with the documented defaults", "[engin
   auto& plain = engine.add_bulkhead({.name = "plain", .workers = 3});
   CHECK(plain.name() == "plain");
   CHECK(plain.workers() == 3);
-  CHECK(plain.queue_capacity() == 6);
+  CHECK(plain.queue_capacity() == 4096 - 3);  // 4,096 places in all
+  CHECK(lockstep::default_queue(3) == 4096 - 3);
+  CHECK(lockstep::default_queue(3000) == 6000);  // at least 2 x workers
   CHECK_FALSE(plain.max_wait().has_value());
   CHECK_FALSE(plain.cancelled());
 

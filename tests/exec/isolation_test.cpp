@@ -41,7 +41,7 @@ BResult run_short_jobs(lockstep::Bulkhead& b) {
 
 TEST_CASE("a bulkhead whose jobs sleep never delays another", "[isolation]") {
   lockstep::Engine engine;
-  auto& a = engine.add_bulkhead({.name = "a", .workers = 2});  // queue 4
+  auto& a = engine.add_bulkhead({.name = "a", .workers = 2, .queue = 4});
   auto& b = engine.add_bulkhead({.name = "b", .workers = 1});
   REQUIRE(engine.warnings().empty());
 

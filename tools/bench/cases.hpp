@@ -1,4 +1,4 @@
-// cases.hpp — the four benchmark cases, each producing one row per implementation.
+// cases.hpp — the benchmark cases, each producing one row per implementation (and ratio rows).
 #pragma once
 
 #include <chrono>
@@ -17,10 +17,12 @@ struct Options {
   std::size_t jobs = 1'000'000;         // cases dispatch_empty, cpu_1us, peak_rss
   std::size_t rounds = 10'000;          // case barrier_rounds
   std::size_t instances = 10'000'000;   // case pipeline_range
+  std::size_t small_jobs = 2'000'000;   // case pipeline_small_jobs
+  std::size_t commands = 5'000;         // case commands
   int runs = 5;                         // measurements per implementation; the median is reported
-  int queue = 0;                        // the lockstep row's bulkhead queue
+  int queue = 0;                        // the lockstep_queue row's bulkhead queue
   std::chrono::seconds timeout{300};    // per measurement: a hang ends the benchmark (exit 124)
-  std::uint32_t spin_iters = 0;         // cpu_1us job size; 0: calibrate
+  std::uint32_t spin_iters = 0;         // cpu_1us and pipeline_small_jobs job size; 0: calibrate
   std::string self_exe;                 // for peak_rss's child processes
   bool progress = false;                // one line per measurement on stderr
   std::vector<std::string> only_impls;  // --impl: measure just these (serial always runs)
@@ -40,10 +42,16 @@ struct Row {
 
 const std::vector<std::string>& case_names();
 
-// The queue the lockstep row of dispatch_empty and cpu_1us uses unless --queue says otherwise.
+// The queue the lockstep_queue row of dispatch_empty and cpu_1us uses unless --queue says
+// otherwise: 2 x workers, the engine's default before issue 15, to show what the default trades.
 int default_bench_queue(int workers);
 
 std::vector<Row> run_case(const std::string& name, Options& options);
+
+// The pipeline cases of cases_pipeline.cpp.
+std::vector<Row> case_stage_rounds(const Options& options);
+std::vector<Row> case_pipeline_small_jobs(Options& options);
+std::vector<Row> case_commands(const Options& options);
 
 // The hidden child mode of peak_rss: runs case 1 once with `impl` ("baseline": nothing), writes
 // its peak RSS to `report_fd` (see rss.hpp) and returns the process's exit status.

@@ -45,6 +45,8 @@ void check(lockstep::Admission admission, const char* who) {
 
 }  // namespace
 
+int lockstep_default_queue(int workers) { return lockstep::default_queue(workers); }
+
 double lockstep_jobs(const JobsSpec& spec, std::optional<int> queue) {
   lockstep::Engine engine;
   auto& bulkhead = engine.add_bulkhead({.name = "bench", .workers = spec.workers, .queue = queue});

@@ -28,6 +28,8 @@ struct RoundsSpec {
 // The same jobs, one after the other on this thread.
 double serial_jobs(const JobsSpec& spec);
 
+// The queue a bulkhead given only `workers` gets.
+int lockstep_default_queue(int workers);
 // lockstep: an Engine with one Bulkhead of spec.workers; `queue` empty means the default.
 double lockstep_jobs(const JobsSpec& spec, std::optional<int> queue);
 double lockstep_rounds(const RoundsSpec& spec);
@@ -37,6 +39,12 @@ double dispatcher_rounds(const RoundsSpec& spec);
 
 // Raw oneTBB: global_control(workers + 1), task_arena(workers, 0), enqueue + an atomic counter.
 double tbb_jobs(const JobsSpec& spec);
+// oneTBB as its docs show it: task_group::run for every job, then wait(), from this thread
+// inside a task_arena(workers + 1, 1), so that `workers` worker threads run the jobs while this
+// one produces them (and joins in at wait()).
+double tbb_group_jobs(const JobsSpec& spec);
+// The limit: parallel_for over the jobs' indices in task_arena(workers, 1), no producer at all.
+double tbb_parallel_for_jobs(const JobsSpec& spec);
 // Raw oneTBB barrier rounds: a task_group inside one arena.execute (its best case) ...
 double tbb_group_rounds(const RoundsSpec& spec);
 // ... and enqueue from this (external) thread + counter wait, like a dispatcher does.

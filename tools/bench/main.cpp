@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -24,6 +25,27 @@
 namespace {
 
 using namespace lockstep_bench;
+
+// "Intel(R) Xeon(R) ... (2 hardware threads)"
+std::string machine_description() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string model = "unknown CPU";
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.starts_with("model name")) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  return model + " (" + std::to_string(std::thread::hardware_concurrency()) + " hardware threads)";
+}
+
+// The 1, 5 and 15 minute load averages: other work on the machine skews every figure.
+std::string load_average() {
+  std::ifstream file("/proc/loadavg");
+  std::string one, five, fifteen;
+  if (!(file >> one >> five >> fifteen)) return "unknown";
+  return one + " " + five + " " + fifteen;
+}
 
 std::string self_exe(const char* argv0) {
   std::error_code ec;
@@ -62,8 +84,14 @@ int main(int argc, char** argv) {
   app.add_option("--workers", o.workers, "threads of every pool (default: hardware_concurrency)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  app.add_option("--small-jobs", o.small_jobs, "instances of case pipeline_small_jobs")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000'000}))
+      ->capture_default_str();
+  app.add_option("--commands", o.commands, "commands of case commands")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+      ->capture_default_str();
   app.add_option("--queue", queue,
-                 "queue of the 'lockstep' rows' bulkhead (default: max(1024, 256 x workers))")
+                 "queue of the 'lockstep_queue' rows' bulkhead (default: 2 x workers)")
       ->check(CLI::Range(0, 100'000'000));
   app.add_option("--impl", o.only_impls,
                  "measure only these implementations (repeatable; ratios need tbb_raw)");
@@ -87,6 +115,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> cases = case_names();
   if (!only_case.empty()) cases = {only_case};
 
+  const std::string load_before = load_average();
   std::vector<Row> rows;
   try {
     for (const auto& name : cases) {
@@ -107,8 +136,9 @@ int main(int argc, char** argv) {
       "lockstep-bench: workers=" + std::to_string(o.workers) + " (every pool), runs=" +
           std::to_string(o.runs) + " (median), jobs=" + std::to_string(o.jobs) +
           ", barrier rounds=" + std::to_string(o.rounds),
-      "lockstep row: bulkhead queue=" + std::to_string(o.queue) +
-          "; lockstep_default_queue: queue=2 x workers=" + std::to_string(2 * o.workers)};
+      "machine: " + machine_description() + "; load average before: " + load_before +
+          ", after: " + load_average(),
+      "lockstep_queue row: bulkhead queue=" + std::to_string(o.queue)};
   if (o.spin_iters != 0)
     header.push_back(
         "cpu_1us: spin=" + std::to_string(o.spin_iters) +

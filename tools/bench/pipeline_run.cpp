@@ -22,15 +22,25 @@ class NoLog final : public lockstep::LogSink {
   void write(std::string_view, lockstep::Logger::Level, std::string_view) override {}
 };
 
+std::string header(const std::string& name, int workers) {
+  return "version: 1\n"
+         "name: " +
+         name +
+         "\n"
+         "bulkheads:\n"
+         "  cpu: { workers: " +
+         std::to_string(workers) + " }\n";
+}
+
+double ns_between(std::chrono::steady_clock::time_point start,
+                  std::chrono::steady_clock::time_point end) {
+  return double(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+}
+
 }  // namespace
 
 std::string noop_range_pipeline(std::size_t instances, int workers) {
-  return "version: 1\n"
-         "name: bench-noop-range\n"
-         "bulkheads:\n"
-         "  cpu: { workers: " +
-         std::to_string(workers) +
-         " }\n"
+  return header("bench-noop-range", workers) +
          "stages:\n"
          "  - name: noop\n"
          "    jobs:\n"
@@ -41,14 +51,59 @@ std::string noop_range_pipeline(std::size_t instances, int workers) {
          std::to_string(instances) + " } }\n";
 }
 
-double run_noop_range_pipeline(std::size_t instances, int workers, bool progress) {
+std::string stage_rounds_pipeline(std::size_t rounds, int workers) {
+  return header("bench-stage-rounds", workers) +
+         "stages:\n"
+         "  - name: step\n"
+         "    repeat: { times: " +
+         std::to_string(rounds) +
+         " }\n"
+         "    jobs:\n"
+         "      - { id: a, type: core.noop, bulkhead: cpu }\n"
+         "      - { id: b, type: core.noop, bulkhead: cpu }\n";
+}
+
+std::string small_jobs_pipeline(std::size_t jobs, int workers, std::uint32_t iters) {
+  return header("bench-small-jobs", workers) +
+         "plugins: [bench]\n"
+         "stages:\n"
+         "  - name: spin\n"
+         "    jobs:\n"
+         "      - id: spin\n"
+         "        type: bench.spin\n"
+         "        bulkhead: cpu\n"
+         "        params: { iters: " +
+         std::to_string(iters) +
+         " }\n"
+         "        foreach: { range: { from: 0, to: " +
+         std::to_string(jobs) + " } }\n";
+}
+
+std::string commands_pipeline(std::size_t commands, int workers, const std::string& program) {
+  return header("bench-commands", workers) +
+         "stages:\n"
+         "  - name: run\n"
+         "    jobs:\n"
+         "      - id: cmd\n"
+         "        type: core.command\n"
+         "        bulkhead: cpu\n"
+         "        params: { argv: ['" +
+         program +
+         "'] }\n"
+         "        foreach: { range: { from: 0, to: " +
+         std::to_string(commands) + " } }\n";
+}
+
+PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool progress) {
   const auto file = std::filesystem::temp_directory_path() /
                     ("lockstep-bench-" + std::to_string(::getpid()) + ".yaml");
-  std::ofstream(file) << noop_range_pipeline(instances, workers);
+  std::ofstream(file) << yaml;
 
   const auto start = std::chrono::steady_clock::now();
   lockstep::Registry registry;
-  lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({}));
+  // The bench plugin lives next to the benchmark's build files, not where `lockstep` looks.
+  const std::filesystem::path bench_plugins[] = {LOCKSTEP_BENCH_PLUGIN_DIR};
+  lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs(bench_plugins));
   lockstep::Diagnostics diagnostics;
   auto pipeline = lockstep::load_pipeline(file, {}, loader, diagnostics);
   std::filesystem::remove(file);
@@ -64,14 +119,20 @@ double run_noop_range_pipeline(std::size_t instances, int workers, bool progress
                     lockstep::ProgressOptions{.mode = lockstep::ProgressMode::terminal});
     runner.observe(*printer);
   }
+  const auto loaded = std::chrono::steady_clock::now();
   const auto result = runner.run();
-  const auto elapsed = std::chrono::steady_clock::now() - start;
+  const auto end = std::chrono::steady_clock::now();
   if (result.totals[lockstep::JobState::succeeded] != instances) {
     throw std::runtime_error("only " +
                              std::to_string(result.totals[lockstep::JobState::succeeded]) + " of " +
                              std::to_string(instances) + " instances succeeded");
   }
-  return double(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
+  return {ns_between(start, loaded), ns_between(loaded, end)};
+}
+
+double run_noop_range_pipeline(std::size_t instances, int workers, bool progress) {
+  const auto times = run_pipeline(noop_range_pipeline(instances, workers), instances, progress);
+  return times.load_ns + times.run_ns;
 }
 
 }  // namespace lockstep_bench

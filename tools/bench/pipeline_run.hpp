@@ -1,21 +1,35 @@
-// pipeline_run.hpp — the `pipeline_range` case's lockstep side: what `lockstep run` does with a
-// pipeline of one `range` fan-out of core.noop jobs (load the YAML and its plugins, check it,
-// run it), in this process.
+// pipeline_run.hpp — the YAML side of the pipeline cases: what `lockstep run` does with a pipeline
+// (load the YAML and its plugins, check it, run it), in this process.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace lockstep_bench {
 
-// The YAML of the case: `instances` core.noop jobs on one bulkhead of `workers`.
+// The YAML of case pipeline_range: `instances` core.noop jobs on one bulkhead of `workers`.
 std::string noop_range_pipeline(std::size_t instances, int workers);
+// Case stage_rounds: one stage of two core.noop jobs, repeated `rounds` times.
+std::string stage_rounds_pipeline(std::size_t rounds, int workers);
+// Case pipeline_small_jobs: `jobs` instances of bench.spin with `iters` steps each.
+std::string small_jobs_pipeline(std::size_t jobs, int workers, std::uint32_t iters);
+// Case commands: `commands` instances of core.command running `program` (argv, no shell).
+std::string commands_pipeline(std::size_t commands, int workers, const std::string& program);
 
-// Loads and runs that pipeline from a file written for the purpose; returns the nanoseconds from
-// reading the file to the end of the run. With `progress`, a ProgressPrinter in terminal mode
-// paints its line to /dev/null meanwhile, as `lockstep run` does on a terminal (its cost is what
-// is measured). Throws std::runtime_error when the pipeline does not load or an instance did not
-// succeed.
+struct PipelineTimes {
+  double load_ns = 0;  // reading the YAML, loading plugins, checking
+  double run_ns = 0;   // Runner::run()
+};
+
+// Loads `yaml` (from a file written for the purpose) and runs it. `instances` is how many
+// instances must succeed. With `progress`, a ProgressPrinter in terminal mode paints its line to
+// /dev/null meanwhile, as `lockstep run` does on a terminal (its cost is what is measured).
+// Throws std::runtime_error when the pipeline does not load or an instance did not succeed.
+PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool progress = false);
+
+// run_pipeline() of noop_range_pipeline(); the nanoseconds from reading the file to the end of
+// the run.
 double run_noop_range_pipeline(std::size_t instances, int workers, bool progress = false);
 
 }  // namespace lockstep_bench

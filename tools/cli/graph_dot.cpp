@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "count_text.hpp"
+#include "lockstep/engine/bulkhead.hpp"
 
 namespace lockstep::cli {
 
@@ -36,7 +37,8 @@ std::string label(const std::vector<std::string>& lines) {
 
 std::string describe_bulkhead(const BulkheadSpec& bulkhead) {
   std::string text = "bulkhead: " + bulkhead.name + " (" + count_of(bulkhead.workers, "worker") +
-                     ", queue " + std::to_string(bulkhead.queue.value_or(2 * bulkhead.workers));
+                     ", queue " +
+                     std::to_string(bulkhead.queue.value_or(default_queue(bulkhead.workers)));
   if (bulkhead.max_wait) text += ", max_wait " + format_duration(*bulkhead.max_wait);
   return text + ")";
 }

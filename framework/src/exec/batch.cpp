@@ -15,7 +15,8 @@ namespace detail {
 
 BatchState::~BatchState() {
   help_until_done();
-  block_until_done();
+  std::unique_lock lock(mutex_);
+  block_until_done(lock);
 }
 
 void BatchState::job_admitted() noexcept { outstanding_.fetch_add(1, std::memory_order_acq_rel); }
@@ -27,11 +28,11 @@ void BatchState::finish(std::int64_t count, std::int64_t succeeded) noexcept {
   if (succeeded > 0) succeeded_.fetch_add(static_cast<std::uint64_t>(succeeded));
   auto current = outstanding_.load(std::memory_order_relaxed);
   for (;;) {
-    LOCKSTEP_ASSERT(current >= count,
+    LOCKSTEP_ASSERT((current & kJobsMask) >= count,
                     "a batch's pending count never goes negative: each admitted job ends once");
-    if (current == count) {
-      // The last jobs. Zero is only ever written under the mutex, so a waiter that sees zero and
-      // then takes the mutex knows this thread is done with the batch and may destroy it.
+    if ((current & kJobsMask) == count && (current & kSleeper) != 0) {
+      // The last jobs, and the waiter sleeps: zero is written under the mutex, so the waiter,
+      // which looks under it, wakes (and may destroy the batch) only once this thread is done.
       std::lock_guard lock(mutex_);
       if (outstanding_.compare_exchange_strong(current, 0, std::memory_order_acq_rel)) {
         all_done_.notify_all();
@@ -39,6 +40,8 @@ void BatchState::finish(std::int64_t count, std::int64_t succeeded) noexcept {
       }
       continue;  // a nested dispatch added a job meanwhile
     }
+    // Otherwise nobody sleeps: after this, this thread never touches the batch again (once the
+    // count is zero, a waiter that sees it may destroy the batch at once).
     if (outstanding_.compare_exchange_weak(current, current - count, std::memory_order_acq_rel,
                                            std::memory_order_relaxed)) {
       return;
@@ -52,6 +55,7 @@ void BatchState::record_failure(Failure failure) {
   std::lock_guard lock(mutex_);
   ++unsuccessful_[failure.state];
   failures_.push_back(std::move(failure));
+  any_failure_.store(true, std::memory_order_relaxed);  // published by finish() or the mutex
 }
 
 void BatchState::note_bulkhead(BulkheadCore& core) {
@@ -65,45 +69,55 @@ void BatchState::note_bulkhead(BulkheadCore& core) {
   if (!known) bulkheads_.push_back(core.weak_from_this());
 }
 
-std::vector<std::shared_ptr<BulkheadCore>> BatchState::live_bulkheads() {
-  std::vector<std::shared_ptr<BulkheadCore>> live;
+void BatchState::collect_live_bulkheads() {
+  helping_.clear();
   std::lock_guard lock(bulkheads_mutex_);
   for (const auto& weak : bulkheads_) {
-    if (auto strong = weak.lock()) live.push_back(std::move(strong));
+    if (auto strong = weak.lock()) helping_.push_back(std::move(strong));
   }
-  return live;
 }
 
 void BatchState::help_until_done() {
   if (done()) return;
-  auto bulkheads = live_bulkheads();
+  collect_live_bulkheads();
   Backoff backoff;
   while (!done()) {
     bool ran = false;
-    for (auto& core : bulkheads) ran = core->help(*this) || ran;
+    for (auto& core : helping_) ran = core->help(*this) || ran;
     if (ran) {
       backoff.reset();
     } else if (!backoff.pause()) {
-      return;  // the rest is running elsewhere and will take a while: block
+      break;  // the rest is running elsewhere and will take a while: block
     }
   }
+  helping_.clear();  // holds no bulkhead alive between rounds
 }
 
-void BatchState::block_until_done() {
-  std::unique_lock lock(mutex_);
-  all_done_.wait(lock, [&] { return done(); });
+void BatchState::block_until_done(std::unique_lock<std::mutex>& lock) {
+  auto current = outstanding_.load(std::memory_order_acquire);
+  while (current != 0) {
+    // Set under the mutex: the finisher of the last job then writes zero under it too.
+    if ((current & kSleeper) == 0 &&
+        !outstanding_.compare_exchange_weak(current, current | kSleeper, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+      continue;
+    }
+    all_done_.wait(lock);
+    current = outstanding_.load(std::memory_order_acquire);
+  }
 }
 
 BatchResult BatchState::wait() {
   help_until_done();
-  block_until_done();  // also orders this thread after the last finisher's critical section
   BatchResult result;
-  {
-    std::lock_guard lock(mutex_);
+  if (!done() || any_failure_.load(std::memory_order_acquire)) {
+    std::unique_lock lock(mutex_);
+    block_until_done(lock);
     result.failures = std::move(failures_);
     failures_.clear();
     result.counts = unsuccessful_;
     unsuccessful_ = {};
+    any_failure_.store(false, std::memory_order_relaxed);
   }
   result.counts[JobState::succeeded] = succeeded_.exchange(0);
   cancel_.reset();  // a new round starts uncancelled

@@ -34,7 +34,9 @@ class BatchState {
   void record_failure(Failure failure);
 
   bool done() const noexcept { return outstanding_.load(std::memory_order_acquire) == 0; }
-  std::size_t outstanding() const noexcept { return outstanding_.load(std::memory_order_relaxed); }
+  std::size_t outstanding() const noexcept {
+    return static_cast<std::size_t>(outstanding_.load(std::memory_order_relaxed) & kJobsMask);
+  }
 
   // This round's cancellation: reset (not replaced) by wait(), when no job of the batch runs.
   const CancelSource& cancel_source() const noexcept { return cancel_; }
@@ -48,26 +50,35 @@ class BatchState {
   BatchResult wait();
 
  private:
-  std::vector<std::shared_ptr<BulkheadCore>> live_bulkheads();
-  void help_until_done();
-  void block_until_done();
+  // In outstanding_ beside the count of jobs: a waiter sleeps on all_done_ (see finish()).
+  static constexpr std::int64_t kSleeper = std::int64_t{1} << 62;
+  static constexpr std::int64_t kJobsMask = kSleeper - 1;
 
-  // Every job is counted in the round in which it ends, so a round's counts always add up, even
-  // while other threads dispatch into the batch during wait().
+  void collect_live_bulkheads();
+  void help_until_done();
+  // With mutex_ held: returns once every job has ended.
+  void block_until_done(std::unique_lock<std::mutex>& lock);
+
+  // Jobs admitted and not yet counted by finish(), and kSleeper. Every job is counted in the
+  // round in which it ends, so a round's counts always add up, even while other threads dispatch
+  // into the batch during wait().
   alignas(64) std::atomic<std::int64_t> outstanding_{0};
   alignas(64) std::atomic<std::uint64_t> succeeded_{0};
 
   CancelSource cancel_;
 
-  // Guards failures_ and counts_ and the final step of outstanding_ to 0 (see finish).
+  // Guards failures_, unsuccessful_, and setting kSleeper and clearing it (see finish).
   std::mutex mutex_;
   std::condition_variable all_done_;
   std::vector<Failure> failures_;
-  StateCounts unsuccessful_;  // all but succeeded
+  StateCounts unsuccessful_;               // all but succeeded
+  std::atomic<bool> any_failure_{false};  // this round recorded one: wait() must take the mutex
 
   std::mutex bulkheads_mutex_;
   std::vector<std::weak_ptr<BulkheadCore>> bulkheads_;
   std::atomic<const BulkheadCore*> last_bulkhead_{nullptr};
+  // The bulkheads the waiting thread helps, kept between rounds so that a wait allocates nothing.
+  std::vector<std::shared_ptr<BulkheadCore>> helping_;
 };
 
 }  // namespace lockstep::detail

@@ -38,7 +38,12 @@ class BoundedQueue {
   BoundedQueue& operator=(const BoundedQueue&) = delete;
 
   // False only when the queue is full.
-  bool try_push(T&& value) {
+  bool try_push(T&& value) { return try_emplace(std::move(value)); }
+
+  // Constructs the entry from `args` in its cell, once one is claimed (the arguments are left
+  // untouched when the queue is full). False only when the queue is full.
+  template <class... Args>
+  bool try_emplace(Args&&... args) {
     std::size_t pos = tail_.load(std::memory_order_relaxed);
     Cell* cell;
     for (;;) {
@@ -56,7 +61,7 @@ class BoundedQueue {
         pos = tail_.load(std::memory_order_relaxed);
       }
     }
-    ::new (cell->storage) T(std::move(value));
+    ::new (cell->storage) T{std::forward<Args>(args)...};
     cell->seq.store(pos + 1, std::memory_order_release);
     return true;
   }

@@ -116,11 +116,12 @@ thread_local BulkheadCore::RunnerScope* BulkheadCore::RunnerScope::innermost = n
 
 BulkheadCore::BulkheadCore(BulkheadOptions options)
     : options_(std::move(options)),
-      queue_capacity_(options_.queue.value_or(2 * options_.workers)),
+      queue_capacity_(options_.queue.value_or(default_queue(options_.workers))),
       capacity_(std::int64_t{options_.workers} + queue_capacity_),
       // Waking a blocked dispatcher costs microseconds: wake it when it can admit a burst (a
       // quarter of the queue), not for every place that frees up.
       wake_at_free_(std::max<std::int64_t>(1, queue_capacity_ / 4)),
+      may_spin_(cores_to_spare(options_.workers)),
       // No slot reserved for external threads: they never join, and a reserved slot would
       // leave the bulkhead one worker short.
       arena_(options_.workers, 0),
@@ -142,7 +143,8 @@ Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, Patience patien
   if (batch.cancelled() || cancelled()) {
     return end_at_dispatch(batch, task, JobState::cancelled, "cancelled before it was admitted");
   }
-  if (!try_take_place()) {
+  std::int64_t in_flight = try_take_place();  // by the dispatchers' copy of released_
+  if (in_flight == 0) {
     if (RunnerScope::active_for(this)) {
       // A job of this bulkhead waiting for room here could be waiting for itself.
       run_inline(batch, std::move(task));
@@ -154,7 +156,8 @@ Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, Patience patien
                                  std::to_string(options_.workers) + " workers, queue " +
                                  std::to_string(queue_capacity_) + ")");
     }
-    if (!wait_for_place(batch, patience)) {
+    in_flight = wait_for_place(batch, patience);
+    if (in_flight == 0) {
       if (batch.cancelled() || cancelled()) {
         return end_at_dispatch(batch, task, JobState::cancelled,
                                "cancelled while waiting to be admitted");
@@ -167,36 +170,62 @@ Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, Patience patien
   auto seq = admitted_.fetch_add(1, std::memory_order_relaxed);
   batch.job_admitted();
   batch.note_bulkhead(*this);
-  note_queued_peak();
+  note_queued_peak(in_flight);
   // There are at least as many cells as places, so a push can only find its cell taken while a
   // runner is still moving the previous lap's entry out of it: a matter of nanoseconds.
-  Entry entry{std::move(task), &batch, seq, timed(seq) ? Clock::now() : Clock::time_point{}};
-  while (!queue_.try_push(std::move(entry))) cpu_relax();
+  const auto admitted_at = timed(seq) ? Clock::now() : Clock::time_point{};
+  while (!queue_.try_emplace(std::move(task), &batch, seq, admitted_at)) cpu_relax();
   spawn_drainer_if_needed();
   return Admission::admitted;
 }
 
-bool BulkheadCore::try_take_place() noexcept {
-  auto taken = in_flight_.load(std::memory_order_relaxed);
-  while (taken < capacity_) {
-    if (in_flight_.compare_exchange_weak(taken, taken + 1, std::memory_order_seq_cst,
-                                         std::memory_order_relaxed)) {
-      return true;
+std::int64_t BulkheadCore::try_take_place() noexcept {
+  auto taken = taken_.load(std::memory_order_relaxed);
+  auto released = released_seen_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (taken - released >= capacity_) {
+      // Full by the copy: look at the real count of ended jobs before giving up.
+      const auto now = look_at_released();
+      if (now == released) return 0;
+      released = now;
+      continue;
+    }
+    if (taken_.compare_exchange_weak(taken, taken + 1, std::memory_order_seq_cst,
+                                     std::memory_order_relaxed)) {
+      return taken + 1 - released;
     }
   }
-  return false;
 }
 
-bool BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
-  // A place may free up within nanoseconds: look a few times before paying for a sleep.
-  for (int spin = 0; spin < 64; ++spin) {
-    cpu_relax();
-    if (try_take_place()) return true;
+std::int64_t BulkheadCore::look_at_released() noexcept {
+  const auto released = released_.load(std::memory_order_seq_cst);
+  auto seen = released_seen_.load(std::memory_order_relaxed);
+  while (seen < released &&
+         !released_seen_.compare_exchange_weak(seen, released, std::memory_order_relaxed)) {
   }
-  bool took = false;
+  return released;
+}
+
+std::int64_t BulkheadCore::in_flight() const noexcept {
+  // released_ first: read the other way, a place taken and given back in between would count
+  // as given back and not taken, below zero. Read this way, places given back and taken again
+  // in between count twice, so the estimate is capped at what can ever be in flight.
+  const auto released = released_.load(std::memory_order_seq_cst);
+  return std::min(capacity_, taken_.load(std::memory_order_seq_cst) - released);
+}
+
+std::int64_t BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
+  // A place may free up within nanoseconds: look a few times before paying for a sleep, where
+  // the workers leave a core to spare (elsewhere this thread would spin on the core of the very
+  // worker that is to free the place).
+  for (int spin = 0; may_spin_ && spin < 64; ++spin) {
+    cpu_relax();
+    if (auto in_flight = try_take_place()) return in_flight;
+  }
+  std::int64_t took = 0;
   auto ready = [&] {
     took = try_take_place();
-    return took || cancelled() || batch.cancelled();
+    return took != 0 || cancelled() || batch.cancelled();
   };
   blocked_dispatchers_.fetch_add(1, std::memory_order_seq_cst);
   {
@@ -217,18 +246,21 @@ bool BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
 }
 
 void BulkheadCore::release_place() noexcept {
-  auto before = in_flight_.fetch_sub(1, std::memory_order_seq_cst);
-  LOCKSTEP_ASSERT(
-      before >= 1 && before <= capacity_,
-      "a place is given back only by a job that took one (in flight: 0..workers+queue)");
+  const auto released = released_.fetch_add(1, std::memory_order_seq_cst) + 1;
+  // The dispatchers' line (taken_) is read only while one of them sleeps, or at the end.
+  const bool someone_blocked = blocked_dispatchers_.load(std::memory_order_seq_cst) > 0;
+  if (!someone_blocked && !quiescing_.load(std::memory_order_seq_cst)) return;
+  // Admissions since this release may count in it too (taken_ is read later): a value above
+  // what is in flight now, never below.
+  const auto in_flight = taken_.load(std::memory_order_seq_cst) - released;
+  LOCKSTEP_ASSERT(in_flight >= 0, "a place is given back only by a job that took one");
   // Only the release that brings the free places up to the threshold wakes a dispatcher (each
-  // release sees its own `before`); the others would only queue up on the mutex.
-  if (capacity_ - (before - 1) == wake_at_free_ &&
-      blocked_dispatchers_.load(std::memory_order_seq_cst) > 0) {
+  // release sees its own count); the others would only queue up on the mutex.
+  if (someone_blocked && capacity_ - in_flight == wake_at_free_) {
     std::lock_guard lock(admission_mutex_);
     place_freed_.notify_one();
   }
-  if (before == 1 && quiescing_.load(std::memory_order_seq_cst)) {
+  if (in_flight == 0 && quiescing_.load(std::memory_order_seq_cst)) {
     std::lock_guard lock(lifetime_mutex_);
     drained_.notify_all();
   }
@@ -243,16 +275,25 @@ Admission BulkheadCore::end_at_dispatch(BatchState& batch, Task& task, JobState 
   return state == JobState::rejected ? Admission::rejected : Admission::cancelled;
 }
 
-void BulkheadCore::note_queued_peak() noexcept {
-  raise_to(peak_queued_, in_flight_.load(std::memory_order_relaxed) - options_.workers);
+void BulkheadCore::note_queued_peak(std::int64_t in_flight) noexcept {
+  // What the admission saw may count places given back since the dispatchers' copy of released_
+  // was taken: look at the real count only when that would raise the peak.
+  if (in_flight - options_.workers <= peak_queued_.load(std::memory_order_relaxed)) return;
+  const auto released = look_at_released();  // later dispatches compare with this one too
+  const auto now = std::min(in_flight, taken_.load(std::memory_order_relaxed) - released);
+  raise_to(peak_queued_, now - options_.workers);
 }
 
 // ---- runners ---------------------------------------------------------------------------------
 
 void BulkheadCore::spawn_drainer_if_needed() noexcept {
-  // A read-modify-write, not a load: it is ordered against the one in stop_being_runner(), so
-  // either this thread sees that runner gone, or that runner sees what this thread pushed.
-  auto state = drain_state_.fetch_add(0, std::memory_order_seq_cst);
+  // Seq_cst loads after the caller's push (a seq_cst CAS on the queue's tail): each, and a
+  // runner's seq_cst step out (stop_being_runner(), or the end of linger_for_work()) followed
+  // by its look at the queue, cannot both miss, so either this thread sees that runner gone, or
+  // that runner sees what was pushed. Loads, not read-modify-writes: the lines stay shared with
+  // the runners instead of being taken from them on every dispatch.
+  if (lingering_.load(std::memory_order_seq_cst) > 0) return;  // it takes the job
+  auto state = drain_state_.load(std::memory_order_seq_cst);
   for (;;) {
     if (pending_of(state) > 0 || runners_of(state) >= options_.workers) return;
     if (drain_state_.compare_exchange_weak(state, state + kRunner + kPending,
@@ -278,10 +319,12 @@ void BulkheadCore::run_as_drainer() {
     {
       RunnerScope scope(*this);
       Entry entry;
-      while (queue_.try_pop(entry)) {
-        if (!queue_.empty()) spawn_drainer_if_needed();  // more to do: wake one more worker
-        run_burst(entry, nullptr, true);
-      }
+      do {
+        while (queue_.try_pop(entry)) {
+          if (!queue_.empty()) spawn_drainer_if_needed();  // more to do: wake one more worker
+          run_burst(entry, nullptr, true);
+        }
+      } while (linger_for_work());
     }
     stop_being_runner();
   } while (!queue_.empty() && try_become_runner());
@@ -289,6 +332,23 @@ void BulkheadCore::run_as_drainer() {
   [[maybe_unused]] const auto live = live_drainers_.fetch_sub(1, std::memory_order_relaxed);
   LOCKSTEP_ASSERT(live >= 1, "the count of live drainers never goes negative");
   drained_.notify_all();
+}
+
+bool BulkheadCore::linger_for_work() noexcept {
+  // Only when the workers leave a core to spare: otherwise the lingering thread takes the core
+  // of the producer, or of the thread waiting at the barrier, which would run the jobs itself.
+  if (!may_spin_) return false;
+  // One lingering drainer at a time: with more, idle threads would outnumber the cores that the
+  // producer, or a thread waiting at the barrier, needs.
+  int none = 0;
+  if (!lingering_.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) return false;
+  Backoff backoff;
+  bool found = false;
+  while (!(found = !queue_.empty()) && backoff.pause()) {
+  }
+  // Seq_cst, then a last look: a dispatcher that saw this drainer lingering spawned nobody.
+  lingering_.fetch_sub(1, std::memory_order_seq_cst);
+  return found || !queue_.empty();
 }
 
 bool BulkheadCore::try_become_runner() noexcept {
@@ -470,7 +530,7 @@ JobState BulkheadCore::run_job(Entry& entry, SlotStats& slot, bool holds_place) 
   CancelToken token({&batch->cancel_source(), &cancel_, nullptr});
   JobState state = JobState::succeeded;
   std::string message;
-  if (token.cancelled()) {
+  if (batch->cancelled() || cancelled()) {  // token.cancelled(), without the call and the loop
     state = JobState::cancelled;
     message = "cancelled before it started";
   } else {
@@ -522,7 +582,7 @@ void BulkheadCore::quiesce() {
   quiescing_.store(true, std::memory_order_seq_cst);
   std::unique_lock lock(lifetime_mutex_);
   drained_.wait(lock, [&] {
-    return in_flight_.load(std::memory_order_seq_cst) == 0 &&
+    return in_flight() == 0 &&
            live_drainers_.load(std::memory_order_relaxed) == 0;
   });
 }
@@ -552,7 +612,7 @@ BulkheadStats BulkheadCore::stats() const {
   stats.running = running_.load(std::memory_order_relaxed);
   stats.peak_running = peak_running_.load(std::memory_order_relaxed);
   stats.queued =
-      std::max<std::int64_t>(0, in_flight_.load(std::memory_order_relaxed) - options_.workers);
+      std::max<std::int64_t>(0, in_flight() - options_.workers);
   stats.peak_queued = std::max<std::int64_t>(0, peak_queued_.load(std::memory_order_relaxed));
   stats.queue_wait = std::chrono::nanoseconds(wait_ns);
   stats.queue_wait_max =
@@ -563,7 +623,7 @@ BulkheadStats BulkheadCore::stats() const {
 
 void BulkheadCore::reset_peaks() noexcept {
   peak_running_.store(running_.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  peak_queued_.store(in_flight_.load(std::memory_order_relaxed) - options_.workers,
+  peak_queued_.store(in_flight() - options_.workers,
                      std::memory_order_relaxed);
   queue_wait_max_ns_.store(0, std::memory_order_relaxed);
 }
@@ -612,5 +672,12 @@ BulkheadStats Bulkhead::stats() const { return core_->stats(); }
 void Bulkhead::reset_peaks() noexcept { core_->reset_peaks(); }
 
 int current_worker_slot() noexcept { return detail::job_slot; }
+
+int default_queue(int workers) noexcept {
+  // 4,096 places in all: one array of the queue's (a power of two, see BoundedQueue) with no
+  // entry unused. See docs/performance.md for what a larger or smaller queue trades.
+  constexpr int kDefaultPlaces = 4096;
+  return std::max(2 * workers, kDefaultPlaces - workers);
+}
 
 }  // namespace lockstep

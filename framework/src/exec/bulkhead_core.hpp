@@ -1,7 +1,12 @@
 // The machinery behind lockstep::Bulkhead.
 //
-// Admission: `in_flight_` counts jobs admitted and not yet ended; dispatch takes a place while it
-// is below workers + queue and blocks (on a condition variable, after a short spin) otherwise.
+// Admission: `taken_ - released_` jobs are admitted and not yet ended; dispatch takes a place
+// while that is below workers + queue and blocks (on a condition variable, after a short spin)
+// otherwise. Two counters that only grow, rather than one that goes up and down, so that the
+// dispatching thread and the workers do not pass one cache line back and forth on every job: a
+// dispatcher compares against `released_seen_`, a value of released_ it read earlier (never
+// above the real one, so the check is never too lenient), and reads released_ again only when
+// that check finds the bulkhead full.
 //
 // Execution: admitted jobs wait in `queue_`, a bounded array of workers + queue entries. Runners
 // pop and run them: drainer tasks enqueued on the bulkhead's task_arena, and threads blocked in
@@ -84,15 +89,27 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
     std::array<std::atomic<std::uint64_t>, DurationHistogram::kBuckets> queue_waits{};
   };
 
-  // admission
-  bool try_take_place() noexcept;
-  bool wait_for_place(BatchState& batch, const Patience& patience);
+  // admission: each returns the places taken right after its own (>= 1; at most `capacity_`,
+  // perhaps more than are taken by now), or 0 when it took none
+  std::int64_t try_take_place() noexcept;
+  std::int64_t wait_for_place(BatchState& batch, const Patience& patience);
+  // released_ now, also remembered in released_seen_.
+  std::int64_t look_at_released() noexcept;
+  std::int64_t in_flight() const noexcept;  // taken_ - released_, as of now
   void release_place() noexcept;
   Admission end_at_dispatch(BatchState& batch, Task& task, JobState state, std::string message);
 
   // runners
   void spawn_drainer_if_needed() noexcept;
   void run_as_drainer();
+  // A drainer that ran out of jobs waits a moment for more before it gives its worker back, so
+  // that a producer just slower than the workers, or the next round after a barrier, finds a
+  // runner instead of paying for a new drainer (a task_arena::enqueue, often a thread woken).
+  // Only where the bulkhead's workers leave a core to spare (elsewhere the thread that waits at
+  // the barrier runs the jobs itself, and a lingering thread would take its core): it spins
+  // briefly, then yields, no more than oneTBB's idle workers spend looking for work anyway.
+  // Returns whether jobs came.
+  bool linger_for_work() noexcept;
   bool try_become_runner() noexcept;
   void stop_being_runner() noexcept;
   // Runs `first`, then more queued jobs until the queue is empty or `until` is done. A thread
@@ -109,7 +126,7 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   void run_inline(BatchState& batch, Task&& task);
   int take_slot() noexcept;
   void give_back_slot(int slot) noexcept;
-  void note_queued_peak() noexcept;
+  void note_queued_peak(std::int64_t in_flight) noexcept;
   std::string identity(const Entry& entry) const;
   void note_running_peak(int running) noexcept;
 
@@ -117,11 +134,14 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   const int queue_capacity_;
   const std::int64_t capacity_;      // workers + queue
   const std::int64_t wake_at_free_;  // blocked dispatchers wake once this many places are free
+  const bool may_spin_;  // cores_to_spare(workers): waits here may spin before they sleep
   tbb::task_arena arena_;
   BoundedQueue<Entry> queue_;  // never more entries than places, so a push always fits
   CancelSource cancel_;
 
-  alignas(64) std::atomic<std::int64_t> in_flight_{0};
+  alignas(64) std::atomic<std::int64_t> taken_{0};  // places taken by admissions, ever
+  std::atomic<std::int64_t> released_seen_{0};       // a value released_ had (dispatchers' copy)
+  alignas(64) std::atomic<std::int64_t> released_{0};  // places given back by ended jobs, ever
   alignas(64) std::atomic<int> blocked_dispatchers_{0};
   std::mutex admission_mutex_;
   std::condition_variable place_freed_;
@@ -132,6 +152,7 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   // One word, so that "nobody pending and a runner place free" is decided atomically.
   alignas(64) std::atomic<std::uint64_t> drain_state_{0};
   std::atomic<int> live_drainers_{0};
+  std::atomic<int> lingering_{0};  // 1: a runner in linger_for_work(); a new job needs no drainer
   std::atomic<bool> quiescing_{false};
   std::mutex lifetime_mutex_;
   std::condition_variable drained_;

@@ -19,6 +19,13 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+// Whether `threads` busy threads leave a core to spare for one more: spinning on a machine with
+// no core to spare takes the core from a thread that has work, so waits there sleep at once.
+inline bool cores_to_spare(int threads) noexcept {
+  static const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return threads < cores;
+}
+
 class Backoff {
  public:
   // Returns false once the spin budget is spent: time to block.

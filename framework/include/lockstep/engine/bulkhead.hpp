@@ -38,9 +38,17 @@ class BulkheadCore;
 struct BulkheadOptions {
   std::string name{};
   int workers = 1;                                     // >= 1: jobs running at once
-  std::optional<int> queue{};                          // >= 0: admitted jobs waiting; 2 x workers
+  std::optional<int> queue{};                          // >= 0: admitted jobs waiting; default_queue
   std::optional<std::chrono::nanoseconds> max_wait{};  // dispatch() gives up after this
 };
+
+// The queue of a bulkhead whose options give none (and of a Dispatcher's): 4,096 - workers, so
+// that workers + queue is 4,096 places (at least 2 x workers). Room for a producer to run ahead:
+// one that finds the bulkhead full sleeps until a quarter of the queue is free, so a large queue
+// pays a thread wake-up per thousand jobs, not per job. A queued job costs 96 bytes here plus
+// what its callable captures beyond 16 bytes; set `queue` to bound that, or to make dispatch
+// block early (docs/performance.md).
+LOCKSTEP_API int default_queue(int workers) noexcept;
 
 // What dispatch did with a job.
 enum class Admission : unsigned char {

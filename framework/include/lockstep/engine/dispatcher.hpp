@@ -1,8 +1,8 @@
 // lockstep/engine/dispatcher.hpp — the worker-pool dispatcher lockstep grew from, in one class.
 //
-//   lockstep::Dispatcher pool(4);                // 4 workers, queue of 8
-//   for (int i = 0; i < 1000; ++i)
-//     pool.dispatch([i] { work(i); });           // blocks while 4 run and 8 wait
+//   lockstep::Dispatcher pool(4);                // 4 workers, queue of 4,092
+//   for (int i = 0; i < 100000; ++i)
+//     pool.dispatch([i] { work(i); });           // blocks while 4 run and 4,092 wait
 //   auto round1 = pool.wait();                   // barrier; the dispatcher stays usable
 //   for (int i = 0; i < 1000; ++i) pool.dispatch([i] { more(i); });
 //   auto round2 = pool.finalize();               // barrier, then the pool is shut down
@@ -24,7 +24,7 @@
 namespace lockstep::inline LOCKSTEP_ABI {
 
 struct DispatcherOptions {
-  std::optional<int> queue{};                          // default 2 x workers
+  std::optional<int> queue{};                          // default: default_queue(workers)
   std::optional<std::chrono::nanoseconds> max_wait{};  // dispatch gives up after this
 };
 

@@ -33,7 +33,7 @@ namespace lockstep::inline LOCKSTEP_ABI {
 struct BulkheadSpec {
   std::string name{};
   int workers = 1;
-  std::optional<int> queue{};          // admitted jobs waiting for a worker; 2 x workers if absent
+  std::optional<int> queue{};          // admitted jobs waiting for a worker; default_queue()
   std::optional<Duration> max_wait{};  // without room for this long, the job is rejected
   SourceLocation where{};
 };
