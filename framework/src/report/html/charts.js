@@ -9,9 +9,11 @@ function histogramChart(buckets, { width, height }) {
   const chart = svg("svg", { width, height, viewBox: "0 0 " + width + " " + height,
     class: "histogram", role: "img" });
   if (!buckets.length) return chart;
-  const low = Math.log2(Math.max(1, buckets[0][0]));
-  const high = Math.log2(Math.max(2, buckets[buckets.length - 1][1]));
-  const span = Math.max(high - low, 0.25);
+  // At least two doublings across, so that a single bar stays a bar.
+  const first = Math.log2(Math.max(1, buckets[0][0]));
+  const last = Math.log2(Math.max(2, buckets[buckets.length - 1][1]));
+  const pad = Math.max(0, 2 - (last - first)) / 2;
+  const low = Math.max(0, first - pad), high = last + pad, span = high - low;
   const x = (ns) => (Math.log2(Math.max(1, ns)) - low) / span * width;
   const most = Math.max(...buckets.map((b) => b[2]));
   const total = buckets.reduce((sum, b) => sum + b[2], 0);
@@ -24,12 +26,16 @@ function histogramChart(buckets, { width, height }) {
     }, svg("title", {}, count(n) + " of " + count(total) + " took " + duration(from) + " to " +
       duration(to))));
   }
-  chart.append(
-    svg("line", { class: "axis", x1: 0, x2: width, y1: height - bottom + 0.5,
-      y2: height - bottom + 0.5 }),
-    svg("text", { x: 0, y: height - 3 }, duration(buckets[0][0])),
-    svg("text", { x: width, y: height - 3, "text-anchor": "end" },
-      duration(buckets[buckets.length - 1][1])));
+  const from = buckets[0][0], to = buckets[buckets.length - 1][1];
+  chart.append(svg("line", { class: "axis", x1: 0, x2: width, y1: height - bottom + 0.5,
+    y2: height - bottom + 0.5 }));
+  if (x(to) - x(from) < 110) {  // too close for two labels: one under the bars
+    chart.append(svg("text", { x: (x(from) + x(to)) / 2, y: height - 3, "text-anchor": "middle" },
+      duration(from) + " – " + duration(to)));
+  } else {
+    chart.append(svg("text", { x: x(from), y: height - 3 }, duration(from)),
+      svg("text", { x: x(to), y: height - 3, "text-anchor": "end" }, duration(to)));
+  }
   return chart;
 }
 

@@ -190,7 +190,8 @@ function buildTimeline(data, container, note) {
     }
   }
 
-  // Bars sorted by start; a run of neighbours of one state closer than a pixel is one rectangle.
+  // Bars sorted by start; a run of narrow neighbours of one state closer than a pixel is one
+  // rectangle. A bar wide enough to tell apart ends a pixel early, so that neighbours show.
   function drawBars(context, line, minimum) {
     const bars = line.row.bars, starts = bars.start, n = starts.length;
     if (!n) return;
@@ -207,14 +208,15 @@ function buildTimeline(data, container, note) {
       const x0 = xOf(starts[i]);
       const x1 = Math.max(x0 + minimum, xOf(starts[i] + bars.dur[i]));
       const state = bars.state[i];
-      if (state === runState && x0 <= runTo + 0.5) {
+      const wide = x1 - x0 >= 4;
+      if (!wide && state === runState && x0 <= runTo + 0.5) {
         runTo = Math.max(runTo, x1);
         continue;
       }
       flush();
       runState = state;
       runFrom = x0;
-      runTo = x1;
+      runTo = wide ? x1 - 1 : x1;
     }
     flush();
   }
