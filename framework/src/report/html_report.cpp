@@ -94,9 +94,10 @@ struct HtmlReport::Impl {
   std::vector<std::unique_ptr<Row>> rows;  // rows do not move
   std::vector<std::unique_ptr<report::StageTimings>> timings;  // per stage
   report::AttemptTimes attempt_times;
+  // Each on a cache line of its own: `counted` is read by every attempt.
   alignas(64) std::atomic<std::uint64_t> counted{0};  // attempts, less each row's uncounted
-  std::atomic<std::uint64_t> unsuccessful_bars{0};
-  std::atomic<std::uint64_t> instance_params_kept{0};
+  alignas(64) std::atomic<std::uint64_t> unsuccessful_bars{0};
+  alignas(64) std::atomic<std::uint64_t> instance_params_kept{0};
 
   mutable std::mutex mutex;  // guards everything below
   std::map<std::pair<std::uint32_t, int>, Clock::time_point> stage_starts;  // stage, iteration
@@ -246,7 +247,9 @@ void HtmlReport::attempt_ended(const AttemptEvent& attempt) {
   // timeline.
   bool keep = seen <= self.options.max_bars;
   if (attempt.state != JobState::succeeded) {
-    keep = self.unsuccessful_bars.fetch_add(1, std::memory_order_relaxed) < self.options.max_bars;
+    auto& kept = self.unsuccessful_bars;  // read first: no write once the cap is reached
+    keep = kept.load(std::memory_order_relaxed) < self.options.max_bars &&
+           kept.fetch_add(1, std::memory_order_relaxed) < self.options.max_bars;
     if (keep && !attempt.message.empty()) {
       std::lock_guard lock(self.mutex);
       bar.message = self.messages.add(attempt.message);
@@ -269,10 +272,11 @@ void HtmlReport::instance_ended(const InstanceEvent& instance) {
   }
   const bool failure = instance.state != JobState::succeeded && instance.state != JobState::skipped;
   // The parameters of instances of a job with templates, for the bars that may show them.
-  const bool own_params =
-      job != kNone && self.job_params[job] == kNone && instance.params != nullptr &&
-      instance.attempts > 0 &&
-      self.instance_params_kept.fetch_add(1, std::memory_order_relaxed) < self.options.max_bars;
+  auto& kept = self.instance_params_kept;  // read first: no write once the cap is reached
+  const bool own_params = job != kNone && self.job_params[job] == kNone &&
+                          instance.params != nullptr && instance.attempts > 0 &&
+                          kept.load(std::memory_order_relaxed) < self.options.max_bars &&
+                          kept.fetch_add(1, std::memory_order_relaxed) < self.options.max_bars;
   if (!own_params && !failure) return;
   auto text = instance.params != nullptr ? params_text(*instance.params) : std::string("{}");
   std::lock_guard lock(self.mutex);
