@@ -2,14 +2,15 @@
 # check_interrupt.sh LOCKSTEP PIPELINE WORKDIR — Ctrl-C during `lockstep run`: SIGINT once the
 # long commands are running must end the run with status 130 and its summary (the interrupted
 # stage, the skipped one), long before the 60 s sleeps, and leave no process of the run behind;
-# its --report counts every instance, those interrupted as cancelled.
+# its --report counts every instance, those interrupted as cancelled, and its --html page is
+# written too.
 set -u
 lockstep=$1 pipeline=$2 work=$3
 fail() { echo "check_interrupt: $*" >&2; echo "--- stderr of lockstep run:" >&2; cat "$work/err" >&2; exit 1; }
 
 rm -rf "$work" && mkdir -p "$work"
 "$lockstep" run "$pipeline" --set "vars.work=$work" --report "$work/report.json" \
-  >"$work/out" 2>"$work/err" &
+  --html "$work/page.html" >"$work/out" 2>"$work/err" &
 pid=$!
 
 # Each command writes its process id, then becomes `sleep 60` under that same id.
@@ -44,4 +45,6 @@ done
 # 4 commands + 100 naps + the marker of the skipped stage.
 python3 "$(dirname "$0")/check_report.py" "$work/report.json" --instances 105 --interrupted ||
   fail "the report is not what it should be"
+grep -q '"status":"interrupted"' "$work/page.html" || fail "the page does not say 'interrupted'"
+tail -n 1 "$work/err" | grep -qx "page: $work/page.html" || fail "the page's path is not last"
 echo "check_interrupt: ok"

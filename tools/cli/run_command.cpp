@@ -1,7 +1,7 @@
 // `lockstep run PIPELINE [--set vars.NAME=VALUE]... [--plugin-path DIR]... [--threads N]
-// [--progress=WHEN] [--quiet] [--run-dir DIR] [--report FILE] [--trace FILE]`: checks the pipeline
-// as `validate` does (on an error, runs nothing), runs it with the observers the flags ask for,
-// and ends with a summary.
+// [--progress=WHEN] [--quiet] [--run-dir DIR] [--report FILE] [--trace FILE] [--html FILE]`:
+// checks the pipeline as `validate` does (on an error, runs nothing), runs it with the observers
+// the flags ask for, and ends with a summary.
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
@@ -13,8 +13,10 @@
 #include <string>
 
 #include "command.hpp"
+#include "file_url.hpp"
 #include "interrupt_watch.hpp"
 #include "lockstep/pipeline/exit_codes.hpp"
+#include "lockstep/pipeline/html_report.hpp"
 #include "lockstep/pipeline/progress.hpp"
 #include "lockstep/pipeline/report.hpp"
 #include "lockstep/pipeline/runner.hpp"
@@ -35,6 +37,7 @@ struct RunCommandOptions {
   bool quiet = false;             // --quiet: no progress; only warning and error job lines
   std::string report{};           // --report FILE: JSON report
   std::string trace{};            // --trace FILE: Chrome trace events
+  std::string html{};             // --html FILE: the run's page
   std::string run_dir{};          // --run-dir DIR: job logs; a default when empty
 };
 
@@ -73,6 +76,17 @@ int run_pipeline(const RunCommandOptions& options) {
     if (!trace) return kExitError;
     runner.observe(trace->observer());
   }
+  // --html FILE: checked now like the others, but written only when complete (to a file beside
+  // it, renamed over it), so that FILE is never half a page.
+  std::optional<HtmlReport> page;
+  if (!options.html.empty()) {
+    if (const auto why = HtmlReport::check_writable(options.html); !why.empty()) {
+      std::cerr << "lockstep: " << why << "\n";
+      return kExitError;
+    }
+    page.emplace(HtmlReportOptions{.run_dir = logs->dir()});
+    runner.observe(*page);
+  }
   // --progress: a live line on a terminal (auto, always), plain lines now and then elsewhere
   // (always); none with never or --quiet.
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
@@ -103,6 +117,16 @@ int run_pipeline(const RunCommandOptions& options) {
   int status = result.exit_code();
   if (trace) status = trace->write(status, std::cerr);
   if (report) status = report->write(status, std::cerr);
+  if (page) {
+    std::string error;
+    if (page->write_file(options.html, error)) {
+      // A link a terminal can open; elsewhere (a CI log, a script) the path as given.
+      std::cerr << "page: " << (terminal ? file_url(options.html) : options.html) << "\n";
+    } else {
+      std::cerr << "lockstep: " << error << "\n";
+      status = status_after_failed_output(status);
+    }
+  }
   return status;
 }
 
@@ -136,6 +160,11 @@ Command add_run_command(CLI::App& app) {
   command
       ->add_option("--trace", options->trace,
                    "Write a Chrome trace (Perfetto, chrome://tracing) of the run to FILE")
+      ->type_name("FILE");
+  command
+      ->add_option("--html", options->html,
+                   "Write the run as one self-contained HTML page to FILE (timeline, stages, "
+                   "bulkheads, failures)")
       ->type_name("FILE");
   command
       ->add_option(

@@ -40,6 +40,10 @@ LogSink& RunDirLogs::sink() noexcept {
   return stderr_;
 }
 
+std::filesystem::path RunDirLogs::dir() const {
+  return log_ ? log_->dir() : std::filesystem::path();
+}
+
 void RunDirLogs::print_where() {
   if (!log_) return;
   if (const auto error = log_->error(); !error.empty()) {

@@ -31,6 +31,8 @@ class RunDirLogs final {
   RunDirLogs(std::optional<std::filesystem::path> dir, bool quiet, std::ostream& out);
 
   LogSink& sink() noexcept;
+  // The run directory; empty when the logs go to stderr only.
+  std::filesystem::path dir() const;
 
   // After the run: "logs: DIR" when a job logged anything, and what could not be written, if
   // anything. Not an observer's run_ended, so that it never races the progress line's end.

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "lockstep/pipeline/exit_codes.hpp"
+#include "lockstep/pipeline/html_report.hpp"
 #include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/job_instance.hpp"
 #include "lockstep/pipeline/pipeline.hpp"
