@@ -14,7 +14,8 @@ inline constexpr int kVersionPatch = 0;
 inline constexpr const char* kVersionString = "0.2.0";
 
 // Bumped whenever anything a plugin compiles against changes incompatibly; a plugin built for
-// another ABI version is refused at load. 2: ParamSpec gained rule().
-inline constexpr std::uint32_t kPluginAbiVersion = 2;
+// another ABI version is refused at load. 2: ParamSpec gained rule(). 3: ParamSpec gained
+// shell_code().
+inline constexpr std::uint32_t kPluginAbiVersion = 3;
 
 }  // namespace lockstep

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "config/schema.hpp"
+#include "config/vars.hpp"
 
 namespace lockstep::config {
 
@@ -100,6 +101,7 @@ class FanOutReader {
       } else if (element.unresolved) {
         fail();
       } else {
+        note_source(element);
         result_.fanout.items.push_back({.value = element.text, .fields = {}});
       }
     }
@@ -117,6 +119,7 @@ class FanOutReader {
         fail();
         continue;
       }
+      note_source(entry.value);
       item.fields.insert_or_assign(entry.key, std::move(*text));
     }
     item.value = to_string(ParamValue(item.fields));
@@ -192,6 +195,7 @@ class FanOutReader {
       FanOut::Axis axis{entry.key, {}};
       for (const auto& value : entry.value.items) {
         auto text = read_scalar(value, "a value of " + axis_what, diags_);
+        note_source(value);
         if (text)
           axis.values.push_back(std::move(*text));
         else
@@ -250,6 +254,7 @@ class FanOutReader {
       return fail();
     }
     result_.fanout.reference = *text;
+    result_.item_source = "the outputs '" + *text + "'";
     result_.samples.push_back({0, {.value = "", .fields = {}}});
   }
 
@@ -264,6 +269,7 @@ class FanOutReader {
                    "write a glob like data/*.txt");
       return fail();
     }
+    result_.item_source = "the file names of '" + *pattern + "'";
     std::filesystem::path path(*pattern);
     result_.fanout.pattern =
         path.is_absolute() ? *pattern : (context_.base_dir / path).lexically_normal().string();
@@ -272,6 +278,13 @@ class FanOutReader {
   }
 
   void fail() { result_.ok = false; }
+
+  // An item value made with ${env.*} or a var from outside (--set): not the pipeline's own.
+  void note_source(const YamlNode& scalar) {
+    if (result_.item_source.empty() && !scalar.written.empty()) {
+      result_.item_source = outside_source(scalar.written, context_.vars_from_outside);
+    }
+  }
 
   std::string owner_;
   std::span<const StageSpec> earlier_;

@@ -1,6 +1,7 @@
 // ${...} references in pipeline text: ${vars.NAME}, ${env.NAME}, ${item}, ${item.KEY},
 // ${index}, ${iteration}; `$$` is a literal `$`. Used by the config layer (vars and env, at load
-// time) and by the runner (the per-instance references).
+// time) and by the runner (the per-instance references). In shell code (Scope::shell) each value
+// is quoted for where it stands (config/shell_quote.hpp), and ${raw:NAME} pastes one as it is.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lockstep/plugin/job.hpp"
 #include "lockstep/plugin/params.hpp"
@@ -28,6 +30,9 @@ struct Scope {
   // Load time, outside a job's params: a per-instance reference is an error that says where
   // such references belong, not merely that this job lacks a foreach.
   bool outside_params = false;
+  // The text is shell code (a parameter declared ParamSpec::shell_code()): every value becomes
+  // exactly one value for the shell, quoted for its place; ${raw:NAME} pastes it as shell code.
+  bool shell = false;
   // Load time: the bytes that substituted values may still add, over the whole file; null at run
   // time. Without a bound, vars that refer to each other double at every step, and aliases
   // repeat a reference for free: a file of a few lines could ask for more memory than exists.
@@ -50,5 +55,16 @@ Interpolation interpolate(std::string_view text, const Scope& scope);
 
 // True when `text` refers to ${item...}, ${index} or ${iteration}: it differs per instance.
 bool refers_to_instance(std::string_view text) noexcept;
+
+// A ${...} written in a text: its name as written ("raw:item.path") and where its '$' is.
+struct Reference {
+  std::string_view name;
+  std::size_t offset = 0;
+};
+// Every reference of `text`, in order ($$ skipped); stops at an unterminated '${'.
+std::vector<Reference> references(std::string_view text);
+
+// The prefix of a reference whose value is pasted into shell code as it is: ${raw:vars.flags}.
+inline constexpr std::string_view kRawPrefix = "raw:";
 
 }  // namespace lockstep::config

@@ -34,6 +34,8 @@ struct LoadContext {
   std::filesystem::path base_dir{};  // relative paths in the file are relative to this
   StringMap env{};
   StringMap vars{};                      // resolved
+  // Vars the pipeline does not spell out, and where each comes from ("--set vars.dir").
+  StringMap vars_from_outside{};
   std::vector<std::string> bulkheads{};  // declared names, and "default"
   // Names (or file stems) of plugins that did not load; kAnyPlugin for one that has no name.
   std::vector<std::string> failed_plugins{};

@@ -184,7 +184,7 @@ std::optional<Pipeline> read_pipeline(std::string_view text, const std::string& 
   context.base_dir = fs::path(file).parent_path();
   context.env = options.environment ? *options.environment : process_environment();
   context.vars = resolve_vars(root->find("vars"), options.set_vars, context.env,
-                              context.substitution_budget, diagnostics);
+                              context.substitution_budget, context.vars_from_outside, diagnostics);
   substitute_references(*root, context);
   read_version(*root, diagnostics);
 
