@@ -90,7 +90,6 @@ class ShellLexer {
   bool dollar_ = false;              // the last character was an unescaped '$'
   bool dollar_paren_ = false;        // ... then a '(': $( or $((
   bool word_start_ = true;           // the next character would start a word
-  bool ansi_quote_escaped_ = false;  // a \' inside $'...': sh and bash part ways there
   char less_ = 0;                    // counts '<' just seen, for <<
   std::string word_;                 // the word being read, for the keyword `case`
   std::string heredoc_text_;         // the delimiter being read, or the body line being read
