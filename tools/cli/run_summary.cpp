@@ -62,6 +62,7 @@ std::string describe_counts(const StateCounts& counts) {
 }
 
 std::string run_status(const RunResult& result) {
+  if (!result.error.empty()) return "not run";
   if (result.interrupted) return "interrupted";
   return result.exit_code() == kExitOk ? "succeeded" : "failed";
 }

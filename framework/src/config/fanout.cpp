@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <utility>
 
 #include "config/schema.hpp"
@@ -204,6 +205,17 @@ class FanOutReader {
       fanout.axes.push_back(std::move(axis));
     }
     if (!result_.ok) return;
+    std::uint64_t combinations = 1;
+    for (const auto& axis : fanout.axes) {
+      if (__builtin_mul_overflow(combinations, axis.values.size(), &combinations)) {
+        diags_.error(node.where,
+                     what + " has more combinations than the " +
+                         std::to_string(std::numeric_limits<std::uint64_t>::max()) +
+                         " instances a job can have",
+                     "a matrix makes every combination of its axes: fewer axes or values");
+        return fail();
+      }
+    }
     Item first;
     for (const auto& axis : fanout.axes) first.fields.insert_or_assign(axis.name, axis.values[0]);
     first.value = to_string(ParamValue(first.fields));

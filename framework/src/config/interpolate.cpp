@@ -258,7 +258,12 @@ Interpolation interpolate(std::string_view text, const Scope& scope) {
     }
     if (scope.keep_instance_refs) *value = escape_dollars(*value);
     if (scope.budget != nullptr) {
-      if (value->size() > *scope.budget) {
+      if (scope.budget->exceeded) {
+        result.over_budget = true;
+        return result;
+      }
+      if (value->size() > scope.budget->left) {
+        scope.budget->exceeded = true;
         result.error = "'${" + std::string(name) + "}' makes the substitutions of this file " +
                        "larger than " + std::to_string(kSubstitutionBudget >> 20) + " MiB";
         result.hint =
@@ -266,7 +271,7 @@ Interpolation interpolate(std::string_view text, const Scope& scope) {
         result.error_offset = static_cast<int>(dollar);
         return result;
       }
-      *scope.budget -= value->size();
+      scope.budget->left -= value->size();
     }
     result.text += *value;
     ++result.references;

@@ -16,6 +16,18 @@
 
 namespace lockstep::config {
 
+// What the substitutions of one pipeline file may add up to.
+inline constexpr std::size_t kSubstitutionBudget = std::size_t{16} << 20;
+
+// The bytes that substituted values may still add to one file. Without a bound, vars that refer
+// to each other double at every step, and aliases repeat a reference for free: a file of a few
+// lines could ask for more memory than exists. Once exceeded, it stays so: later references fail
+// too, silently, since the first error said it all.
+struct SubstitutionBudget {
+  std::size_t left = kSubstitutionBudget;
+  bool exceeded = false;
+};
+
 // What references may resolve to. A null or empty member means "not available here": a
 // reference to it is an error ("only a job with foreach has an ${item}").
 struct Scope {
@@ -33,14 +45,9 @@ struct Scope {
   // The text is shell code (a parameter declared ParamSpec::shell_code()): every value becomes
   // exactly one value for the shell, quoted for its place; ${raw:NAME} pastes it as shell code.
   bool shell = false;
-  // Load time: the bytes that substituted values may still add, over the whole file; null at run
-  // time. Without a bound, vars that refer to each other double at every step, and aliases
-  // repeat a reference for free: a file of a few lines could ask for more memory than exists.
-  std::size_t* budget = nullptr;
+  // Load time: what substituted values may still add, over the whole file; null at run time.
+  SubstitutionBudget* budget = nullptr;
 };
-
-// What the substitutions of one pipeline file may add up to.
-inline constexpr std::size_t kSubstitutionBudget = std::size_t{16} << 20;
 
 struct Interpolation {
   std::string text{};
@@ -48,6 +55,10 @@ struct Interpolation {
   std::string hint{};    // "did you mean 'vars.input'?"
   int error_offset = 0;  // where in the input the bad reference starts
   int references = 0;    // how many ${...} were replaced (kept ones not counted)
+  // The substitution budget was exceeded before this text: it failed, with no error of its own.
+  bool over_budget = false;
+
+  bool failed() const noexcept { return !error.empty() || over_budget; }
 };
 
 // Replaces every reference and unescapes `$$`.

@@ -41,7 +41,7 @@ struct LoadContext {
   std::vector<std::string> failed_plugins{};
   std::vector<std::string> stage_names{};  // of every stage, in order: for from_outputs
   JobDefaults defaults{};
-  std::size_t substitution_budget = kSubstitutionBudget;  // Scope::budget of every load-time scope
+  SubstitutionBudget substitution_budget{};  // Scope::budget of every load-time scope
 };
 
 // The bulkhead named by `node` when it exists; otherwise an error with a did-you-mean.

@@ -67,7 +67,7 @@ std::string outside_source(std::string_view text, const StringMap& vars_from_out
 
 StringMap resolve_vars(const YamlNode* node,
                        const std::vector<std::pair<std::string, std::string>>& set_vars,
-                       const StringMap& env, std::size_t& budget, StringMap& from_outside,
+                       const StringMap& env, SubstitutionBudget& budget, StringMap& from_outside,
                        Diagnostics& diagnostics) {
   StringMap vars;
   check_set_names(node, set_vars, diagnostics);

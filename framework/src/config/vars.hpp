@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/interpolate.hpp"
 #include "config/yaml_source.hpp"
 #include "lockstep/plugin/diagnostics.hpp"
 #include "lockstep/plugin/params.hpp"
@@ -23,7 +24,7 @@ StringMap process_environment();
 // vars.NAME", "${env.HOME}", or that of a var it refers to.
 StringMap resolve_vars(const YamlNode* node,
                        const std::vector<std::pair<std::string, std::string>>& set_vars,
-                       const StringMap& env, std::size_t& budget, StringMap& from_outside,
+                       const StringMap& env, SubstitutionBudget& budget, StringMap& from_outside,
                        Diagnostics& diagnostics);
 
 // Where the value of a scalar written as `text` comes from when the pipeline does not spell it

@@ -229,6 +229,7 @@ json JsonReport::Impl::to_json() const {
   report["instances"] = result->totals.sum();
   report["totals"] = report::counts_json(result->totals);
   report["warnings"] = result->warnings;
+  if (!result->error.empty()) report["error"] = result->error;
   report["stages"] = std::move(stages);
   return report;
 }

@@ -235,8 +235,12 @@ LOCKSTEP_API Params validate_params(std::span<const ParamSpec> specs,
                                     std::span<const RawEntry> given, const SourceLocation& where,
                                     std::string_view context, Diagnostics& diagnostics);
 
-// "250ms", "5s", "2m", "1h", "1h30m", "1m30.5s", "0"; nullopt when malformed.
+// "250ms", "5s", "2m", "1h", "1h30m", "1m30.5s", "0"; nullopt when malformed. A well-formed
+// duration longer than Duration can hold (about 292 years) is Duration::max().
 LOCKSTEP_API std::optional<Duration> parse_duration(std::string_view text);
+// The longest duration a pipeline or a parameter may give (100000h, some eleven years): a clock
+// plus it never overflows. Longer ones are an error that says "at most 100000h".
+inline constexpr Duration kMaxDuration = std::chrono::hours(100'000);
 // The shortest such text for a duration: 1h30m, 250ms.
 LOCKSTEP_API std::string format_duration(Duration duration);
 
