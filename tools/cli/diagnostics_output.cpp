@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "count_text.hpp"
+#include "lockstep/pipeline/output_text.hpp"
 
 namespace lockstep::cli {
 
@@ -10,7 +11,8 @@ void print_diagnostics(std::ostream& out, const Diagnostics& diagnostics, std::s
   const auto& all = diagnostics.all();
   for (std::size_t i = 0; i < all.size() && i < limit; ++i) {
     // One without a source (a plugin named on the command line, say) is the command's own.
-    out << (all[i].where.file.empty() ? "lockstep: " : "") << format(all[i]) << '\n';
+    // A message quotes what the file says, control characters and all: escaped.
+    out << (all[i].where.file.empty() ? "lockstep: " : "") << for_terminal(format(all[i])) << '\n';
   }
   if (all.size() > limit)
     out << "lockstep: \u2026 and " << with_thousands(all.size() - limit) << " more\n";

@@ -11,7 +11,8 @@ namespace lockstep::config {
 namespace {
 
 constexpr std::string_view kForms =
-    "write ${vars.NAME}, ${env.NAME}, ${item}, ${item.KEY}, ${index} or ${iteration}; $$ is a '$'";
+    "write ${vars.NAME}, ${env.NAME}, ${secrets.NAME}, ${item}, ${item.KEY}, ${index} or "
+    "${iteration}; $$ is a '$'";
 
 constexpr std::string_view kInstanceOnlyInParams =
     "${item}, ${item.KEY}, ${index} and ${iteration} differ per instance: only a job's 'params' "
@@ -59,6 +60,14 @@ class Resolver {
     }
     if (name.starts_with("vars.")) return lookup(name, "variable", scope_.vars);
     if (name.starts_with("env.")) return lookup(name, "environment variable", scope_.env);
+    if (name.starts_with("secrets.")) {
+      if (scope_.outside_params) {
+        error = "'${" + std::string(name) + "}' is not allowed here";
+        hint = "a secret goes in a job's params only, where every output masks it as ***";
+        return std::nullopt;
+      }
+      return lookup(name, "secret", scope_.secrets);
+    }
     if (name == "item") return item_value();
     if (name.starts_with("item.")) return item_field(name);
     if (name == "index") {
@@ -92,6 +101,10 @@ class Resolver {
     if (map != nullptr) hint = did_you_mean(name, prefixed_keys(prefix, *map));
     if (hint.empty() && prefix == "vars.") {
       hint = "declare it under 'vars', before any variable that uses it";
+    }
+    if (hint.empty() && prefix == "secrets.") {
+      hint = "name its environment variable under 'secrets': secrets: [" +
+             std::string(name.substr(dot + 1)) + "]";
     }
     return std::nullopt;
   }

@@ -1,7 +1,8 @@
-// ${...} references in pipeline text: ${vars.NAME}, ${env.NAME}, ${item}, ${item.KEY},
-// ${index}, ${iteration}; `$$` is a literal `$`. Used by the config layer (vars and env, at load
-// time) and by the runner (the per-instance references). In shell code (Scope::shell) each value
-// is quoted for where it stands (config/shell_quote.hpp), and ${raw:NAME} pastes one as it is.
+// ${...} references in pipeline text: ${vars.NAME}, ${env.NAME}, ${secrets.NAME} (in a job's
+// params only), ${item}, ${item.KEY}, ${index}, ${iteration}; `$$` is a literal `$`. Used by the
+// config layer (vars and env, at load time) and by the runner (the per-instance references). In
+// shell code (Scope::shell) each value is quoted for where it stands (config/shell_quote.hpp), and
+// ${raw:NAME} pastes one as it is.
 #pragma once
 
 #include <cstddef>
@@ -32,7 +33,8 @@ struct SubstitutionBudget {
 // reference to it is an error ("only a job with foreach has an ${item}").
 struct Scope {
   const StringMap* vars = nullptr;
-  const StringMap* env = nullptr;  // the environment snapshot
+  const StringMap* env = nullptr;      // the environment snapshot
+  const StringMap* secrets = nullptr;  // the pipeline's `secrets:`, by name
   const Item* item = nullptr;
   std::optional<std::uint64_t> index{};
   std::optional<int> iteration{};

@@ -29,8 +29,10 @@ bool is_shell_code(const JobType& type, std::string_view name) {
 SplitParams split(const YamlNode& params, const JobType& type, LoadContext& context) {
   SplitParams result;
   for (const auto& entry : params.entries) {
-    Scope final_scope{
-        .vars = &context.vars, .env = &context.env, .budget = &context.substitution_budget};
+    Scope final_scope{.vars = &context.vars,
+                      .env = &context.env,
+                      .secrets = &context.secrets,
+                      .budget = &context.substitution_budget};
     final_scope.shell = is_shell_code(type, entry.key);
     Scope keep_scope = final_scope;
     keep_scope.keep_instance_refs = true;
@@ -148,6 +150,7 @@ bool check_sample(const SampleInstance* sample, bool values_known, const SplitPa
   const Scope scope{
       .vars = &context.vars,
       .env = &context.env,
+      .secrets = &context.secrets,
       .item = sample != nullptr ? &sample->item : nullptr,
       .index = sample != nullptr ? std::optional<std::uint64_t>(sample->index) : std::nullopt,
       .iteration = 1,
@@ -179,7 +182,9 @@ bool check_sample(const SampleInstance* sample, bool values_known, const SplitPa
 std::string raw_source(std::string_view name, const ReadFanOut& fanout,
                        const LoadContext& context) {
   if (name == "item" || name.starts_with("item.")) return fanout.item_source;
-  if (name.starts_with("env.")) return "${" + std::string(name) + "}";
+  if (name.starts_with("env.") || name.starts_with("secrets.")) {
+    return "${" + std::string(name) + "}";
+  }
   return outside_source("${" + std::string(name) + "}", context.vars_from_outside);
 }
 

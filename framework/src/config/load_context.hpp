@@ -33,6 +33,7 @@ struct LoadContext {
   const Registry& registry;
   std::filesystem::path base_dir{};  // relative paths in the file are relative to this
   StringMap env{};
+  StringMap secrets{};  // `secrets:`, by name (their values registered for masking)
   StringMap vars{};                      // resolved
   // Vars the pipeline does not spell out, and where each comes from ("--set vars.dir").
   StringMap vars_from_outside{};

@@ -14,6 +14,7 @@
 #include "config/load_context.hpp"
 #include "config/resolve.hpp"
 #include "config/schema.hpp"
+#include "config/secrets.hpp"
 #include "config/stage_reader.hpp"
 #include "config/vars.hpp"
 #include "config/yaml_source.hpp"
@@ -92,7 +93,7 @@ void substitute_references(YamlNode& root, LoadContext& context) {
                     .budget = &context.substitution_budget};
   auto& diagnostics = context.diagnostics;
   for (auto& entry : root.entries) {
-    if (entry.key == "vars") continue;
+    if (entry.key == "vars" || entry.key == "secrets") continue;
     if (entry.key != "stages") {
       substitute_in_place(entry.value, scope, diagnostics);
     } else if (entry.value.is_list()) {
@@ -176,13 +177,15 @@ std::optional<Pipeline> read_pipeline(std::string_view text, const std::string& 
   }
   if (!expect(*root, YamlNode::Kind::map, "a pipeline", diagnostics)) return std::nullopt;
   check_keys(*root,
-             {"version", "name", "description", "plugins", "threads", "vars", "bulkheads",
-              "defaults", "stages"},
+             {"version", "name", "description", "plugins", "threads", "secrets", "vars",
+              "bulkheads", "defaults", "stages"},
              "", diagnostics);
 
   LoadContext context{.diagnostics = diagnostics, .registry = loader.registry()};
   context.base_dir = fs::path(file).parent_path();
   context.env = options.environment ? *options.environment : process_environment();
+  // Secrets first: registered for masking before any message could quote one.
+  context.secrets = read_secrets(root->find("secrets"), context.env, diagnostics);
   context.vars = resolve_vars(root->find("vars"), options.set_vars, context.env,
                               context.substitution_budget, context.vars_from_outside, diagnostics);
   substitute_references(*root, context);
@@ -206,6 +209,7 @@ std::optional<Pipeline> read_pipeline(std::string_view text, const std::string& 
   }
   load_plugins(root->find("plugins"), loader, context);
   pipeline.vars = context.vars;
+  for (const auto& [name, value] : context.secrets) pipeline.secrets.push_back(name);
 
   std::vector<BulkheadSpec> declared;
   if (const auto* bulkheads = root->find("bulkheads")) {

@@ -134,6 +134,7 @@ struct Pipeline {
   std::string description{};
   std::optional<int> threads{};           // cap on the threads of all bulkheads together
   StringMap vars{};                       // resolved, after --set
+  std::vector<std::string> secrets{};     // names of `secrets:` (values masked in every output)
   std::vector<BulkheadSpec> bulkheads{};  // every one a job uses, "default" included if used
   std::vector<StageSpec> stages{};
 };
