@@ -67,14 +67,30 @@ std::string find_shell(const std::string& program) {
   return find_in_path(program, path != nullptr ? path : "");
 }
 
-// shell_program's rule, checked at validation: the program exists and may be executed.
+// The shells whose quoting lockstep writes ${...} values for: '...' takes every byte but ',
+// and "..." every byte but \ " $ ` (fish, csh and others read quotes differently).
+bool is_posix_shell(std::string_view program) {
+  const auto name = program.substr(program.rfind('/') + 1);
+  for (const std::string_view shell :
+       {"sh", "dash", "bash", "ash", "ksh", "ksh93", "mksh", "zsh", "yash", "posh", "busybox"}) {
+    if (name == shell) return true;
+  }
+  return false;
+}
+
+// shell_program's rule, checked at validation: a POSIX shell that exists and may be executed.
 std::string check_shell_program(const ParamValue& value) {
   const auto& program = std::get<std::string>(value);
   if (program.empty() || (!program.starts_with('/') && program.find('/') != std::string::npos)) {
     return "must be a program's name (bash) or an absolute path (/usr/bin/bash), got '" + program +
            "'";
   }
-  if (!find_shell(program).empty()) return {};
+  if (!find_shell(program).empty()) {
+    if (is_posix_shell(program)) return {};
+    return "must be a POSIX shell (sh, dash, bash, ksh, mksh, zsh, yash, posh, busybox), whose "
+           "quoting lockstep writes ${...} values for; got '" +
+           program + "' (run another program with argv)";
+  }
   if (program.starts_with('/')) return "names no executable file: '" + program + "'";
   const char* path = std::getenv("PATH");
   return "names no program in PATH: '" + program + "' (PATH is " +
@@ -99,8 +115,10 @@ class Command final : public Job {
             "$LOCKSTEP_OUTPUT become outputs",
             {ParamSpec::string_list("argv").doc(
                  "the program and its arguments, run as they are (no shell): [make, -j4, test]"),
-             ParamSpec::string("shell").doc(
-                 "a command line, run by /bin/sh -c (or by shell_program): no bash-isms"),
+             ParamSpec::string("shell")
+                 .doc("a command line, run by /bin/sh -c (or by shell_program): no bash-isms; "
+                      "each ${...} in it is one value, quoted for the shell")
+                 .shell_code(),
              ParamSpec::string("shell_program")
                  .doc("the shell that runs 'shell' (default sh, that is /bin/sh): bash, or an "
                       "absolute path; a name is looked up in PATH before anything runs")

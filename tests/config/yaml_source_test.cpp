@@ -114,9 +114,49 @@ TEST_CASE("aliases that expand without end are an error, not a hang") {
     text += "]\n";
   }
   Diagnostics diagnostics;
-  parse_yaml(text, "t.yaml", diagnostics);
-  CHECK(diagnostics.error_count() == 1);
-  CHECK(diagnostics.all()[0].message == "the document nests too deeply or is too large");
+  CHECK_FALSE(parse_yaml(text, "t.yaml", diagnostics).has_value());
+  REQUIRE(diagnostics.error_count() == 1);
+  const auto& error = diagnostics.all()[0];
+  CHECK(error.message == "this alias expands the document past 250000 values");
+  CHECK(error.where.line == 6);  // the aliases that crossed the line, not an anchor
+  CHECK(error.hint ==
+        "an alias (*name) copies what its anchor names: are aliases repeating a large part of the "
+        "document?");
+}
+
+TEST_CASE("aliases of one large scalar are bounded in bytes, at the alias") {
+  // 100 KB of text and 400 aliases of it: 40 MB once copied, from a file of 102 KB.
+  std::string text = "big: &big " + std::string(100'000, 'x') + "\nlist:\n";
+  for (int i = 0; i < 400; ++i) text += "  - *big\n";
+  Diagnostics diagnostics;
+  CHECK_FALSE(parse_yaml(text, "t.yaml", diagnostics).has_value());
+  REQUIRE(diagnostics.error_count() == 1);
+  const auto& error = diagnostics.all()[0];
+  CHECK(error.message == "this alias expands the document past 32 MiB of text");
+  CHECK(error.where.line == 2 + 335);  // 334 copies fit in 32 MiB beside the anchor's own
+  CHECK(error.where.column == 5);
+}
+
+TEST_CASE("nesting, a second document and a NUL byte are errors where they are") {
+  Diagnostics deep;
+  CHECK_FALSE(parse_yaml(std::string(70, '[') + std::string(70, ']'), "t.yaml", deep));
+  CHECK(deep.to_string() ==
+        "t.yaml:1:65: error: the document nests deeper than 64 levels (a pipeline needs a "
+        "handful of levels)\n");
+  Diagnostics second;
+  CHECK_FALSE(parse_yaml("version: 1\n---\nversion: 2\n", "t.yaml", second));
+  CHECK(second.to_string() ==
+        "t.yaml:2:1: error: a second YAML document starts here (a pipeline file holds one "
+        "document: remove the '---' and what follows, or make them a file of their own)\n");
+  Diagnostics nul;
+  CHECK_FALSE(parse_yaml(std::string("version: 1\nname: a\0b\n", 21), "t.yaml", nul));
+  CHECK(nul.to_string() ==
+        "t.yaml:2:8: error: a NUL byte: a pipeline is text (is this a binary file, or text saved "
+        "as UTF-16?)\n");
+  // One document, ended with "..." or begun with "---", is fine.
+  Diagnostics fine;
+  CHECK(parse_yaml("---\nversion: 1\n...\n", "t.yaml", fine).has_value());
+  CHECK(fine.all().empty());
 }
 
 }  // namespace

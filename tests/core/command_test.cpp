@@ -312,6 +312,13 @@ TEST_CASE("command validation: shell_program must name a program that exists") {
     CHECK_THAT(validation_errors(command, {list_param("argv", {"true"}), shell_program("bash")}),
                Catch::Contains("'shell_program' goes with 'shell', not with 'argv'"));
   }
+  SECTION("a program that is no POSIX shell: values would be quoted for a shell it is not") {
+    CHECK_THAT(validation_errors(command, {param("shell", "true"), shell_program("/bin/true")}),
+               Catch::Contains("test.yaml:7:22: error: job 'j': parameter 'shell_program' must be "
+                               "a POSIX shell (sh, dash, bash, ksh, mksh, zsh, yash, posh, "
+                               "busybox), whose quoting lockstep writes ${...} values for; got "
+                               "'/bin/true' (run another program with argv)"));
+  }
   SECTION("bash, sh and an absolute path are fine") {
     CHECK(validation_errors(command, {param("shell", "true"), shell_program("bash")}).empty());
     CHECK(validation_errors(command, {param("shell", "true"), shell_program("sh")}).empty());

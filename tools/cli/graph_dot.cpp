@@ -7,6 +7,7 @@
 
 #include "count_text.hpp"
 #include "lockstep/engine/bulkhead.hpp"
+#include "lockstep/pipeline/output_text.hpp"
 
 namespace lockstep::cli {
 
@@ -120,7 +121,8 @@ void write_barrier(std::ostream& out, const Pipeline& pipeline, std::size_t befo
 
 }  // namespace
 
-std::string dot_quote(std::string_view text) {
+std::string dot_quote(std::string_view unmasked) {
+  const auto text = mask_secrets(unmasked);  // an item may be a secret's value
   std::string quoted = "\"";
   for (char c : text) {
     switch (c) {

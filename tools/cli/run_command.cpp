@@ -48,6 +48,10 @@ std::string check_threads(const std::string& text) {
   if (error != std::errc{} || end != text.data() + text.size() || threads < 1) {
     return "'" + text + "' is not a number of threads: write a whole number >= 1";
   }
+  if (threads > thread_limit()) {
+    return "'" + text + "' threads are more than the " + std::to_string(thread_limit()) +
+           " lockstep starts";
+  }
   return {};
 }
 
@@ -111,6 +115,7 @@ int run_pipeline(const RunCommandOptions& options) {
     result = runner.run();
   }
   logs->print_where();  // "logs: DIR"
+  if (!result.error.empty()) std::cerr << "lockstep: error: " << result.error << '\n';
   failures.print_not_shown(std::cerr);
   print_run_summary(std::cerr, loaded->pipeline, result);
   // After a failed or interrupted run too: they show what did happen.

@@ -8,6 +8,7 @@
 
 #include "count_text.hpp"
 #include "lockstep/pipeline/exit_codes.hpp"
+#include "lockstep/pipeline/output_text.hpp"
 #include "text_width.hpp"
 
 namespace lockstep::cli {
@@ -62,6 +63,7 @@ std::string describe_counts(const StateCounts& counts) {
 }
 
 std::string run_status(const RunResult& result) {
+  if (!result.error.empty()) return "not run";
   if (result.interrupted) return "interrupted";
   return result.exit_code() == kExitOk ? "succeeded" : "failed";
 }
@@ -83,7 +85,8 @@ void FailureReport::instance_ended(const InstanceEvent& instance) {
   std::string line = "lockstep: " + instance.id + " " + std::string(to_string(instance.state));
   if (instance.attempts > 1) line += " after " + count_of(instance.attempts, "attempt");
   if (!instance.messages.empty()) line += ": " + instance.messages.back();
-  line += '\n';
+  // A job's message may hold escape sequences: printed as text, never sent to the terminal.
+  line = for_terminal(line) + '\n';
   std::string key = job + '\0' + why;
   const std::scoped_lock lock(mutex_);
   // Bounded: a million different reasons must not cost a million entries.
@@ -101,7 +104,8 @@ void FailureReport::print_not_shown(std::ostream& out) const {
   const std::scoped_lock lock(mutex_);
   for (const auto& [key, repeat] : repeats_) {
     if (repeat.count > 1) {
-      out << "lockstep: " << repeat.what << " (" << with_thousands(repeat.count) << " instances)\n";
+      out << "lockstep: " << for_terminal(repeat.what) << " (" << with_thousands(repeat.count)
+          << " instances)\n";
     }
   }
   if (seen_ > limit_) {
@@ -158,11 +162,13 @@ void print_run_summary(std::ostream& out, const Pipeline& pipeline, const RunRes
   write_table(out, columns, rows);
   // What a count cannot say: why a repeated stage stopped, a thread cap that was raised.
   for (const auto& stage : result.stages) {
-    if (!stage.note.empty()) out << stage.name << ": " << stage.note << '\n';
+    if (!stage.note.empty()) out << stage.name << ": " << for_terminal(stage.note) << '\n';
     for (const auto& warning : stage.warnings)
-      out << stage.name << ": warning: " << warning << '\n';
+      out << stage.name << ": warning: " << for_terminal(warning) << '\n';
   }
-  for (const auto& warning : result.warnings) out << "lockstep: warning: " << warning << '\n';
+  for (const auto& warning : result.warnings) {
+    out << "lockstep: warning: " << for_terminal(warning) << '\n';
+  }
   out.flush();
 }
 

@@ -17,7 +17,8 @@ inline constexpr const char* kVersionString = "0.2.0";
 
 // Bumped whenever anything a plugin compiles against changes incompatibly; a plugin built for
 // another ABI version is refused at load (see export.hpp). 2: ParamSpec gained rule(). 3: the
-// inline namespace abi_v3; StageContext::name(), StageInstance::job as a position.
+// inline namespace abi_v3; StageContext::name(), StageInstance::job as a
+// position; ParamSpec gained shell_code().
 inline constexpr std::uint32_t kPluginAbiVersion = LOCKSTEP_ABI_VERSION;
 
 }  // namespace lockstep

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <utility>
 
 #include "config/schema.hpp"
+#include "config/vars.hpp"
 
 namespace lockstep::config {
 
@@ -100,6 +102,7 @@ class FanOutReader {
       } else if (element.unresolved) {
         fail();
       } else {
+        note_source(element);
         result_.fanout.items.push_back({.value = element.text, .fields = {}});
       }
     }
@@ -117,6 +120,7 @@ class FanOutReader {
         fail();
         continue;
       }
+      note_source(entry.value);
       item.fields.insert_or_assign(entry.key, std::move(*text));
     }
     item.value = to_string(ParamValue(item.fields));
@@ -192,6 +196,7 @@ class FanOutReader {
       FanOut::Axis axis{entry.key, {}};
       for (const auto& value : entry.value.items) {
         auto text = read_scalar(value, "a value of " + axis_what, diags_);
+        note_source(value);
         if (text)
           axis.values.push_back(std::move(*text));
         else
@@ -200,6 +205,17 @@ class FanOutReader {
       fanout.axes.push_back(std::move(axis));
     }
     if (!result_.ok) return;
+    std::uint64_t combinations = 1;
+    for (const auto& axis : fanout.axes) {
+      if (__builtin_mul_overflow(combinations, axis.values.size(), &combinations)) {
+        diags_.error(node.where,
+                     what + " has more combinations than the " +
+                         std::to_string(std::numeric_limits<std::uint64_t>::max()) +
+                         " instances a job can have",
+                     "a matrix makes every combination of its axes: fewer axes or values");
+        return fail();
+      }
+    }
     Item first;
     for (const auto& axis : fanout.axes) first.fields.insert_or_assign(axis.name, axis.values[0]);
     first.value = to_string(ParamValue(first.fields));
@@ -250,6 +266,7 @@ class FanOutReader {
       return fail();
     }
     result_.fanout.reference = *text;
+    result_.item_source = "the outputs '" + *text + "'";
     result_.samples.push_back({0, {.value = "", .fields = {}}});
   }
 
@@ -264,6 +281,7 @@ class FanOutReader {
                    "write a glob like data/*.txt");
       return fail();
     }
+    result_.item_source = "the file names of '" + *pattern + "'";
     std::filesystem::path path(*pattern);
     result_.fanout.pattern =
         path.is_absolute() ? *pattern : (context_.base_dir / path).lexically_normal().string();
@@ -272,6 +290,13 @@ class FanOutReader {
   }
 
   void fail() { result_.ok = false; }
+
+  // An item value made with ${env.*} or a var from outside (--set): not the pipeline's own.
+  void note_source(const YamlNode& scalar) {
+    if (result_.item_source.empty() && !scalar.written.empty()) {
+      result_.item_source = outside_source(scalar.written, context_.vars_from_outside);
+    }
+  }
 
   std::string owner_;
   std::span<const StageSpec> earlier_;

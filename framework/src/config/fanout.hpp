@@ -27,6 +27,10 @@ struct ReadFanOut {
   // references can be checked, not the parameters' values.
   bool values_known = true;
   bool ok = true;
+  // Where the items come from when the pipeline does not spell them out: "the outputs
+  // 'scan.list.file'", "the file names of 'data/*'", "${env.LIST}", "--set vars.list"; "" when
+  // it does. ${raw:item} of such items is warned about.
+  std::string item_source{};
 };
 
 inline constexpr std::size_t kMaxSamples = 1000;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "config/shell_quote.hpp"
 #include "lockstep/plugin/diagnostics.hpp"
 
 namespace lockstep::config {
@@ -10,13 +11,21 @@ namespace lockstep::config {
 namespace {
 
 constexpr std::string_view kForms =
-    "write ${vars.NAME}, ${env.NAME}, ${item}, ${item.KEY}, ${index} or ${iteration}; $$ is a '$'";
+    "write ${vars.NAME}, ${env.NAME}, ${secrets.NAME}, ${item}, ${item.KEY}, ${index} or "
+    "${iteration}; $$ is a '$'";
 
 constexpr std::string_view kInstanceOnlyInParams =
     "${item}, ${item.KEY}, ${index} and ${iteration} differ per instance: only a job's 'params' "
     "can use them";
 
+// "raw:item" -> "item": what a reference names, however it is to be written.
+std::string_view referenced(std::string_view name) noexcept {
+  if (name.starts_with(kRawPrefix)) name.remove_prefix(kRawPrefix.size());
+  return name;
+}
+
 bool is_instance_reference(std::string_view name) noexcept {
+  name = referenced(name);
   return name == "item" || name.starts_with("item.") || name == "index" || name == "iteration";
 }
 
@@ -51,6 +60,14 @@ class Resolver {
     }
     if (name.starts_with("vars.")) return lookup(name, "variable", scope_.vars);
     if (name.starts_with("env.")) return lookup(name, "environment variable", scope_.env);
+    if (name.starts_with("secrets.")) {
+      if (scope_.outside_params) {
+        error = "'${" + std::string(name) + "}' is not allowed here";
+        hint = "a secret goes in a job's params only, where every output masks it as ***";
+        return std::nullopt;
+      }
+      return lookup(name, "secret", scope_.secrets);
+    }
     if (name == "item") return item_value();
     if (name.starts_with("item.")) return item_field(name);
     if (name == "index") {
@@ -84,6 +101,10 @@ class Resolver {
     if (map != nullptr) hint = did_you_mean(name, prefixed_keys(prefix, *map));
     if (hint.empty() && prefix == "vars.") {
       hint = "declare it under 'vars', before any variable that uses it";
+    }
+    if (hint.empty() && prefix == "secrets.") {
+      hint = "name its environment variable under 'secrets': secrets: [" +
+             std::string(name.substr(dot + 1)) + "]";
     }
     return std::nullopt;
   }
@@ -124,25 +145,92 @@ class Resolver {
 
 }  // namespace
 
+namespace {
+
+// Writes the values of a shell-code text: each quoted for its place, the literal text between
+// them followed by a ShellLexer (as the shell will read it: `$$` is one '$').
+class ShellWriter {
+ public:
+  explicit ShellWriter(bool active) : active_(active) {}
+
+  void literal(std::string_view shell_text) {
+    if (active_) lexer_.feed(shell_text);
+  }
+
+  // The value as it must be written where the text has got to, or an error in `result`.
+  std::optional<std::string> value(std::string_view name, std::string value,
+                                   Interpolation& result) {
+    if (!active_) return value;
+    if (name.starts_with(kRawPrefix)) {
+      lexer_.feed(value);  // pasted shell code: the shell reads it as code, and so do we
+      return value;
+    }
+    const auto where = lexer_.place();
+    if (where.place == ShellPlace::refused) {
+      refuse(name, where, result);
+      return std::nullopt;
+    }
+    auto quoted = quote_for_shell(value, where.place);
+    if (!quoted) {
+      result.error = "the value of '${" + std::string(name) + "}' holds a NUL byte, which no " +
+                     "shell command can hold";
+      result.hint = "pass it in a file, or as a job's own parameter";
+      return std::nullopt;
+    }
+    lexer_.value_inserted();
+    return quoted;
+  }
+
+  // A per-instance reference kept for the runner: its place must already be one it can fill.
+  bool kept(std::string_view name, Interpolation& result) {
+    if (!active_) return true;
+    if (!name.starts_with(kRawPrefix)) {
+      const auto where = lexer_.place();
+      if (where.place == ShellPlace::refused) {
+        refuse(name, where, result);
+        return false;
+      }
+    }
+    lexer_.value_inserted();
+    return true;
+  }
+
+ private:
+  static void refuse(std::string_view name, const ShellContext& where, Interpolation& result) {
+    result.error = "'${" + std::string(name) + "}' cannot be quoted " + where.why;
+    result.hint = where.hint;
+  }
+
+  bool active_;
+  ShellLexer lexer_;
+};
+
+}  // namespace
+
 Interpolation interpolate(std::string_view text, const Scope& scope) {
   Interpolation result;
   Resolver resolver(scope);
+  ShellWriter shell(scope.shell);
   std::size_t i = 0;
   while (i < text.size()) {
     const auto dollar = text.find('$', i);
     if (dollar == std::string_view::npos || dollar + 1 >= text.size()) {
       result.text.append(text.substr(i));
+      shell.literal(text.substr(i));
       break;
     }
     result.text.append(text.substr(i, dollar - i));
+    shell.literal(text.substr(i, dollar - i));
     const char next = text[dollar + 1];
     if (next == '$') {
       result.text += scope.keep_instance_refs ? "$$" : "$";
+      shell.literal("$");
       i = dollar + 2;
       continue;
     }
     if (next != '{') {  // a lone '$' is just a '$'
       result.text += '$';
+      shell.literal("$");
       i = dollar + 1;
       continue;
     }
@@ -155,20 +243,40 @@ Interpolation interpolate(std::string_view text, const Scope& scope) {
     }
     const auto name = text.substr(dollar + 2, close - dollar - 2);
     i = close + 1;
+    const bool raw = name.starts_with(kRawPrefix);
+    if (raw && !scope.shell) {
+      result.error = "'${" + std::string(name) + "}' pastes shell code, and this is no shell code";
+      result.hint = "raw: belongs in a shell command (core.command's 'shell'); here write ${" +
+                    std::string(referenced(name)) + "}";
+      result.error_offset = static_cast<int>(dollar);
+      return result;
+    }
     if (scope.keep_instance_refs && is_instance_reference(name)) {
+      if (!shell.kept(name, result)) {
+        result.error_offset = static_cast<int>(dollar);
+        return result;
+      }
       result.text.append(text.substr(dollar, i - dollar));
       continue;
     }
-    auto value = resolver.resolve(name);
+    auto value = resolver.resolve(referenced(name));
+    if (value) value = shell.value(name, std::move(*value), result);
     if (!value) {
-      result.error = std::move(resolver.error);
-      result.hint = std::move(resolver.hint);
+      if (result.error.empty()) {
+        result.error = std::move(resolver.error);
+        result.hint = std::move(resolver.hint);
+      }
       result.error_offset = static_cast<int>(dollar);
       return result;
     }
     if (scope.keep_instance_refs) *value = escape_dollars(*value);
     if (scope.budget != nullptr) {
-      if (value->size() > *scope.budget) {
+      if (scope.budget->exceeded) {
+        result.over_budget = true;
+        return result;
+      }
+      if (value->size() > scope.budget->left) {
+        scope.budget->exceeded = true;
         result.error = "'${" + std::string(name) + "}' makes the substitutions of this file " +
                        "larger than " + std::to_string(kSubstitutionBudget >> 20) + " MiB";
         result.hint =
@@ -176,12 +284,32 @@ Interpolation interpolate(std::string_view text, const Scope& scope) {
         result.error_offset = static_cast<int>(dollar);
         return result;
       }
-      *scope.budget -= value->size();
+      scope.budget->left -= value->size();
     }
     result.text += *value;
     ++result.references;
   }
   return result;
+}
+
+std::vector<Reference> references(std::string_view text) {
+  std::vector<Reference> found;
+  std::size_t i = 0;
+  while ((i = text.find('$', i)) != std::string_view::npos && i + 1 < text.size()) {
+    if (text[i + 1] == '$') {
+      i += 2;
+      continue;
+    }
+    if (text[i + 1] == '{') {
+      const auto close = text.find('}', i + 2);
+      if (close == std::string_view::npos) break;
+      found.push_back({text.substr(i + 2, close - i - 2), i});
+      i = close + 1;
+      continue;
+    }
+    ++i;
+  }
+  return found;
 }
 
 bool refers_to_instance(std::string_view text) noexcept {

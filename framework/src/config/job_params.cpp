@@ -7,6 +7,7 @@
 
 #include "config/resolve.hpp"
 #include "config/schema.hpp"
+#include "config/vars.hpp"
 
 namespace lockstep::config {
 
@@ -19,13 +20,22 @@ struct SplitParams {
   bool ok = true;
 };
 
-SplitParams split(const YamlNode& params, LoadContext& context) {
+// Whether the type declares `name` a shell-code parameter: its values are quoted for the shell.
+bool is_shell_code(const JobType& type, std::string_view name) {
+  const auto spec = std::ranges::find(type.params, name, &ParamSpec::name);
+  return spec != type.params.end() && spec->is_shell_code();
+}
+
+SplitParams split(const YamlNode& params, const JobType& type, LoadContext& context) {
   SplitParams result;
-  const Scope final_scope{
-      .vars = &context.vars, .env = &context.env, .budget = &context.substitution_budget};
-  Scope keep_scope = final_scope;
-  keep_scope.keep_instance_refs = true;
   for (const auto& entry : params.entries) {
+    Scope final_scope{.vars = &context.vars,
+                      .env = &context.env,
+                      .secrets = &context.secrets,
+                      .budget = &context.substitution_budget};
+    final_scope.shell = is_shell_code(type, entry.key);
+    Scope keep_scope = final_scope;
+    keep_scope.keep_instance_refs = true;
     if (refers_to_instance(entry.value)) {
       auto kept = resolve_value(entry.value, keep_scope, context.diagnostics);
       if (!kept) {
@@ -140,13 +150,16 @@ bool check_sample(const SampleInstance* sample, bool values_known, const SplitPa
   const Scope scope{
       .vars = &context.vars,
       .env = &context.env,
+      .secrets = &context.secrets,
       .item = sample != nullptr ? &sample->item : nullptr,
       .index = sample != nullptr ? std::optional<std::uint64_t>(sample->index) : std::nullopt,
       .iteration = 1,
       .budget = &context.substitution_budget};
   std::vector<RawEntry> entries;
   for (const auto* entry : split.per_instance) {
-    auto value = resolve_value(entry->value, scope, found);
+    Scope own = scope;
+    own.shell = is_shell_code(job.type->type, entry->key);
+    auto value = resolve_value(entry->value, own, found);
     if (value) entries.push_back({entry->key, std::move(*value), entry->key_where});
   }
   if (!found.has_errors() && !values_known) check_shapes(split, template_specs, label, job, found);
@@ -164,6 +177,38 @@ bool check_sample(const SampleInstance* sample, bool values_known, const SplitPa
   return !found.has_errors();
 }
 
+// Where the value of ${raw:NAME} comes from when the pipeline does not spell it out; "" when it
+// does (its own vars and items, ${index}, ${iteration}).
+std::string raw_source(std::string_view name, const ReadFanOut& fanout,
+                       const LoadContext& context) {
+  if (name == "item" || name.starts_with("item.")) return fanout.item_source;
+  if (name.starts_with("env.") || name.starts_with("secrets.")) {
+    return "${" + std::string(name) + "}";
+  }
+  return outside_source("${" + std::string(name) + "}", context.vars_from_outside);
+}
+
+// ${raw:NAME} pastes a value into shell code as it is: a warning where that value is data from
+// outside the pipeline, which can then run commands of its choosing.
+void warn_raw_from_outside(const YamlNode& value, const ReadFanOut& fanout,
+                           const std::string& label, LoadContext& context) {
+  for (const auto& item : value.items) warn_raw_from_outside(item, fanout, label, context);
+  for (const auto& entry : value.entries)
+    warn_raw_from_outside(entry.value, fanout, label, context);
+  if (!value.is_scalar()) return;
+  for (const auto& reference : references(value.text)) {
+    if (!reference.name.starts_with(kRawPrefix)) continue;
+    const auto name = reference.name.substr(kRawPrefix.size());
+    const auto source = raw_source(name, fanout, context);
+    if (source.empty()) continue;
+    context.diagnostics.warning(
+        position_in(value, reference.offset),
+        label + "'${" + std::string(reference.name) + "}' pastes a value from " + source +
+            " into shell code as it is: one holding a quote, a ';' or a $(...) runs commands",
+        "write ${" + std::string(name) + "} to pass it as one quoted value");
+  }
+}
+
 }  // namespace
 
 void read_job_params(const YamlNode* node, const ReadFanOut& fanout, const std::string& label,
@@ -174,8 +219,11 @@ void read_job_params(const YamlNode* node, const ReadFanOut& fanout, const std::
   if (!expect(params, YamlNode::Kind::map, "'params' of job '" + job.id + "'", diagnostics)) {
     return;
   }
-  auto parts = split(params, context);
   const auto& type = job.type->declaration;
+  for (const auto& entry : params.entries) {
+    if (is_shell_code(type, entry.key)) warn_raw_from_outside(entry.value, fanout, label, context);
+  }
+  auto parts = split(params, type, context);
   drop_unknown_templates(type, label, parts, diagnostics);
   // Without the values of a misspelt reference, a "missing parameter" would be noise.
   if (!parts.ok) return;

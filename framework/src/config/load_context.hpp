@@ -33,13 +33,16 @@ struct LoadContext {
   const Registry& registry;
   std::filesystem::path base_dir{};  // relative paths in the file are relative to this
   StringMap env{};
+  StringMap secrets{};  // `secrets:`, by name (their values registered for masking)
   StringMap vars{};                      // resolved
+  // Vars the pipeline does not spell out, and where each comes from ("--set vars.dir").
+  StringMap vars_from_outside{};
   std::vector<std::string> bulkheads{};  // declared names, and "default"
   // Names (or file stems) of plugins that did not load; kAnyPlugin for one that has no name.
   std::vector<std::string> failed_plugins{};
   std::vector<std::string> stage_names{};  // of every stage, in order: for from_outputs
   JobDefaults defaults{};
-  std::size_t substitution_budget = kSubstitutionBudget;  // Scope::budget of every load-time scope
+  SubstitutionBudget substitution_budget{};  // Scope::budget of every load-time scope
 };
 
 // The bulkhead named by `node` when it exists; otherwise an error with a did-you-mean.

@@ -14,6 +14,7 @@
 #include "config/load_context.hpp"
 #include "config/resolve.hpp"
 #include "config/schema.hpp"
+#include "config/secrets.hpp"
 #include "config/stage_reader.hpp"
 #include "config/vars.hpp"
 #include "config/yaml_source.hpp"
@@ -92,7 +93,7 @@ void substitute_references(YamlNode& root, LoadContext& context) {
                     .budget = &context.substitution_budget};
   auto& diagnostics = context.diagnostics;
   for (auto& entry : root.entries) {
-    if (entry.key == "vars") continue;
+    if (entry.key == "vars" || entry.key == "secrets") continue;
     if (entry.key != "stages") {
       substitute_in_place(entry.value, scope, diagnostics);
     } else if (entry.value.is_list()) {
@@ -176,16 +177,20 @@ std::optional<Pipeline> read_pipeline(std::string_view text, const std::string& 
   }
   if (!expect(*root, YamlNode::Kind::map, "a pipeline", diagnostics)) return std::nullopt;
   check_keys(*root,
-             {"version", "name", "description", "plugins", "threads", "vars", "bulkheads",
-              "defaults", "stages"},
+             {"version", "name", "description", "plugins", "threads", "secrets", "vars",
+              "bulkheads", "defaults", "stages"},
              "", diagnostics);
 
   LoadContext context{.diagnostics = diagnostics, .registry = loader.registry()};
   context.base_dir = fs::path(file).parent_path();
   context.env = options.environment ? *options.environment : process_environment();
+  // Secrets first: registered for masking before any message could quote one.
+  context.secrets = read_secrets(root->find("secrets"), context.env, diagnostics);
   context.vars = resolve_vars(root->find("vars"), options.set_vars, context.env,
-                              context.substitution_budget, diagnostics);
+                              context.substitution_budget, context.vars_from_outside, diagnostics);
   substitute_references(*root, context);
+  // Past the budget, every later reference fails too: what would follow is only that echo.
+  if (context.substitution_budget.exceeded) return std::nullopt;
   read_version(*root, diagnostics);
 
   Pipeline pipeline;
@@ -200,14 +205,21 @@ std::optional<Pipeline> read_pipeline(std::string_view text, const std::string& 
     }
   }
   if (const auto* threads = root->find("threads")) {
-    pipeline.threads = read_count(*threads, "'threads'", 1, diagnostics);
+    pipeline.threads = read_threads(*threads, diagnostics);
   }
   load_plugins(root->find("plugins"), loader, context);
   pipeline.vars = context.vars;
+  for (const auto& [name, value] : context.secrets) pipeline.secrets.push_back(name);
 
   std::vector<BulkheadSpec> declared;
   if (const auto* bulkheads = root->find("bulkheads")) {
+    const auto errors = diagnostics.error_count();
     declared = read_bulkheads(*bulkheads, diagnostics);
+    // Only of good numbers: a refused `workers` or `threads` would be counted twice.
+    const bool threads_ok = root->find("threads") == nullptr || pipeline.threads.has_value();
+    if (diagnostics.error_count() == errors && threads_ok) {
+      check_total_workers(*bulkheads, declared, pipeline.threads, diagnostics);
+    }
   }
   for (const auto& bulkhead : declared) context.bulkheads.push_back(bulkhead.name);
   if (std::ranges::find(context.bulkheads, "default") == context.bulkheads.end()) {
@@ -223,11 +235,40 @@ std::optional<Pipeline> read_pipeline(std::string_view text, const std::string& 
   return pipeline;
 }
 
+constexpr std::string_view kTooLargeHint =
+    "a pipeline describes its jobs; let a fan-out (foreach) make many instances of one";
+
+std::string too_large(std::uintmax_t size) {
+  return "the pipeline is " + std::to_string(size) + " bytes, more than the " +
+         std::to_string(kMaxPipelineBytes >> 20) + " MiB lockstep reads";
+}
+
+std::string describe_file_type(fs::file_type type) {
+  switch (type) {
+    case fs::file_type::directory:
+      return "a directory";
+    case fs::file_type::character:
+      return "a character device (like /dev/zero)";
+    case fs::file_type::block:
+      return "a block device";
+    case fs::file_type::fifo:
+      return "a FIFO (a named pipe)";
+    case fs::file_type::socket:
+      return "a socket";
+    default:
+      return "not a regular file";
+  }
+}
+
 }  // namespace
 
 std::optional<Pipeline> parse_pipeline(std::string_view text, const std::string& file,
                                        const PipelineOptions& options, PluginLoader& loader,
                                        Diagnostics& diagnostics) {
+  if (text.size() > kMaxPipelineBytes) {
+    diagnostics.error({file, 0, 0}, too_large(text.size()), std::string(kTooLargeHint));
+    return std::nullopt;
+  }
   Diagnostics found;
   auto pipeline = read_pipeline(text, file, options, loader, found);
   append_in_file_order(found, file, diagnostics);
@@ -236,15 +277,34 @@ std::optional<Pipeline> parse_pipeline(std::string_view text, const std::string&
 
 std::optional<Pipeline> load_pipeline(const fs::path& file, const PipelineOptions& options,
                                       PluginLoader& loader, Diagnostics& diagnostics) {
+  // Looked at before it is opened: opening a FIFO waits for a writer, and /dev/zero never ends.
+  std::error_code error;
+  const auto status = fs::status(file, error);
+  if (status.type() != fs::file_type::regular && status.type() != fs::file_type::not_found) {
+    diagnostics.error({file.string(), 0, 0},
+                      "is " + describe_file_type(status.type()) + ", not a pipeline file",
+                      status.type() == fs::file_type::fifo
+                          ? "lockstep reads a pipeline from a regular file: save the text to one"
+                          : "give the YAML file of a pipeline");
+    return std::nullopt;
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     diagnostics.error({file.string(), 0, 0}, "cannot read the pipeline file",
                       fs::exists(file) ? "is it readable?" : "no such file");
     return std::nullopt;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_pipeline(text.str(), file.string(), options, loader, diagnostics);
+  const auto size = fs::file_size(file, error);
+  if (!error && size > kMaxPipelineBytes) {
+    diagnostics.error({file.string(), 0, 0}, too_large(size), std::string(kTooLargeHint));
+    return std::nullopt;
+  }
+  // Never more than one byte past the limit, even if the file grew since.
+  std::string text(
+      std::min<std::uintmax_t>(error ? kMaxPipelineBytes : size, kMaxPipelineBytes) + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return parse_pipeline(text, file.string(), options, loader, diagnostics);
 }
 
 }  // namespace lockstep

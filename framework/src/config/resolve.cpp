@@ -8,9 +8,11 @@ namespace lockstep::config {
 std::optional<std::string> resolve_scalar(const YamlNode& scalar, const Scope& scope,
                                           Diagnostics& diagnostics) {
   auto result = interpolate(scalar.text, scope);
-  if (!result.error.empty()) {
-    diagnostics.error(position_in(scalar, static_cast<std::size_t>(result.error_offset)),
-                      std::move(result.error), std::move(result.hint));
+  if (result.failed()) {
+    if (!result.error.empty()) {
+      diagnostics.error(position_in(scalar, static_cast<std::size_t>(result.error_offset)),
+                        std::move(result.error), std::move(result.hint));
+    }
     return std::nullopt;
   }
   return std::move(result.text);
@@ -77,9 +79,11 @@ void substitute_in_place(YamlNode& node, const Scope& scope, Diagnostics& diagno
   for (auto& entry : node.entries) substitute_in_place(entry.value, scope, diagnostics);
   if (!node.is_scalar() || node.text.find('$') == std::string::npos) return;
   auto result = interpolate(node.text, scope);
-  if (!result.error.empty()) {
-    diagnostics.error(position_in(node, static_cast<std::size_t>(result.error_offset)),
-                      std::move(result.error), std::move(result.hint));
+  if (result.failed()) {
+    if (!result.error.empty()) {
+      diagnostics.error(position_in(node, static_cast<std::size_t>(result.error_offset)),
+                        std::move(result.error), std::move(result.hint));
+    }
     node.unresolved = true;
     return;
   }

@@ -88,6 +88,14 @@ std::optional<std::int64_t> read_integer(const YamlNode& node, std::string_view 
   const char* last = text->data() + text->size();
   if (first != last && *first == '+') ++first;
   auto [end, ec] = std::from_chars(first, last, value);
+  if (!node.quoted && ec == std::errc::result_out_of_range && end == last) {
+    diagnostics.error(node.where, std::string(what) + " must be from " +
+                                      std::to_string(std::numeric_limits<std::int64_t>::min()) +
+                                      " to " +
+                                      std::to_string(std::numeric_limits<std::int64_t>::max()) +
+                                      ", got " + *text + written_as(node));
+    return std::nullopt;
+  }
   if (node.quoted || text->empty() || ec != std::errc{} || end != last) {
     diagnostics.error(node.where,
                       std::string(what) + " must be an integer, got " + quoted_value(node),
@@ -98,7 +106,7 @@ std::optional<std::int64_t> read_integer(const YamlNode& node, std::string_view 
 }
 
 std::optional<int> read_count(const YamlNode& node, std::string_view what, int min,
-                              Diagnostics& diagnostics) {
+                              Diagnostics& diagnostics, int max, std::string_view max_hint) {
   auto value = read_integer(node, what, diagnostics);
   if (!value) return std::nullopt;
   if (*value < min) {
@@ -106,10 +114,11 @@ std::optional<int> read_count(const YamlNode& node, std::string_view what, int m
                                       ", got " + node.text + written_as(node));
     return std::nullopt;
   }
-  if (*value > std::numeric_limits<int>::max()) {
-    diagnostics.error(node.where, std::string(what) + " must be at most " +
-                                      std::to_string(std::numeric_limits<int>::max()) + ", got " +
-                                      node.text + written_as(node));
+  if (*value > max) {
+    diagnostics.error(node.where,
+                      std::string(what) + " must be at most " + std::to_string(max) + ", got " +
+                          node.text + written_as(node),
+                      std::string(max_hint));
     return std::nullopt;
   }
   return static_cast<int>(*value);
@@ -124,6 +133,12 @@ std::optional<Duration> read_duration(const YamlNode& node, std::string_view wha
     diagnostics.error(node.where,
                       std::string(what) + " must be a duration, got " + quoted_value(node),
                       "write it like 250ms, 5s, 2m, 1h30m");
+    return std::nullopt;
+  }
+  if (*value > kMaxDuration) {
+    diagnostics.error(node.where, std::string(what) + " must be at most " +
+                                      format_duration(kMaxDuration) + ", got " + *text +
+                                      written_as(node));
     return std::nullopt;
   }
   if (positive && *value <= Duration::zero()) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,9 +42,11 @@ std::optional<std::string> read_scalar(const YamlNode& node, std::string_view wh
                                        Diagnostics& diagnostics);
 std::optional<std::int64_t> read_integer(const YamlNode& node, std::string_view what,
                                          Diagnostics& diagnostics);
-// An integer of at least `min` that fits an int.
+// An integer of at least `min` and at most `max` (an int's largest by default); past `max`,
+// `max_hint` says why there is a bound.
 std::optional<int> read_count(const YamlNode& node, std::string_view what, int min,
-                              Diagnostics& diagnostics);
+                              Diagnostics& diagnostics, int max = std::numeric_limits<int>::max(),
+                              std::string_view max_hint = {});
 // A duration; zero is refused when `positive`.
 std::optional<Duration> read_duration(const YamlNode& node, std::string_view what, bool positive,
                                       Diagnostics& diagnostics);

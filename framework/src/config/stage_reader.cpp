@@ -1,6 +1,7 @@
 #include "config/stage_reader.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -140,6 +141,19 @@ void add_jobs(const YamlNode& node, const std::string& owner,
       continue;
     }
     stage.jobs.push_back(std::move(*job));
+  }
+  // A stage counts its instances in 64 bits: more would wrap to a small number.
+  std::uint64_t total = 0;
+  for (const auto& job : stage.jobs) {
+    const auto count = instance_count(job.foreach);
+    if (count && __builtin_add_overflow(total, *count, &total)) {
+      diagnostics.error(node.where,
+                        "the jobs of stage '" + stage.name + "' have more than " +
+                            std::to_string(std::numeric_limits<std::uint64_t>::max()) +
+                            " instances together",
+                        "split the fan-outs over several stages");
+      return;
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/interpolate.hpp"
 #include "config/resolve.hpp"
 #include "config/schema.hpp"
 
@@ -50,9 +51,24 @@ const std::string* set_value(const std::vector<std::pair<std::string, std::strin
 
 }  // namespace
 
+std::string outside_source(std::string_view text, const StringMap& vars_from_outside) {
+  for (const auto& reference : references(text)) {
+    auto name = reference.name;
+    if (name.starts_with(kRawPrefix)) name.remove_prefix(kRawPrefix.size());
+    if (name.starts_with("env.")) return "${" + std::string(name) + "}";
+    if (name.starts_with("vars.")) {
+      if (auto found = vars_from_outside.find(name.substr(5)); found != vars_from_outside.end()) {
+        return found->second;
+      }
+    }
+  }
+  return {};
+}
+
 StringMap resolve_vars(const YamlNode* node,
                        const std::vector<std::pair<std::string, std::string>>& set_vars,
-                       const StringMap& env, std::size_t& budget, Diagnostics& diagnostics) {
+                       const StringMap& env, SubstitutionBudget& budget, StringMap& from_outside,
+                       Diagnostics& diagnostics) {
   StringMap vars;
   check_set_names(node, set_vars, diagnostics);
   if (node == nullptr || node->is_null()) return vars;
@@ -62,6 +78,7 @@ StringMap resolve_vars(const YamlNode* node,
     read_name(name_node, "variable name", diagnostics);
     if (const auto* given = set_value(set_vars, entry.key)) {
       vars.insert_or_assign(entry.key, *given);
+      from_outside.insert_or_assign(entry.key, "--set vars." + entry.key);
       continue;
     }
     const auto& value = entry.value;
@@ -72,6 +89,9 @@ StringMap resolve_vars(const YamlNode* node,
                       diagnostics)) {
       // Only the variables declared before this one are in scope.
       const Scope scope{.vars = &vars, .env = &env, .outside_params = true, .budget = &budget};
+      if (auto source = outside_source(value.text, from_outside); !source.empty()) {
+        from_outside.insert_or_assign(entry.key, std::move(source));
+      }
       if (auto text = resolve_scalar(value, scope, diagnostics)) {
         vars.insert_or_assign(entry.key, std::move(*text));
         continue;

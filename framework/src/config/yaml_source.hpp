@@ -59,8 +59,10 @@ std::string_view describe(YamlNode::Kind kind) noexcept;
 // text_column, else the scalar's start.
 LOCKSTEP_INTERNAL_API SourceLocation position_in(const YamlNode& scalar, std::size_t offset);
 
-// Parses the first document of `text`. Syntax errors and duplicate keys go to `diagnostics`
-// (file `file`); returns nullopt on a syntax error only.
+// Parses `text`, which must hold one document. Syntax errors, duplicate keys and limits go to
+// `diagnostics` (file `file`); returns nullopt after a syntax error, a NUL byte, a second document
+// or a limit (nesting, values, or text that aliases copy): what was read would only give
+// follow-on errors.
 LOCKSTEP_INTERNAL_API std::optional<YamlNode> parse_yaml(std::string_view text, const std::string& file,
                                    Diagnostics& diagnostics);
 

@@ -4,8 +4,11 @@
 #include <mutex>
 #include <stdexcept>
 
+#include <tbb/global_control.h>
+
 #include "exec/bulkhead_core.hpp"
 #include "exec/thread_budget.hpp"
+#include "exec/thread_probe.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
 
@@ -118,6 +121,18 @@ std::vector<std::string> Engine::warnings() const {
                        "blocked bulkhead can delay another");
   }
   return warnings;
+}
+
+std::string Engine::check_threads(int spare) const {
+  const int wanted = detail::ThreadBudget::instance().total() + spare;
+  const auto stack = tbb::global_control::active_value(tbb::global_control::thread_stack_size);
+  const int started = detail::startable_threads(wanted, stack);
+  if (started >= wanted) return {};
+  return "this machine let lockstep start only " + std::to_string(started) + " of the " +
+         std::to_string(wanted) + " threads the bulkheads may need (" +
+         std::to_string(stack >> 20) +
+         " MiB of stack each): lower their 'workers', cap them "
+         "with 'threads', or raise the limits (ulimit -u, ulimit -v)";
 }
 
 void Engine::cancel() noexcept {

@@ -1,5 +1,7 @@
 #include "lockstep/plugin/diagnostics.hpp"
 
+#include "lockstep/pipeline/output_text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <string>
@@ -35,6 +37,9 @@ void Diagnostics::warning(SourceLocation where, std::string message, std::string
 
 void Diagnostics::add(Diagnostic diagnostic) {
   if (diagnostic.severity == Severity::error) ++errors_;
+  // A value quoted in a message ("got 's3cr3t'") may be a secret: it never enters the list.
+  diagnostic.message = mask_secrets(diagnostic.message);
+  diagnostic.hint = mask_secrets(diagnostic.hint);
   list_.push_back(std::move(diagnostic));
 }
 

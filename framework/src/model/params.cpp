@@ -144,7 +144,7 @@ std::optional<Duration> parse_duration(std::string_view text) {
       return std::nullopt;
     total_ns += amount * scale;
   }
-  if (total_ns > 9.2e18) return std::nullopt;
+  if (total_ns > 9.2e18) return Duration::max();
   return Duration(static_cast<Duration::rep>(std::llround(total_ns)));
 }
 
@@ -286,6 +286,10 @@ class Checker {
     if (!value) {
       fail(raw.where, "must be a duration, got '" + *text + "'",
            "write it like 250ms, 5s, 2m, 1h30m");
+      return std::nullopt;
+    }
+    if (*value > kMaxDuration) {
+      fail(raw.where, "must be at most " + format_duration(kMaxDuration) + ", got '" + *text + "'");
       return std::nullopt;
     }
     if (!in_range(std::chrono::duration<double>(*value).count(), raw.where, *text)) {

@@ -26,6 +26,7 @@
 
 #include "lockstep/plugin/manifest.hpp"
 #include "lockstep/version.hpp"
+#include "plugin/elf_check.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
 
@@ -241,7 +242,14 @@ bool PluginLoader::load(std::string_view name_or_path, const SourceLocation& whe
     if (plugin.path == path) return true;
   }
 
-  // 3. Open it: rtld_now, so that a missing symbol is an error now rather than a crash later.
+  // 3. Check the file, then open it: rtld_now, so that a missing symbol is an error now rather
+  // than a crash later. dlopen trusts the file: a truncated one would crash this process.
+  if (auto checked = check_elf_file(path); !checked.problem.empty()) {
+    diagnostics.error(where,
+                      "cannot load " + what + " from " + quoted(path) + ": " + checked.problem,
+                      std::move(checked.hint));
+    return false;
+  }
   std::string open_error;
   const auto* library = impl_->open(path, open_error);
   if (!library) {

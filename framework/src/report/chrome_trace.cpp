@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lockstep/pipeline/instance_id.hpp"
+#include "lockstep/pipeline/output_text.hpp"
 #include "lockstep/plugin/job.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
@@ -149,7 +150,8 @@ void ChromeTrace::write(std::ostream& out) const {
   bool first = true;
   auto emit = [&](const json& event) {
     // Invalid UTF-8 (a command's message, say) is replaced rather than thrown about.
-    out << (first ? "\n" : ",\n") << event.dump(-1, ' ', false, json::error_handler_t::replace);
+    out << (first ? "\n" : ",\n")
+        << mask_secrets(event.dump(-1, ' ', false, json::error_handler_t::replace));
     first = false;
   };
   auto name_process = [&](int pid, const std::string& name, int sort_index) {
@@ -232,7 +234,7 @@ void ChromeTrace::write(std::ostream& out) const {
                       {"attempts", self.slices.size()},
                       {"dropped_attempts", self.dropped.load(std::memory_order_relaxed)}};
   out << "\n],\n\"displayTimeUnit\": \"ms\",\n\"otherData\": "
-      << other.dump(-1, ' ', false, json::error_handler_t::replace) << "}\n";
+      << mask_secrets(other.dump(-1, ' ', false, json::error_handler_t::replace)) << "}\n";
 }
 
 }  // namespace lockstep

@@ -21,7 +21,7 @@
 #include "report/report_fields.hpp"
 #include "report/stage_timings.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace {
 

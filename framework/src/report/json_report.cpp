@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "lockstep/pipeline/output_text.hpp"
 #include "lockstep/plugin/job.hpp"
 #include "lockstep/version.hpp"
 #include "report/attempt_times.hpp"
@@ -229,6 +230,7 @@ json JsonReport::Impl::to_json() const {
   report["instances"] = result->totals.sum();
   report["totals"] = report::counts_json(result->totals);
   report["warnings"] = result->warnings;
+  if (!result->error.empty()) report["error"] = result->error;
   report["stages"] = std::move(stages);
   return report;
 }
@@ -240,7 +242,8 @@ void JsonReport::write(std::ostream& out) const {
     report = impl_->to_json();
   }
   // Messages carry what jobs printed, which need not be UTF-8: never let that lose the report.
-  out << report.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+  // Params, items and messages may hold a secret, in its JSON-escaped form too.
+  out << mask_secrets(report.dump(2, ' ', false, json::error_handler_t::replace)) << '\n';
 }
 
 bool JsonReport::write_file(const std::filesystem::path& path, std::string& error) const {

@@ -13,6 +13,8 @@
 
 #include "lockstep/pipeline/progress.hpp"
 
+#include "lockstep/pipeline/output_text.hpp"
+
 namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace {
@@ -25,7 +27,9 @@ class Output {
   explicit Output(std::FILE* file) : file_(file) {}
   explicit Output(std::ostream& stream) : stream_(&stream) {}
 
-  void write(std::string_view text) {
+  void write(std::string_view unmasked) {
+    const auto masked = mask_secrets(unmasked);  // an item of a fan-out may be one
+    const std::string_view text = masked;
     if (file_ != nullptr) {
       std::fwrite(text.data(), 1, text.size(), file_);
       std::fflush(file_);

@@ -65,6 +65,8 @@ const char* run_status(const RunResult& result) noexcept {
       return "succeeded";
     case kExitInterrupted:
       return "interrupted";
+    case kExitError:
+      return "error";
     default:
       return "failed";
   }

@@ -26,6 +26,8 @@
 #include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/run_dir.hpp"
 
+#include "lockstep/pipeline/output_text.hpp"
+
 namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace fs = std::filesystem;
@@ -202,6 +204,8 @@ RunDirLog::RunDirLog(fs::path dir, RunDirOptions options) : impl_(std::make_uniq
 RunDirLog::~RunDirLog() = default;
 
 void RunDirLog::write(std::string_view job_id, Logger::Level level, std::string_view line) {
+  const auto masked = mask_secrets(line);  // job lines are masked already; any other too
+  line = masked;
   std::string text(line);
   text += '\n';  // one write: a line is never cut by another writer's
   const bool in_run_log = impl_->append_to_run_log(structured_line(job_id, level, line));

@@ -1,5 +1,6 @@
 #include "run/attempt_context.hpp"
 
+#include "lockstep/pipeline/output_text.hpp"
 #include "run/job_plan.hpp"
 #include "run/stage_run.hpp"
 
@@ -52,7 +53,8 @@ std::optional<std::string> AttemptContext::input(std::string_view reference) con
 }
 
 void AttemptContext::AttemptLogger::write(Level level, std::string_view line) {
-  context_.log_.write(context_.id(), level, line);
+  // Every sink, an embedder's too, gets the line with the pipeline's secrets masked.
+  context_.log_.write(context_.id(), level, mask_secrets(line));
 }
 
 }  // namespace lockstep::run

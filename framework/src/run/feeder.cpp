@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "lockstep/pipeline/output_text.hpp"
 #include "run/instance_params.hpp"
 #include "run/attempt_context.hpp"
 
@@ -291,7 +292,7 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
     try {
       own_params.emplace(instantiate_params(spec, *item, index, stage_.iteration()));
     } catch (const std::exception& e) {
-      outcome = {JobState::failed, e.what(), false};
+      outcome = {JobState::failed, mask_secrets(e.what()), false};
     }
   }
   const Params& params = own_params ? *own_params : spec.params;
@@ -363,6 +364,7 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
                "unknown exception"};
   }
   if (deadline) shared.timer.disarm(*deadline);
+  outcome.message = mask_secrets(outcome.message);  // a job's message may quote its parameters
   // Past its deadline, the attempt timed out, whatever the job did then: returning late does not
   // meet a timeout. A cancellation of the stage, the bulkhead or the run stays a cancellation,
   // and a failure the job reported before the deadline stays a failure.

@@ -39,11 +39,13 @@ Params instantiate_params(const JobSpec& job, const Item& item, std::uint64_t in
   const auto& specs = job.type->declaration.params;
   Diagnostics diagnostics;
   for (const auto& param : job.templates) {
-    RawEntry entry{param.name, param.value, param.value.where};
-    fill_in(entry.value, scope, param.name);
     auto spec = std::find_if(specs.begin(), specs.end(),
                              [&](const ParamSpec& s) { return s.name() == param.name; });
     if (spec == specs.end()) continue;  // the loader reported it; never reached
+    RawEntry entry{param.name, param.value, param.value.where};
+    config::Scope own = scope;
+    own.shell = spec->is_shell_code();
+    fill_in(entry.value, own, param.name);
     auto checked = validate_params(std::span(&*spec, 1), std::span(&entry, 1), entry.value.where,
                                    "", diagnostics);
     if (const auto* value = checked.find(param.name)) params.set(param.name, *value);

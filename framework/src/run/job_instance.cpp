@@ -1,5 +1,7 @@
 #include "lockstep/pipeline/job_instance.hpp"
 
+#include "lockstep/pipeline/output_text.hpp"
+
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -55,9 +57,11 @@ class StderrLogSink final : public LogSink {
  public:
   void write(std::string_view job_id, Logger::Level level, std::string_view line) override {
     static constexpr const char* kLevels[] = {"debug", "info", "warning", "error"};
+    // What a job printed may hold escape sequences: on stderr, likely a terminal, they are text.
+    const auto text = for_terminal(line);
     std::lock_guard lock(mutex_);  // whole lines, never interleaved
     std::fprintf(stderr, "[%.*s] %s: %.*s\n", static_cast<int>(job_id.size()), job_id.data(),
-                 kLevels[static_cast<int>(level)], static_cast<int>(line.size()), line.data());
+                 kLevels[static_cast<int>(level)], static_cast<int>(text.size()), text.data());
   }
 
  private:

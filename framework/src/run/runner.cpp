@@ -29,6 +29,7 @@ std::string_view to_string(StageStatus status) noexcept {
 }
 
 int RunResult::exit_code() const noexcept {
+  if (!error.empty()) return kExitError;
   if (interrupted) return kExitInterrupted;
   for (const auto& stage : stages) {
     if (stage.status == StageStatus::failed || stage.status == StageStatus::stopped) {
@@ -191,8 +192,12 @@ RunResult Runner::run() {
 
   RunResult result;
   result.warnings = engine.warnings();
+  // Our own threads besides oneTBB's: a feeder and a retry dispatcher per bulkhead at most, the
+  // deadline timer, and the observers' (progress, the command's interrupt watch).
+  const int spare = 2 * static_cast<int>(self.pipeline.bulkheads.size()) + 8;
+  result.error = engine.check_threads(spare);
   shared.notify([&](RunObserver& observer) { observer.run_started(self.pipeline); });
-  bool skip_rest = false;
+  bool skip_rest = !result.error.empty();
   for (const auto& stage : self.pipeline.stages) {
     if (skip_rest || shared.interrupted.load()) {
       StageSummary skipped{stage.name, StageStatus::skipped};

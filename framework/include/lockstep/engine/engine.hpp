@@ -52,6 +52,11 @@ class LOCKSTEP_API Engine {
   int threads() const noexcept;
   // Human-readable warnings, e.g. a thread cap that breaks isolation.
   std::vector<std::string> warnings() const;
+  // "" when this process can start the threads its bulkheads may need (those of every engine,
+  // and `spare` more), else why not. oneTBB starts workers as jobs arrive and ends the process
+  // when the system refuses one (a thread limit, no address space for a stack): call this before
+  // dispatching to get an error instead. It starts those threads once, then ends them.
+  std::string check_threads(int spare = 0) const;
 
   // Cancels every bulkhead (see Bulkhead::cancel).
   void cancel() noexcept;

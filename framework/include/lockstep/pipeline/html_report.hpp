@@ -26,7 +26,7 @@
 #include "lockstep/export.hpp"
 #include "lockstep/pipeline/runner.hpp"
 
-namespace lockstep {
+namespace lockstep::inline LOCKSTEP_ABI {
 
 struct HtmlReportOptions {
   std::size_t max_bars = 100'000;   // attempts drawn one by one; beyond, the timeline aggregates

@@ -30,6 +30,15 @@
 
 namespace lockstep::inline LOCKSTEP_ABI {
 
+// The most threads lockstep starts for the bulkheads of one run. Each worker is a thread of its
+// own: `workers` of a bulkhead, the workers of all of them together (unless `threads` caps them)
+// and `threads` may not exceed thread_limit(): kMaxThreads, or fewer when this machine lets a
+// process start fewer (RLIMIT_NPROC, `ulimit -u`).
+inline constexpr int kMaxThreads = 4096;
+LOCKSTEP_API int thread_limit() noexcept;
+// The largest `queue` of a bulkhead: its places are allocated when the bulkhead is made.
+inline constexpr int kMaxQueue = 100'000;
+
 struct BulkheadSpec {
   std::string name{};
   int workers = 1;
@@ -125,6 +134,7 @@ struct Pipeline {
   std::string description{};
   std::optional<int> threads{};           // cap on the threads of all bulkheads together
   StringMap vars{};                       // resolved, after --set
+  std::vector<std::string> secrets{};     // names of `secrets:` (values masked in every output)
   std::vector<BulkheadSpec> bulkheads{};  // every one a job uses, "default" included if used
   std::vector<StageSpec> stages{};
 };

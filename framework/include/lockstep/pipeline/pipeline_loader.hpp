@@ -29,13 +29,19 @@
 
 namespace lockstep::inline LOCKSTEP_ABI {
 
+// The largest pipeline file (and text) lockstep reads: 8 MiB. A larger one is an error, read no
+// further than this.
+inline constexpr std::size_t kMaxPipelineBytes = std::size_t{8} << 20;
+
 struct PipelineOptions {
   std::vector<std::pair<std::string, std::string>> set_vars{};  // --set vars.NAME=VALUE
   // Where `vars` of ${env.NAME} come from; the process environment when empty.
   std::optional<StringMap> environment{};
 };
 
-// Reads and checks `file`. Relative plugin paths in it are relative to the file's directory.
+// Reads and checks `file`, which must be a regular file of at most kMaxPipelineBytes (a
+// directory, a device, a FIFO are errors). Relative plugin paths in it are relative to the file's
+// directory.
 LOCKSTEP_API std::optional<Pipeline> load_pipeline(const std::filesystem::path& file,
                                                    const PipelineOptions& options,
                                                    PluginLoader& loader, Diagnostics& diagnostics);

@@ -92,7 +92,11 @@ struct LOCKSTEP_API RunResult {
   std::chrono::nanoseconds wall{};
   bool interrupted = false;
   std::vector<std::string> warnings{};  // e.g. a thread cap below the bulkheads' workers
-  // 0 when no failure counts against the run, 1 when one does, 130 when interrupted.
+  // Why the run could not start (this machine cannot start the threads the bulkheads need):
+  // then no job ran and every instance counts as skipped.
+  std::string error{};
+  // 2 with an error, else 0 when no failure counts against the run, 1 when one does, 130 when
+  // interrupted.
   int exit_code() const noexcept;
 };
 

@@ -108,6 +108,14 @@ class LOCKSTEP_API ParamSpec {
     return *this;
   }
   ParamSpec& range(double low, double high) { return min(low).max(high); }
+  // A string that is shell code, a command line a shell runs: each ${...} in it becomes exactly
+  // one value for the shell, quoted for where it stands ('...', "..." or neither), whatever bytes
+  // it holds; ${raw:NAME} pastes a value as shell code (and `lockstep validate` warns when data
+  // from outside the pipeline reaches one).
+  ParamSpec& shell_code() {
+    shell_code_ = true;
+    return *this;
+  }
   // A rule on the value alone, beyond its type, bounds and allowed values (a program that must
   // exist, say): returns what is wrong ("must name ..."), or "" when all is well. It runs
   // wherever the value is checked, so the error has the value's position; a value that differs
@@ -126,6 +134,7 @@ class LOCKSTEP_API ParamSpec {
   std::optional<double> min() const noexcept { return min_; }
   std::optional<double> max() const noexcept { return max_; }
   const std::function<std::string(const ParamValue&)>& rule() const noexcept { return rule_; }
+  bool is_shell_code() const noexcept { return shell_code_; }
 
  private:
   ParamSpec(std::string name, ParamType type) : name_(std::move(name)), type_(type) {}
@@ -139,6 +148,7 @@ class LOCKSTEP_API ParamSpec {
   std::optional<double> min_;
   std::optional<double> max_;
   std::function<std::string(const ParamValue&)> rule_;
+  bool shell_code_ = false;
 };
 
 // Whether T is one of ParamValue's alternatives: the types a parameter's value can have.
@@ -225,8 +235,12 @@ LOCKSTEP_API Params validate_params(std::span<const ParamSpec> specs,
                                     std::span<const RawEntry> given, const SourceLocation& where,
                                     std::string_view context, Diagnostics& diagnostics);
 
-// "250ms", "5s", "2m", "1h", "1h30m", "1m30.5s", "0"; nullopt when malformed.
+// "250ms", "5s", "2m", "1h", "1h30m", "1m30.5s", "0"; nullopt when malformed. A well-formed
+// duration longer than Duration can hold (about 292 years) is Duration::max().
 LOCKSTEP_API std::optional<Duration> parse_duration(std::string_view text);
+// The longest duration a pipeline or a parameter may give (100000h, some eleven years): a clock
+// plus it never overflows. Longer ones are an error that says "at most 100000h".
+inline constexpr Duration kMaxDuration = std::chrono::hours(100'000);
 // The shortest such text for a duration: 1h30m, 250ms.
 LOCKSTEP_API std::string format_duration(Duration duration);
 
