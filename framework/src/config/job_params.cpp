@@ -158,7 +158,7 @@ bool check_sample(const SampleInstance* sample, bool values_known, const SplitPa
   std::vector<RawEntry> entries;
   for (const auto* entry : split.per_instance) {
     Scope own = scope;
-    own.shell = is_shell_code(job.type->type, entry->key);
+    own.shell = is_shell_code(job.type->declaration, entry->key);
     auto value = resolve_value(entry->value, own, found);
     if (value) entries.push_back({entry->key, std::move(*value), entry->key_where});
   }

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "lockstep/export.hpp"
+
 namespace lockstep::config {
 
 enum class ShellPlace : unsigned char {
@@ -36,11 +38,11 @@ struct ShellContext {
 
 // The value as it must be written at `place` (not `refused`) for the shell to read it back byte
 // for byte. nullopt when it holds a NUL byte, which no shell word can hold.
-std::optional<std::string> quote_for_shell(std::string_view value, ShellPlace place);
+LOCKSTEP_INTERNAL_API std::optional<std::string> quote_for_shell(std::string_view value, ShellPlace place);
 
 // Follows a shell command line fed to it piece by piece (the literal text, as the shell will read
 // it; not the values put between the pieces) and says where the next piece would be read.
-class ShellLexer {
+class LOCKSTEP_INTERNAL_API ShellLexer {
  public:
   void feed(std::string_view text);
   // A value was written where place() said: a word is in progress (a '#' after it is no comment).

@@ -30,6 +30,6 @@ struct ElfCheck {
 ElfCheck check_elf_file(const std::filesystem::path& path);
 
 // The name of this process's machine, as messages say it: "x86-64".
-std::string_view this_machine() noexcept;
+LOCKSTEP_INTERNAL_API std::string_view this_machine() noexcept;
 
 }  // namespace lockstep

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "lockstep/export.hpp"
+
 namespace lockstep::report {
 
 struct LogTailLimits {
@@ -18,7 +20,7 @@ struct LogTailLimits {
 
 // The last lines of the instance's file (RunDirLog::job_log_path) under `run_dir`, each ending in
 // '\n'; "" when `run_dir` is empty or the instance's file does not exist.
-std::string log_tail(const std::filesystem::path& run_dir, std::string_view instance_id,
+LOCKSTEP_INTERNAL_API std::string log_tail(const std::filesystem::path& run_dir, std::string_view instance_id,
                      LogTailLimits limits = {});
 
 }  // namespace lockstep::report

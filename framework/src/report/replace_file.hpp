@@ -12,18 +12,20 @@
 #include <iosfwd>
 #include <string>
 
+#include "lockstep/export.hpp"
+
 namespace lockstep::report {
 
 // Writes `path` through `write`; false with `why` set ("No space left on device") when the
 // temporary file cannot be made, written or renamed (it is removed then). A symbolic link's target
 // is replaced, and keeps its permissions; what is not a regular file (/dev/null, a pipe) is
 // written into directly.
-bool replace_file(const std::filesystem::path& path,
+LOCKSTEP_INTERNAL_API bool replace_file(const std::filesystem::path& path,
                   const std::function<void(std::ostream&)>& write, std::string& why);
 
 // "" when replace_file(path) can be expected to work: a file can be made in the directory of
 // `path`, and `path` is not a directory. Else the reason ("No such file or directory"). It makes
 // a temporary file to find out, and removes it.
-std::string why_not_replaceable(const std::filesystem::path& path);
+LOCKSTEP_INTERNAL_API std::string why_not_replaceable(const std::filesystem::path& path);
 
 }  // namespace lockstep::report

@@ -51,7 +51,7 @@ struct Column {
   std::uint64_t attempts = 0;
 };
 
-struct RowSnapshot {
+struct LOCKSTEP_INTERNAL_API RowSnapshot {
   std::int64_t width_ns = 0;
   std::vector<Column> columns;  // kColumns of them
   std::vector<Bar> bars;        // as they were added
@@ -60,7 +60,7 @@ struct RowSnapshot {
   RowSnapshot widened_to(std::int64_t width_ns) const;
 };
 
-class TimelineRow {
+class LOCKSTEP_INTERNAL_API TimelineRow {
  public:
   static constexpr std::size_t kColumns = 1024;
   static constexpr std::int64_t kFirstWidth = 1'000;  // ns
