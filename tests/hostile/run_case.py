@@ -34,6 +34,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import time
 
 ADDRESS_SPACE = 1 << 30  # ulimit -v 1 GiB
 MAX_RSS_KIB = 256 * 1024
@@ -113,12 +114,14 @@ def main():
         key, _, value = fill(assignment).partition("=")
         env[key] = value
 
+    started = time.monotonic()
     try:
         result = subprocess.run([lockstep] + command, cwd=work, env=env, capture_output=True,
                                 timeout=120 if no_limits else 10,
                                 preexec_fn=None if no_limits else limit_resources)
     except subprocess.TimeoutExpired:
         sys.exit(f"{name}: lockstep {' '.join(command)}: no end within the time limit")
+    seconds = time.monotonic() - started
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     stdout = result.stdout.decode(errors="replace")
     stderr = result.stderr.decode(errors="replace")
@@ -161,7 +164,7 @@ def main():
             print(f"  - {problem}", file=sys.stderr)
         print(f"--- stdout:\n{stdout[:4000]}\n--- stderr:\n{stderr[:4000]}", file=sys.stderr)
         sys.exit(1)
-    print(f"{name}: ok ({header['hostile'][0]}; {rss // 1024} MiB resident)")
+    print(f"{name}: ok in {seconds:.2f} s, {rss // 1024} MiB resident ({header['hostile'][0]})")
 
 
 if __name__ == "__main__":
