@@ -229,6 +229,40 @@ TEST_CASE("the lexer refuses places where no quoting keeps a value one value") {
   CHECK(place_after("x=$(case a in a) echo a;; esac); echo ") == ShellPlace::refused);
 }
 
+TEST_CASE("the lexer refuses where bash evaluates a word as arithmetic") {
+  // bash runs a $(...) found in what it evaluates, quotes or not: (( x = 'a[$(touch F)]' )).
+  CHECK(place_after("(( x = ") == ShellPlace::refused);
+  CHECK(place_after("if ((x < ") == ShellPlace::refused);
+  CHECK(place_after("echo $[1 + ") == ShellPlace::refused);
+  CHECK(place_after("let x=") == ShellPlace::refused);
+  CHECK(place_after("true; let n+=") == ShellPlace::refused);
+  CHECK(place_after("declare -i n=") == ShellPlace::refused);
+  CHECK(place_after("local -ri n=") == ShellPlace::refused);
+  // Not arithmetic: two subshells, a word named let, a declaration of a string, after the command.
+  CHECK(place_after("( (echo ") == ShellPlace::word);
+  CHECK(place_after("echo let ") == ShellPlace::word);
+  CHECK(place_after("declare -r x=") == ShellPlace::word);
+  CHECK(place_after("let x=1; echo ") == ShellPlace::word);
+  CHECK(place_after("echo $((1 + 2)) ") == ShellPlace::word);
+  CHECK(place_after("(( x = 1 )) && echo ") == ShellPlace::word);
+  CHECK(place_after("[[ -f x ]] && echo ") == ShellPlace::word);
+}
+
+TEST_CASE("a value in a [[ ... ]] that compares numbers is refused, once its end is read") {
+  const Item item{.value = "3", .fields = {}};
+  Scope scope{.item = &item};
+  scope.shell = true;
+  auto result = interpolate("if [[ ${item} -lt 10 ]]; then echo small; fi", scope);
+  CHECK(result.error ==
+        "'${item}' cannot be quoted inside [[ ... ]] with -eq, -lt or the like, which bash "
+        "evaluates as arithmetic, running any $(...) in the value");
+  CHECK(result.error_offset == 6);
+  CHECK(interpolate("[[ 10 -gt ${item} ]]", scope).error_offset == 10);
+  // As text, or with test, it is one word like anywhere.
+  CHECK(interpolate("[[ ${item} == 3 ]] && [ ${item} -lt 10 ]", scope).text ==
+        "[[ '3' == 3 ]] && [ '3' -lt 10 ]");
+}
+
 TEST_CASE("a refused place is an error that says where and what to do") {
   const Item item{.value = "v", .fields = {}};
   Scope scope{.item = &item};
