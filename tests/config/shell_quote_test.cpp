@@ -238,6 +238,12 @@ TEST_CASE("the lexer refuses where bash evaluates a word as arithmetic") {
   CHECK(place_after("true; let n+=") == ShellPlace::refused);
   CHECK(place_after("declare -i n=") == ShellPlace::refused);
   CHECK(place_after("local -ri n=") == ShellPlace::refused);
+  // Quotes do not help there: bash evaluates the quoted text.
+  CHECK(place_after("(( x = '") == ShellPlace::refused);
+  CHECK(place_after("(( x = \"") == ShellPlace::refused);
+  CHECK(place_after("let \"x=") == ShellPlace::refused);
+  CHECK(place_after("echo ${v:'") == ShellPlace::refused);
+  CHECK(place_after("echo \"${v:-'") == ShellPlace::refused);
   // Not arithmetic: two subshells, a word named let, a declaration of a string, after the command.
   CHECK(place_after("( (echo ") == ShellPlace::word);
   CHECK(place_after("echo let ") == ShellPlace::word);
@@ -258,6 +264,7 @@ TEST_CASE("a value in a [[ ... ]] that compares numbers is refused, once its end
         "evaluates as arithmetic, running any $(...) in the value");
   CHECK(result.error_offset == 6);
   CHECK(interpolate("[[ 10 -gt ${item} ]]", scope).error_offset == 10);
+  CHECK(interpolate("[[ \"${item}\" -eq 3 ]]", scope).error_offset == 4);  // quoted, the same
   // As text, or with test, it is one word like anywhere.
   CHECK(interpolate("[[ ${item} == 3 ]] && [ ${item} -lt 10 ]", scope).text ==
         "[[ '3' == 3 ]] && [ '3' -lt 10 ]");

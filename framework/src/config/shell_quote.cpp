@@ -129,6 +129,28 @@ ShellContext ShellLexer::place() const {
   if (!lost_.empty()) return refused(lost_, kThroughEnv);
   if (dollar_ || dollar_paren_)
     return refused("right after a '$'", "put a space or a quote between them");
+  // Whatever quotes are open inside them: `...` nests quotes its own way, and bash evaluates
+  // arithmetic and ${v:offset} in quoted text too.
+  for (const auto& level : stack_) {
+    switch (level.frame) {
+      case Frame::backticks:
+        return refused("inside `...`, where quotes nest differently",
+                       "write $(...) instead of `...`");
+      case Frame::arithmetic:
+      case Frame::brackets:
+        return refused("inside $((...)), ((...)) or $[...]" + std::string(kArithmetic),
+                       kCheckNumber);
+      case Frame::parameter:
+        return refused("inside a shell ${...}",
+                       "give it to a shell variable first: v=${item}; echo \"$${v:-none}\"");
+      default:
+        break;
+    }
+  }
+  if (arguments_ == Arguments::arithmetic && mode_ != Mode::comment &&
+      mode_ != Mode::heredoc_body) {
+    return refused("as an argument of let or declare -i" + std::string(kArithmetic), kCheckNumber);
+  }
   switch (mode_) {
     case Mode::escaped:
       return refused("right after a backslash", "remove the backslash");
@@ -147,34 +169,9 @@ ShellContext ShellLexer::place() const {
       break;
   }
   if (less_ == 2) return refused("as a here-document's delimiter", "write the delimiter out");
-  for (const auto& level : stack_) {
-    if (level.frame == Frame::backticks) {
-      return refused("inside `...`, where quotes nest differently",
-                     "write $(...) instead of `...`");
-    }
-  }
-  if (arguments_ == Arguments::arithmetic &&
-      (frame() == Frame::top || frame() == Frame::command || frame() == Frame::conditional)) {
-    return refused("as an argument of let or declare -i" + std::string(kArithmetic), kCheckNumber);
-  }
-  switch (frame()) {
-    case Frame::top:
-    case Frame::command:
-      return {ShellPlace::word, {}, {}};
-    case Frame::double_quoted:
-      return {ShellPlace::double_quoted, {}, {}};
-    case Frame::parameter:
-      return refused("inside a shell ${...}",
-                     "give it to a shell variable first: v=${item}; echo \"$${v:-none}\"");
-    case Frame::arithmetic:
-    case Frame::brackets:
-      return refused("inside $((...)), ((...)) or $[...]" + std::string(kArithmetic), kCheckNumber);
-    case Frame::conditional:
-      return {ShellPlace::word, {}, {}};  // unless it compares numbers: late_refusal()
-    case Frame::backticks:
-      break;
-  }
-  return refused("inside `...`", "write $(...) instead of `...`");
+  // In a [[ ... ]], a word unless it compares numbers (late_refusal()).
+  return frame() == Frame::double_quoted ? ShellContext{ShellPlace::double_quoted, {}, {}}
+                                         : ShellContext{ShellPlace::word, {}, {}};
 }
 
 void ShellLexer::step(char c) {
