@@ -238,6 +238,9 @@ TEST_CASE("the lexer refuses where bash evaluates a word as arithmetic") {
   CHECK(place_after("true; let n+=") == ShellPlace::refused);
   CHECK(place_after("declare -i n=") == ShellPlace::refused);
   CHECK(place_after("local -ri n=") == ShellPlace::refused);
+  CHECK(place_after("eval echo ") == ShellPlace::refused);
+  CHECK(place_after("trap \"echo ") == ShellPlace::refused);
+  CHECK(place_after("eval true; echo ") == ShellPlace::word);
   // Quotes do not help there: bash evaluates the quoted text.
   CHECK(place_after("(( x = '") == ShellPlace::refused);
   CHECK(place_after("(( x = \"") == ShellPlace::refused);

@@ -151,6 +151,10 @@ ShellContext ShellLexer::place() const {
       mode_ != Mode::heredoc_body) {
     return refused("as an argument of let or declare -i" + std::string(kArithmetic), kCheckNumber);
   }
+  if (arguments_ == Arguments::code && mode_ != Mode::comment && mode_ != Mode::heredoc_body) {
+    return refused("as an argument of eval or trap, which run it as shell code",
+                   "pass data to a command that takes it as data");
+  }
   switch (mode_) {
     case Mode::escaped:
       return refused("right after a backslash", "remove the backslash");
@@ -402,6 +406,7 @@ void ShellLexer::end_word() {
   const bool command = std::exchange(word_is_command_, false);
   if (command) {
     if (word_ == "let") arguments_ = Arguments::arithmetic;
+    if (word_ == "eval" || word_ == "trap") arguments_ = Arguments::code;
     if (declares(word_)) arguments_ = Arguments::declaration;
     if (introduces_command(word_)) command_start_ = true;
     if (word_ == "[[") stack_.push_back({Frame::conditional});

@@ -13,7 +13,8 @@
 // lexer cannot tell for sure where it is, the place is `refused`, with the reason. So are the
 // places where bash evaluates a word as arithmetic, which runs any $(...) in the word's text even
 // when it is quoted: ((...)), $[...], the arguments of `let` and of `declare -i`, and a [[ ... ]]
-// that compares with -eq, -lt and the like (known only at its end: late_refusal()).
+// that compares with -eq, -lt and the like (known only at its end: late_refusal()); and the
+// arguments of `eval` and `trap`, which run them as shell code.
 #pragma once
 
 #include <cstddef>
@@ -67,7 +68,7 @@ class ShellLexer {
     conditional,  // bash's [[ ... ]]: ends with the word ]]
   };
   // What the words after a command name are.
-  enum class Arguments : unsigned char { plain, declaration, arithmetic };
+  enum class Arguments : unsigned char { plain, declaration, arithmetic, code };
   enum class Mode : unsigned char {
     code,            // reading shell code (or the text of "...")
     escaped,         // after a backslash
