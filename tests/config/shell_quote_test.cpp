@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -51,10 +52,16 @@ ShellRun run_shell(const std::string& shell, const std::string& script,
   REQUIRE(spawned == 0);
   ShellRun run;
   char buffer[4096];
-  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) run.out.append(buffer, n);
+  for (;;) {
+    const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    run.out.append(buffer, static_cast<std::size_t>(n));
+  }
   ::close(pipe_fds[0]);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
 }
@@ -227,6 +234,50 @@ TEST_CASE("the lexer refuses places where no quoting keeps a value one value") {
   CHECK(place_after("x=$(case a in a) echo ") == ShellPlace::refused);
   // Once lost, lost for the rest of the text.
   CHECK(place_after("x=$(case a in a) echo a;; esac); echo ") == ShellPlace::refused);
+}
+
+TEST_CASE("the lexer refuses where bash evaluates a word as arithmetic") {
+  // bash runs a $(...) found in what it evaluates, quotes or not: (( x = 'a[$(touch F)]' )).
+  CHECK(place_after("(( x = ") == ShellPlace::refused);
+  CHECK(place_after("if ((x < ") == ShellPlace::refused);
+  CHECK(place_after("echo $[1 + ") == ShellPlace::refused);
+  CHECK(place_after("let x=") == ShellPlace::refused);
+  CHECK(place_after("true; let n+=") == ShellPlace::refused);
+  CHECK(place_after("declare -i n=") == ShellPlace::refused);
+  CHECK(place_after("local -ri n=") == ShellPlace::refused);
+  CHECK(place_after("eval echo ") == ShellPlace::refused);
+  CHECK(place_after("trap \"echo ") == ShellPlace::refused);
+  CHECK(place_after("eval true; echo ") == ShellPlace::word);
+  // Quotes do not help there: bash evaluates the quoted text.
+  CHECK(place_after("(( x = '") == ShellPlace::refused);
+  CHECK(place_after("(( x = \"") == ShellPlace::refused);
+  CHECK(place_after("let \"x=") == ShellPlace::refused);
+  CHECK(place_after("echo ${v:'") == ShellPlace::refused);
+  CHECK(place_after("echo \"${v:-'") == ShellPlace::refused);
+  // Not arithmetic: two subshells, a word named let, a declaration of a string, after the command.
+  CHECK(place_after("( (echo ") == ShellPlace::word);
+  CHECK(place_after("echo let ") == ShellPlace::word);
+  CHECK(place_after("declare -r x=") == ShellPlace::word);
+  CHECK(place_after("let x=1; echo ") == ShellPlace::word);
+  CHECK(place_after("echo $((1 + 2)) ") == ShellPlace::word);
+  CHECK(place_after("(( x = 1 )) && echo ") == ShellPlace::word);
+  CHECK(place_after("[[ -f x ]] && echo ") == ShellPlace::word);
+}
+
+TEST_CASE("a value in a [[ ... ]] that compares numbers is refused, once its end is read") {
+  const Item item{.value = "3", .fields = {}};
+  Scope scope{.item = &item};
+  scope.shell = true;
+  auto result = interpolate("if [[ ${item} -lt 10 ]]; then echo small; fi", scope);
+  CHECK(result.error ==
+        "'${item}' cannot be quoted inside [[ ... ]] with -eq, -lt or the like, which bash "
+        "evaluates as arithmetic, running any $(...) in the value");
+  CHECK(result.error_offset == 6);
+  CHECK(interpolate("[[ 10 -gt ${item} ]]", scope).error_offset == 10);
+  CHECK(interpolate("[[ \"${item}\" -eq 3 ]]", scope).error_offset == 4);  // quoted, the same
+  // As text, or with test, it is one word like anywhere.
+  CHECK(interpolate("[[ ${item} == 3 ]] && [ ${item} -lt 10 ]", scope).text ==
+        "[[ '3' == 3 ]] && [ '3' -lt 10 ]");
 }
 
 TEST_CASE("a refused place is an error that says where and what to do") {

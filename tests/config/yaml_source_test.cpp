@@ -105,6 +105,27 @@ TEST_CASE("positions inside a scalar are exact when its text is verbatim on one 
   CHECK(column("folded") == 9);
 }
 
+TEST_CASE("positions inside a literal block are exact, line and column") {
+  Diagnostics diagnostics;
+  auto root = parse_ok(
+      "shell: |\n"
+      "    echo one\n"
+      "\n"
+      "    echo ${x} two\n"
+      "tabbed: |\n"
+      "  \ta tab after the indentation is text\n",
+      diagnostics);
+  const auto& shell = *root.find("shell");
+  const auto at = shell.text.find("${x}");
+  CHECK(position_in(shell, at).line == 4);
+  CHECK(position_in(shell, at).column == 10);
+  CHECK(position_in(shell, 0).line == 2);
+  CHECK(position_in(shell, 0).column == 5);
+  const auto& tabbed = *root.find("tabbed");
+  CHECK(position_in(tabbed, 3).line == 6);
+  CHECK(position_in(tabbed, 3).column == 6);
+}
+
 TEST_CASE("aliases that expand without end are an error, not a hang") {
   std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; ++i) {

@@ -54,6 +54,7 @@ json param_to_json(const ParamSpec& spec) {
       {"min", bound_to_json(spec, spec.min())},
       {"max", bound_to_json(spec, spec.max())},
       {"doc", spec.doc()},
+      {"shell_code", spec.is_shell_code()},
   };
 }
 

@@ -87,6 +87,7 @@ std::string describe_constraints(const ParamSpec& spec) {
     range = "<= " + format_bound(spec, *spec.max());
   }
   if (!range.empty()) text += (text.empty() ? "" : "; ") + range;
+  if (spec.is_shell_code()) text += (text.empty() ? "" : "; ") + std::string("shell code");
   return text;
 }
 

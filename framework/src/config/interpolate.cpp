@@ -158,7 +158,8 @@ class ShellWriter {
   }
 
   // The value as it must be written where the text has got to, or an error in `result`.
-  std::optional<std::string> value(std::string_view name, std::string value,
+  // `offset` is where its reference starts.
+  std::optional<std::string> value(std::string_view name, std::string value, std::size_t offset,
                                    Interpolation& result) {
     if (!active_) return value;
     if (name.starts_with(kRawPrefix)) {
@@ -177,12 +178,12 @@ class ShellWriter {
       result.hint = "pass it in a file, or as a job's own parameter";
       return std::nullopt;
     }
-    lexer_.value_inserted();
+    inserted(name, offset);
     return quoted;
   }
 
   // A per-instance reference kept for the runner: its place must already be one it can fill.
-  bool kept(std::string_view name, Interpolation& result) {
+  bool kept(std::string_view name, std::size_t offset, Interpolation& result) {
     if (!active_) return true;
     if (!name.starts_with(kRawPrefix)) {
       const auto where = lexer_.place();
@@ -191,11 +192,30 @@ class ShellWriter {
         return false;
       }
     }
-    lexer_.value_inserted();
+    inserted(name, offset);
     return true;
   }
 
+  // At the end of the text: a value that turned out to sit where bash evaluates arithmetic (a
+  // [[ ... ]] comparing numbers, known at its end) is an error too.
+  bool finish(Interpolation& result) {
+    if (!active_) return true;
+    const auto late = lexer_.late_refusal();
+    if (!late) return true;
+    const auto& [name, offset] = values_[*late];
+    result.error = "'${" + name + "}' cannot be quoted inside [[ ... ]] with -eq, -lt or the " +
+                   "like, which bash evaluates as arithmetic, running any $(...) in the value";
+    result.hint = "compare it as text ([[ ${item} == 3 ]]), or use test: [ ${item} -lt 3 ]";
+    result.error_offset = static_cast<int>(offset);
+    return false;
+  }
+
  private:
+  void inserted(std::string_view name, std::size_t offset) {
+    lexer_.value_inserted(values_.size());
+    values_.emplace_back(std::string(name), offset);
+  }
+
   static void refuse(std::string_view name, const ShellContext& where, Interpolation& result) {
     result.error = "'${" + std::string(name) + "}' cannot be quoted " + where.why;
     result.hint = where.hint;
@@ -203,6 +223,7 @@ class ShellWriter {
 
   bool active_;
   ShellLexer lexer_;
+  std::vector<std::pair<std::string, std::size_t>> values_;  // each reference and its offset
 };
 
 }  // namespace
@@ -252,7 +273,7 @@ Interpolation interpolate(std::string_view text, const Scope& scope) {
       return result;
     }
     if (scope.keep_instance_refs && is_instance_reference(name)) {
-      if (!shell.kept(name, result)) {
+      if (!shell.kept(name, dollar, result)) {
         result.error_offset = static_cast<int>(dollar);
         return result;
       }
@@ -260,7 +281,7 @@ Interpolation interpolate(std::string_view text, const Scope& scope) {
       continue;
     }
     auto value = resolver.resolve(referenced(name));
-    if (value) value = shell.value(name, std::move(*value), result);
+    if (value) value = shell.value(name, std::move(*value), dollar, result);
     if (!value) {
       if (result.error.empty()) {
         result.error = std::move(resolver.error);
@@ -289,6 +310,7 @@ Interpolation interpolate(std::string_view text, const Scope& scope) {
     result.text += *value;
     ++result.references;
   }
+  if (!shell.finish(result)) result.text.clear();
   return result;
 }
 

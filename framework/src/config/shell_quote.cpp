@@ -1,6 +1,7 @@
 #include "config/shell_quote.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace lockstep::config {
 
@@ -8,6 +9,31 @@ namespace {
 
 constexpr std::string_view kThroughEnv =
     "pass the value through core.command's env: and read it as \"$$NAME\"";
+
+// bash evaluates these words as arithmetic; it expands $(...) in what it evaluates.
+constexpr std::string_view kArithmetic =
+    ", which bash evaluates as arithmetic, running any $(...) in the value";
+constexpr std::string_view kCheckNumber =
+    "use expr, which takes the value as one argument (expr ${item} + 1), or compare it as text";
+
+bool is_arithmetic_comparison(std::string_view word) noexcept {
+  return word == "-eq" || word == "-ne" || word == "-lt" || word == "-le" || word == "-gt" ||
+         word == "-ge";
+}
+
+// Words after which the next word is again a command's name.
+bool introduces_command(std::string_view word) noexcept {
+  for (std::string_view reserved : {"if", "then", "else", "elif", "do", "while", "until", "!", "{",
+                                    "time", "exec", "command"}) {
+    if (word == reserved) return true;
+  }
+  return false;
+}
+
+bool declares(std::string_view word) noexcept {
+  return word == "declare" || word == "typeset" || word == "local" || word == "readonly" ||
+         word == "export";
+}
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
@@ -67,10 +93,33 @@ void ShellLexer::feed(std::string_view text) {
   for (char c : text) step(c);
 }
 
-void ShellLexer::value_inserted() noexcept {
+void ShellLexer::value_inserted(std::size_t id) {
+  if (word_start_) {
+    word_is_command_ = command_start_;
+    command_start_ = false;
+  }
   word_start_ = false;
+  after_paren_ = false;
   less_ = 0;
   word_ = "\x01";  // no keyword
+  for (auto level = stack_.rbegin(); level != stack_.rend(); ++level) {
+    if (level->frame == Frame::conditional) {
+      level->values.push_back(id);
+      break;
+    }
+  }
+}
+
+std::optional<std::size_t> ShellLexer::late_refusal() const {
+  if (late_refusal_) return late_refusal_;
+  // A [[ ... ]] the text ends in (its ]] the last word, not yet ended by a blank).
+  for (const auto& level : stack_) {
+    if (level.frame == Frame::conditional && !level.values.empty() &&
+        (level.arithmetic || is_arithmetic_comparison(word_))) {
+      return level.values.front();
+    }
+  }
+  return std::nullopt;
 }
 
 ShellContext ShellLexer::place() const {
@@ -80,6 +129,32 @@ ShellContext ShellLexer::place() const {
   if (!lost_.empty()) return refused(lost_, kThroughEnv);
   if (dollar_ || dollar_paren_)
     return refused("right after a '$'", "put a space or a quote between them");
+  // Whatever quotes are open inside them: `...` nests quotes its own way, and bash evaluates
+  // arithmetic and ${v:offset} in quoted text too.
+  for (const auto& level : stack_) {
+    switch (level.frame) {
+      case Frame::backticks:
+        return refused("inside `...`, where quotes nest differently",
+                       "write $(...) instead of `...`");
+      case Frame::arithmetic:
+      case Frame::brackets:
+        return refused("inside $((...)), ((...)) or $[...]" + std::string(kArithmetic),
+                       kCheckNumber);
+      case Frame::parameter:
+        return refused("inside a shell ${...}",
+                       "give it to a shell variable first: v=${item}; echo \"$${v:-none}\"");
+      default:
+        break;
+    }
+  }
+  if (arguments_ == Arguments::arithmetic && mode_ != Mode::comment &&
+      mode_ != Mode::heredoc_body) {
+    return refused("as an argument of let or declare -i" + std::string(kArithmetic), kCheckNumber);
+  }
+  if (arguments_ == Arguments::code && mode_ != Mode::comment && mode_ != Mode::heredoc_body) {
+    return refused("as an argument of eval or trap, which run it as shell code",
+                   "pass data to a command that takes it as data");
+  }
   switch (mode_) {
     case Mode::escaped:
       return refused("right after a backslash", "remove the backslash");
@@ -98,28 +173,9 @@ ShellContext ShellLexer::place() const {
       break;
   }
   if (less_ == 2) return refused("as a here-document's delimiter", "write the delimiter out");
-  for (const auto& level : stack_) {
-    if (level.frame == Frame::backticks) {
-      return refused("inside `...`, where quotes nest differently",
-                     "write $(...) instead of `...`");
-    }
-  }
-  switch (frame()) {
-    case Frame::top:
-    case Frame::command:
-      return {ShellPlace::word, {}, {}};
-    case Frame::double_quoted:
-      return {ShellPlace::double_quoted, {}, {}};
-    case Frame::parameter:
-      return refused("inside a shell ${...}",
-                     "give it to a shell variable first: v=${item}; echo \"$${v:-none}\"");
-    case Frame::arithmetic:
-      return refused("inside $((...))",
-                     "give it to a shell variable first: n=${item}; echo $$((n + 1))");
-    case Frame::backticks:
-      break;
-  }
-  return refused("inside `...`", "write $(...) instead of `...`");
+  // In a [[ ... ]], a word unless it compares numbers (late_refusal()).
+  return frame() == Frame::double_quoted ? ShellContext{ShellPlace::double_quoted, {}, {}}
+                                         : ShellContext{ShellPlace::word, {}, {}};
 }
 
 void ShellLexer::step(char c) {
@@ -171,6 +227,9 @@ void ShellLexer::after_dollar(char c) {
     case '{':
       stack_.push_back({Frame::parameter});
       return;
+    case '[':  // bash's old arithmetic, $[1 + 2]
+      stack_.push_back({Frame::brackets});
+      return;
     case '\'':
       if (reads_code()) {
         mode_ = Mode::ansi_c;
@@ -188,6 +247,7 @@ void ShellLexer::after_dollar(char c) {
 bool ShellLexer::reads_code() const noexcept { return frame() != Frame::double_quoted; }
 
 void ShellLexer::code(char c) {
+  const bool after_paren = std::exchange(after_paren_, false);
   if (dollar_paren_) {
     dollar_paren_ = false;
     if (c == '(') {
@@ -196,6 +256,7 @@ void ShellLexer::code(char c) {
     }
     stack_.push_back({Frame::command});
     word_start_ = true;
+    command_start_ = true;
     word_.clear();
   }
   if (dollar_) return after_dollar(c);
@@ -224,6 +285,10 @@ void ShellLexer::code(char c) {
   if (is_separator(c)) {
     end_word();
     word_start_ = true;
+    if (c == ';' || c == '&' || c == '|' || c == '\n' || c == '(') {
+      command_start_ = true;
+      arguments_ = Arguments::plain;
+    }
   }
   switch (c) {
     case '\\':
@@ -241,6 +306,7 @@ void ShellLexer::code(char c) {
       } else {
         stack_.push_back({Frame::backticks});
         word_start_ = true;
+        command_start_ = true;
         word_.clear();
         return;
       }
@@ -265,7 +331,15 @@ void ShellLexer::code(char c) {
       ++less_;
       return;
     case '(':
+      if (after_paren &&
+          (frame() == Frame::top || frame() == Frame::command || frame() == Frame::backticks)) {
+        // bash's ((...)): arithmetic, not two subshells (which sh would read, as safely refused).
+        if (frame() == Frame::command) --stack_.back().parens;
+        stack_.push_back({Frame::arithmetic});
+        return;
+      }
       if (frame() == Frame::command || frame() == Frame::arithmetic) ++stack_.back().parens;
+      after_paren_ = true;
       return;
     case ')':
       if (frame() == Frame::command) {
@@ -299,6 +373,20 @@ void ShellLexer::code(char c) {
         }
       }
       break;
+    case '[':
+      if (frame() == Frame::brackets) ++stack_.back().parens;
+      break;
+    case ']':
+      if (frame() == Frame::brackets) {
+        if (stack_.back().parens > 0) {
+          --stack_.back().parens;
+        } else {
+          stack_.pop_back();
+          word_start_ = false;
+          return;
+        }
+      }
+      break;
     default:
       if (is_separator(c)) return;
       break;
@@ -306,11 +394,35 @@ void ShellLexer::code(char c) {
   if (frame() == Frame::arithmetic && stack_.back().parens < 0 && c != ')') {
     lose("after a $((...)) that does not end with ))");
   }
+  if (word_start_) {
+    word_is_command_ = command_start_;
+    command_start_ = false;
+  }
   if (word_.size() < 8) word_ += c;
   word_start_ = false;
 }
 
 void ShellLexer::end_word() {
+  const bool command = std::exchange(word_is_command_, false);
+  if (command) {
+    if (word_ == "let") arguments_ = Arguments::arithmetic;
+    if (word_ == "eval" || word_ == "trap") arguments_ = Arguments::code;
+    if (declares(word_)) arguments_ = Arguments::declaration;
+    if (introduces_command(word_)) command_start_ = true;
+    if (word_ == "[[") stack_.push_back({Frame::conditional});
+  } else if (arguments_ == Arguments::declaration && word_.size() > 1 && word_[0] == '-' &&
+             word_.find('i') != std::string::npos) {
+    arguments_ = Arguments::arithmetic;  // declare -i x=...: an integer, evaluated
+  }
+  if (frame() == Frame::conditional && word_ == "]]") {
+    const auto level = std::move(stack_.back());
+    stack_.pop_back();
+    if (level.arithmetic && !level.values.empty() && !late_refusal_) {
+      late_refusal_ = level.values.front();
+    }
+  } else if (frame() == Frame::conditional && is_arithmetic_comparison(word_)) {
+    stack_.back().arithmetic = true;
+  }
   // In `case x in a) ...`, a ) ends no $(...): the lexer would lose track of where it is.
   if (word_ == "case" && std::ranges::any_of(stack_, [](const Level& level) {
         return level.frame == Frame::command || level.frame == Frame::backticks;

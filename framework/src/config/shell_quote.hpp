@@ -10,9 +10,14 @@
 // The lexer follows POSIX quoting as sh, dash and bash read it: '...', "...", backslashes,
 // comments, $(...), `...`, ${...}, $((...)) and here-documents. Where a value cannot be written
 // safely (inside `...`, a here-document, $((...)), a shell ${...}, bash's $'...'), or where the
-// lexer cannot tell for sure where it is, the place is `refused`, with the reason.
+// lexer cannot tell for sure where it is, the place is `refused`, with the reason. So are the
+// places where bash evaluates a word as arithmetic, which runs any $(...) in the word's text even
+// when it is quoted: ((...)), $[...], the arguments of `let` and of `declare -i`, and a [[ ... ]]
+// that compares with -eq, -lt and the like (known only at its end: late_refusal()); and the
+// arguments of `eval` and `trap`, which run them as shell code.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,9 +50,13 @@ LOCKSTEP_INTERNAL_API std::optional<std::string> quote_for_shell(std::string_vie
 class LOCKSTEP_INTERNAL_API ShellLexer {
  public:
   void feed(std::string_view text);
-  // A value was written where place() said: a word is in progress (a '#' after it is no comment).
-  void value_inserted() noexcept;
+  // Value number `id` was written where place() said: a word is in progress (a '#' after it is
+  // no comment).
+  void value_inserted(std::size_t id = 0);
   ShellContext place() const;
+  // The first value found, once the text has ended, to sit where bash evaluates arithmetic: in a
+  // [[ ... ]] with an arithmetic comparison. nullopt when there is none.
+  std::optional<std::size_t> late_refusal() const;
 
  private:
   enum class Frame : unsigned char {
@@ -56,8 +65,12 @@ class LOCKSTEP_INTERNAL_API ShellLexer {
     backticks,
     double_quoted,
     parameter,
-    arithmetic
+    arithmetic,   // $((...)) or bash's ((...)): ends with ))
+    brackets,     // bash's $[...]: ends with ]
+    conditional,  // bash's [[ ... ]]: ends with the word ]]
   };
+  // What the words after a command name are.
+  enum class Arguments : unsigned char { plain, declaration, arithmetic, code };
   enum class Mode : unsigned char {
     code,            // reading shell code (or the text of "...")
     escaped,         // after a backslash
@@ -70,7 +83,10 @@ class LOCKSTEP_INTERNAL_API ShellLexer {
   };
   struct Level {
     Frame frame;
-    int parens = 0;  // ( ) nested inside $( ) and $(( )), { } inside ${ }
+    int parens = 0;  // ( ) nested inside $( ) and $(( )), { } inside ${ }, [ ] inside $[ ]
+    // In a [[ ... ]]: the values written in it, and whether it compares numbers.
+    std::vector<std::size_t> values{};
+    bool arithmetic = false;
   };
   struct Heredoc {
     std::string delimiter;
@@ -92,6 +108,11 @@ class LOCKSTEP_INTERNAL_API ShellLexer {
   bool dollar_ = false;              // the last character was an unescaped '$'
   bool dollar_paren_ = false;        // ... then a '(': $( or $((
   bool word_start_ = true;           // the next character would start a word
+  bool command_start_ = true;        // ... and that word would be a command's name
+  bool word_is_command_ = false;     // the word being read is a command's name
+  bool after_paren_ = false;         // the last character was a '(' of code: (( is arithmetic
+  Arguments arguments_ = Arguments::plain;
+  std::optional<std::size_t> late_refusal_;
   char less_ = 0;                    // counts '<' just seen, for <<
   std::string word_;                 // the word being read, for the keyword `case`
   std::string heredoc_text_;         // the delimiter being read, or the body line being read

@@ -36,6 +36,14 @@ std::string_view describe(YamlNode::Kind kind) noexcept {
 }
 
 SourceLocation position_in(const YamlNode& scalar, std::size_t offset) {
+  if (scalar.text_column == 0 && scalar.block_line > 0 && offset <= scalar.text.size()) {
+    const std::string_view before(scalar.text.data(), offset);
+    const auto lines = std::ranges::count(before, '\n');
+    const auto line_start = before.rfind('\n');
+    const auto column = line_start == std::string_view::npos ? offset : offset - line_start - 1;
+    return {scalar.where.file, scalar.block_line + static_cast<int>(lines),
+            scalar.block_indent + static_cast<int>(column) + 1};
+  }
   if (scalar.text_column == 0) return scalar.where;
   return {scalar.where.file, scalar.where.line, scalar.text_column + static_cast<int>(offset)};
 }
@@ -92,6 +100,7 @@ class TreeBuilder final : public YAML::EventHandler {
     node.where = locate(mark);
     node.quoted = tag != "?";  // "?" is a plain scalar; "!" a quoted one; else an explicit tag
     node.text_column = find_text_column(node);
+    if (node.text_column == 0) find_literal_block(node);
     charge(mark, 1, value.size());
     add(std::move(node), anchor, {1, value.size(), 0});
   }
@@ -267,6 +276,37 @@ class TreeBuilder final : public YAML::EventHandler {
       return static_cast<int>(column) + 1;
     }
     return 0;
+  }
+
+  // A `|` block whose every line is in the source as it is, indented alike: where it starts.
+  void find_literal_block(YamlNode& scalar) const {
+    const auto header = static_cast<std::size_t>(scalar.where.line);  // the next line, 0-based
+    if (header < 1 || header > lines_.size() || scalar.where.column < 1) return;
+    const auto line = lines_[header - 1];
+    const auto column = static_cast<std::size_t>(scalar.where.column - 1);
+    if (column >= line.size() || line[column] != '|') return;
+    std::string_view text = scalar.text;
+    if (text.ends_with('\n')) text.remove_suffix(1);
+    if (text.empty() || header >= lines_.size()) return;
+    const auto first = lines_[header];
+    const auto indent = first.find_first_not_of(' ');
+    if (indent == std::string_view::npos || indent == 0) return;
+    std::size_t k = 0;
+    for (std::size_t start = 0; start <= text.size(); ++k) {
+      auto end = text.find('\n', start);
+      if (end == std::string_view::npos) end = text.size();
+      const auto want = text.substr(start, end - start);
+      if (header + k >= lines_.size()) return;
+      const auto source = lines_[header + k];
+      const bool same = want.empty() ? source.find_first_not_of(' ') == std::string_view::npos
+                                     : source.size() == indent + want.size() &&
+                                           source.substr(indent) == want &&
+                                           source.find_first_not_of(' ') >= indent;
+      if (!same) return;
+      start = end + 1;
+    }
+    scalar.block_line = static_cast<int>(header) + 1;
+    scalar.block_indent = static_cast<int>(indent);
   }
 
   const std::string& file_;

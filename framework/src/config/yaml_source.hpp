@@ -23,6 +23,11 @@ struct LOCKSTEP_INTERNAL_API YamlNode {
   // 1-based column where `text` appears verbatim in the source (a scalar on one line without
   // escapes), so that a mistake inside it can be pointed at exactly; 0 when it does not.
   int text_column = 0;
+  // For a literal block scalar (`|`) whose lines appear verbatim in the source: the line of its
+  // first text line and their indentation, so that a mistake in a multi-line shell command is
+  // pointed at too; 0 otherwise.
+  int block_line = 0;
+  int block_indent = 0;
   // Set by substitute_references(): the scalar as written when it had ${...} references, which
   // messages about its value show ("got 'ten' (from ${vars.n})"); `unresolved` when one of them
   // could not be resolved, an error reported already, so that readers skip the value silently.
@@ -56,7 +61,7 @@ struct YamlEntry {
 std::string_view describe(YamlNode::Kind kind) noexcept;
 
 // Where the character at `offset` of a scalar's text is: exact when the scalar has a
-// text_column, else the scalar's start.
+// text_column or is a verbatim literal block, else the scalar's start.
 LOCKSTEP_INTERNAL_API SourceLocation position_in(const YamlNode& scalar, std::size_t offset);
 
 // Parses `text`, which must hold one document. Syntax errors, duplicate keys and limits go to

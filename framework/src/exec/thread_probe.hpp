@@ -12,6 +12,6 @@ namespace lockstep::inline LOCKSTEP_ABI::detail {
 
 // How many of `count` threads, each with a stack of `stack_bytes`, could be started at once (they
 // are started, then ended): `count` when all of them.
-int startable_threads(int count, std::size_t stack_bytes) noexcept;
+LOCKSTEP_INTERNAL_API int startable_threads(int count, std::size_t stack_bytes) noexcept;
 
 }  // namespace lockstep::detail

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "lockstep/pipeline/output_text.hpp"
+#include "run/attempt_messages.hpp"
 #include "run/instance_params.hpp"
 #include "run/attempt_context.hpp"
 
@@ -134,8 +135,9 @@ void Feeder::dispatch_retry(Retry retry) {
   const auto attempt = retry.attempt;
   const bool tracked = retry.tracked;
   Ends ends(*this);
-  if (stage_.stopping()) {
-    // The stage stopped during the backoff: the retry does not happen.
+  if (stage_.stopping() || stage_.services().interrupted.load()) {
+    // The stage stopped, or the run was interrupted, during the backoff: the retry does not
+    // happen, and the instance ends as its last attempt did (its failure is still a failure).
     end_instance(plan, index, stage_.retry_end_state().value_or(retry.last_state), attempt - 1,
                  std::move(retry.messages), nullptr, tracked, ends.tally);
     ends.ended = 1;
@@ -158,7 +160,15 @@ void Feeder::dispatch_retry(Retry retry) {
         }
       }));
   if (admission == Admission::admitted) return;
-  messages->push_back(admission == Admission::rejected ? "no room in bulkhead in time"
+  if (admission != Admission::rejected && stage_.services().interrupted.load()) {
+    // Refused by the interrupt, not by the bulkhead: the last attempt's end stands.
+    end_instance(plan, index, stage_.retry_end_state().value_or(retry.last_state), attempt - 1,
+                 std::move(*messages), nullptr, tracked, ends.tally);
+    ends.ended = 1;
+    return;
+  }
+  add_attempt_message(*messages, static_cast<std::uint64_t>(attempt),
+                      admission == Admission::rejected ? "no room in bulkhead in time"
                                                        : "cancelled before it was admitted");
   end_instance(plan, index,
                admission == Admission::rejected ? JobState::rejected : JobState::cancelled,
@@ -209,7 +219,9 @@ void Feeder::wait_for_pending() {
 
 void Feeder::settle() {
   stop_retry_dispatcher();  // after the barrier nothing schedules a retry: it is idle, or ending
-  end_retries(JobState::cancelled);
+  // Interrupted, a retry ends as its last attempt did; otherwise none is left but by a bug.
+  end_retries(stage_.services().interrupted.load() ? stage_.retry_end_state()
+                                                 : std::optional(JobState::cancelled));
   // Chunks the engine dropped without running them (only an interrupt cancels a bulkhead).
   const auto dropped = pending_.load();
   if (dropped > 0) {
@@ -304,7 +316,7 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
                  item ? &*item : nullptr);
     return true;
   }
-  messages.push_back(std::move(outcome.message));
+  add_attempt_message(messages, static_cast<std::uint64_t>(attempt), std::move(outcome.message));
   const bool retry = outcome.retryable &&
                      (outcome.state == JobState::failed || outcome.state == JobState::timed_out) &&
                      attempt < spec.retry.attempts && !stage_.stopping() &&

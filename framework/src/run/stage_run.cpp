@@ -331,8 +331,10 @@ const char* StageRun::stop_reason() const noexcept {
 }
 
 std::optional<JobState> StageRun::retry_end_state() const noexcept {
-  // A stage stopped by a failure lets its waiting retries end as their last attempt did.
-  if (shared_.interrupted.load() || cancelled_.load()) return JobState::cancelled;
+  // A stage stopped by a failure, or an interrupted run, lets its waiting retries end as their
+  // last attempt did: a Ctrl-C does not turn a failure into a cancellation. A kind that
+  // cancelled its stage cancels them.
+  if (cancelled_.load()) return JobState::cancelled;
   return std::nullopt;
 }
 
