@@ -215,10 +215,10 @@ std::int64_t BulkheadCore::in_flight() const noexcept {
 }
 
 std::int64_t BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
-  // A place may free up within nanoseconds: look a few times before paying for a sleep, where
-  // the workers leave a core to spare (elsewhere this thread would spin on the core of the very
-  // worker that is to free the place).
-  for (int spin = 0; may_spin_ && spin < 64; ++spin) {
+  // A place may free up within nanoseconds: look a few times before paying for a sleep. Also
+  // where the workers leave no core to spare: measured with a queue of 4 on two cores, skipping
+  // this spin made 1 µs jobs run at an efficiency of 0.18 instead of 0.42.
+  for (int spin = 0; spin < 64; ++spin) {
     cpu_relax();
     if (auto in_flight = try_take_place()) return in_flight;
   }

@@ -134,7 +134,7 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   const int queue_capacity_;
   const std::int64_t capacity_;      // workers + queue
   const std::int64_t wake_at_free_;  // blocked dispatchers wake once this many places are free
-  const bool may_spin_;  // cores_to_spare(workers): waits here may spin before they sleep
+  const bool may_spin_;  // cores_to_spare(workers): an idle drainer may spin for more jobs
   tbb::task_arena arena_;
   BoundedQueue<Entry> queue_;  // never more entries than places, so a push always fits
   CancelSource cancel_;
