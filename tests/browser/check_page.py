@@ -140,7 +140,8 @@ def check_dom(dom, report, expect):
         yield f"the page loaded other files: {dom['resources']}"
     summary = dom["summary"]
     if summary["status"] != expect["status"] or summary["status"] != report["status"]:
-        yield f"status {summary['status']}, expected {expect['status']} (report: {report['status']})"
+        yield (f"status {summary['status']}, expected {expect['status']} "
+               f"(report: {report['status']})")
     if int(summary["instances"]) != expect["instances"] or \
             int(summary["instances"]) != report["instances"]:
         yield f"{summary['instances']} instances, expected {expect['instances']}"
