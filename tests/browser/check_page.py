@@ -3,6 +3,10 @@
 
   check_page.py list                        the cases' names
   check_page.py run NAME --lockstep BIN --out DIR [--screenshot PNG]
+  check_page.py screenshot PAGE PNG         the top of a page as docs/report.md shows it
+  check_page.py quoted DOC                  each ```yaml block of DOC after a mention of
+                                            tests/browser/pipelines/NAME.yaml is a verbatim run
+                                            of lines of that file
 
 `run` runs the case's pipeline with --html, --report and --run-dir into DIR/NAME, opens the page in
 a headless chromium (found on PATH; exit 77, which ctest counts as skipped, when there is none)
@@ -25,7 +29,8 @@ import subprocess
 import sys
 import time
 
-import cdp
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import cdp  # noqa: E402  (after the setting above)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PIPELINES = os.path.join(HERE, "pipelines")
@@ -135,7 +140,8 @@ def check_dom(dom, report, expect):
         yield f"the page loaded other files: {dom['resources']}"
     summary = dom["summary"]
     if summary["status"] != expect["status"] or summary["status"] != report["status"]:
-        yield f"status {summary['status']}, expected {expect['status']} (report: {report['status']})"
+        yield (f"status {summary['status']}, expected {expect['status']} "
+               f"(report: {report['status']})")
     if int(summary["instances"]) != expect["instances"] or \
             int(summary["instances"]) != report["instances"]:
         yield f"{summary['instances']} instances, expected {expect['instances']}"
@@ -258,6 +264,27 @@ def run_case(name, lockstep, out, screenshot):
     return 1 if problems else 0
 
 
+def quoted(doc):
+    """Problems with the pipelines DOC quotes (see the module's comment)."""
+    with open(os.path.join(HERE, "..", "..", doc), encoding="utf-8") as file:
+        text = file.read()
+    named, count = None, 0
+    for block in re.finditer(r"tests/browser/pipelines/[\w.-]+\.yaml|^```yaml\n(.*?)^```$",
+                             text, re.M | re.S):
+        if block.group(1) is None:
+            named = block.group(0)
+            continue
+        if named is None:
+            continue  # another doc's example: not ours to check
+        with open(os.path.join(HERE, "pipelines", os.path.basename(named)), encoding="utf-8") as f:
+            if "\n" + block.group(1) not in "\n" + f.read():
+                yield f"{doc}: a yaml block after {named} is not a run of its lines"
+        named = None
+        count += 1
+    if not count:
+        yield f"{doc} quotes no pipeline of tests/browser"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -267,9 +294,23 @@ def main():
     run.add_argument("--lockstep", required=True)
     run.add_argument("--out", required=True)
     run.add_argument("--screenshot")
+    quote = commands.add_parser("quoted")
+    quote.add_argument("doc")
+    shot = commands.add_parser("screenshot")
+    shot.add_argument("page")
+    shot.add_argument("png")
     options = parser.parse_args()
     if options.command == "list":
         print("\n".join(CASES))
+        return 0
+    if options.command == "quoted":
+        problems = list(quoted(options.doc))
+        print("\n".join(problems) or f"{options.doc} quotes its pipelines verbatim")
+        return 1 if problems else 0
+    if options.command == "screenshot":
+        with cdp.Browser.start(cdp.find_chromium()) as browser:
+            page = browser.open("file://" + os.path.abspath(options.page), width=1100, height=780)
+            page.screenshot(options.png, full_page=False)
         return 0
     return run_case(options.name, options.lockstep, os.path.abspath(options.out),
                     options.screenshot)

@@ -1,7 +1,7 @@
-"""`lockstep run --html FILE`: the run's page, written whole (to a file beside FILE, renamed over it)
-after the run, failed runs too, its path the last line of stderr; a FILE that cannot be written
-stops the run before any job, and one whose write fails is an error. What the page shows is
-checked in a browser (tests/browser); the page's link on a terminal by check_page_link.py."""
+"""`lockstep run --html FILE`: the run's page, written whole (to a file beside FILE, renamed over
+it) after the run, failed runs too, its path the last line of stderr; a FILE that cannot be
+written stops the run before any job, and one whose write fails is an error. What the page shows
+is checked in a browser (tests/browser); the page's link on a terminal by check_page_link.py."""
 import re
 
 from spec import case, last_line, no_file, row

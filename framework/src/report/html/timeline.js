@@ -108,7 +108,9 @@ function buildTimeline(data, container, note) {
         context.globalAlpha = 1;
         context.fillStyle = ink.text;
         const label = stage.name + (stage.repeats ? "@" + iteration : "");
-        if (x1 - x0 > 24) context.fillText(label, Math.max(x0, TIMELINE.labels) + 4, 12, x1 - x0 - 6);
+        if (x1 - x0 > 24) {
+          context.fillText(label, Math.max(x0, TIMELINE.labels) + 4, 12, x1 - x0 - 6);
+        }
       }
     });
     context.fillStyle = ink.muted;
@@ -258,7 +260,8 @@ function buildTimeline(data, container, note) {
     const bars = line.row.bars;
     const state = data.states[bars.state[i]];
     const parts = [
-      el("div", { class: "id mono" }, instanceId(data, bars.job[i], bars.iteration[i], bars.index[i])),
+      el("div", { class: "id mono" },
+        instanceId(data, bars.job[i], bars.iteration[i], bars.index[i])),
       el("div", {}, "attempt " + bars.attempt[i] + " · " + state.replace("_", " ") + " · ran " +
         duration(bars.dur[i]) + " from " + duration(bars.start[i])),
       el("div", { class: "muted" }, data.bulkheads[line.row.bulkhead].name + ", " + line.label),
