@@ -4,13 +4,17 @@
 // and ends with a summary.
 #include <CLI/CLI.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "command.hpp"
 #include "interrupt_watch.hpp"
@@ -48,9 +52,48 @@ std::string check_threads(const std::string& text) {
   return {};
 }
 
+// The same file: the same inode when both exist, else the same absolute path.
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  struct stat first {}, second {};
+  if (::stat(a.c_str(), &first) == 0 && ::stat(b.c_str(), &second) == 0) {
+    return first.st_dev == second.st_dev && first.st_ino == second.st_ino;
+  }
+  std::error_code error;
+  const auto where = [&error](const std::filesystem::path& path) {
+    return std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+  };
+  return where(a) == where(b);
+}
+
+// An output that would overwrite the pipeline, a plugin or the other output: why, else "".
+std::string output_clash(const RunCommandOptions& options, const LoadedPipeline& loaded) {
+  std::vector<std::pair<std::string, std::string>> inputs = {
+      {"the pipeline", options.pipeline.pipeline}};
+  for (const auto& plugin : loaded.registry.plugins()) {
+    if (!plugin.path.empty()) inputs.emplace_back("plugin '" + plugin.name + "'", plugin.path);
+  }
+  const std::pair<std::string, std::string> outputs[] = {{"--report", options.report},
+                                                         {"--trace", options.trace}};
+  for (const auto& [flag, path] : outputs) {
+    if (path.empty()) continue;
+    for (const auto& [what, input] : inputs) {
+      if (same_file(path, input)) return flag + " " + path + " is " + what + " (" + input + ")";
+    }
+  }
+  if (!options.report.empty() && !options.trace.empty() &&
+      same_file(options.report, options.trace)) {
+    return "--report and --trace are the same file (" + options.report + ")";
+  }
+  return {};
+}
+
 int run_pipeline(const RunCommandOptions& options) {
   const auto loaded = load_checked_pipeline(options.pipeline, std::cerr);
   if (!loaded) return kExitError;
+  if (const auto clash = output_clash(options, *loaded); !clash.empty()) {
+    std::cerr << "lockstep run: error: " << clash << ": choose another file\n";
+    return kExitError;
+  }
   // The runner first: every observer below is attached to it by a call, in whatever order
   // (none of them prints as the run ends but the progress printer: the rest print after run()).
   Runner runner(loaded->pipeline,
@@ -91,11 +134,10 @@ int run_pipeline(const RunCommandOptions& options) {
   runner.log_to(progress_log ? static_cast<LogSink&>(*progress_log) : logs->sink());
   std::optional<StreamAboveProgress> cerr_above;  // failure lines too, whole
   if (progress && terminal) cerr_above.emplace(std::cerr, *progress);
-  RunResult result;
-  {
-    InterruptWatch watch([&runner] { runner.interrupt(); });  // Ctrl-C: cancel, report, 130
-    result = runner.run();
-  }
+  // Ctrl-C, SIGTERM, SIGHUP: cancel, report, 130. Watched until the files are written, so that
+  // a signal cannot cut them short (a second one still ends the process within a second).
+  InterruptWatch watch([&runner] { runner.interrupt(); });
+  const RunResult result = runner.run();
   logs->print_where();  // "logs: DIR"
   failures.print_not_shown(std::cerr);
   print_run_summary(std::cerr, loaded->pipeline, result);
@@ -116,8 +158,11 @@ Command add_run_command(CLI::App& app) {
       "nothing (exit status 2). Then runs its stages in order, a barrier between them, and ends\n"
       "with a summary on stderr: per stage, its status, wall time and how many instances ended\n"
       "in each state. Exit status 0 when no failure counts against the run, else 1.\n"
-      "SIGINT or SIGTERM (Ctrl-C) cancels the running jobs, kills the commands they started and\n"
-      "ends with the summary and exit status 130; a second one quits at once.");
+      "SIGINT, SIGTERM or SIGHUP (Ctrl-C) cancels the running jobs, kills the commands they\n"
+      "started and ends with the summary, the report and exit status 130; a second one kills the\n"
+      "commands at once and quits within a second. --report and --trace land whole: written\n"
+      "aside and renamed over FILE at the end. Two runs on the same --run-dir, --report or\n"
+      "--trace are refused (exit status 2), naming the process that holds it.");
   add_pipeline_options(*command, options->pipeline);
   command
       ->add_option("--threads", options->threads,
