@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "group_guard.hpp"
 #include "interrupt_watch.hpp"
 #include "lockstep/pipeline/exit_codes.hpp"
 #include "lockstep/pipeline/progress.hpp"
@@ -88,6 +89,8 @@ std::string output_clash(const RunCommandOptions& options, const LoadedPipeline&
 }
 
 int run_pipeline(const RunCommandOptions& options) {
+  // Before any thread, lock or child: the guard must hold none of them.
+  GroupGuard::start();
   const auto loaded = load_checked_pipeline(options.pipeline, std::cerr);
   if (!loaded) return kExitError;
   if (const auto clash = output_clash(options, *loaded); !clash.empty()) {
