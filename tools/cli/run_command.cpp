@@ -20,6 +20,7 @@
 #include "group_guard.hpp"
 #include "interrupt_watch.hpp"
 #include "lockstep/pipeline/exit_codes.hpp"
+#include "lockstep/pipeline/journal.hpp"
 #include "lockstep/pipeline/progress.hpp"
 #include "lockstep/pipeline/report.hpp"
 #include "lockstep/pipeline/runner.hpp"
@@ -41,6 +42,7 @@ struct RunCommandOptions {
   std::string report{};           // --report FILE: JSON report
   std::string trace{};            // --trace FILE: Chrome trace events
   std::string run_dir{};          // --run-dir DIR: job logs; a default when empty
+  bool no_journal = false;        // --no-journal: no RUN_DIR/journal (for measuring its cost)
 };
 
 // --threads N: a whole number of at least 1.
@@ -88,6 +90,21 @@ std::string output_clash(const RunCommandOptions& options, const LoadedPipeline&
   return {};
 }
 
+// DIR/journal, for this run. A journal there already (a --run-dir used again) becomes
+// journal.N, the first N free.
+std::filesystem::path keep_earlier_journal(const std::filesystem::path& dir) {
+  auto journal = dir / "journal";
+  std::error_code error;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(journal, error))) return journal;
+  for (int n = 1;; ++n) {
+    auto earlier = dir / ("journal." + std::to_string(n));
+    if (!std::filesystem::exists(std::filesystem::symlink_status(earlier, error))) {
+      std::filesystem::rename(journal, earlier, error);
+      return journal;
+    }
+  }
+}
+
 int run_pipeline(const RunCommandOptions& options) {
   // Before any thread, lock or child: the guard must hold none of them.
   GroupGuard::start();
@@ -105,6 +122,20 @@ int run_pipeline(const RunCommandOptions& options) {
   runner.observe(failures);
   auto logs = RunDirLogs::open(options.run_dir, options.quiet, loaded->pipeline, std::cerr);
   if (!logs) return kExitError;  // an unwritable --run-dir: nothing ran
+  // RUN_DIR/journal: what the run did, crash-safe (docs/resume.md).
+  std::optional<RunJournal> journal;
+  if (const auto* dir = logs->dir(); dir != nullptr && !options.no_journal) {
+    journal.emplace(keep_earlier_journal(*dir),
+                    JournalIdentity{.pipeline = &loaded->pipeline,
+                                    .plugins = loaded->registry.plugins(),
+                                    .run_id = logs->run_id()},
+                    &runner.outputs());
+    if (const auto error = journal->error(); !error.empty()) {
+      std::cerr << "lockstep: warning: no journal: " << error << "\n";
+    } else {
+      runner.observe(*journal);
+    }
+  }
   // --report FILE, --trace FILE: created now, so that a path they cannot write stops the run
   // before any job.
   std::unique_ptr<OutputFile<JsonReport>> report;
@@ -191,6 +222,8 @@ Command add_run_command(CLI::App& app) {
           "Keep each job's log in its own file under DIR (default: .lockstep/runs/NAME-TIME-PID: "
           "the pipeline's name, the start in UTC as 20261127T041224, lockstep's process id)")
       ->type_name("DIR");
+  command->add_flag("--no-journal", options->no_journal,
+                    "Write no RUN_DIR/journal (its cost is measured against this)");
   return {command, [options] { return run_pipeline(*options); }};
 }
 

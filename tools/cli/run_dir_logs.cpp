@@ -49,7 +49,7 @@ std::unique_ptr<RunDirLogs> RunDirLogs::open(const std::string& run_dir, bool qu
 
 RunDirLogs::RunDirLogs(std::optional<std::filesystem::path> dir, bool quiet, std::ostream& out,
                        std::string run_id)
-    : stderr_(stderr_from(quiet)), out_(out) {
+    : stderr_(stderr_from(quiet)), out_(out), run_id_(run_id) {
   if (dir)
     log_.emplace(std::move(*dir),
                  RunDirOptions{.forward = &stderr_log_sink(),

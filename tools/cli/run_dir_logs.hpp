@@ -37,6 +37,8 @@ class RunDirLogs final {
   LogSink& sink() noexcept;
   // The run directory; null when there is none.
   const std::filesystem::path* dir() const noexcept;
+  // This run's id: NAME-TIME-PID, as the default run directory is named.
+  const std::string& run_id() const noexcept { return run_id_; }
 
   // After the run: "logs: DIR" when a job logged anything, and what could not be written, if
   // anything. Not an observer's run_ended, so that it never races the progress line's end.
@@ -57,6 +59,7 @@ class RunDirLogs final {
   std::optional<RunDirLog> log_;
   std::ostream& out_;
   std::unique_ptr<PathLock> lock_;
+  std::string run_id_;
 };
 
 }  // namespace lockstep::cli
