@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include <lockstep/pipeline/journal.hpp>
 #include <lockstep/pipeline/pipeline_loader.hpp>
 #include <lockstep/pipeline/progress.hpp>
 #include <lockstep/pipeline/runner.hpp>
@@ -41,7 +42,7 @@ std::string noop_range_pipeline(std::size_t instances, int workers) {
          std::to_string(instances) + " } }\n";
 }
 
-double run_noop_range_pipeline(std::size_t instances, int workers, bool progress) {
+double run_noop_range_pipeline(std::size_t instances, int workers, bool progress, bool journal) {
   const auto file = std::filesystem::temp_directory_path() /
                     ("lockstep-bench-" + std::to_string(::getpid()) + ".yaml");
   std::ofstream(file) << noop_range_pipeline(instances, workers);
@@ -64,7 +65,21 @@ double run_noop_range_pipeline(std::size_t instances, int workers, bool progress
                     lockstep::ProgressOptions{.mode = lockstep::ProgressMode::terminal});
     runner.observe(*printer);
   }
+  const auto journal_file = std::filesystem::temp_directory_path() /
+                            ("lockstep-bench-" + std::to_string(::getpid()) + ".journal");
+  std::optional<lockstep::RunJournal> journal_observer;
+  if (journal) {
+    std::filesystem::remove(journal_file);
+    journal_observer.emplace(journal_file,
+                             lockstep::JournalIdentity{.pipeline = &*pipeline,
+                                                       .plugins = registry.plugins()},
+                             &runner.outputs());
+    if (!journal_observer->error().empty()) throw std::runtime_error(journal_observer->error());
+    runner.observe(*journal_observer);
+  }
   const auto result = runner.run();
+  journal_observer.reset();  // its last commit is part of the cost
+  std::filesystem::remove(journal_file);
   const auto elapsed = std::chrono::steady_clock::now() - start;
   if (result.totals[lockstep::JobState::succeeded] != instances) {
     throw std::runtime_error("only " +

@@ -16,6 +16,9 @@ std::string noop_range_pipeline(std::size_t instances, int workers);
 // paints its line to /dev/null meanwhile, as `lockstep run` does on a terminal (its cost is what
 // is measured). Throws std::runtime_error when the pipeline does not load or an instance did not
 // succeed.
-double run_noop_range_pipeline(std::size_t instances, int workers, bool progress = false);
+// With `journal`, a RunJournal writes to a file in the temporary directory, as `lockstep run`
+// does to RUN_DIR/journal.
+double run_noop_range_pipeline(std::size_t instances, int workers, bool progress = false,
+                               bool journal = false);
 
 }  // namespace lockstep_bench
