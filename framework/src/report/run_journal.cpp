@@ -120,8 +120,8 @@ struct RunJournal::Impl {
     pending.clear();
   }
 
-  // Writes what is buffered and syncs it.
-  void commit() {
+  // Writes what is buffered and (with `sync`) syncs it.
+  void commit(bool sync = true) {
     std::lock_guard io(io_mutex);
     std::string batch;
     {
@@ -141,7 +141,7 @@ struct RunJournal::Impl {
       }
       rest.remove_prefix(static_cast<std::size_t>(written));
     }
-    if (::fdatasync(fd) != 0) {
+    if (sync && ::fdatasync(fd) != 0) {
       std::lock_guard lock(mutex);
       note_error("cannot sync " + file.string() + ": " + errno_text(errno));
     }
@@ -222,6 +222,9 @@ void RunJournal::stage_started(const StageSpec& stage, int iteration) {
                     {"params", params_hash(job.params)}});
   }
   impl_->append({{"t", "stage"}, {"stage", stage.name}, {"iteration", iteration}, {"jobs", jobs}});
+  // Written at once, so that a kill in the stage's first 100 ms still shows it started; synced
+  // with the next commit (a stage of many iterations must not pay a sync for each).
+  impl_->commit(false);
 }
 
 void RunJournal::instance_ended(const InstanceEvent& instance) {

@@ -6,9 +6,11 @@ already exist, waits until every command runs, stops lockstep its way, and check
   sigint2  two SIGINTs: exit 130 within 1 s of the second; report and trace written
   sigterm  SIGTERM then SIGINT: the same
   sighup   SIGHUP then SIGINT: the same
-  kill9    SIGKILL: the earlier report and trace are intact, byte for byte
+  kill9    SIGKILL: the earlier report and trace are intact, byte for byte; `lockstep show`
+           reads the journal and says the run did not finish
   pipe     stdout and stderr into a pipe whose reader has gone, then two SIGINTs: no SIGPIPE,
            the report is written
+  show     (another pipeline) `lockstep show RUN_DIR --failures` of a finished run
   planted  (another pipeline) run.log of the run dir is a symlink planted there: its target is
            never written, the lines go to stderr with a warning
 and in every one that no process the commands started is alive afterwards (kill9 included),
@@ -51,12 +53,31 @@ def planted():
     return 1 if problems else 0
 
 
+def show():
+    pipeline = HERE.parents[1] / "fixtures" / "pipelines" / "cli" / "fails.yaml"
+    subprocess.run([lockstep, "run", str(pipeline), "--run-dir", str(work / "run")],
+                   capture_output=True, timeout=60)
+    shown = subprocess.run([lockstep, "show", str(work / "run"), "--failures"],
+                           capture_output=True, text=True, timeout=60)
+    expected = ["  first  stopped  1 failed", "total  1 failed, 4 skipped  (exit status 1)",
+                "first/boom: failed after 1 attempt: boom on purpose"]
+    lines = shown.stdout.splitlines()
+    if shown.returncode != 0 or any(line not in lines for line in expected):
+        problems.append(f"lockstep show: exit {shown.returncode}, stdout {shown.stdout!r}, "
+                        f"stderr {shown.stderr!r}; expected the lines {expected}")
+    for problem in problems:
+        print(f"check.py show: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def main():
     if work.exists():
         subprocess.run(["rm", "-rf", str(work)], check=True)
     work.mkdir(parents=True)
     if scenario == "planted":
         return planted()
+    if scenario == "show":
+        return show()
     old = b'{"earlier": "report"}\n'
     (work / "report.json").write_bytes(old)
     (work / "trace.json").write_bytes(old)
@@ -107,6 +128,12 @@ def main():
         for name in ("report.json", "trace.json"):
             if (work / name).read_bytes() != old:
                 problems.append(f"{name} changed although lockstep was killed before writing it")
+        shown = subprocess.run([lockstep, "show", str(work / "run")], capture_output=True,
+                               text=True, timeout=60)
+        if shown.returncode != 0 or "lockstep did not finish this run" not in shown.stdout \
+                or "long  did not end" not in shown.stdout:
+            problems.append(f"lockstep show after kill -9: exit {shown.returncode}, "
+                            f"{shown.stdout!r} {shown.stderr!r}")
     else:
         if status != 130:
             problems.append(f"exit status {status}, expected 130")
