@@ -11,6 +11,8 @@ already exist, waits until every command runs, stops lockstep its way, and check
   pipe     stdout and stderr into a pipe whose reader has gone, then two SIGINTs: no SIGPIPE,
            the report is written
   show     (another pipeline) `lockstep show RUN_DIR --failures` of a finished run
+  runs     (other pipelines) `lockstep runs --dir` lists three runs newest first, `--prune 1`
+           keeps the newest
   planted  (another pipeline) run.log of the run dir is a symlink planted there: its target is
            never written, the lines go to stderr with a warning
 and in every one that no process the commands started is alive afterwards (kill9 included),
@@ -70,6 +72,26 @@ def show():
     return 1 if problems else 0
 
 
+def runs():
+    fixtures = HERE.parents[1] / "fixtures" / "pipelines" / "cli"
+    for name in ("run_dir", "fails", "tiny"):  # in this order: tiny is the newest
+        subprocess.run([lockstep, "run", str(fixtures / f"{name}.yaml"), "--run-dir",
+                        str(work / "runs" / name)], capture_output=True, timeout=60)
+    listed = subprocess.run([lockstep, "runs", "--dir", str(work / "runs"), "--json"],
+                            capture_output=True, text=True, timeout=60)
+    got = [(pathlib.Path(r["pipeline"]).stem, r["status"]) for r in json.loads(listed.stdout)]
+    if got != [("tiny", "succeeded"), ("fails", "failed"), ("run_dir", "succeeded")]:
+        problems.append(f"lockstep runs --json: {got}")
+    subprocess.run([lockstep, "runs", "--dir", str(work / "runs"), "--prune", "1"],
+                   capture_output=True, timeout=60)
+    left = sorted(p.name for p in (work / "runs").iterdir())
+    if left != ["tiny"]:
+        problems.append(f"after --prune 1: {left}, expected ['tiny']")
+    for problem in problems:
+        print(f"check.py runs: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def main():
     if work.exists():
         subprocess.run(["rm", "-rf", str(work)], check=True)
@@ -78,6 +100,8 @@ def main():
         return planted()
     if scenario == "show":
         return show()
+    if scenario == "runs":
+        return runs()
     old = b'{"earlier": "report"}\n'
     (work / "report.json").write_bytes(old)
     (work / "trace.json").write_bytes(old)
