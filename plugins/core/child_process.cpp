@@ -16,6 +16,7 @@
 #include <system_error>
 #include <utility>
 
+#include "group_guard.hpp"
 #include "program_path.hpp"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere in a header
@@ -166,6 +167,7 @@ ChildProcess::ChildProcess(const SpawnRequest& request) {
                               argv.data(), envp.data())) {
     throw_start_error("cannot run '" + program + "'", error);
   }
+  note_group_started(pid_);  // killed by lockstep's guard if lockstep dies first
 
   out_ = {out_read.release(), Stream::out};
   err_ = {err_read.release(), Stream::err};
@@ -183,6 +185,7 @@ ChildProcess::~ChildProcess() {
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
+    note_group_reaped(pid_);
   }
   for (int fd : {out_.fd, err_.fd, pidfd_}) {
     if (fd >= 0) ::close(fd);
@@ -270,6 +273,7 @@ int ChildProcess::reap(const LineHandler& on_line) {
   }
   reaped_ = true;
   exited_ = true;
+  note_group_reaped(pid_);
   if (done < 0) status = 0;  // reaped elsewhere: its status is lost
   // What is still in the pipes was written before the kill; a process outside the group may
   // hold them open for ever, so take what is there now and stop.

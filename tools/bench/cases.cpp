@@ -226,6 +226,12 @@ std::vector<Row> case_pipeline_range(const Options& o) {
                        if (!child.ok) throw std::runtime_error("child process: " + child.status);
                        return std::strtod(child.extra.c_str(), nullptr) / double(n);
                      });
+  impls.emplace_back("lockstep_run_journal", "the same, RunJournal (RUN_DIR/journal) on",
+                     "ns/job", [argv = child_argv("lockstep_run_journal"), n = o.instances] {
+                       const ChildRun child = run_child_process(argv);
+                       if (!child.ok) throw std::runtime_error("child process: " + child.status);
+                       return std::strtod(child.extra.c_str(), nullptr) / double(n);
+                     });
   impls.emplace_back("tbb_raw", "task_arena::enqueue + atomic counter, same number of jobs",
                      "ns/job", [spec] { return tbb_jobs(spec) / double(spec.jobs); });
   impls.emplace_back("thread_pool", "mutex + condition_variable queue, same number of jobs",
@@ -260,6 +266,19 @@ std::vector<Row> case_pipeline_range(const Options& o) {
     overhead.target_met = *on / *off <= kProgressMaxRatio;
     rows.push_back(std::move(overhead));
   }
+  // Issue 11: journal on over journal off.
+  const auto journaled = median_of(rows, "lockstep_run_journal", "ns/job");
+  if (off && journaled && *off > 0) {
+    Row overhead;
+    overhead.case_name = "pipeline_range";
+    overhead.impl = "journal_overhead";
+    overhead.unit = "ratio";
+    overhead.note = "lockstep_run_journal / lockstep_run, medians";
+    overhead.summary = summarize({*journaled / *off});
+    overhead.target = "<= 1.05";
+    overhead.target_met = *journaled / *off <= 1.05;
+    rows.push_back(std::move(overhead));
+  }
   return rows;
 }
 
@@ -284,11 +303,13 @@ int run_child_case(const std::string& case_name, const std::string& impl, const 
     return 2;
   }
   if (case_name == "pipeline_range" &&
-      (impl == "lockstep_run" || impl == "lockstep_run_progress")) {
+      (impl == "lockstep_run" || impl == "lockstep_run_progress" ||
+       impl == "lockstep_run_journal")) {
     Watchdog::instance().arm("child pipeline_range", options.timeout);
     try {
-      const double ns = run_noop_range_pipeline(options.instances, options.workers,
-                                                impl == "lockstep_run_progress");
+      const double ns =
+          run_noop_range_pipeline(options.instances, options.workers,
+                                  impl == "lockstep_run_progress", impl == "lockstep_run_journal");
       Watchdog::instance().disarm();
       return report_peak_rss(report_fd, std::to_string(ns)) ? 0 : 1;
     } catch (const std::exception& e) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include <lockstep/pipeline/journal.hpp>
 #include <lockstep/pipeline/pipeline_loader.hpp>
 #include <lockstep/pipeline/progress.hpp>
 #include <lockstep/pipeline/runner.hpp>
@@ -94,7 +95,8 @@ std::string commands_pipeline(std::size_t commands, int workers, const std::stri
          std::to_string(commands) + " } }\n";
 }
 
-PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool progress) {
+PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool progress,
+                           bool journal) {
   const auto file = std::filesystem::temp_directory_path() /
                     ("lockstep-bench-" + std::to_string(::getpid()) + ".yaml");
   std::ofstream(file) << yaml;
@@ -119,9 +121,23 @@ PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool 
                     lockstep::ProgressOptions{.mode = lockstep::ProgressMode::terminal});
     runner.observe(*printer);
   }
+  const auto journal_file = std::filesystem::temp_directory_path() /
+                            ("lockstep-bench-" + std::to_string(::getpid()) + ".journal");
+  std::optional<lockstep::RunJournal> journal_observer;
+  if (journal) {
+    std::filesystem::remove(journal_file);
+    journal_observer.emplace(journal_file,
+                             lockstep::JournalIdentity{.pipeline = &*pipeline,
+                                                       .plugins = registry.plugins()},
+                             &runner.outputs());
+    if (!journal_observer->error().empty()) throw std::runtime_error(journal_observer->error());
+    runner.observe(*journal_observer);
+  }
   const auto loaded = std::chrono::steady_clock::now();
   const auto result = runner.run();
+  journal_observer.reset();  // its last commit is part of the cost
   const auto end = std::chrono::steady_clock::now();
+  std::filesystem::remove(journal_file);
   if (result.totals[lockstep::JobState::succeeded] != instances) {
     throw std::runtime_error("only " +
                              std::to_string(result.totals[lockstep::JobState::succeeded]) + " of " +
@@ -130,8 +146,9 @@ PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool 
   return {ns_between(start, loaded), ns_between(loaded, end)};
 }
 
-double run_noop_range_pipeline(std::size_t instances, int workers, bool progress) {
-  const auto times = run_pipeline(noop_range_pipeline(instances, workers), instances, progress);
+double run_noop_range_pipeline(std::size_t instances, int workers, bool progress, bool journal) {
+  const auto times =
+      run_pipeline(noop_range_pipeline(instances, workers), instances, progress, journal);
   return times.load_ns + times.run_ns;
 }
 

@@ -24,12 +24,16 @@ struct PipelineTimes {
 
 // Loads `yaml` (from a file written for the purpose) and runs it. `instances` is how many
 // instances must succeed. With `progress`, a ProgressPrinter in terminal mode paints its line to
-// /dev/null meanwhile, as `lockstep run` does on a terminal (its cost is what is measured).
-// Throws std::runtime_error when the pipeline does not load or an instance did not succeed.
-PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool progress = false);
+// /dev/null meanwhile, as `lockstep run` does on a terminal (its cost is what is measured). With
+// `journal`, a RunJournal writes to a file in the temporary directory, as `lockstep run` does to
+// RUN_DIR/journal. Throws std::runtime_error when the pipeline does not load or an instance did
+// not succeed.
+PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool progress = false,
+                           bool journal = false);
 
 // run_pipeline() of noop_range_pipeline(); the nanoseconds from reading the file to the end of
 // the run.
-double run_noop_range_pipeline(std::size_t instances, int workers, bool progress = false);
+double run_noop_range_pipeline(std::size_t instances, int workers, bool progress = false,
+                               bool journal = false);
 
 }  // namespace lockstep_bench

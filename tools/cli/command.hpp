@@ -33,5 +33,7 @@ Command add_run_command(CLI::App& app);
 Command add_validate_command(CLI::App& app);
 Command add_graph_command(CLI::App& app);
 Command add_plugins_command(CLI::App& app);
+Command add_runs_command(CLI::App& app);
+Command add_show_command(CLI::App& app);
 
 }  // namespace lockstep::cli

@@ -1,10 +1,14 @@
 #include "interrupt_watch.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "lockstep/pipeline/exit_codes.hpp"
 
@@ -15,6 +19,7 @@ InterruptWatch::InterruptWatch(std::function<void()> on_interrupt)
   sigemptyset(&watched_);
   sigaddset(&watched_, SIGINT);
   sigaddset(&watched_, SIGTERM);
+  sigaddset(&watched_, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &watched_, &previous_mask_);
   thread_ = std::thread([this] { watch(); });
 }
@@ -36,10 +41,56 @@ void InterruptWatch::watch() {
           "\nlockstep: interrupted: cancelling running jobs (press Ctrl-C again to quit at once)\n";
       [[maybe_unused]] auto written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
       on_interrupt_();
+      continue;
+    }
+    kill_child_process_groups();
+    // The run ends soon now that its commands are gone, and writes its report; a job that does
+    // not end (a plugin's loop that ignores cancellation) must not keep us.
+    const auto deadline = std::chrono::steady_clock::now() + kQuitGrace;
+    for (;;) {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::nanoseconds::zero()) break;
+      const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      timespec timeout{.tv_sec = wait / 1'000'000'000, .tv_nsec = wait % 1'000'000'000};
+      sigtimedwait(&watched_, nullptr, &timeout);
+      if (stopping_.load()) return;
+    }
+    kill_child_process_groups();
+    std::_Exit(kExitInterrupted);
+  }
+}
+
+void kill_child_process_groups() noexcept {
+  const pid_t self = ::getpid();
+  const pid_t our_group = ::getpgrp();
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return;
+  while (const dirent* entry = ::readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(entry->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    const std::string path = std::string("/proc/") + entry->d_name + "/stat";
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char text[512];
+    const auto got = ::read(fd, text, sizeof text - 1);
+    ::close(fd);
+    if (got <= 0) continue;
+    text[got] = '\0';
+    // "PID (COMM) STATE PPID PGRP ...": COMM may hold anything, ')' included.
+    const char* after = std::strrchr(text, ')');
+    if (after == nullptr) continue;
+    char state = 0;
+    long parent = 0, group = 0;
+    if (std::sscanf(after + 1, " %c %ld %ld", &state, &parent, &group) != 3) continue;
+    if (parent != self) continue;
+    if (group == pid && group != our_group) {
+      ::kill(static_cast<pid_t>(-group), SIGKILL);
     } else {
-      std::_Exit(kExitInterrupted);
+      ::kill(static_cast<pid_t>(pid), SIGKILL);
     }
   }
+  ::closedir(proc);
 }
 
 }  // namespace lockstep::cli

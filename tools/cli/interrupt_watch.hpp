@@ -1,18 +1,22 @@
-// tools/cli/interrupt_watch.hpp — SIGINT and SIGTERM during `lockstep run`.
+// tools/cli/interrupt_watch.hpp — SIGINT, SIGTERM and SIGHUP during `lockstep run`.
 //
 //   InterruptWatch watch([&runner] { runner.interrupt(); });   // before the runner starts threads
 //   auto result = runner.run();                                 // result.interrupted: exit 130
+//   ...write the report while the watch lives, so that a signal cannot cut it short
 //
 // The first signal calls `on_interrupt` on a thread of the watch's own (never in a signal handler,
 // so it may lock and log): the runner admits nothing more and cancels what runs, which kills the
-// process groups of running commands. A second signal ends the process at once with status 130.
-// Both signals are blocked in the calling thread and so in every thread it creates afterwards;
+// process groups of running commands. A second signal SIGKILLs the process group of every child
+// of lockstep at once (a command that ignores SIGTERM included), then gives the run
+// kQuitGrace to end and write its report; what is still going then ends with status 130.
+// The signals are blocked in the calling thread and so in every thread it creates afterwards;
 // core.command resets the mask of the processes it starts.
 #pragma once
 
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <thread>
 
@@ -20,6 +24,8 @@ namespace lockstep::cli {
 
 class InterruptWatch {
  public:
+  static constexpr std::chrono::milliseconds kQuitGrace{800};
+
   explicit InterruptWatch(std::function<void()> on_interrupt);
   ~InterruptWatch();  // stops watching; restores the signal mask
   InterruptWatch(const InterruptWatch&) = delete;
@@ -34,5 +40,9 @@ class InterruptWatch {
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
+
+// SIGKILLs each child of this process: its whole process group when it leads one of its own
+// (what core.command starts), else the child alone. Found in /proc.
+void kill_child_process_groups() noexcept;
 
 }  // namespace lockstep::cli

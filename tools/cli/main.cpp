@@ -3,6 +3,10 @@
 // configuration or plugin error (nothing ran), 130 interrupted.
 #include <CLI/CLI.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <exception>
 #include <iostream>
 #include <string>
@@ -28,7 +32,24 @@ int run(const lockstep::cli::Command& command) {
 
 }  // namespace
 
+// A reader that goes away (`lockstep run ... | head`) or a closed stderr ends the printing, never
+// the run: write(2) then fails with EPIPE or EBADF instead of killing us. A closed 0, 1 or 2 is
+// given /dev/null, so that no file we open later takes its number and receives what we print.
+void keep_running_without_readers() {
+  ::signal(SIGPIPE, SIG_IGN);
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    if (::fcntl(fd, F_GETFD) < 0) {
+      const int null = ::open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+      if (null >= 0 && null != fd) {
+        ::dup2(null, fd);
+        ::close(null);
+      }
+    }
+  }
+}
+
 int main(int argc, char** argv) {
+  keep_running_without_readers();
   CLI::App app{"Runs YAML pipelines of plugin jobs, stage by stage, on bounded bulkheads.",
                "lockstep"};
   lockstep::cli::configure_app(app);
@@ -37,6 +58,8 @@ int main(int argc, char** argv) {
       lockstep::cli::add_validate_command(app),
       lockstep::cli::add_graph_command(app),
       lockstep::cli::add_plugins_command(app),
+      lockstep::cli::add_runs_command(app),
+      lockstep::cli::add_show_command(app),
   };
   for (const auto& command : commands) command.app->group("Commands");
 

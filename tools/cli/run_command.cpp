@@ -4,19 +4,25 @@
 // the flags ask for, and ends with a summary.
 #include <CLI/CLI.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "command.hpp"
 #include "file_url.hpp"
+#include "group_guard.hpp"
 #include "interrupt_watch.hpp"
 #include "lockstep/pipeline/exit_codes.hpp"
 #include "lockstep/pipeline/html_report.hpp"
+#include "lockstep/pipeline/journal.hpp"
 #include "lockstep/pipeline/progress.hpp"
 #include "lockstep/pipeline/report.hpp"
 #include "lockstep/pipeline/runner.hpp"
@@ -39,6 +45,7 @@ struct RunCommandOptions {
   std::string trace{};            // --trace FILE: Chrome trace events
   std::string html{};             // --html FILE: the run's page
   std::string run_dir{};          // --run-dir DIR: job logs; a default when empty
+  bool no_journal = false;        // --no-journal: no RUN_DIR/journal (for measuring its cost)
 };
 
 // --threads N: a whole number of at least 1.
@@ -55,9 +62,71 @@ std::string check_threads(const std::string& text) {
   return {};
 }
 
+// The same file: the same inode when both exist, else the same absolute path.
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  struct stat first {
+  }, second{};
+  if (::stat(a.c_str(), &first) == 0 && ::stat(b.c_str(), &second) == 0) {
+    return first.st_dev == second.st_dev && first.st_ino == second.st_ino;
+  }
+  std::error_code error;
+  const auto where = [&error](const std::filesystem::path& path) {
+    return std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+  };
+  return where(a) == where(b);
+}
+
+// An output that would overwrite the pipeline, a plugin or the other output: why, else "".
+std::string output_clash(const RunCommandOptions& options, const LoadedPipeline& loaded) {
+  std::vector<std::pair<std::string, std::string>> inputs = {
+      {"the pipeline", options.pipeline.pipeline}};
+  for (const auto& plugin : loaded.registry.plugins()) {
+    if (!plugin.path.empty()) inputs.emplace_back("plugin '" + plugin.name + "'", plugin.path);
+  }
+  const std::pair<std::string, std::string> outputs[] = {
+      {"--report", options.report}, {"--trace", options.trace}, {"--html", options.html}};
+  for (const auto& [flag, path] : outputs) {
+    if (path.empty()) continue;
+    for (const auto& [what, input] : inputs) {
+      if (same_file(path, input)) return flag + " " + path + " is " + what + " (" + input + ")";
+    }
+  }
+  for (std::size_t i = 0; i < std::size(outputs); ++i) {
+    for (std::size_t j = i + 1; j < std::size(outputs); ++j) {
+      const auto& [first, first_path] = outputs[i];
+      const auto& [second, second_path] = outputs[j];
+      if (!first_path.empty() && !second_path.empty() && same_file(first_path, second_path)) {
+        return first + " and " + second + " are the same file (" + first_path + ")";
+      }
+    }
+  }
+  return {};
+}
+
+// DIR/journal, for this run. A journal there already (a --run-dir used again) becomes
+// journal.N, the first N free.
+std::filesystem::path keep_earlier_journal(const std::filesystem::path& dir) {
+  auto journal = dir / "journal";
+  std::error_code error;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(journal, error))) return journal;
+  for (int n = 1;; ++n) {
+    auto earlier = dir / ("journal." + std::to_string(n));
+    if (!std::filesystem::exists(std::filesystem::symlink_status(earlier, error))) {
+      std::filesystem::rename(journal, earlier, error);
+      return journal;
+    }
+  }
+}
+
 int run_pipeline(const RunCommandOptions& options) {
+  // Before any thread, lock or child: the guard must hold none of them.
+  GroupGuard::start();
   const auto loaded = load_checked_pipeline(options.pipeline, std::cerr);
   if (!loaded) return kExitError;
+  if (const auto clash = output_clash(options, *loaded); !clash.empty()) {
+    std::cerr << "lockstep run: error: " << clash << ": choose another file\n";
+    return kExitError;
+  }
   // The runner first: every observer below is attached to it by a call, in whatever order
   // (none of them prints as the run ends but the progress printer: the rest print after run()).
   Runner runner(loaded->pipeline,
@@ -66,6 +135,20 @@ int run_pipeline(const RunCommandOptions& options) {
   runner.observe(failures);
   auto logs = RunDirLogs::open(options.run_dir, options.quiet, loaded->pipeline, std::cerr);
   if (!logs) return kExitError;  // an unwritable --run-dir: nothing ran
+  // RUN_DIR/journal: what the run did, crash-safe (docs/resume.md).
+  std::optional<RunJournal> journal;
+  if (const auto* dir = logs->dir(); dir != nullptr && !options.no_journal) {
+    journal.emplace(keep_earlier_journal(*dir),
+                    JournalIdentity{.pipeline = &loaded->pipeline,
+                                    .plugins = loaded->registry.plugins(),
+                                    .run_id = logs->run_id()},
+                    &runner.outputs());
+    if (const auto error = journal->error(); !error.empty()) {
+      std::cerr << "lockstep: warning: no journal: " << error << "\n";
+    } else {
+      runner.observe(*journal);
+    }
+  }
   // --report FILE, --trace FILE: created now, so that a path they cannot write stops the run
   // before any job.
   std::unique_ptr<OutputFile<JsonReport>> report;
@@ -80,16 +163,15 @@ int run_pipeline(const RunCommandOptions& options) {
     if (!trace) return kExitError;
     runner.observe(trace->observer());
   }
-  // --html FILE: checked now like the others, but written only when complete (to a file beside
-  // it, renamed over it), so that FILE is never half a page.
-  std::optional<HtmlReport> page;
+  // --html FILE: the same, the page's failures showing the tails of the run dir's job logs.
+  std::unique_ptr<OutputFile<HtmlReport>> page;
   if (!options.html.empty()) {
-    if (const auto why = HtmlReport::check_writable(options.html); !why.empty()) {
-      std::cerr << "lockstep: " << why << "\n";
-      return kExitError;
-    }
-    page.emplace(HtmlReportOptions{.run_dir = logs->dir()});
-    runner.observe(*page);
+    page = OutputFile<HtmlReport>::open(
+        "page", options.html, std::cerr,
+        HtmlReportOptions{.run_dir =
+                              logs->dir() != nullptr ? *logs->dir() : std::filesystem::path()});
+    if (!page) return kExitError;
+    runner.observe(page->observer());
   }
   // --progress: a live line on a terminal (auto, always), plain lines now and then elsewhere
   // (always); none with never or --quiet.
@@ -109,11 +191,10 @@ int run_pipeline(const RunCommandOptions& options) {
   runner.log_to(progress_log ? static_cast<LogSink&>(*progress_log) : logs->sink());
   std::optional<StreamAboveProgress> cerr_above;  // failure lines too, whole
   if (progress && terminal) cerr_above.emplace(std::cerr, *progress);
-  RunResult result;
-  {
-    InterruptWatch watch([&runner] { runner.interrupt(); });  // Ctrl-C: cancel, report, 130
-    result = runner.run();
-  }
+  // Ctrl-C, SIGTERM, SIGHUP: cancel, report, 130. Watched until the files are written, so that
+  // a signal cannot cut them short (a second one still ends the process within a second).
+  InterruptWatch watch([&runner] { runner.interrupt(); });
+  const RunResult result = runner.run();
   logs->print_where();  // "logs: DIR"
   if (!result.error.empty()) std::cerr << "lockstep: error: " << result.error << '\n';
   failures.print_not_shown(std::cerr);
@@ -123,13 +204,10 @@ int run_pipeline(const RunCommandOptions& options) {
   if (trace) status = trace->write(status, std::cerr);
   if (report) status = report->write(status, std::cerr);
   if (page) {
-    std::string error;
-    if (page->write_file(options.html, error)) {
-      // A link a terminal can open; elsewhere (a CI log, a script) the path as given.
+    status = page->write(status, std::cerr);
+    // A link a terminal can open; elsewhere (a CI log, a script) the path as given.
+    if (page->written()) {
       std::cerr << "page: " << (terminal ? file_url(options.html) : options.html) << "\n";
-    } else {
-      std::cerr << "lockstep: " << error << "\n";
-      status = status_after_failed_output(status);
     }
   }
   return status;
@@ -145,8 +223,11 @@ Command add_run_command(CLI::App& app) {
       "nothing (exit status 2). Then runs its stages in order, a barrier between them, and ends\n"
       "with a summary on stderr: per stage, its status, wall time and how many instances ended\n"
       "in each state. Exit status 0 when no failure counts against the run, else 1.\n"
-      "SIGINT or SIGTERM (Ctrl-C) cancels the running jobs, kills the commands they started and\n"
-      "ends with the summary and exit status 130; a second one quits at once.");
+      "SIGINT, SIGTERM or SIGHUP (Ctrl-C) cancels the running jobs, kills the commands they\n"
+      "started and ends with the summary, the report and exit status 130; a second one kills the\n"
+      "commands at once and quits within a second. --report and --trace land whole: written\n"
+      "aside and renamed over FILE at the end. Two runs on the same --run-dir, --report or\n"
+      "--trace are refused (exit status 2), naming the process that holds it.");
   add_pipeline_options(*command, options->pipeline);
   command
       ->add_option("--threads", options->threads,
@@ -177,6 +258,8 @@ Command add_run_command(CLI::App& app) {
           "Keep each job's log in its own file under DIR (default: .lockstep/runs/NAME-TIME-PID: "
           "the pipeline's name, the start in UTC as 20261127T041224, lockstep's process id)")
       ->type_name("DIR");
+  command->add_flag("--no-journal", options->no_journal,
+                    "Write no RUN_DIR/journal (its cost is measured against this)");
   return {command, [options] { return run_pipeline(*options); }};
 }
 

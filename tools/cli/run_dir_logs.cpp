@@ -1,6 +1,7 @@
 #include "run_dir_logs.hpp"
 
 #include <ostream>
+#include <system_error>
 
 namespace lockstep::cli {
 
@@ -14,9 +15,25 @@ Logger::Level stderr_from(bool quiet) {
 
 std::unique_ptr<RunDirLogs> RunDirLogs::open(const std::string& run_dir, bool quiet,
                                              const Pipeline& pipeline, std::ostream& err) {
-  const auto dir =
-      run_dir.empty() ? default_run_dir(pipeline.name) : std::filesystem::path(run_dir);
-  if (const auto why = RunDirLog::check_writable(dir); !why.empty()) {
+  const auto default_dir = default_run_dir(pipeline.name);
+  const auto run_id = default_dir.filename().string();  // names this run, also in a --run-dir
+  const auto dir = run_dir.empty() ? default_dir : std::filesystem::path(run_dir);
+  auto why = RunDirLog::check_writable(dir);
+  // Made now, and locked for the whole run: two runs never share a run directory.
+  std::unique_ptr<PathLock> lock;
+  if (why.empty()) {
+    std::error_code made;
+    std::filesystem::create_directories(dir, made);
+    if (made) why = "cannot make " + dir.string() + ": " + made.message();
+  }
+  if (why.empty()) {
+    lock = PathLock::acquire(dir / "lock", PathLock::keep, why);
+    if (!lock && !run_dir.empty()) {
+      err << "lockstep run: error: --run-dir: " << dir.string() << ": " << why << "\n";
+      return nullptr;
+    }
+  }
+  if (!why.empty()) {
     if (!run_dir.empty()) {
       err << "lockstep run: error: --run-dir: " << why << "\n";
       return nullptr;
@@ -25,23 +42,28 @@ std::unique_ptr<RunDirLogs> RunDirLogs::open(const std::string& run_dir, bool qu
         << " (choose a directory with --run-dir)\n";
     return std::make_unique<RunDirLogs>(std::nullopt, quiet, err);
   }
-  return std::make_unique<RunDirLogs>(dir, quiet, err);
+  auto logs = std::make_unique<RunDirLogs>(dir, quiet, err, run_id);
+  logs->lock_ = std::move(lock);
+  return logs;
 }
 
-RunDirLogs::RunDirLogs(std::optional<std::filesystem::path> dir, bool quiet, std::ostream& out)
-    : stderr_(stderr_from(quiet)), out_(out) {
+RunDirLogs::RunDirLogs(std::optional<std::filesystem::path> dir, bool quiet, std::ostream& out,
+                       std::string run_id)
+    : stderr_(stderr_from(quiet)), out_(out), run_id_(run_id) {
   if (dir)
     log_.emplace(std::move(*dir),
-                 RunDirOptions{.forward = &stderr_log_sink(), .forward_from = stderr_from(quiet)});
+                 RunDirOptions{.forward = &stderr_log_sink(),
+                               .forward_from = stderr_from(quiet),
+                               .run_id = std::move(run_id)});
+}
+
+const std::filesystem::path* RunDirLogs::dir() const noexcept {
+  return log_ ? &log_->dir() : nullptr;
 }
 
 LogSink& RunDirLogs::sink() noexcept {
   if (log_) return *log_;
   return stderr_;
-}
-
-std::filesystem::path RunDirLogs::dir() const {
-  return log_ ? log_->dir() : std::filesystem::path();
 }
 
 void RunDirLogs::print_where() {

@@ -17,22 +17,28 @@
 #include "lockstep/pipeline/pipeline.hpp"
 #include "lockstep/pipeline/run_dir.hpp"
 #include "lockstep/pipeline/runner.hpp"
+#include "path_lock.hpp"
 
 namespace lockstep::cli {
 
 class RunDirLogs final {
  public:
-  // Null, after a message on `err`, when the --run-dir given cannot be made or written. When
-  // the default one cannot, a warning, and the logs go to stderr only: the user did not ask.
+  // Null, after a message on `err`, when the --run-dir given cannot be made or written, or
+  // another run holds it (its DIR/lock names that run's process). When the default one cannot,
+  // a warning, and the logs go to stderr only: the user did not ask. The directory is made and
+  // locked at once; the lock is let go when this object goes.
   static std::unique_ptr<RunDirLogs> open(const std::string& run_dir, bool quiet,
                                           const Pipeline& pipeline, std::ostream& err);
 
   // `dir` empty: no run directory.
-  RunDirLogs(std::optional<std::filesystem::path> dir, bool quiet, std::ostream& out);
+  RunDirLogs(std::optional<std::filesystem::path> dir, bool quiet, std::ostream& out,
+             std::string run_id = {});
 
   LogSink& sink() noexcept;
-  // The run directory; empty when the logs go to stderr only.
-  std::filesystem::path dir() const;
+  // The run directory; null when there is none.
+  const std::filesystem::path* dir() const noexcept;
+  // This run's id: NAME-TIME-PID, as the default run directory is named.
+  const std::string& run_id() const noexcept { return run_id_; }
 
   // After the run: "logs: DIR" when a job logged anything, and what could not be written, if
   // anything. Not an observer's run_ended, so that it never races the progress line's end.
@@ -52,6 +58,8 @@ class RunDirLogs final {
   StderrFrom stderr_;
   std::optional<RunDirLog> log_;
   std::ostream& out_;
+  std::unique_ptr<PathLock> lock_;
+  std::string run_id_;
 };
 
 }  // namespace lockstep::cli

@@ -42,8 +42,10 @@ std::string errno_text(int error) { return std::generic_category().message(error
 // common case costs one open). -1 with `why` set when it cannot.
 int open_append(const fs::path& path, std::string& why) {
   for (int attempt = 0;; ++attempt) {
-    // O_CLOEXEC: commands that jobs start must not inherit our log files.
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    // O_CLOEXEC: commands that jobs start must not inherit our log files. O_NOFOLLOW: a symlink
+    // planted in the run directory is an error, never a write to what it points at.
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd >= 0) return fd;
     const int error = errno;
     if (error != ENOENT || attempt > 0) {
@@ -97,9 +99,14 @@ std::string utc_timestamp(std::chrono::system_clock::time_point when) {
   return text;
 }
 
-std::string structured_line(std::string_view job_id, Logger::Level level, std::string_view line) {
-  std::string out = "{\"ts\":\"" + utc_timestamp(std::chrono::system_clock::now()) +
-                    "\",\"level\":\"" + std::string(level_name(level)) + "\"";
+std::string structured_line(std::string_view run_id, std::string_view job_id,
+                            Logger::Level level, std::string_view line) {
+  std::string out = "{\"ts\":\"" + utc_timestamp(std::chrono::system_clock::now()) + "\"";
+  if (!run_id.empty()) {
+    out += ",\"run\":";
+    append_json_string(out, run_id);
+  }
+  out += ",\"level\":\"" + std::string(level_name(level)) + "\"";
   if (const auto id = parse_instance_id(job_id)) {
     out += ",\"stage\":";
     append_json_string(out, id->stage);
@@ -208,7 +215,8 @@ void RunDirLog::write(std::string_view job_id, Logger::Level level, std::string_
   line = masked;
   std::string text(line);
   text += '\n';  // one write: a line is never cut by another writer's
-  const bool in_run_log = impl_->append_to_run_log(structured_line(job_id, level, line));
+  const bool in_run_log = impl_->append_to_run_log(
+      structured_line(impl_->options.run_id, job_id, level, line));
   const bool in_job_file = impl_->append_to_job_file(job_id, text);
   const bool written = in_run_log && in_job_file;
   auto* forward = impl_->options.forward;

@@ -151,6 +151,7 @@ void Feeder::dispatch_retry(Retry retry) {
           if (run_instance(token, plan, index, attempt, std::move(*messages), tracked, ran.tally)) {
             ran.ended = 1;
           }
+          if (ran.tally[JobState::succeeded] == 1) report_succeeded(plan, index, index + 1);
         } catch (...) {
           // Recording its end failed (no memory left): counted as failed, as run_chunk does.
           ++ran.tally[JobState::failed];
@@ -252,11 +253,21 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
   Ends ends(*this);
   const std::uint64_t end = start + count;
   std::uint64_t i = start;
+  // Consecutive successes from `succeeded_from` to i, for observers that want them as ranges:
+  // one comparison an instance, one call per run of successes.
+  const bool ranges = stage_.services().succeeded_ranges;
+  std::uint64_t succeeded_from = start;
   try {
     for (; i < end; ++i) {
       if (stage_.stopping() || stage_.services().interrupted.load(std::memory_order_relaxed)) break;
+      const auto succeeded_before = ends.tally[JobState::succeeded];
       if (run_instance(token, plan, i, 1, {}, tracked, ends.tally)) ++ends.ended;
+      if (ranges && ends.tally[JobState::succeeded] == succeeded_before) {
+        report_succeeded(plan, succeeded_from, i);
+        succeeded_from = i + 1;
+      }
     }
+    if (ranges) report_succeeded(plan, succeeded_from, i);
   } catch (...) {
     // Recording instance i's end failed (no memory left): it is counted as failed, unreported,
     // so that the counts still add up; the rest of the chunk ends as cancelled.
@@ -272,6 +283,13 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
   // The stage stopped while these waited: they end without running.
   end_unrun(plan, i, end, tracked, ends);
   completed_.fetch_add(count, std::memory_order_relaxed);
+}
+
+void Feeder::report_succeeded(JobPlan& plan, std::uint64_t from, std::uint64_t to) {
+  if (from >= to || !stage_.services().succeeded_ranges) return;
+  stage_.services().notify([&](RunObserver& observer) {
+    observer.instances_succeeded(stage_.stage(), plan.spec, stage_.iteration(), from, to);
+  });
 }
 
 void Feeder::end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool tracked,

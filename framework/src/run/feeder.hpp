@@ -127,6 +127,8 @@ class Feeder {
   // Instances [from, to) of a chunk that will not run end as cancelled (observed, when observers
   // or the stage track them).
   void end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool tracked, Ends& ends);
+  // Instances [from, to) succeeded: RunObserver::instances_succeeded, when an observer wants it.
+  void report_succeeded(JobPlan& plan, std::uint64_t from, std::uint64_t to);
 
   StageRun& stage_;
   Bulkhead& bulkhead_;

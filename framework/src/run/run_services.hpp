@@ -26,6 +26,7 @@ struct RunServices {
   DeadlineTimer& timer;
   CancelSource interrupt{};  // cancels every running attempt
   std::atomic<bool> interrupted{false};
+  bool succeeded_ranges = false;  // some observer wants instances_succeeded()
 
   // Calls event(observer) for every observer. An observer that throws is a warning of the run,
   // never an exception on a worker: that would lose the instance's count and hang its stage.

@@ -181,6 +181,9 @@ RunResult Runner::run() {
                         self.options.observers,
                         most_interest(self.options.observers),
                         timer};
+  for (const auto* observer : self.options.observers) {
+    shared.succeeded_ranges = shared.succeeded_ranges || observer->wants_succeeded_ranges();
+  }
   bool interrupted_before = false;  // interrupt() called before the engine existed
   {
     std::lock_guard lock(self.mutex);

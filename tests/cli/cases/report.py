@@ -39,3 +39,21 @@ case("run_report_write_fails", "run {pipelines}/cli/tiny.yaml --report /dev/full
 case("run_report_write_fails_run_failed", "run {pipelines}/cli/fails.yaml --report /dev/full",
      exit=1, stdout="", needs=["/dev/full"],
      stderr_has="lockstep: cannot write report '/dev/full': ")
+
+# An output that would overwrite an input or the other output runs nothing.
+case("run_report_is_the_pipeline", "run {pipelines}/cli/tiny.yaml --report {pipelines}/cli/tiny.yaml",
+     exit=2, stdout="",
+     stderr="lockstep run: error: --report {pipelines}/cli/tiny.yaml is the pipeline "
+            "({pipelines}/cli/tiny.yaml): choose another file\n")
+case("run_report_is_the_trace", "run {pipelines}/cli/tiny.yaml --report r.json --trace ./r.json",
+     exit=2, stdout="",
+     stderr="lockstep run: error: --report and --trace are the same file (r.json): "
+            "choose another file\n")
+case("run_html_is_the_pipeline", "run {pipelines}/cli/tiny.yaml --html {pipelines}/cli/tiny.yaml",
+     exit=2, stdout="",
+     stderr="lockstep run: error: --html {pipelines}/cli/tiny.yaml is the pipeline "
+            "({pipelines}/cli/tiny.yaml): choose another file\n")
+case("run_html_is_the_report", "run {pipelines}/cli/tiny.yaml --report r.json --html ./r.json",
+     exit=2, stdout="",
+     stderr="lockstep run: error: --report and --html are the same file (r.json): "
+            "choose another file\n")

@@ -11,13 +11,15 @@
 //
 // Layout of DIR (made lazily: nothing exists until a job logs a line):
 //   run.log                  every line as JSON, one object a line:
-//                            {"ts":"2026-11-27T04:12:24.123Z","level":"info","stage":"fetch",
+//                            {"ts":"2026-11-27T04:12:24.123Z","run":"pipe-20261127T041224-42",
+//                             "level":"info","stage":"fetch",
 //                             "job":"get","index":3,"msg":"..."}  ("iteration":2 in a repeated
 //                            stage; an id not made by the runner is given whole as "job")
 //   jobs/fetch/get.3.log     the lines of instance "fetch/get[3]", as the job wrote them
 //   jobs/fetch/all.log       "fetch/all" (a job without fan-out)
 //   jobs/solve@2/step.log    "solve@2/step" (iteration 2 of a repeated stage)
-// Lines are appended: a directory used again keeps the lines of earlier runs.
+// Lines are appended: a directory used again keeps the lines of earlier runs (their "run" tells
+// them apart). Files are opened with O_NOFOLLOW: a symlink in their place is an error.
 #pragma once
 
 #include <filesystem>
@@ -35,6 +37,7 @@ struct RunDirOptions {
   LogSink* forward = nullptr;  // also gets each line at forward_from or above (not owned)
   Logger::Level forward_from = Logger::Level::debug;
   int max_open_files = 64;  // job files kept open at once; the least recently written is closed
+  std::string run_id{};     // "run" of every run.log line, when not empty
 };
 
 // A LogSink; thread-safe. Each line reaches its files before write() returns, so the files can

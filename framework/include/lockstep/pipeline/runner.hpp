@@ -152,6 +152,16 @@ class LOCKSTEP_API RunObserver {
   virtual void stage_ended(const StageSpec& /*stage*/, int /*iteration*/,
                            const StageSummary& /*so_far*/) {}
   virtual void run_ended(const RunResult& /*result*/) {}
+
+  // The cheap way to see every success: instances [from, to) of `job` succeeded, reported a run
+  // of consecutive ones at a time (about one call per chunk of short jobs), without an id, an
+  // item or a clock read. Called for every observer once any observer's
+  // wants_succeeded_ranges() is true; those that also see instance_ended for successes
+  // (Interest::all) see each success both ways.
+  virtual bool wants_succeeded_ranges() const { return false; }
+  virtual void instances_succeeded(const StageSpec& /*stage*/, const JobSpec& /*job*/,
+                                   int /*iteration*/, std::uint64_t /*from*/,
+                                   std::uint64_t /*to*/) {}
 };
 
 struct RunOptions {

@@ -1,0 +1,303 @@
+// RunJournal: records appended to a buffer under a lock (a few per chunk of instances), written
+// and fsync'd by a thread of its own at most every 100 ms (group commit), and at once at every
+// stage end and at the end of the run. kill -9 loses at most what came in the last 100 ms; a
+// record cut by it is detected by read_journal() (length and CRC-32) and ignored.
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/crc.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+
+#include "lockstep/pipeline/journal.hpp"
+#include "lockstep/pipeline/output_text.hpp"
+
+namespace lockstep::inline LOCKSTEP_ABI {
+
+namespace {
+
+using Json = nlohmann::json;
+constexpr auto kCommitEvery = std::chrono::milliseconds(100);
+
+std::string errno_text(int error) { return std::generic_category().message(error); }
+
+// CRC-64/ECMA-182 as hex.
+std::string hash_of(std::string_view bytes) {
+  boost::crc_optimal<64, 0x42F0E1EBA9EA3693ULL, 0, 0, false, false> crc;
+  crc.process_bytes(bytes.data(), bytes.size());
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(crc.checksum()));
+  return text;
+}
+
+std::string dump(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// The one place where a record's text is made: every record goes through here, so that no
+// secret value reaches the file (mask_secrets finds them also JSON-escaped).
+std::string frame(const Json& record) {
+  const std::string text = mask_secrets(dump(record));
+  boost::crc_32_type crc;
+  crc.process_bytes(text.data(), text.size());
+  char head[32];
+  std::snprintf(head, sizeof head, "%08x %zu ", static_cast<unsigned>(crc.checksum()),
+                text.size());
+  return head + text + "\n";
+}
+
+Json counts_json(const StateCounts& counts) {
+  Json out = Json::object();
+  for (const auto state : kAllJobStates) out[std::string(to_string(state))] = counts[state];
+  return out;
+}
+
+}  // namespace
+
+struct RunJournal::Impl {
+  std::filesystem::path file;
+  const Outputs* outputs = nullptr;
+  int fd = -1;
+
+  std::mutex mutex;  // buffer, pending, stop, error
+  std::condition_variable wake;
+  std::string buffer;
+  // The last run of successes of each job not yet in `buffer`: the next one that starts where
+  // it ends extends it, so chunks that end in order make one record between two commits.
+  struct Successes {
+    const StageSpec* stage;
+    int iteration;
+    std::uint64_t from, to;
+  };
+  std::unordered_map<const JobSpec*, Successes> pending;
+  bool stop = false;
+  std::string first_error;
+
+  std::mutex io_mutex;  // one writer of the file at a time
+  std::thread committer;
+
+  void note_error(std::string why) {
+    if (first_error.empty()) first_error = std::move(why);
+  }
+
+  void append(const Json& record) {
+    auto framed = frame(record);
+    std::lock_guard lock(mutex);
+    buffer += framed;
+  }
+
+  static Json successes_record(const JobSpec& job, const Successes& run) {
+    return {{"t", "ok"},      {"stage", run.stage->name}, {"iteration", run.iteration},
+            {"job", job.id}, {"from", run.from},          {"to", run.to}};
+  }
+
+  void add_successes(const StageSpec& stage, const JobSpec& job, int iteration,
+                     std::uint64_t from, std::uint64_t to) {
+    std::lock_guard lock(mutex);
+    auto [at, added] = pending.try_emplace(&job, Successes{&stage, iteration, from, to});
+    if (added) return;
+    auto& run = at->second;
+    if (run.stage == &stage && run.iteration == iteration && run.to == from) {
+      run.to = to;
+      return;
+    }
+    buffer += frame(successes_record(job, run));
+    run = {&stage, iteration, from, to};
+  }
+
+  // Under `mutex`.
+  void flush_pending() {
+    for (const auto& [job, run] : pending) buffer += frame(successes_record(*job, run));
+    pending.clear();
+  }
+
+  // Writes what is buffered and (with `sync`) syncs it.
+  void commit(bool sync = true) {
+    std::lock_guard io(io_mutex);
+    std::string batch;
+    {
+      std::lock_guard lock(mutex);
+      flush_pending();
+      batch.swap(buffer);
+    }
+    if (fd < 0 || batch.empty()) return;
+    std::string_view rest(batch);
+    while (!rest.empty()) {
+      const auto written = ::write(fd, rest.data(), rest.size());
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        std::lock_guard lock(mutex);
+        note_error("cannot write " + file.string() + ": " + errno_text(errno));
+        return;
+      }
+      rest.remove_prefix(static_cast<std::size_t>(written));
+    }
+    if (sync && ::fdatasync(fd) != 0) {
+      std::lock_guard lock(mutex);
+      note_error("cannot sync " + file.string() + ": " + errno_text(errno));
+    }
+  }
+
+  void commit_loop() {
+    std::unique_lock lock(mutex);
+    while (!stop) {
+      wake.wait_for(lock, kCommitEvery, [this] { return stop; });
+      if (stop) break;
+      if (buffer.empty() && pending.empty()) continue;
+      lock.unlock();
+      commit();
+      lock.lock();
+    }
+  }
+};
+
+RunJournal::RunJournal(std::filesystem::path file, JournalIdentity identity,
+                       const Outputs* outputs)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->file = std::move(file);
+  impl_->outputs = outputs;
+  impl_->fd = ::open(impl_->file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                     0644);
+  if (impl_->fd < 0) {
+    impl_->note_error("cannot write " + impl_->file.string() + ": " + errno_text(errno));
+    return;
+  }
+  Json run = {{"t", "run"}, {"version", 1}, {"run", identity.run_id}};
+  if (const auto* pipeline = identity.pipeline) {
+    std::error_code error;
+    run["pipeline"] = std::filesystem::absolute(pipeline->file, error).string();
+    run["name"] = pipeline->name;
+    run["hash"] = file_hash(pipeline->file);
+    Json vars = Json::object();
+    for (const auto& [name, value] : pipeline->vars) vars[name] = value;
+    run["vars"] = std::move(vars);
+  }
+  run["started"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  impl_->append(run);
+  for (const auto& plugin : identity.plugins) {
+    impl_->append({{"t", "plugin"},
+                   {"name", plugin.name},
+                   {"version", plugin.version},
+                   {"path", plugin.path.string()},
+                   {"hash", plugin.path.empty() ? "" : file_hash(plugin.path)}});
+  }
+  impl_->commit();
+  // The committer takes no signal: the program decides which of its threads handles them.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &previous);
+  impl_->committer = std::thread([impl = impl_.get()] { impl->commit_loop(); });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+}
+
+RunJournal::~RunJournal() {
+  if (impl_->committer.joinable()) {
+    {
+      std::lock_guard lock(impl_->mutex);
+      impl_->stop = true;
+    }
+    impl_->wake.notify_all();
+    impl_->committer.join();
+  }
+  impl_->commit();
+  if (impl_->fd >= 0) ::close(impl_->fd);
+}
+
+void RunJournal::stage_started(const StageSpec& stage, int iteration) {
+  Json jobs = Json::array();
+  for (const auto& job : stage.jobs) {
+    jobs.push_back({{"job", job.id},
+                    {"type", job.type ? job.type->qualified_name : std::string()},
+                    {"params", params_hash(job.params)}});
+  }
+  impl_->append({{"t", "stage"}, {"stage", stage.name}, {"iteration", iteration}, {"jobs", jobs}});
+  // Written at once, so that a kill in the stage's first 100 ms still shows it started; synced
+  // with the next commit (a stage of many iterations must not pay a sync for each).
+  impl_->commit(false);
+}
+
+void RunJournal::instance_ended(const InstanceEvent& instance) {
+  if (instance.state == JobState::succeeded) return;  // as ranges, from instances_succeeded()
+  Json record = {{"t", "end"},
+                 {"id", instance.id},
+                 {"state", std::string(to_string(instance.state))},
+                 {"attempts", instance.attempts}};
+  if (instance.params != nullptr) record["params"] = params_hash(*instance.params);
+  if (!instance.messages.empty()) record["message"] = instance.messages.back();
+  impl_->append(record);
+}
+
+void RunJournal::instances_succeeded(const StageSpec& stage, const JobSpec& job, int iteration,
+                                     std::uint64_t from, std::uint64_t to) {
+  impl_->add_successes(stage, job, iteration, from, to);
+}
+
+void RunJournal::stage_ended(const StageSpec& stage, int iteration, const StageSummary& so_far) {
+  {
+    std::lock_guard lock(impl_->mutex);  // the stage's successes before its end
+    impl_->flush_pending();
+  }
+  if (impl_->outputs != nullptr) {
+    const auto prefix = stage.name + ".";
+    for (const auto& reference : impl_->outputs->references(prefix)) {
+      impl_->append({{"t", "outputs"},
+                     {"ref", reference},
+                     {"iteration", iteration},
+                     {"values", impl_->outputs->values(reference)}});
+    }
+  }
+  impl_->append({{"t", "stage_end"},
+                 {"stage", stage.name},
+                 {"iteration", iteration},
+                 {"status", std::string(to_string(so_far.status))},
+                 {"counts", counts_json(so_far.counts)}});
+  impl_->commit();
+}
+
+void RunJournal::run_ended(const RunResult& result) {
+  impl_->append({{"t", "run_end"},
+                 {"exit_code", result.exit_code()},
+                 {"interrupted", result.interrupted},
+                 {"wall_ms", std::chrono::duration_cast<std::chrono::milliseconds>(result.wall)
+                                 .count()},
+                 {"totals", counts_json(result.totals)}});
+  impl_->commit();
+}
+
+std::string RunJournal::error() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->first_error;
+}
+
+std::string RunJournal::file_hash(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream content;
+  content << in.rdbuf();
+  return hash_of(content.str());
+}
+
+std::string RunJournal::params_hash(const Params& params) {
+  std::string text;
+  for (const auto& [name, value] : params.all()) {
+    text += name;
+    text += '=';
+    text += to_string(value);
+    text += '\n';
+  }
+  return hash_of(text);
+}
+
+}  // namespace lockstep

@@ -1,0 +1,127 @@
+// RUN_DIR/journal: every end of a real run is in it (successes as ranges, the rest one record
+// each), and a record cut or corrupted by a crash ends what is read, never what is before it.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "../run/run_support.hpp"
+#include "../support/temp_dir.hpp"
+#include "lockstep/pipeline/journal.hpp"
+
+using namespace lockstep;
+using namespace lockstep::test;
+using Json = nlohmann::json;
+
+namespace {
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+// Runs stage "a" (job x, 2,000 instances, 7 and 1500 fail, each publishes "n") and stage "b".
+std::filesystem::path journal_of_a_run(const TempDir& temp) {
+  ProbeTypes types;
+  types.behave([](JobContext& ctx) {
+    if (ctx.id() == "a/x[7]" || ctx.id() == "a/x[1500]") throw std::runtime_error("boom");
+    if (ctx.id() == "a/x[3]") ctx.output("n", "three");
+  });
+  auto x = job(types.probe(), "x", range(0, 2000));
+  x.continue_on_error = true;  // the stage goes on: every instance runs
+  const auto p = pipeline({stage("a", {x}), stage("b", {job(types.probe(), "y")})});
+  const auto file = temp.path() / "journal";
+  QuietLog quiet;
+  RunOptions options;
+  options.log = &quiet;
+  Runner runner(p, options);
+  {
+    RunJournal journal(file, {.pipeline = &p, .run_id = "test-run"}, &runner.outputs());
+    REQUIRE(journal.error().empty());
+    runner.observe(journal);
+    runner.run();
+    CHECK(journal.error().empty());
+  }
+  return file;
+}
+
+}  // namespace
+
+TEST_CASE("the journal holds every end of a run: successes as ranges, failures one by one") {
+  TempDir temp;
+  const auto read = read_journal(journal_of_a_run(temp));
+  REQUIRE(read.error.empty());
+  CHECK_FALSE(read.torn);
+  std::multiset<std::uint64_t> succeeded;
+  std::set<std::string> failed;
+  std::vector<std::string> kinds;
+  Json outputs;
+  for (const auto& text : read.records) {
+    const auto record = Json::parse(text);
+    kinds.push_back(record["t"]);
+    if (record["t"] == "ok" && record["job"] == "x") {
+      for (auto i = record["from"].get<std::uint64_t>(); i < record["to"]; ++i) succeeded.insert(i);
+    }
+    if (record["t"] == "end") {
+      CHECK(record["state"] == "failed");
+      CHECK(record["message"] == "boom");
+      failed.insert(record["id"]);
+    }
+    if (record["t"] == "outputs") outputs = record;
+  }
+  CHECK(kinds.front() == "run");
+  CHECK(kinds.back() == "run_end");
+  // Each success once, every instance but the two that failed.
+  CHECK(succeeded.size() == 1998);
+  CHECK(std::set<std::uint64_t>(succeeded.begin(), succeeded.end()).size() == 1998);
+  CHECK(succeeded.count(7) == 0);
+  CHECK(succeeded.count(1500) == 0);
+  CHECK(failed == std::set<std::string>{"a/x[7]", "a/x[1500]"});
+  CHECK(outputs["ref"] == "a.x.n");
+  CHECK(outputs["values"] == Json::array({"three"}));
+  // Far fewer records than instances: consecutive successes share one.
+  CHECK(read.records.size() < 200);
+}
+
+TEST_CASE("a cut or corrupt record ends the journal; what is before it is read") {
+  TempDir temp;
+  const auto file = journal_of_a_run(temp);
+  const auto whole = read_journal(file);
+  REQUIRE_FALSE(whole.torn);
+  REQUIRE(whole.records.size() > 3);
+  const auto text = read_file(file);
+
+  SECTION("the last record cut short (kill -9 during a write)") {
+    write_file(file, text.substr(0, text.size() - 5));
+    const auto cut = read_journal(file);
+    CHECK(cut.torn);
+    CHECK(cut.records ==
+          std::vector<std::string>(whole.records.begin(), whole.records.end() - 1));
+  }
+  SECTION("a byte changed in the second record") {
+    auto changed = text;
+    const auto second = changed.find('\n') + 1;
+    changed[changed.find('{', second) + 2] ^= 1;
+    write_file(file, changed);
+    const auto corrupt = read_journal(file);
+    CHECK(corrupt.torn);
+    CHECK(corrupt.records == std::vector<std::string>{whole.records.front()});
+  }
+  SECTION("nothing but a header") {
+    write_file(file, "0000abcd 12 ");
+    const auto header = read_journal(file);
+    CHECK(header.torn);
+    CHECK(header.records.empty());
+  }
+}
+
+TEST_CASE("a journal is never appended to, nor written through a symlink") {
+  TempDir temp;
+  write_file(temp.path() / "target", "mine\n");
+  std::filesystem::create_symlink(temp.path() / "target", temp.path() / "journal");
+  const Pipeline p;
+  RunJournal journal(temp.path() / "journal", {.pipeline = &p}, nullptr);
+  CHECK_FALSE(journal.error().empty());
+  CHECK(read_file(temp.path() / "target") == "mine\n");
+}
