@@ -21,6 +21,7 @@
 
 #include "lockstep/pipeline/journal.hpp"
 #include "lockstep/pipeline/output_text.hpp"
+#include "report/resume_keys.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
 
@@ -30,15 +31,6 @@ using Json = nlohmann::json;
 constexpr auto kCommitEvery = std::chrono::milliseconds(100);
 
 std::string errno_text(int error) { return std::generic_category().message(error); }
-
-// CRC-64/ECMA-182 as hex.
-std::string hash_of(std::string_view bytes) {
-  boost::crc_optimal<64, 0x42F0E1EBA9EA3693ULL, 0, 0, false, false> crc;
-  crc.process_bytes(bytes.data(), bytes.size());
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(crc.checksum()));
-  return text;
-}
 
 std::string dump(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -78,6 +70,7 @@ struct RunJournal::Impl {
     const StageSpec* stage;
     int iteration;
     std::uint64_t from, to;
+    Json outputs;  // [[index, key, value], ...] of these instances, or null
   };
   std::unordered_map<const JobSpec*, Successes> pending;
   bool stop = false;
@@ -97,22 +90,46 @@ struct RunJournal::Impl {
   }
 
   static Json successes_record(const JobSpec& job, const Successes& run) {
-    return {{"t", "ok"},      {"stage", run.stage->name}, {"iteration", run.iteration},
-            {"job", job.id}, {"from", run.from},          {"to", run.to}};
+    Json record = {{"t", "ok"},      {"stage", run.stage->name}, {"iteration", run.iteration},
+                   {"job", job.id}, {"from", run.from},          {"to", run.to}};
+    if (!run.outputs.is_null()) record["outputs"] = run.outputs;
+    return record;
+  }
+
+  // What instances [from, to) of the job published, for --resume to restore: one lookup a call
+  // (a call covers a chunk), nothing for a job that publishes nothing.
+  Json published(const StageSpec& stage, const JobSpec& job, std::uint64_t from,
+                 std::uint64_t to) const {
+    if (outputs == nullptr) return nullptr;
+    const auto prefix = stage.name + "." + job.id + ".";
+    Json found;
+    for (const auto& reference : outputs->references(prefix)) {
+      const auto key = reference.substr(prefix.size());
+      for (auto& [index, value] : outputs->published(reference, from, to)) {
+        found.push_back({index, key, std::move(value)});
+      }
+    }
+    return found;
   }
 
   void add_successes(const StageSpec& stage, const JobSpec& job, int iteration,
                      std::uint64_t from, std::uint64_t to) {
+    Json outputs_of_run = published(stage, job, from, to);
     std::lock_guard lock(mutex);
-    auto [at, added] = pending.try_emplace(&job, Successes{&stage, iteration, from, to});
+    auto [at, added] = pending.try_emplace(
+        &job, Successes{&stage, iteration, from, to, std::move(outputs_of_run)});
     if (added) return;
     auto& run = at->second;
     if (run.stage == &stage && run.iteration == iteration && run.to == from) {
       run.to = to;
+      if (!outputs_of_run.is_null()) {
+        if (run.outputs.is_null()) run.outputs = Json::array();
+        for (auto& output : outputs_of_run) run.outputs.push_back(std::move(output));
+      }
       return;
     }
     buffer += frame(successes_record(job, run));
-    run = {&stage, iteration, from, to};
+    run = {&stage, iteration, from, to, std::move(outputs_of_run)};
   }
 
   // Under `mutex`.
@@ -172,7 +189,7 @@ RunJournal::RunJournal(std::filesystem::path file, JournalIdentity identity,
     impl_->note_error("cannot write " + impl_->file.string() + ": " + errno_text(errno));
     return;
   }
-  Json run = {{"t", "run"}, {"version", 1}, {"run", identity.run_id}};
+  Json run = {{"t", "run"}, {"version", 2}, {"run", identity.run_id}};
   if (const auto* pipeline = identity.pipeline) {
     std::error_code error;
     run["pipeline"] = std::filesystem::absolute(pipeline->file, error).string();
@@ -216,11 +233,20 @@ RunJournal::~RunJournal() {
 }
 
 void RunJournal::stage_started(const StageSpec& stage, int iteration) {
+  // What --resume compares before it reuses an instance of the job (report/resume_keys.hpp).
   Json jobs = Json::array();
+  static const Outputs no_outputs;
   for (const auto& job : stage.jobs) {
+    const auto items = report::items_key(job, impl_->outputs ? *impl_->outputs : no_outputs);
+    Json texts = Json::object();
+    for (const auto& [name, text] : report::param_texts(job)) texts[name] = text;
     jobs.push_back({{"job", job.id},
                     {"type", job.type ? job.type->qualified_name : std::string()},
-                    {"params", params_hash(job.params)}});
+                    {"plugin", job.type ? job.type->plugin : std::string()},
+                    {"params", report::params_key(job)},
+                    {"values", std::move(texts)},
+                    {"items", items.hash},
+                    {"size", items.size}});
   }
   impl_->append({{"t", "stage"}, {"stage", stage.name}, {"iteration", iteration}, {"jobs", jobs}});
   // Written at once, so that a kill in the stage's first 100 ms still shows it started; synced
@@ -262,7 +288,8 @@ void RunJournal::stage_ended(const StageSpec& stage, int iteration, const StageS
                  {"stage", stage.name},
                  {"iteration", iteration},
                  {"status", std::string(to_string(so_far.status))},
-                 {"counts", counts_json(so_far.counts)}});
+                 {"counts", counts_json(so_far.counts)},
+                 {"reused", so_far.reused}});
   impl_->commit();
 }
 
@@ -272,7 +299,8 @@ void RunJournal::run_ended(const RunResult& result) {
                  {"interrupted", result.interrupted},
                  {"wall_ms", std::chrono::duration_cast<std::chrono::milliseconds>(result.wall)
                                  .count()},
-                 {"totals", counts_json(result.totals)}});
+                 {"totals", counts_json(result.totals)},
+                 {"reused", result.reused}});
   impl_->commit();
 }
 
@@ -286,7 +314,7 @@ std::string RunJournal::file_hash(const std::filesystem::path& path) {
   if (!in) return {};
   std::ostringstream content;
   content << in.rdbuf();
-  return hash_of(content.str());
+  return report::hash_text(content.str());
 }
 
 std::string RunJournal::params_hash(const Params& params) {
@@ -297,7 +325,7 @@ std::string RunJournal::params_hash(const Params& params) {
     text += to_string(value);
     text += '\n';
   }
-  return hash_of(text);
+  return report::hash_text(text);
 }
 
 }  // namespace lockstep

@@ -34,21 +34,71 @@ Duration backoff_before(const RetryPolicy& retry, int next_attempt) {
 void Feeder::dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t end) {
   auto& shared = stage_.services();
   std::uint64_t next = start;
+  // Reused instances (--resume) end at once, between the runs of instances that are dispatched.
+  const auto* reused = plan.reuse != nullptr ? &plan.reuse->ranges : nullptr;
+  auto reused_next = reused != nullptr
+                         ? std::ranges::upper_bound(*reused, next, {}, &IndexRange::to)
+                         : std::vector<IndexRange>::const_iterator{};
   while (next < end && !stage_.stopping() && !shared.interrupted.load()) {
-    const std::uint64_t count = next_chunk(end - next);
+    if (reused != nullptr && reused_next != reused->end() && reused_next->from <= next) {
+      const auto until = std::min(end, reused_next->to);
+      end_reused(plan, next, until, false);
+      next = until;
+      ++reused_next;
+      continue;
+    }
+    const auto stop = reused != nullptr && reused_next != reused->end()
+                          ? std::min(end, reused_next->from)
+                          : end;
+    const std::uint64_t count = next_chunk(stop - next);
     dispatch_chunk(plan, next, count, false);
     next += count;
   }
   if (next < end) {
-    // Stopped: what was not dispatched ends without running.
+    // Stopped: what was not dispatched ends without running, as cancelled; a reused instance
+    // still ends reused (it succeeded before, and a later --resume must find it so).
+    std::uint64_t cancelled = end - next;
+    for (; reused != nullptr && reused_next != reused->end() && reused_next->from < end;
+         ++reused_next) {
+      const auto from = std::max(next, reused_next->from);
+      const auto to = std::min(end, reused_next->to);
+      end_reused(plan, from, to, false);
+      cancelled -= to - from;
+    }
     StateCounts tally;
-    tally[JobState::cancelled] = end - next;
+    tally[JobState::cancelled] = cancelled;
     stage_.add(tally);
   }
 }
 
 bool Feeder::dispatch_one(JobPlan& plan, std::uint64_t index) {
+  if (plan.reuse != nullptr) {
+    const auto& ranges = plan.reuse->ranges;
+    const auto found = std::ranges::upper_bound(ranges, index, {}, &IndexRange::to);
+    if (found != ranges.end() && found->from <= index) {
+      end_reused(plan, index, index + 1, true);
+      return true;
+    }
+  }
   return dispatch_chunk(plan, index, 1, true);
+}
+
+void Feeder::end_reused(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool tracked) {
+  Ends ends(*this);  // nothing was dispatched: no pending place to give back
+  const auto interest = stage_.services().interest;
+  if (tracked || interest == RunObserver::Interest::all) {
+    for (auto i = from; i < to; ++i) {
+      if (tracked) stage_.tracked_ended(plan, i, JobState::succeeded, 0, {});
+      if (interest != RunObserver::Interest::all) continue;
+      InstanceEvent event{&stage_.stage(), &plan.spec, stage_.instance_id(plan, i), i,
+                          stage_.iteration(), 0, JobState::succeeded};
+      event.reused = true;
+      stage_.services().notify([&](RunObserver& observer) { observer.instance_ended(event); });
+    }
+  }
+  report_succeeded(plan, from, to);
+  stage_.add_reused(to - from);
+  ends.tally[JobState::succeeded] += to - from;
 }
 
 std::uint64_t Feeder::next_chunk(std::uint64_t remaining) {

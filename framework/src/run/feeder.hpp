@@ -48,7 +48,8 @@ class Feeder {
   // Dispatches instances [start, end) of the plan in chunks; those left when the stage stops end
   // as cancelled without running.
   void dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t end);
-  // Dispatches one tracked instance; false when the engine did not admit it (it ended then).
+  // Dispatches one tracked instance; false when the engine did not admit it (it ended then). A
+  // reused one ends succeeded at once, without being dispatched.
   bool dispatch_one(JobPlan& plan, std::uint64_t index);
   // Waits until every dispatched instance has ended (retries included); returns early when the
   // run is interrupted (what the engine dropped is settled by settle()).
@@ -124,6 +125,8 @@ class Feeder {
                     std::vector<std::string> messages, const Params* params, bool tracked,
                     StateCounts& tally, const Item* item = nullptr);
   void release(std::uint64_t ended) noexcept;
+  // Instances [from, to) are reused: they end succeeded without running.
+  void end_reused(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool tracked);
   // Instances [from, to) of a chunk that will not run end as cancelled (observed, when observers
   // or the stage track them).
   void end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool tracked, Ends& ends);

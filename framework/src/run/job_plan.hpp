@@ -5,6 +5,7 @@
 
 #include "lockstep/engine/bulkhead.hpp"
 #include "lockstep/pipeline/pipeline.hpp"
+#include "lockstep/pipeline/reuse.hpp"
 #include "run/instance_source.hpp"
 
 namespace lockstep::run {
@@ -14,6 +15,7 @@ struct JobPlan {
   InstanceSource source;
   Bulkhead& bulkhead;
   std::string output_name;  // "stage.job": where its outputs are published
+  const JobReuse* reuse = nullptr;  // its instances that end succeeded without running
 };
 
 }  // namespace lockstep::run

@@ -27,6 +27,7 @@ struct RunServices {
   CancelSource interrupt{};  // cancels every running attempt
   std::atomic<bool> interrupted{false};
   bool succeeded_ranges = false;  // some observer wants instances_succeeded()
+  const Reuse* reuse = nullptr;   // instances that succeed without running (--resume)
 
   // Calls event(observer) for every observer. An observer that throws is a warning of the run,
   // never an exception on a worker: that would lose the instance's count and hang its stage.

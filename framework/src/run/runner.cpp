@@ -127,6 +127,7 @@ StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunServices& s
     }
     summary.iterations = iteration;
     for (auto s : kAllJobStates) summary.counts[s] += outcome.counts[s];
+    summary.reused += outcome.reused;
     if (outcome.failed) {
       summary.status =
           stage.on_failure == OnFailure::stop ? StageStatus::stopped : StageStatus::failed;
@@ -181,6 +182,9 @@ RunResult Runner::run() {
                         self.options.observers,
                         most_interest(self.options.observers),
                         timer};
+  shared.reuse = self.options.reuse != nullptr && !self.options.reuse->empty()
+                     ? self.options.reuse
+                     : nullptr;
   for (const auto* observer : self.options.observers) {
     shared.succeeded_ranges = shared.succeeded_ranges || observer->wants_succeeded_ranges();
   }
@@ -219,6 +223,7 @@ RunResult Runner::run() {
   }
   for (const auto& stage : result.stages) {
     for (auto s : kAllJobStates) result.totals[s] += stage.counts[s];
+    result.reused += stage.reused;
   }
   result.interrupted = shared.interrupted.load();
   result.wall = std::chrono::steady_clock::now() - start;

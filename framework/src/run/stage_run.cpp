@@ -36,6 +36,7 @@ void StageRun::plan_instances() {
         job, InstanceSource(job.foreach, shared_.outputs), bulkhead, stage_.name + "." + job.id}));
     plan_start_.push_back(total_);
     total_ += plans_.back()->source.size();
+    restore_reused(*plans_.back());
     auto feeder =
         std::ranges::find_if(feeders_, [&](const auto& f) { return &f->bulkhead() == &bulkhead; });
     if (feeder == feeders_.end()) {
@@ -46,6 +47,19 @@ void StageRun::plan_instances() {
     (*feeder)->add(*plans_.back());
   }
   started_.store(true, std::memory_order_release);
+}
+
+void StageRun::restore_reused(JobPlan& plan) {
+  if (shared_.reuse == nullptr) return;
+  plan.reuse = shared_.reuse->find(stage_.name, iteration_, plan.spec.id);
+  if (plan.reuse == nullptr) return;
+  // Their outputs are there before any instance of the stage runs, as if they had just run.
+  const auto size = plan.source.size();
+  for (const auto& output : plan.reuse->outputs) {
+    if (output.index >= size) continue;
+    shared_.outputs.publish(plan.output_name, output.index, output.key, output.value);
+    note_output(output.key, output.value);
+  }
 }
 
 namespace {
@@ -164,6 +178,7 @@ void StageRun::finish(StageOutcome& outcome) {
   for (std::size_t s = 0; s < kJobStateCount; ++s) outcome.counts.by_state[s] = counts_[s].load();
   LOCKSTEP_ASSERT(outcome.counts.sum() == total_,
                   "every instance of a stage ends in exactly one terminal state");
+  outcome.reused = reused_.load();
   outcome.failed = outcome.failed || failed_.load();
   outcome.until_reached = until_reached_.load();
 }

@@ -28,6 +28,7 @@ struct JobPlan;
 
 struct StageOutcome {
   StateCounts counts{};
+  std::uint64_t reused = 0;    // of the succeeded, those that did not run (RunOptions::reuse)
   bool failed = false;         // a failure that counts, or the kind threw
   bool until_reached = false;  // a job or the kind published a truthy `repeat.until` output
   std::string note{};          // why the kind failed, or what it left undispatched
@@ -79,6 +80,9 @@ class StageRun final : public StageContext {
   // named like the stage's `repeat.until` ends the repeat after this iteration.
   void note_output(std::string_view key, std::string_view value) noexcept;
   void add(const StateCounts& counts) noexcept;
+  void add_reused(std::uint64_t count) noexcept {
+    reused_.fetch_add(count, std::memory_order_relaxed);
+  }
   // An instance the kind dispatched with dispatch() ended: next_ended() reports it.
   void tracked_ended(const JobPlan& plan, std::uint64_t index, JobState state, int attempts,
                      std::string message);
@@ -96,6 +100,8 @@ class StageRun final : public StageContext {
   };
 
   void plan_instances();
+  // Gives the plan what RunServices::reuse spares of it, and publishes their outputs.
+  void restore_reused(JobPlan& plan);
   // A from_outputs or files fan-out that found nothing: a warning, or (allow_empty: false) an
   // error that fails the stage.
   void report_empty_fan_outs(StageOutcome& outcome);
@@ -132,6 +138,7 @@ class StageRun final : public StageContext {
   std::atomic<bool> owns_failures_{false};
   std::atomic<bool> until_reached_{false};
   std::array<std::atomic<std::size_t>, kJobStateCount> counts_{};
+  std::atomic<std::uint64_t> reused_{0};
   StateCounts counts_at_wait_{};
 
   std::mutex ended_mutex_;  // guards ended_ and tracked_outstanding_

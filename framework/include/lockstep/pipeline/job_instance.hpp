@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lockstep/export.hpp"
@@ -42,6 +43,10 @@ class LOCKSTEP_API Outputs {
   void publish(std::string_view job, std::uint64_t index, std::string_view key, std::string value);
   // Every value published as "stage.job.key", ordered by instance index.
   std::vector<std::string> values(std::string_view reference) const;
+  // The values of "stage.job.key" published by instances from <= index < to, by index.
+  std::vector<std::pair<std::uint64_t, std::string>> published(std::string_view reference,
+                                                              std::uint64_t from,
+                                                              std::uint64_t to) const;
   // The value of "stage.job.key": the last instance's, when several published one.
   std::optional<std::string> get(std::string_view reference) const;
   // Every reference published so far that starts with `prefix` ("scan." for a stage's), sorted.

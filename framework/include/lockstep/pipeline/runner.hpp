@@ -30,6 +30,7 @@
 #include "lockstep/pipeline/job_instance.hpp"
 #include "lockstep/engine/job_state.hpp"
 #include "lockstep/pipeline/pipeline.hpp"
+#include "lockstep/pipeline/reuse.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
 
@@ -62,6 +63,7 @@ struct StageSummary {
   StageStatus status = StageStatus::succeeded;
   int iterations = 0;    // iterations that ran (1 without repeat)
   StateCounts counts{};  // instances of every iteration, by terminal state
+  std::uint64_t reused = 0;  // of the succeeded, those RunOptions::reuse spared from running
   std::chrono::nanoseconds wall{};
   std::string note{};  // e.g. "stopped after 100 iterations: no job published 'converged'"
   // What deserves a look though nothing failed, e.g. "job 'hash': foreach files 'in/*.txt'
@@ -89,6 +91,7 @@ struct StageProgress {
 struct LOCKSTEP_API RunResult {
   std::vector<StageSummary> stages{};
   StateCounts totals{};
+  std::uint64_t reused = 0;  // of the succeeded, those RunOptions::reuse spared from running
   std::chrono::nanoseconds wall{};
   bool interrupted = false;
   std::vector<std::string> warnings{};  // e.g. a thread cap below the bulkheads' workers
@@ -129,6 +132,7 @@ struct InstanceEvent {
   std::vector<std::string> messages{};  // one per attempt that did not succeed
   const Params* params = nullptr;       // the instance's parameters, templates filled in
   const Item* item = nullptr;           // the fan-out item, when it ran with one; null otherwise
+  bool reused = false;  // succeeded without running: RunOptions::reuse (attempts is 0)
 };
 
 // Receives run events, from the thread that runs the pipeline and from workers; implementations
@@ -169,6 +173,9 @@ struct RunOptions {
   LogSink* log = nullptr;        // job log lines; stderr_log_sink() when null
   // Not owned; must outlive run(). Runner::observe() attaches more; they all see every event.
   std::vector<RunObserver*> observers{};
+  // Instances not to run again (`--resume`): each ends succeeded at once, its outputs published,
+  // counted in `reused`; observers see it as a success (InstanceEvent::reused). Not owned.
+  const Reuse* reuse = nullptr;
 };
 
 class LOCKSTEP_API Runner {
