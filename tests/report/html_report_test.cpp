@@ -199,10 +199,18 @@ TEST_CASE("the failures show the end of their logs from the run directory") {
   auto failing = stage("s", {job(types.probe(), "j", range(0, 2))});
   failing.on_failure = OnFailure::continue_;  // both run, whichever fails first
   const auto p = pipeline({failing});
-  RunDirLog log(temp.path() / "run");
+  // Wherever the run directory keeps an instance's lines: its own file from the start (one of
+  // the first of its job), its own file written as it failed (the log watches the run), or only
+  // its job's file (a log that does not watch, past the first).
+  const auto where = GENERATE(as<std::string>{}, "own file", "failure's file", "job's file");
+  INFO(where);
+  RunDirLog log(temp.path() / "run", {.instance_files = where == "own file" ? 100u : 0u});
   HtmlReport report({.run_dir = temp.path() / "run", .log_tail_lines = 3});
-  Runner runner(p, {.log = &log, .observers = {&report}});
+  RunOptions options{.log = &log, .observers = {&report}};
+  if (where == "failure's file") options.observers.push_back(&log);
+  Runner runner(p, options);
   runner.run();
+  CHECK(std::filesystem::exists(temp.path() / "run/jobs/s/j.0.log") == (where != "job's file"));
   const auto data = page_data(page_of(report));
   REQUIRE(data["failures"].size() == 2);
   CHECK(data["failures"][0]["id"] == "s/j[0]");

@@ -1,5 +1,6 @@
-// RunDirLog: a file per job instance whose name no other id can take, every line once in its
-// file and in run.log however many threads write, and nothing on disk until a line is written.
+// RunDirLog: a file per job whose name no other id can take, every line once in it and in
+// run.log however many threads write, a file of its own for an instance among the first of its
+// job or one that failed, at most max_bytes of lines, and nothing on disk until a line is written.
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,8 +17,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../run/run_support.hpp"
 #include "../support/temp_dir.hpp"
+#include "lockstep/pipeline/output_text.hpp"
 #include "lockstep/pipeline/run_dir.hpp"
+#include "report/instance_tails.hpp"
 
 namespace fs = std::filesystem;
 using lockstep::Logger;
@@ -63,6 +67,24 @@ class RecordingSink final : public lockstep::LogSink {
   std::vector<std::string> lines_;
 };
 
+// The files under `dir`, relative to it, sorted.
+std::vector<std::string> files_under(const fs::path& dir) {
+  std::vector<std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) files.push_back(entry.path().lexically_relative(dir).string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// A stage of one job "j" over range(0, count) that goes on after failures.
+lockstep::Pipeline fan_out_pipeline(const lockstep::RegisteredJobType* type, int count) {
+  auto s =
+      lockstep::test::stage("s", {lockstep::test::job(type, "j", lockstep::test::range(0, count))});
+  s.on_failure = lockstep::OnFailure::continue_;
+  return lockstep::test::pipeline({s});
+}
+
 // The files of this process open under `dir` now.
 int open_files_under(const fs::path& dir) {
   int count = 0;
@@ -81,6 +103,11 @@ TEST_CASE("a job id names its log file as the runner's ids read") {
   CHECK(RunDirLog::job_log_path("fetch/all") == "jobs/fetch/all.log");
   CHECK(RunDirLog::job_log_path("solve@2/step[0]") == "jobs/solve@2/step.0.log");
   CHECK(RunDirLog::job_log_path("nap") == "jobs/nap.log");
+  // The job's file, which every instance of a fan-out writes to.
+  CHECK(RunDirLog::job_lines_path("fetch/get[3]") == "jobs/fetch/get.log");
+  CHECK(RunDirLog::job_lines_path("solve@2/step[0]") == "jobs/solve@2/step.log");
+  CHECK(RunDirLog::job_lines_path("fetch/all") == "jobs/fetch/all.log");
+  CHECK(RunDirLog::job_lines_path("a[1][2]") == RunDirLog::job_log_path("a[1][2]"));
 }
 
 TEST_CASE("unsafe characters in a job id are escaped, never taken as paths") {
@@ -133,6 +160,7 @@ TEST_CASE("a run directory is made only when a job logs a line") {
   log.write("fetch/get[2]", Logger::Level::info, "one line");
   CHECK(log.created());
   CHECK(lines_of(dir / "jobs/fetch/get.2.log") == std::vector<std::string>{"one line"});
+  CHECK(lines_of(dir / "jobs/fetch/get.log") == std::vector<std::string>{"[2] one line"});
   CHECK(lines_of(dir / "run.log").size() == 1);
   // Only the files that lines went to.
   std::vector<std::string> made;
@@ -140,7 +168,8 @@ TEST_CASE("a run directory is made only when a job logs a line") {
     made.push_back(entry.path().lexically_relative(dir).string());
   }
   std::sort(made.begin(), made.end());
-  CHECK(made == std::vector<std::string>{"jobs", "jobs/fetch", "jobs/fetch/get.2.log", "run.log"});
+  CHECK(made == std::vector<std::string>{"jobs", "jobs/fetch", "jobs/fetch/get.2.log",
+                                         "jobs/fetch/get.log", "run.log"});
 }
 
 TEST_CASE("run.log tags each line with its time, level, stage, iteration, job and index") {
@@ -167,8 +196,9 @@ TEST_CASE("run.log tags each line with its time, level, stage, iteration, job an
   CHECK(after_stamp(lines[2]) == R"("level":"error","job":"nap","msg":"not a runner id"})");
   CHECK(after_stamp(lines[3]) ==
         "\"level\":\"debug\",\"stage\":\"s\",\"job\":\"j\",\"msg\":\"bad \xEF\xBF\xBD byte\"}");
-  // The job's own file holds the line as the job wrote it.
+  // The instance's own file holds the line as the job wrote it; its job's file, led by its index.
   CHECK(read_file(temp.path() / "jobs/fetch/get.3.log") == "said \"hi\"\tthen left\n");
+  CHECK(read_file(temp.path() / "jobs/fetch/get.log") == "[3] said \"hi\"\tthen left\n");
   CHECK(read_file(temp.path() / "jobs/solve@2/step.log") == "from stderr\n");
 }
 
@@ -201,15 +231,18 @@ TEST_CASE("every line reaches its job's file and run.log exactly once, from many
                            std::to_string(job));
     }
   }
-  std::multiset<std::string> all_expected;
+  std::multiset<std::string> all_expected, led_expected;
   for (int job = 0; job < kJobs; ++job) {
     const auto lines = lines_of(temp.path() / RunDirLog::job_log_path(id_of(job)));
     INFO("job " << job);
     CHECK(std::multiset<std::string>(lines.begin(), lines.end()) == expected[job]);
     for (const auto& line : expected[job]) {
       all_expected.insert("\"index\":" + std::to_string(job) + ",\"msg\":\"" + line + "\"}");
+      led_expected.insert("[" + std::to_string(job) + "] " + line);
     }
   }
+  const auto led = lines_of(temp.path() / "jobs/stage/job.log");
+  CHECK(std::multiset<std::string>(led.begin(), led.end()) == led_expected);
   std::multiset<std::string> in_run_log;
   for (const auto& line : lines_of(temp.path() / "run.log")) {
     in_run_log.insert(line.substr(line.find("\"index\"")));
@@ -231,6 +264,57 @@ TEST_CASE("no more job files are open at once than max_open_files") {
   for (int job = 0; job < 10; ++job) {
     CHECK(lines_of(temp.path() / "jobs/s" / ("j." + std::to_string(job) + ".log")).size() == 3);
   }
+}
+
+TEST_CASE("a fan-out's instances share their job's file; only the first have one of their own") {
+  TempDir temp;
+  {
+    RunDirLog log(temp.path(), {.instance_files = 2});
+    for (const int index : {0, 1, 2, 9, 1}) {
+      log.write("s/j[" + std::to_string(index) + "]", Logger::Level::info,
+                "line of " + std::to_string(index));
+    }
+    log.write("s/solo", Logger::Level::info, "no fan-out");
+  }
+  CHECK(lines_of(temp.path() / "jobs/s/j.log") ==
+        std::vector<std::string>{"[0] line of 0", "[1] line of 1", "[2] line of 2", "[9] line of 9",
+                                 "[1] line of 1"});
+  CHECK(lines_of(temp.path() / "jobs/s/j.0.log") == std::vector<std::string>{"line of 0"});
+  CHECK(lines_of(temp.path() / "jobs/s/j.1.log") ==
+        std::vector<std::string>{"line of 1", "line of 1"});
+  CHECK_FALSE(fs::exists(temp.path() / "jobs/s/j.2.log"));
+  CHECK_FALSE(fs::exists(temp.path() / "jobs/s/j.9.log"));
+  CHECK(lines_of(temp.path() / "jobs/s/solo.log") == std::vector<std::string>{"no fan-out"});
+  CHECK(lines_of(temp.path() / "run.log").size() == 6);
+}
+
+TEST_CASE("lines stop at max_bytes, and run.log says so once") {
+  TempDir temp;
+  const std::string line(40, 'x');
+  RunDirLog log(temp.path(), {.run_id = "r", .max_bytes = 2000});
+  for (int n = 0; n < 100; ++n) log.write("s/j[7]", Logger::Level::info, line);
+  CHECK(log.reached_max_bytes());
+  const auto records = lines_of(temp.path() / "run.log");
+  REQUIRE(records.size() >= 2);
+  const auto kept = records.size() - 1;  // the last one is the note
+  CHECK(records.back().find("\"job\"") == std::string::npos);
+  CHECK_THAT(records.back(),
+             Catch::Contains("\"level\":\"warning\"") && Catch::Contains("limit of 2000 bytes"));
+  CHECK(lines_of(temp.path() / "jobs/s/j.log").size() == kept);
+  CHECK(lines_of(temp.path() / "jobs/s/j.7.log").size() == kept);
+  // What the lines take, the note aside, is within the limit, and another line would not fit.
+  std::uintmax_t bytes = fs::file_size(temp.path() / "jobs/s/j.log") +
+                         fs::file_size(temp.path() / "jobs/s/j.7.log") +
+                         fs::file_size(temp.path() / "run.log") - records.back().size() - 1;
+  CHECK(bytes <= 2000);
+  CHECK(bytes + records.front().size() + 1 + ("[7] " + line + "\n").size() + line.size() + 1 >
+        2000);
+
+  TempDir unlimited;
+  RunDirLog all(unlimited.path(), {.max_bytes = std::nullopt});
+  for (int n = 0; n < 100; ++n) all.write("s/j[7]", Logger::Level::info, line);
+  CHECK_FALSE(all.reached_max_bytes());
+  CHECK(lines_of(unlimited.path() / "jobs/s/j.log").size() == 100);
 }
 
 TEST_CASE("lines go on to another sink from a level, and always when they cannot be written") {
@@ -275,4 +359,134 @@ TEST_CASE("the default run directory names the pipeline, the time and the proces
   REQUIRE(std::regex_match(dir, match, shape));
   CHECK(match[1] == std::to_string(::getpid()));
   CHECK(lockstep::default_run_dir("").string().starts_with(".lockstep/runs/run-"));
+}
+
+TEST_CASE("an instance that did not succeed gets a file of its own from the log watching the run") {
+  lockstep::test::ProbeTypes types;
+  types.behave([](lockstep::JobContext& context) {
+    context.log().info("working on " + std::to_string(context.index()));
+    if (context.index() % 10 == 3) throw std::runtime_error("no");
+  });
+  const auto p = fan_out_pipeline(types.probe(), 50);
+  TempDir temp;
+  RunDirLog log(temp.path(), {.run_id = "r", .instance_files = 0});
+  lockstep::Runner runner(p, {.log = &log, .observers = {&log}});
+  runner.run();
+  CHECK(files_under(temp.path()) ==
+        std::vector<std::string>{"jobs/s/j.13.log", "jobs/s/j.23.log", "jobs/s/j.3.log",
+                                 "jobs/s/j.33.log", "jobs/s/j.43.log", "jobs/s/j.log", "run.log"});
+  for (const int failed : {3, 13, 23, 33, 43}) {
+    INFO(failed);
+    CHECK(read_file(temp.path() / ("jobs/s/j." + std::to_string(failed) + ".log")) ==
+          "working on " + std::to_string(failed) + "\n");
+  }
+  CHECK(lines_of(temp.path() / "jobs/s/j.log").size() == 50);
+}
+
+TEST_CASE("only failed_instance_files failures get a file, and run.log notes the others once") {
+  lockstep::test::ProbeTypes types;
+  types.behave([](lockstep::JobContext& context) {
+    context.log().info("about to fail");
+    throw std::runtime_error("no");
+  });
+  const auto p = fan_out_pipeline(types.probe(), 12);
+  TempDir temp;
+  RunDirLog log(temp.path(), {.instance_files = 0, .failed_instance_files = 2});
+  lockstep::Runner runner(p, {.log = &log, .observers = {&log}});
+  runner.run();
+  CHECK(files_under(temp.path()).size() == 2 + 2);  // two failures', the job's and run.log
+  int notes = 0;
+  for (const auto& record : lines_of(temp.path() / "run.log")) {
+    notes += record.find("more than 2 instances that did not succeed") != std::string::npos;
+  }
+  CHECK(notes == 1);
+  CHECK(lines_of(temp.path() / "jobs/s/j.log").size() == 12);
+}
+
+TEST_CASE("a failed instance's own file holds the end of its lines and says where the rest are") {
+  lockstep::test::ProbeTypes types;
+  constexpr int kLines = 3000;  // 100 bytes each: far more than an instance keeps
+  types.behave([](lockstep::JobContext& context) {
+    for (int n = 0; n < kLines; ++n) {
+      auto line = "line " + std::to_string(n) + " ";
+      line.resize(99, '.');
+      context.log().info(line);
+    }
+    throw std::runtime_error("no");
+  });
+  const auto p = fan_out_pipeline(types.probe(), 1);
+  TempDir temp;
+  RunDirLog log(temp.path(), {.instance_files = 0});
+  lockstep::Runner runner(p, {.log = &log, .observers = {&log}});
+  runner.run();
+  const auto lines = lines_of(temp.path() / "jobs/s/j.0.log");
+  REQUIRE(lines.size() > 2);
+  CHECK(lines.front() ==
+        "lockstep: the last lines of s/j[0] only; all are in jobs/s/j.log, each led by [0]");
+  CHECK(fs::file_size(temp.path() / "jobs/s/j.0.log") <=
+        lockstep::report::InstanceTails::kPerInstance + lines.front().size() + 1);
+  // The last lines, whole and in order, up to the last one logged.
+  const auto first = std::stoi(lines[1].substr(5));
+  CHECK(first > 0);
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    INFO(lines[i]);
+    REQUIRE(lines[i].size() == 99);
+    REQUIRE(lines[i].starts_with("line " + std::to_string(first + static_cast<int>(i) - 1) + " "));
+  }
+  CHECK(lines.back().starts_with("line " + std::to_string(kLines - 1) + " "));
+  CHECK(lines_of(temp.path() / "jobs/s/j.log").size() == kLines);
+}
+
+TEST_CASE("a secret is masked in a failed instance's own file as in every other") {
+  REQUIRE(lockstep::register_secret("run-dir-s3cr3t"));
+  lockstep::test::ProbeTypes types;
+  types.behave([](lockstep::JobContext& context) {
+    context.log().info("token run-dir-s3cr3t");
+    throw std::runtime_error("no");
+  });
+  const auto p = fan_out_pipeline(types.probe(), 1);
+  TempDir temp;
+  RunDirLog log(temp.path(), {.instance_files = 0});
+  lockstep::Runner runner(p, {.log = &log, .observers = {&log}});
+  runner.run();
+  REQUIRE(files_under(temp.path()).size() == 3);
+  for (const auto& file : files_under(temp.path())) {
+    INFO(file);
+    CHECK(read_file(temp.path() / file).find("run-dir-s3cr3t") == std::string::npos);
+  }
+  CHECK(read_file(temp.path() / "jobs/s/j.0.log") == "token ***\n");
+}
+
+TEST_CASE("the tails of running instances are bounded, and let go when the instances end") {
+  using lockstep::report::InstanceTails;
+  InstanceTails tails;
+  const std::string line(99, 'x');
+  for (int n = 0; n < 5000; ++n) tails.append("s/j", 1, line + "\n");  // 500 KB
+  CHECK(tails.bytes() <= 2 * InstanceTails::kPerInstance);
+  for (std::uint64_t index = 2; index < 102; ++index) tails.append("s/j", index, "short\n");
+  tails.append("s@2/j", 5, "another iteration\n");
+  tails.forget("s/j", 2, 52);
+  CHECK_FALSE(tails.take("s/j", 30));
+  const auto kept = tails.take("s/j", 1);
+  REQUIRE(kept);
+  CHECK_FALSE(kept->whole);
+  CHECK(kept->text.size() == InstanceTails::kPerInstance / 100 * 100);  // whole lines
+  const auto later = tails.take("s/j", 60);
+  REQUIRE(later);
+  CHECK(later->whole);
+  CHECK(later->text == "short\n");
+  tails.forget_stage("s");
+  CHECK(tails.take("s@2/j", 5));
+  CHECK(tails.bytes() == 0);
+
+  // All instances together keep at most kTotal: past it, an instance notes it lost a line.
+  for (std::uint64_t index = 0; index < 2 * InstanceTails::kTotal / InstanceTails::kPerInstance;
+       ++index) {
+    for (int n = 0; n < 700; ++n) tails.append("s/j", index, line + "\n");
+  }
+  CHECK(tails.bytes() <= InstanceTails::kTotal);
+  CHECK_FALSE(
+      tails.take("s/j", 2 * InstanceTails::kTotal / InstanceTails::kPerInstance - 1)->whole);
+  tails.clear();
+  CHECK(tails.bytes() == 0);
 }

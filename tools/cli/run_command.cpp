@@ -1,5 +1,6 @@
 // `lockstep run PIPELINE [--set vars.NAME=VALUE]... [--plugin-path DIR]... [--threads N]
-// [--progress=WHEN] [--quiet] [--run-dir DIR] [--report FILE] [--trace FILE] [--html FILE]`:
+// [--progress=WHEN] [--quiet] [--run-dir DIR] [--log-max SIZE] [--report FILE] [--trace FILE]
+// [--html FILE]`:
 // checks the pipeline as `validate` does (on an error, runs nothing), runs it with the observers
 // the flags ask for, and ends with a summary.
 #include <CLI/CLI.hpp>
@@ -16,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "byte_size.hpp"
 #include "command.hpp"
 #include "file_url.hpp"
 #include "group_guard.hpp"
@@ -25,6 +27,7 @@
 #include "lockstep/pipeline/journal.hpp"
 #include "lockstep/pipeline/progress.hpp"
 #include "lockstep/pipeline/report.hpp"
+#include "lockstep/pipeline/run_dir.hpp"
 #include "lockstep/pipeline/runner.hpp"
 #include "lockstep/pipeline/trace.hpp"
 #include "output_file.hpp"
@@ -46,6 +49,8 @@ struct RunCommandOptions {
   std::string html{};             // --html FILE: the run's page
   std::string run_dir{};          // --run-dir DIR: job logs; a default when empty
   bool no_journal = false;        // --no-journal: no RUN_DIR/journal (for measuring its cost)
+  // --log-max SIZE: what the job lines may take in the run dir
+  std::string log_max = byte_size_text(kDefaultRunDirMaxBytes);
 };
 
 // --threads N: a whole number of at least 1.
@@ -133,8 +138,13 @@ int run_pipeline(const RunCommandOptions& options) {
                 {.threads = options.threads > 0 ? std::optional(options.threads) : std::nullopt});
   FailureReport failures(std::cerr);
   runner.observe(failures);
-  auto logs = RunDirLogs::open(options.run_dir, options.quiet, loaded->pipeline, std::cerr);
+  std::optional<std::uint64_t> log_max;
+  parse_byte_size(options.log_max, log_max);  // checked as the flag was read
+  auto logs =
+      RunDirLogs::open(options.run_dir, options.quiet, log_max, loaded->pipeline, std::cerr);
   if (!logs) return kExitError;  // an unwritable --run-dir: nothing ran
+  // It learns how instances end, to give the failed ones a file of their own.
+  if (auto* observer = logs->observer()) runner.observe(*observer);
   // RUN_DIR/journal: what the run did, crash-safe (docs/resume.md).
   std::optional<RunJournal> journal;
   if (const auto* dir = logs->dir(); dir != nullptr && !options.no_journal) {
@@ -258,6 +268,18 @@ Command add_run_command(CLI::App& app) {
           "Keep each job's log in its own file under DIR (default: .lockstep/runs/NAME-TIME-PID: "
           "the pipeline's name, the start in UTC as 20261127T041224, lockstep's process id)")
       ->type_name("DIR");
+  command
+      ->add_option("--log-max", options->log_max,
+                   "Write at most SIZE of job log lines to the run directory (K, M, G, T: powers "
+                   "of 1024; none: no limit); a note says when later lines were left out")
+      ->capture_default_str()
+      ->type_name("SIZE")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            std::optional<std::uint64_t> size;
+            return parse_byte_size(text, size);
+          },
+          ""));
   command->add_flag("--no-journal", options->no_journal,
                     "Write no RUN_DIR/journal (its cost is measured against this)");
   return {command, [options] { return run_pipeline(*options); }};

@@ -3,6 +3,8 @@
 #include <ostream>
 #include <system_error>
 
+#include "byte_size.hpp"
+
 namespace lockstep::cli {
 
 namespace {
@@ -14,6 +16,7 @@ Logger::Level stderr_from(bool quiet) {
 }  // namespace
 
 std::unique_ptr<RunDirLogs> RunDirLogs::open(const std::string& run_dir, bool quiet,
+                                             std::optional<std::uint64_t> log_max,
                                              const Pipeline& pipeline, std::ostream& err) {
   const auto default_dir = default_run_dir(pipeline.name);
   const auto run_id = default_dir.filename().string();  // names this run, also in a --run-dir
@@ -42,24 +45,26 @@ std::unique_ptr<RunDirLogs> RunDirLogs::open(const std::string& run_dir, bool qu
         << " (choose a directory with --run-dir)\n";
     return std::make_unique<RunDirLogs>(std::nullopt, quiet, err);
   }
-  auto logs = std::make_unique<RunDirLogs>(dir, quiet, err, run_id);
+  auto logs = std::make_unique<RunDirLogs>(dir, quiet, err, run_id, log_max);
   logs->lock_ = std::move(lock);
   return logs;
 }
 
 RunDirLogs::RunDirLogs(std::optional<std::filesystem::path> dir, bool quiet, std::ostream& out,
-                       std::string run_id)
-    : stderr_(stderr_from(quiet)), out_(out), run_id_(run_id) {
+                       std::string run_id, std::optional<std::uint64_t> log_max)
+    : stderr_(stderr_from(quiet)), out_(out), run_id_(run_id), log_max_(log_max) {
   if (dir)
-    log_.emplace(std::move(*dir),
-                 RunDirOptions{.forward = &stderr_log_sink(),
-                               .forward_from = stderr_from(quiet),
-                               .run_id = std::move(run_id)});
+    log_.emplace(std::move(*dir), RunDirOptions{.forward = &stderr_log_sink(),
+                                                .forward_from = stderr_from(quiet),
+                                                .run_id = std::move(run_id),
+                                                .max_bytes = log_max});
 }
 
 const std::filesystem::path* RunDirLogs::dir() const noexcept {
   return log_ ? &log_->dir() : nullptr;
 }
+
+RunObserver* RunDirLogs::observer() noexcept { return log_ ? &*log_ : nullptr; }
 
 LogSink& RunDirLogs::sink() noexcept {
   if (log_) return *log_;
@@ -71,6 +76,11 @@ void RunDirLogs::print_where() {
   if (const auto error = log_->error(); !error.empty()) {
     out_ << "lockstep: warning: some job log lines could not be written (they went to stderr): "
          << error << "\n";
+  }
+  if (log_->reached_max_bytes()) {
+    out_ << "lockstep: warning: the job logs in " << log_->dir().string() << " reached --log-max "
+         << (log_max_ ? byte_size_text(*log_max_) : "none")
+         << ": later lines are not there (--log-max none lifts the limit)\n";
   }
   if (log_->created()) out_ << "logs: " << log_->dir().string() << "\n";
 }

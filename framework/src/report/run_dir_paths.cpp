@@ -66,6 +66,12 @@ fs::path RunDirLog::job_log_path(std::string_view job_id) {
   return path;
 }
 
+fs::path RunDirLog::job_lines_path(std::string_view job_id) {
+  const auto id = parse_instance_id(job_id);
+  if (!id || !id->index) return job_log_path(job_id);
+  return job_log_path(to_string({.stage = id->stage, .iteration = id->iteration, .job = id->job}));
+}
+
 std::string RunDirLog::check_writable(const fs::path& dir) {
   std::error_code error;
   auto at = fs::absolute(dir, error);
