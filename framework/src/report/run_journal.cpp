@@ -13,8 +13,10 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -28,6 +30,7 @@ namespace {
 
 using Json = nlohmann::json;
 constexpr auto kCommitEvery = std::chrono::milliseconds(100);
+constexpr int kVersion = 2;  // 2: times and worker places in `ok` and `end` records
 
 std::string errno_text(int error) { return std::generic_category().message(error); }
 
@@ -68,16 +71,32 @@ struct RunJournal::Impl {
   std::filesystem::path file;
   const Outputs* outputs = nullptr;
   int fd = -1;
+  // Records' times are microseconds from here: the run record's `started`.
+  std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now();
 
-  std::mutex mutex;  // buffer, pending, stop, error
+  std::mutex mutex;  // buffer, pending, attempts, stop, error
   std::condition_variable wake;
   std::string buffer;
+  // An attempt that did not succeed, until its instance's record is written.
+  struct AttemptTime {
+    int attempt;
+    std::int64_t start_us, duration_us;
+    int slot;
+    JobState state;
+    std::string message;
+  };
+  // By job, iteration and index: instances with a failed attempt whose end is not written yet.
+  std::map<std::tuple<const JobSpec*, int, std::uint64_t>, std::vector<AttemptTime>> attempts;
   // The last run of successes of each job not yet in `buffer`: the next one that starts where
-  // it ends extends it, so chunks that end in order make one record between two commits.
+  // it ends on the same worker place extends it, so chunks that end in order make one record
+  // between two commits.
   struct Successes {
     const StageSpec* stage;
     int iteration;
     std::uint64_t from, to;
+    int slot;
+    std::int64_t start_us, end_us;
+    Json retried;  // earlier attempts of its instances that did not succeed; null when none
   };
   std::unordered_map<const JobSpec*, Successes> pending;
   bool stop = false;
@@ -90,6 +109,11 @@ struct RunJournal::Impl {
     if (first_error.empty()) first_error = std::move(why);
   }
 
+  std::int64_t micros(std::chrono::steady_clock::time_point at) const {
+    return std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::microseconds>(at - origin).count());
+  }
+
   void append(const Json& record) {
     auto framed = frame(record);
     std::lock_guard lock(mutex);
@@ -97,22 +121,58 @@ struct RunJournal::Impl {
   }
 
   static Json successes_record(const JobSpec& job, const Successes& run) {
-    return {{"t", "ok"},      {"stage", run.stage->name}, {"iteration", run.iteration},
-            {"job", job.id}, {"from", run.from},          {"to", run.to}};
+    Json record = {{"t", "ok"},        {"stage", run.stage->name}, {"iteration", run.iteration},
+                   {"job", job.id},    {"from", run.from},          {"to", run.to},
+                   {"start", run.start_us}, {"end", run.end_us},    {"slot", run.slot}};
+    if (!run.retried.is_null()) record["retried"] = run.retried;
+    return record;
   }
 
-  void add_successes(const StageSpec& stage, const JobSpec& job, int iteration,
-                     std::uint64_t from, std::uint64_t to) {
-    std::lock_guard lock(mutex);
-    auto [at, added] = pending.try_emplace(&job, Successes{&stage, iteration, from, to});
-    if (added) return;
-    auto& run = at->second;
-    if (run.stage == &stage && run.iteration == iteration && run.to == from) {
-      run.to = to;
-      return;
+  // Under `mutex`: the failed attempts of instances [from, to) that then succeeded.
+  Json take_retried(const JobSpec& job, int iteration, std::uint64_t from, std::uint64_t to) {
+    Json retried;
+    auto at = attempts.lower_bound({&job, iteration, from});
+    while (at != attempts.end() && std::get<0>(at->first) == &job &&
+           std::get<1>(at->first) == iteration && std::get<2>(at->first) < to) {
+      for (const auto& attempt : at->second) {
+        retried.push_back({{"index", std::get<2>(at->first)},
+                           {"attempt", attempt.attempt},
+                           {"start", attempt.start_us},
+                           {"duration", attempt.duration_us},
+                           {"slot", attempt.slot},
+                           {"state", std::string(to_string(attempt.state))},
+                           {"message", attempt.message}});
+      }
+      at = attempts.erase(at);
     }
-    buffer += frame(successes_record(job, run));
-    run = {&stage, iteration, from, to};
+    return retried;
+  }
+
+  void add_successes(const SucceededRange& range) {
+    Successes added{range.stage,           range.iteration,        range.from, range.to,
+                    range.slot,            micros(range.start),    micros(range.end), Json()};
+    std::string framed;
+    {
+      std::lock_guard lock(mutex);
+      if (!attempts.empty()) added.retried = take_retried(*range.job, range.iteration, range.from, range.to);
+      auto [at, inserted] = pending.try_emplace(range.job, added);
+      if (inserted) return;
+      auto& run = at->second;
+      if (run.stage == range.stage && run.iteration == range.iteration && run.to == range.from &&
+          run.slot == range.slot) {
+        run.to = range.to;
+        run.end_us = std::max(run.end_us, added.end_us);
+        if (!added.retried.is_null()) {
+          if (run.retried.is_null()) run.retried = Json::array();
+          for (auto& attempt : added.retried) run.retried.push_back(std::move(attempt));
+        }
+        return;
+      }
+      std::swap(run, added);  // `added` is now the run to write
+    }
+    framed = frame(successes_record(*range.job, added));
+    std::lock_guard lock(mutex);
+    buffer += framed;
   }
 
   // Under `mutex`.
@@ -172,7 +232,7 @@ RunJournal::RunJournal(std::filesystem::path file, JournalIdentity identity,
     impl_->note_error("cannot write " + impl_->file.string() + ": " + errno_text(errno));
     return;
   }
-  Json run = {{"t", "run"}, {"version", 1}, {"run", identity.run_id}};
+  Json run = {{"t", "run"}, {"version", kVersion}, {"run", identity.run_id}};
   if (const auto* pipeline = identity.pipeline) {
     std::error_code error;
     run["pipeline"] = std::filesystem::absolute(pipeline->file, error).string();
@@ -182,6 +242,7 @@ RunJournal::RunJournal(std::filesystem::path file, JournalIdentity identity,
     for (const auto& [name, value] : pipeline->vars) vars[name] = value;
     run["vars"] = std::move(vars);
   }
+  impl_->origin = std::chrono::steady_clock::now();
   run["started"] = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
@@ -228,6 +289,21 @@ void RunJournal::stage_started(const StageSpec& stage, int iteration) {
   impl_->commit(false);
 }
 
+void RunJournal::attempt_ended(const AttemptEvent& attempt) {
+  if (attempt.state == JobState::succeeded || attempt.job == nullptr) return;  // in ranges
+  auto& self = *impl_;
+  Impl::AttemptTime time{attempt.attempt,
+                         self.micros(attempt.start),
+                         std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(
+                                                       attempt.end - attempt.start)
+                                                       .count()),
+                         attempt.slot,
+                         attempt.state,
+                         attempt.message};
+  std::lock_guard lock(self.mutex);
+  self.attempts[{attempt.job, attempt.iteration, attempt.index}].push_back(std::move(time));
+}
+
 void RunJournal::instance_ended(const InstanceEvent& instance) {
   if (instance.state == JobState::succeeded) return;  // as ranges, from instances_succeeded()
   Json record = {{"t", "end"},
@@ -236,12 +312,24 @@ void RunJournal::instance_ended(const InstanceEvent& instance) {
                  {"attempts", instance.attempts}};
   if (instance.params != nullptr) record["params"] = params_hash(*instance.params);
   if (!instance.messages.empty()) record["message"] = instance.messages.back();
+  if (instance.messages.size() > 1) record["messages"] = instance.messages;
+  // [start, duration, slot] of each attempt that ran.
+  Json times = Json::array();
+  {
+    std::lock_guard lock(impl_->mutex);
+    const auto found = impl_->attempts.find({instance.job, instance.iteration, instance.index});
+    if (found != impl_->attempts.end()) {
+      for (const auto& attempt : found->second)
+        times.push_back({attempt.start_us, attempt.duration_us, attempt.slot});
+      impl_->attempts.erase(found);
+    }
+  }
+  if (!times.empty()) record["times"] = std::move(times);
   impl_->append(record);
 }
 
-void RunJournal::instances_succeeded(const StageSpec& stage, const JobSpec& job, int iteration,
-                                     std::uint64_t from, std::uint64_t to) {
-  impl_->add_successes(stage, job, iteration, from, to);
+void RunJournal::instances_succeeded(const SucceededRange& range) {
+  impl_->add_successes(range);
 }
 
 void RunJournal::stage_ended(const StageSpec& stage, int iteration, const StageSummary& so_far) {
