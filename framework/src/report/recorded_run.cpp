@@ -421,7 +421,13 @@ report::PageData RecordedRun::Impl::page_data() const {
     result.stages.push_back(std::move(summary));
   }
   result.totals = data->totals;
-  result.wall = std::chrono::milliseconds(data->wall_ms);
+  // The journal's times start when it is made, a little before the runner's clock: the page's
+  // timeline must reach the last recorded end.
+  std::int64_t last_us = data->wall_ms * 1000;
+  for (const auto& stage : data->stages) {
+    for (const auto& it : stage.iterations) last_us = std::max(last_us, it.last_us);
+  }
+  result.wall = std::chrono::microseconds(last_us);
   result.interrupted = !data->finished || data->interrupted;
   if (data->finished && data->exit_code == kExitError) result.error = "the run could not start";
   page.result = result;
