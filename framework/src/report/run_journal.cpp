@@ -99,6 +99,9 @@ struct RunJournal::Impl {
     Json retried;  // earlier attempts of its instances that did not succeed; null when none
   };
   std::unordered_map<const JobSpec*, Successes> pending;
+  // Runs of successes that ended, formatted by the committer rather than on the workers (a run
+  // of ten million short jobs ends about ten thousand of them).
+  std::vector<std::pair<const JobSpec*, Successes>> finished;
   bool stop = false;
   std::string first_error;
 
@@ -118,6 +121,32 @@ struct RunJournal::Impl {
     auto framed = frame(record);
     std::lock_guard lock(mutex);
     buffer += framed;
+  }
+
+  // An `ok` record as frame() makes it, by hand: there are about ten thousand of them in a run
+  // of ten million short jobs, and a JSON tree for each cost ~15 % of such a run. Stage names
+  // and job ids are letters, digits, '_' and '-' (nothing to escape, no secret); a run with
+  // retried attempts (messages) goes through frame().
+  static std::string framed_successes(const JobSpec& job, const Successes& run) {
+    if (!run.retried.is_null()) return frame(successes_record(job, run));
+    char text[512];
+    const int length = std::snprintf(
+        text, sizeof text,
+        R"({"end":%lld,"from":%llu,"iteration":%d,"job":"%s","slot":%d,"stage":"%s",)"
+        R"("start":%lld,"t":"ok","to":%llu})",
+        static_cast<long long>(run.end_us), static_cast<unsigned long long>(run.from),
+        run.iteration, job.id.c_str(), run.slot, run.stage->name.c_str(),
+        static_cast<long long>(run.start_us), static_cast<unsigned long long>(run.to));
+    if (length <= 0 || static_cast<std::size_t>(length) >= sizeof text)
+      return frame(successes_record(job, run));
+    boost::crc_32_type crc;
+    crc.process_bytes(text, static_cast<std::size_t>(length));
+    char head[32];
+    std::snprintf(head, sizeof head, "%08x %d ", static_cast<unsigned>(crc.checksum()), length);
+    std::string out(head);
+    out.append(text, static_cast<std::size_t>(length));
+    out += '\n';
+    return out;
   }
 
   static Json successes_record(const JobSpec& job, const Successes& run) {
@@ -151,7 +180,6 @@ struct RunJournal::Impl {
   void add_successes(const SucceededRange& range) {
     Successes added{range.stage,           range.iteration,        range.from, range.to,
                     range.slot,            micros(range.start),    micros(range.end), Json()};
-    std::string framed;
     {
       std::lock_guard lock(mutex);
       if (!attempts.empty()) added.retried = take_retried(*range.job, range.iteration, range.from, range.to);
@@ -168,16 +196,16 @@ struct RunJournal::Impl {
         }
         return;
       }
-      std::swap(run, added);  // `added` is now the run to write
+      finished.emplace_back(range.job, std::move(run));
+      run = std::move(added);
     }
-    framed = frame(successes_record(*range.job, added));
-    std::lock_guard lock(mutex);
-    buffer += framed;
   }
 
   // Under `mutex`.
   void flush_pending() {
-    for (const auto& [job, run] : pending) buffer += frame(successes_record(*job, run));
+    for (const auto& [job, run] : finished) buffer += framed_successes(*job, run);
+    finished.clear();
+    for (const auto& [job, run] : pending) buffer += framed_successes(*job, run);
     pending.clear();
   }
 
@@ -185,11 +213,17 @@ struct RunJournal::Impl {
   void commit(bool sync = true) {
     std::lock_guard io(io_mutex);
     std::string batch;
+    std::vector<std::pair<const JobSpec*, Successes>> ended;
     {
       std::lock_guard lock(mutex);
-      flush_pending();
+      ended.swap(finished);
+      for (auto& [job, run] : pending) ended.emplace_back(job, std::move(run));
+      pending.clear();
       batch.swap(buffer);
     }
+    // Formatted here, outside the lock the workers take. Their order among the other records
+    // does not matter: stage_ended() writes its stage's before its stage_end record.
+    for (const auto& [job, run] : ended) batch += framed_successes(*job, run);
     if (fd < 0 || batch.empty()) return;
     std::string_view rest(batch);
     while (!rest.empty()) {
@@ -213,7 +247,7 @@ struct RunJournal::Impl {
     while (!stop) {
       wake.wait_for(lock, kCommitEvery, [this] { return stop; });
       if (stop) break;
-      if (buffer.empty() && pending.empty()) continue;
+      if (buffer.empty() && pending.empty() && finished.empty()) continue;
       lock.unlock();
       commit();
       lock.lock();
