@@ -80,8 +80,9 @@ TEST_CASE("the journal holds every end of a run: successes as ranges, failures o
   CHECK(failed == std::set<std::string>{"a/x[7]", "a/x[1500]"});
   CHECK(outputs["ref"] == "a.x.n");
   CHECK(outputs["values"] == Json::array({"three"}));
-  // Far fewer records than instances: consecutive successes share one.
-  CHECK(read.records.size() < 200);
+  // Far fewer records than instances: consecutive successes on one worker place share one (the
+  // first chunks of a stage are small, until the runner has timed its jobs).
+  CHECK(read.records.size() < 500);
 }
 
 TEST_CASE("a cut or corrupt record ends the journal; what is before it is read") {

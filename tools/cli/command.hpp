@@ -35,5 +35,6 @@ Command add_graph_command(CLI::App& app);
 Command add_plugins_command(CLI::App& app);
 Command add_runs_command(CLI::App& app);
 Command add_show_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 
 }  // namespace lockstep::cli

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
       lockstep::cli::add_plugins_command(app),
       lockstep::cli::add_runs_command(app),
       lockstep::cli::add_show_command(app),
+      lockstep::cli::add_report_command(app),
   };
   for (const auto& command : commands) command.app->group("Commands");
 

@@ -18,6 +18,7 @@
 #include "lockstep/pipeline/job_instance.hpp"
 #include "lockstep/pipeline/journal.hpp"
 #include "lockstep/pipeline/output_text.hpp"
+#include "lockstep/pipeline/recorded_run.hpp"
 #include "lockstep/pipeline/pipeline.hpp"
 #include "lockstep/pipeline/pipeline_loader.hpp"
 #include "lockstep/pipeline/plugin_loader.hpp"

@@ -182,7 +182,10 @@ void append_row(std::string& out, const PageData::Row& row, std::size_t columns)
     return bar.message == Bar::kNoMessage ? -1 : bar.message;
   });
   field("params", [&](const Bar&, std::size_t i) -> std::int64_t {
-    return i < row.params.size() && row.params[i] != PageData::kUnknown ? row.params[i] : -1;
+    // As int64 on both sides: a uint32 beside -1 would make it 4294967295.
+    return i < row.params.size() && row.params[i] != PageData::kUnknown
+               ? static_cast<std::int64_t>(row.params[i])
+               : std::int64_t{-1};
   });
   out += "}}";
 }

@@ -346,8 +346,12 @@ void RunDirLog::instance_ended(const InstanceEvent& instance) {
   impl_->write_failed_instance(instance.id, *id, *tail);
 }
 
-void RunDirLog::instances_succeeded(const StageSpec& stage, const JobSpec& job, int iteration,
-                                    std::uint64_t from, std::uint64_t to) {
+void RunDirLog::instances_succeeded(const SucceededRange& range) {
+  const auto& stage = *range.stage;
+  const auto& job = *range.job;
+  const int iteration = range.iteration;
+  const auto from = range.from;
+  const auto to = range.to;
   if (to <= impl_->options.instance_files) return;
   // As the runner names the instance (InstanceId: iteration 0 when the stage does not repeat).
   impl_->tails.forget(

@@ -96,7 +96,8 @@ void Feeder::end_reused(JobPlan& plan, std::uint64_t from, std::uint64_t to, boo
       stage_.services().notify([&](RunObserver& observer) { observer.instance_ended(event); });
     }
   }
-  report_succeeded(plan, from, to);
+  const auto now = Clock::now();  // reused: no time spent on them
+  report_succeeded(plan, from, to, now, now);
   stage_.add_reused(to - from);
   ends.tally[JobState::succeeded] += to - from;
 }
@@ -197,11 +198,15 @@ void Feeder::dispatch_retry(Retry retry) {
   const auto admission = bulkhead_.dispatch(
       batch_, Task([this, &plan, index, attempt, tracked, messages](const CancelToken& token) {
         Ends ran(*this);
+        std::optional<WorkerClock> clock;
+        if (timed()) clock.emplace(WorkerClock{Clock::now()});
         try {
-          if (run_instance(token, plan, index, attempt, std::move(*messages), tracked, ran.tally)) {
+          if (run_instance(token, plan, index, attempt, std::move(*messages), tracked, ran.tally,
+                           clock ? &*clock : nullptr)) {
             ran.ended = 1;
           }
-          if (ran.tally[JobState::succeeded] == 1) report_succeeded(plan, index, index + 1);
+          if (ran.tally[JobState::succeeded] == 1 && clock)
+            report_succeeded(plan, index, index + 1, clock->since, Clock::now());
         } catch (...) {
           // Recording its end failed (no memory left): counted as failed, as run_chunk does.
           ++ran.tally[JobState::failed];
@@ -298,6 +303,11 @@ void Feeder::release(std::uint64_t ended) noexcept {
 
 // ---- running (on the bulkhead's workers) -----------------------------------------------------
 
+bool Feeder::timed() const noexcept {
+  const auto& shared = stage_.services();
+  return shared.succeeded_ranges || shared.interest != RunObserver::Interest::stages;
+}
+
 void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t start,
                        std::uint64_t count, bool tracked) {
   Ends ends(*this);
@@ -307,17 +317,27 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
   // one comparison an instance, one call per run of successes.
   const bool ranges = stage_.services().succeeded_ranges;
   std::uint64_t succeeded_from = start;
+  // One clock read per chunk, and one per instance that did not succeed.
+  std::optional<WorkerClock> clock;
+  if (timed()) clock.emplace(WorkerClock{Clock::now()});
   try {
     for (; i < end; ++i) {
       if (stage_.stopping() || stage_.services().interrupted.load(std::memory_order_relaxed)) break;
       const auto succeeded_before = ends.tally[JobState::succeeded];
-      if (run_instance(token, plan, i, 1, {}, tracked, ends.tally)) ++ends.ended;
+      if (clock) {
+        clock->successes = i - succeeded_from;
+        clock->cut = false;
+      }
+      const auto run_began = clock ? clock->since : Clock::time_point{};
+      if (run_instance(token, plan, i, 1, {}, tracked, ends.tally, clock ? &*clock : nullptr))
+        ++ends.ended;
       if (ranges && ends.tally[JobState::succeeded] == succeeded_before) {
-        report_succeeded(plan, succeeded_from, i);
+        if (!clock->cut) clock->split = clock->since = Clock::now();  // it did not run
+        report_succeeded(plan, succeeded_from, i, run_began, clock->split);
         succeeded_from = i + 1;
       }
     }
-    if (ranges) report_succeeded(plan, succeeded_from, i);
+    if (ranges && succeeded_from < i) report_succeeded(plan, succeeded_from, i, clock->since, Clock::now());
   } catch (...) {
     // Recording instance i's end failed (no memory left): it is counted as failed, unreported,
     // so that the counts still add up; the rest of the chunk ends as cancelled.
@@ -335,11 +355,12 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
   completed_.fetch_add(count, std::memory_order_relaxed);
 }
 
-void Feeder::report_succeeded(JobPlan& plan, std::uint64_t from, std::uint64_t to) {
+void Feeder::report_succeeded(JobPlan& plan, std::uint64_t from, std::uint64_t to,
+                              Clock::time_point start, Clock::time_point end) {
   if (from >= to || !stage_.services().succeeded_ranges) return;
-  stage_.services().notify([&](RunObserver& observer) {
-    observer.instances_succeeded(stage_.stage(), plan.spec, stage_.iteration(), from, to);
-  });
+  const SucceededRange range{&stage_.stage(), &plan.spec, stage_.iteration(), from, to,
+                             current_worker_slot(), start, end};
+  stage_.services().notify([&](RunObserver& observer) { observer.instances_succeeded(range); });
 }
 
 void Feeder::end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool tracked,
@@ -359,7 +380,8 @@ void Feeder::end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool
 }
 
 bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
-                          std::vector<std::string> messages, bool tracked, StateCounts& tally) {
+                          std::vector<std::string> messages, bool tracked, StateCounts& tally,
+                          WorkerClock* clock) {
   const JobSpec& spec = plan.spec;
   std::optional<Item> item;
   std::optional<Params> own_params;
@@ -377,7 +399,7 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
   }
   const Params& params = own_params ? *own_params : spec.params;
   if (spec.templates.empty() || own_params) {
-    outcome = run_attempt(token, plan, index, attempt, params, item ? &*item : nullptr);
+    outcome = run_attempt(token, plan, index, attempt, params, item ? &*item : nullptr, clock);
   }
   if (outcome.state == JobState::succeeded) {
     end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tracked, tally,
@@ -400,7 +422,8 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
 }
 
 Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std::uint64_t index,
-                                    int attempt, const Params& params, const Item* item) {
+                                    int attempt, const Params& params, const Item* item,
+                                    WorkerClock* clock) {
   auto& shared = stage_.services();
   const JobSpec& spec = plan.spec;
   CancelSource timeout;
@@ -460,6 +483,23 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
     event.state = outcome.state;
     event.message = outcome.message;
     shared.notify([&](RunObserver& observer) { observer.attempt_ended(event); });
+  }
+  if (clock != nullptr && outcome.state != JobState::succeeded) {
+    if (!observed) {
+      // Timed from the worker's clock: the successes before it in the chunk and this attempt
+      // share the time since the last reading evenly.
+      const auto end = Clock::now();
+      const auto shares = static_cast<Clock::rep>(clock->successes + 1);
+      const auto start = clock->since + (end - clock->since) / shares *
+                                            static_cast<Clock::rep>(clock->successes);
+      event = {&stage_.stage(), &spec,        context.id(),  index,  stage_.iteration(),
+               attempt,         current_worker_slot(), start, end, outcome.state,
+               outcome.message, item};
+      shared.notify([&](RunObserver& observer) { observer.attempt_ended(event); });
+    }
+    clock->split = event.start;
+    clock->since = event.end;
+    clock->cut = true;
   }
   return outcome;
 }

@@ -81,6 +81,18 @@ class Feeder {
     bool tracked;
   };
 
+  // Times on one worker without a clock read per attempt (RunObserver::Interest::failures):
+  // read when a chunk starts, after an attempt that did not succeed, and when a run of
+  // successes is reported.
+  struct WorkerClock {
+    Clock::time_point since{};    // the start of the current run of successes
+    std::uint64_t successes = 0;  // in that run before the attempt now running
+    // Set by an attempt that did not succeed: where the successes before it end (its start),
+    // and that it did.
+    Clock::time_point split{};
+    bool cut = false;
+  };
+
   // What one attempt came to.
   struct Attempt {
     JobState state = JobState::succeeded;
@@ -118,9 +130,10 @@ class Feeder {
                  bool tracked);
   // Runs one attempt; returns whether the instance ended (false: a retry is scheduled).
   bool run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
-                    std::vector<std::string> messages, bool tracked, StateCounts& tally);
+                    std::vector<std::string> messages, bool tracked, StateCounts& tally,
+                    WorkerClock* clock);
   Attempt run_attempt(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
-                      const Params& params, const Item* item);
+                      const Params& params, const Item* item, WorkerClock* clock);
   void end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,
                     std::vector<std::string> messages, const Params* params, bool tracked,
                     StateCounts& tally, const Item* item = nullptr);
@@ -131,7 +144,11 @@ class Feeder {
   // or the stage track them).
   void end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool tracked, Ends& ends);
   // Instances [from, to) succeeded: RunObserver::instances_succeeded, when an observer wants it.
-  void report_succeeded(JobPlan& plan, std::uint64_t from, std::uint64_t to);
+  void report_succeeded(JobPlan& plan, std::uint64_t from, std::uint64_t to,
+                        Clock::time_point start, Clock::time_point end);
+  // Whether observers see failed attempts or ranges of successes: then workers keep a
+  // WorkerClock.
+  bool timed() const noexcept;
 
   StageRun& stage_;
   Bulkhead& bulkhead_;

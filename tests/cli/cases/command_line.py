@@ -34,7 +34,7 @@ case("unknown_command", "plgins", exit=2, stdout="",
                  "lockstep: 'plgins' is not a command (did you mean 'plugins'?)",
                  "Run 'lockstep --help'"])
 case("unknown_command_far", "frobnicate", exit=2, stdout="",
-     stderr_has="'frobnicate' is not a command (the commands are: run validate graph plugins runs show)",
+     stderr_has="'frobnicate' is not a command (the commands are: run validate graph plugins runs show report)",
      stderr_lacks="did you mean")
 case("unknown_flag", "plugins --jsno", exit=2, stdout="",
      stderr_has=[first_line(regex(r"lockstep plugins: error: .*not expected: --jsno")),

@@ -16,8 +16,9 @@
 // Each record is one line: "CRC32 LENGTH JSON\n", CRC32 (8 hex digits) of the JSON text, LENGTH
 // its size in bytes. A record whose line is cut, or whose length or checksum does not match,
 // ends the journal: what follows it is ignored. A run of consecutive succeeded instances is one
-// record ({"t":"ok","stage":..,"job":..,"from":A,"to":B}), so ten million core.noop instances
-// write a few thousand records.
+// record ({"t":"ok","stage":..,"job":..,"from":A,"to":B,"start":..,"end":..,"slot":..}), so ten
+// million core.noop instances write a few thousand records. Times are microseconds from the
+// run record's `started`.
 #pragma once
 
 #include <cstdint>
@@ -53,9 +54,9 @@ class LOCKSTEP_API RunJournal final : public RunObserver {
   Interest interest() const override { return Interest::failures; }
   bool wants_succeeded_ranges() const override { return true; }
   void stage_started(const StageSpec& stage, int iteration) override;
+  void attempt_ended(const AttemptEvent& attempt) override;  // those that did not succeed
   void instance_ended(const InstanceEvent& instance) override;
-  void instances_succeeded(const StageSpec& stage, const JobSpec& job, int iteration,
-                           std::uint64_t from, std::uint64_t to) override;
+  void instances_succeeded(const SucceededRange& range) override;
   void stage_ended(const StageSpec& stage, int iteration, const StageSummary& so_far) override;
   void run_ended(const RunResult& result) override;
 

@@ -85,8 +85,7 @@ class LOCKSTEP_API RunDirLog final : public LogSink, public RunObserver {
   bool wants_succeeded_ranges() const override { return true; }
   void run_started(const Pipeline& pipeline) override;
   void instance_ended(const InstanceEvent& instance) override;
-  void instances_succeeded(const StageSpec& stage, const JobSpec& job, int iteration,
-                           std::uint64_t from, std::uint64_t to) override;
+  void instances_succeeded(const SucceededRange& range) override;
   void stage_ended(const StageSpec& stage, int iteration, const StageSummary& so_far) override;
   void run_ended(const RunResult& result) override;
 

@@ -120,6 +120,19 @@ struct AttemptEvent {
   const Item* item = nullptr;  // the fan-out item, when observers see every instance; else null
 };
 
+// Instances [from, to) of one job that succeeded one after another on one worker place: what
+// RunObserver::instances_succeeded() receives. The times are read once per run of successes
+// (about once per chunk of short jobs), never per instance: `start` is the first one's start,
+// `end` the last one's end.
+struct SucceededRange {
+  const StageSpec* stage = nullptr;
+  const JobSpec* job = nullptr;
+  int iteration = 1;
+  std::uint64_t from = 0, to = 0;
+  int slot = 0;  // the worker place that ran them; -1 outside any
+  std::chrono::steady_clock::time_point start{}, end{};
+};
+
 // An instance reached its terminal state (after its last attempt, or without running).
 struct InstanceEvent {
   const StageSpec* stage = nullptr;
@@ -143,7 +156,12 @@ class LOCKSTEP_API RunObserver {
   // to read), so the runner makes only those that some observer asked for.
   enum class Interest : unsigned char {
     stages,    // run and stage events only
-    failures,  // also instance_ended, for instances that did not succeed
+    // Also instance_ended for instances that did not succeed, and attempt_ended for attempts
+    // that did not succeed. Those attempts are timed without a clock read per attempt: in a
+    // chunk of short jobs, an attempt that follows successes shares the time since the chunk's
+    // last reading evenly with them (its start is an estimate, off by at most the chunk's
+    // length, about 50 us); else its start and end are exact.
+    failures,
     all,       // also instance_ended for every instance, and every attempt
   };
   virtual ~RunObserver();
@@ -157,15 +175,13 @@ class LOCKSTEP_API RunObserver {
                            const StageSummary& /*so_far*/) {}
   virtual void run_ended(const RunResult& /*result*/) {}
 
-  // The cheap way to see every success: instances [from, to) of `job` succeeded, reported a run
-  // of consecutive ones at a time (about one call per chunk of short jobs), without an id, an
-  // item or a clock read. Called for every observer once any observer's
+  // The cheap way to see every success: a run of consecutive succeeded instances of one job on
+  // one worker place at a time (about one call per chunk of short jobs), without an id, an item
+  // or a clock read per instance. Called for every observer once any observer's
   // wants_succeeded_ranges() is true; those that also see instance_ended for successes
   // (Interest::all) see each success both ways.
   virtual bool wants_succeeded_ranges() const { return false; }
-  virtual void instances_succeeded(const StageSpec& /*stage*/, const JobSpec& /*job*/,
-                                   int /*iteration*/, std::uint64_t /*from*/,
-                                   std::uint64_t /*to*/) {}
+  virtual void instances_succeeded(const SucceededRange& /*range*/) {}
 };
 
 struct RunOptions {
