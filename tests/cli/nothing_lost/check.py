@@ -161,8 +161,11 @@ def main():
     else:
         if status != 130:
             problems.append(f"exit status {status}, expected 130")
-        if elapsed > 1.0:
-            problems.append(f"took {elapsed:.2f} s after the second signal, expected at most 1 s")
+        # 1 s, the promise; more for a sanitizer build (tests/cli/CMakeLists.txt sets it).
+        budget = float(os.environ.get("LOCKSTEP_SECOND_SIGNAL_BUDGET", "1"))
+        if elapsed > budget:
+            problems.append(f"took {elapsed:.2f} s after the second signal, "
+                            f"expected at most {budget:g} s")
         report = json.loads((work / "report.json").read_text())
         total = sum(report["totals"].values()) if isinstance(report.get("totals"), dict) else None
         if total != 2:
