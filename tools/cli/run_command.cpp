@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,6 +28,7 @@
 #include "lockstep/pipeline/journal.hpp"
 #include "lockstep/pipeline/progress.hpp"
 #include "lockstep/pipeline/report.hpp"
+#include "lockstep/pipeline/resume.hpp"
 #include "lockstep/pipeline/run_dir.hpp"
 #include "lockstep/pipeline/runner.hpp"
 #include "lockstep/pipeline/trace.hpp"
@@ -49,6 +51,10 @@ struct RunCommandOptions {
   std::string html{};             // --html FILE: the run's page
   std::string run_dir{};          // --run-dir DIR: job logs; a default when empty
   bool no_journal = false;        // --no-journal: no RUN_DIR/journal (for measuring its cost)
+  bool resume = false;            // --resume [RUN_DIR]
+  std::string resume_dir{};       // its RUN_DIR; the newest run of the pipeline when empty
+  bool explain = false;           // --explain: what is reused and why the rest runs
+  bool dry_run = false;           // --dry-run: explain, run nothing
   // --log-max SIZE: what the job lines may take in the run dir
   std::string log_max = byte_size_text(kDefaultRunDirMaxBytes);
 };
@@ -123,6 +129,54 @@ std::filesystem::path keep_earlier_journal(const std::filesystem::path& dir) {
   }
 }
 
+// The newest run of `pipeline` under .lockstep/runs (its journal names the same file); empty
+// when there is none.
+std::filesystem::path newest_run_of(const std::string& pipeline) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const auto wanted = fs::absolute(pipeline, error).string();
+  fs::path newest;
+  std::int64_t newest_start = -1;
+  for (const auto& entry : fs::directory_iterator(".lockstep/runs", error)) {
+    const auto journal = read_journal(entry.path() / "journal");
+    if (journal.records.empty()) continue;
+    const auto run = nlohmann::json::parse(journal.records.front(), nullptr, false);
+    if (!run.is_object() || run.value("pipeline", "") != wanted) continue;
+    // A run killed before its first stage ran nothing: the one before it says more.
+    const bool ran = std::ranges::any_of(journal.records, [](const std::string& text) {
+      return text.find(R"("t":"stage")") != std::string::npos ||
+             text.find(R"("t":"run_end")") != std::string::npos;
+    });
+    if (!ran) continue;
+    const auto started = run.value("started", std::int64_t{0});
+    if (started > newest_start) {
+      newest_start = started;
+      newest = entry.path();
+    }
+  }
+  return newest;
+}
+
+// --resume: what the earlier run spares this one. Null with the message printed when the
+// earlier run cannot be read.
+std::optional<ResumePlan> plan_from_earlier(const RunCommandOptions& options,
+                                            const LoadedPipeline& loaded) {
+  const std::filesystem::path dir = options.resume_dir.empty()
+                                        ? newest_run_of(options.pipeline.pipeline)
+                                        : std::filesystem::path(options.resume_dir);
+  if (dir.empty()) {
+    std::cerr << "lockstep run: error: --resume: no earlier run of " << options.pipeline.pipeline
+              << " under .lockstep/runs (name its run directory: --resume RUN_DIR)\n";
+    return std::nullopt;
+  }
+  const auto earlier = read_journal(dir / "journal");
+  if (!earlier.error.empty()) {
+    std::cerr << "lockstep run: error: --resume: " << earlier.error << "\n";
+    return std::nullopt;
+  }
+  return plan_resume(loaded.pipeline, loaded.registry.plugins(), earlier);
+}
+
 int run_pipeline(const RunCommandOptions& options) {
   // Before any thread, lock or child: the guard must hold none of them.
   GroupGuard::start();
@@ -132,10 +186,21 @@ int run_pipeline(const RunCommandOptions& options) {
     std::cerr << "lockstep run: error: " << clash << ": choose another file\n";
     return kExitError;
   }
+  std::optional<ResumePlan> resume;
+  if (options.resume) {
+    resume = plan_from_earlier(options, *loaded);
+    if (!resume) return kExitError;
+  }
+  if (options.explain || options.dry_run) {
+    std::cerr << (resume ? resume->explain()
+                         : std::string("resume: no --resume: every instance runs\n"));
+  }
+  if (options.dry_run) return kExitOk;
   // The runner first: every observer below is attached to it by a call, in whatever order
   // (none of them prints as the run ends but the progress printer: the rest print after run()).
   Runner runner(loaded->pipeline,
-                {.threads = options.threads > 0 ? std::optional(options.threads) : std::nullopt});
+                {.threads = options.threads > 0 ? std::optional(options.threads) : std::nullopt,
+                 .reuse = resume ? &resume->reuse : nullptr});
   FailureReport failures(std::cerr);
   runner.observe(failures);
   std::optional<std::uint64_t> log_max;
@@ -151,7 +216,8 @@ int run_pipeline(const RunCommandOptions& options) {
     journal.emplace(keep_earlier_journal(*dir),
                     JournalIdentity{.pipeline = &loaded->pipeline,
                                     .plugins = loaded->registry.plugins(),
-                                    .run_id = logs->run_id()},
+                                    .run_id = logs->run_id(),
+                                    .reuse = resume ? &resume->reuse : nullptr},
                     &runner.outputs());
     if (const auto error = journal->error(); !error.empty()) {
       std::cerr << "lockstep: warning: no journal: " << error << "\n";
@@ -280,9 +346,21 @@ Command add_run_command(CLI::App& app) {
             return parse_byte_size(text, size);
           },
           ""));
+  auto* resume = command->add_option(
+      "--resume", options->resume_dir,
+      "Reuse what an earlier run of this pipeline did (RUN_DIR, default: its newest "
+      "run under .lockstep/runs): instances that succeeded there, with nothing they "
+      "depend on changed, are not run again (docs/resume.md)");
+  resume->expected(0, 1)->type_name("[RUN_DIR]");
+  command->add_flag("--explain", options->explain,
+                    "Print, per job, how many instances are reused and why the others run");
+  command->add_flag("--dry-run", options->dry_run, "Explain, and run nothing");
   command->add_flag("--no-journal", options->no_journal,
                     "Write no RUN_DIR/journal (its cost is measured against this)");
-  return {command, [options] { return run_pipeline(*options); }};
+  return {command, [options, resume] {
+            options->resume = resume->count() > 0;
+            return run_pipeline(*options);
+          }};
 }
 
 }  // namespace lockstep::cli

@@ -51,13 +51,17 @@ void write_table(std::ostream& out, const std::vector<Column>& columns,
   }
 }
 
-// "3 succeeded, 1 failed": each state some instance ended in, in kAllJobStates order.
-std::string describe_counts(const StateCounts& counts) {
+// "3 succeeded, 1 failed": each state some instance ended in, in kAllJobStates order; with
+// --resume, "1,000 succeeded (980 reused)".
+std::string describe_counts(const StateCounts& counts, std::uint64_t reused) {
   std::string text;
   for (const auto state : kAllJobStates) {
     if (counts[state] == 0) continue;
     text += (text.empty() ? "" : ", ") + with_thousands(counts[state]) + " " +
             std::string(to_string(state));
+    if (state == JobState::succeeded && reused > 0) {
+      text += " (" + with_thousands(reused) + " reused)";
+    }
   }
   return text.empty() ? "none" : text;
 }
@@ -150,13 +154,13 @@ void print_run_summary(std::ostream& out, const Pipeline& pipeline, const RunRes
       row.push_back(repeated ? std::to_string(stage.iterations) : "");
     }
     row.push_back(format_wall_time(stage.wall));
-    row.push_back(describe_counts(stage.counts));
+    row.push_back(describe_counts(stage.counts, stage.reused));
     rows.push_back(std::move(row));
   }
   Row total = {"total", run_status(result)};
   if (with_iterations) total.emplace_back();
   total.push_back(format_wall_time(result.wall));
-  total.push_back(describe_counts(result.totals));
+  total.push_back(describe_counts(result.totals, result.reused));
   rows.push_back(std::move(total));
 
   write_table(out, columns, rows);

@@ -200,6 +200,7 @@ json JsonReport::Impl::stage_json(std::size_t index, const StageSummary& stage) 
       {"wall_seconds", report::seconds(stage.wall)},
       {"instances", stage.counts.sum()},
       {"counts", report::counts_json(stage.counts)},
+      {"reused", stage.reused},
       {"note", stage.note},
       {"warnings", stage.warnings},
       {"bulkheads", std::move(bulkheads)},
@@ -229,6 +230,7 @@ json JsonReport::Impl::to_json() const {
   report["wall_seconds"] = report::seconds(result->wall);
   report["instances"] = result->totals.sum();
   report["totals"] = report::counts_json(result->totals);
+  report["reused"] = result->reused;
   report["warnings"] = result->warnings;
   if (!result->error.empty()) report["error"] = result->error;
   report["stages"] = std::move(stages);

@@ -65,6 +65,7 @@ struct RecordedIteration {
   StageStatus status = StageStatus::interrupted;
   StateCounts counts{};       // recorded ends (or the stage_end's counts)
   std::uint64_t interrupted = 0;  // instances not ended when the journal was cut
+  std::uint64_t reused = 0;       // of the succeeded, reused from an earlier run (stage_end)
   std::int64_t first_us = -1, last_us = -1;  // of its recorded attempts; -1 when none
 };
 
@@ -93,6 +94,7 @@ struct RecordedData {
   std::int64_t wall_ms = 0;  // from run_end; else the last recorded end
   StateCounts totals{};
   std::uint64_t totals_interrupted = 0;
+  std::uint64_t reused = 0;  // from run_end
 
   std::vector<RecordedBulkhead> bulkheads;
   std::vector<RecordedStage> stages;

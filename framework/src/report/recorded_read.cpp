@@ -80,11 +80,13 @@ class Reader {
                                                                     std::size_t{0});
       }
       it.counts = counts;
+      it.reused = record.value("reused", std::uint64_t{0});
     } else if (kind == "run_end") {
       data_.finished = true;
       data_.exit_code = record.value("exit_code", 0);
       data_.interrupted = record.value("interrupted", false);
       data_.wall_ms = record.value("wall_ms", std::int64_t{0});
+      data_.reused = record.value("reused", std::uint64_t{0});
       for (const auto state : kAllJobStates) {
         data_.totals[state] = record.value("totals", Json::object())
                                   .value(std::string(to_string(state)), std::size_t{0});

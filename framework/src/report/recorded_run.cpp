@@ -26,6 +26,12 @@ namespace lockstep::inline LOCKSTEP_ABI {
 
 namespace {
 
+std::uint64_t reused_in(const report::RecordedStage& stage) {
+  std::uint64_t reused = 0;
+  for (const auto& iteration : stage.iterations) reused += iteration.reused;
+  return reused;
+}
+
 using json = nlohmann::ordered_json;
 using report::RecordedData;
 using report::RecordedTime;
@@ -225,6 +231,7 @@ json RecordedRun::Impl::stage_json(std::uint32_t s, const Timings& timings,
           {"wall_seconds", first >= 0 ? seconds_of_us(last - first) : 0.0},
           {"instances", instances},
           {"counts", counts_json(counts, interrupted)},
+          {"reused", reused_in(stage)},
           {"note", ""},
           {"warnings", json::array()},
           {"bulkheads", json::array()},
@@ -248,6 +255,7 @@ json RecordedRun::Impl::report_json() const {
           {"wall_seconds", seconds_of_us(data->wall_ms * 1000)},
           {"instances", data->totals.sum() + data->totals_interrupted},
           {"totals", counts_json(data->totals, data->totals_interrupted)},
+          {"reused", data->reused},
           {"warnings", json::array()},
           {"stages", std::move(stages)},
           {"rebuilt",

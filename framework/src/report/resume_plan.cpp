@@ -20,6 +20,7 @@ struct JobRecord {
   std::string type, plugin, params, items;
   std::map<std::string, std::string> values;
   std::uint64_t size = 0;
+  bool passed_on = false;  // from a `reused` record: the size of a from_outputs job is unknown
 };
 
 struct Succeeded {
@@ -70,8 +71,10 @@ void read_record(const Json& record, Earlier& earlier) {
                       job.value("params", ""),
                       job.value("items", ""),
                       {},
-                      number(job.value("size", Json()))};
-      for (const auto& [name, text] : job.value("values", Json::object()).items()) {
+                      number(job.value("size", Json())),
+                      false};
+      const auto values = job.value("values", Json::object());  // items() views it
+      for (const auto& [name, text] : values.items()) {
         if (text.is_string()) entry.values[name] = text.get<std::string>();
       }
       earlier.jobs[job_key(stage, iteration, job.value("job", ""))] = std::move(entry);
@@ -81,6 +84,39 @@ void read_record(const Json& record, Earlier& earlier) {
                                            record.value("job", ""))];
     done.ranges.push_back(
         {number(record.value("from", Json())), number(record.value("to", Json()))});
+    for (const auto& output : record.value("outputs", Json::array())) {
+      if (output.is_array() && output.size() == 3 && output[1].is_string() &&
+          output[2].is_string()) {
+        done.outputs.push_back(
+            {number(output[0]), output[1].get<std::string>(), output[2].get<std::string>()});
+      }
+    }
+  } else if (type == "reused") {
+    // What that run took over from the one before it, written before it ran anything.
+    const auto stage = record.value("stage", "");
+    const int iteration = record.value("iteration", 1);
+    const auto key = job_key(stage, iteration, record.value("job", ""));
+    earlier.iterations[stage].insert(iteration);
+    if (!earlier.jobs.contains(key)) {
+      JobRecord entry{record.value("type", ""),
+                      record.value("plugin", ""),
+                      record.value("params", ""),
+                      record.value("items", ""),
+                      {},
+                      0,
+                      true};
+      const auto values = record.value("values", Json::object());
+      for (const auto& [name, text] : values.items()) {
+        if (text.is_string()) entry.values[name] = text.get<std::string>();
+      }
+      earlier.jobs[key] = std::move(entry);
+    }
+    auto& done = earlier.succeeded[key];
+    for (const auto& range : record.value("ranges", Json::array())) {
+      if (range.is_array() && range.size() == 2) {
+        done.ranges.push_back({number(range[0]), number(range[1])});
+      }
+    }
     for (const auto& output : record.value("outputs", Json::array())) {
       if (output.is_array() && output.size() == 3 && output[1].is_string() &&
           output[2].is_string()) {
@@ -240,7 +276,7 @@ class Planner {
         shown[shown.find('.')] = '/';
         return "reads outputs of '" + shown + "', which runs again";
       }
-      if (record->size != items.size) return "its items changed";
+      if (!record->passed_on && record->size != items.size) return "its items changed";
     } else if (record->items != items.hash) {
       return "its items changed";
     }

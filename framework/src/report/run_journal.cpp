@@ -12,13 +12,13 @@
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
-#include <mutex>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <tuple>
 #include <system_error>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "lockstep/pipeline/journal.hpp"
@@ -46,8 +46,7 @@ std::string frame(const Json& record) {
   boost::crc_32_type crc;
   crc.process_bytes(text.data(), text.size());
   char head[32];
-  std::snprintf(head, sizeof head, "%08x %zu ", static_cast<unsigned>(crc.checksum()),
-                text.size());
+  std::snprintf(head, sizeof head, "%08x %zu ", static_cast<unsigned>(crc.checksum()), text.size());
   return head + text + "\n";
 }
 
@@ -143,9 +142,15 @@ struct RunJournal::Impl {
   }
 
   static Json successes_record(const JobSpec& job, const Successes& run) {
-    Json record = {{"t", "ok"},        {"stage", run.stage->name}, {"iteration", run.iteration},
-                   {"job", job.id},    {"from", run.from},          {"to", run.to},
-                   {"start", run.start_us}, {"end", run.end_us},    {"slot", run.slot}};
+    Json record = {{"t", "ok"},
+                   {"stage", run.stage->name},
+                   {"iteration", run.iteration},
+                   {"job", job.id},
+                   {"from", run.from},
+                   {"to", run.to},
+                   {"start", run.start_us},
+                   {"end", run.end_us},
+                   {"slot", run.slot}};
     if (!run.retried.is_null()) record["retried"] = run.retried;
     if (!run.outputs.is_null()) record["outputs"] = run.outputs;
     return record;
@@ -188,12 +193,19 @@ struct RunJournal::Impl {
   }
 
   void add_successes(const SucceededRange& range) {
-    Successes added{range.stage,           range.iteration,        range.from, range.to,
-                    range.slot,            micros(range.start),    micros(range.end), Json(),
+    Successes added{range.stage,
+                    range.iteration,
+                    range.from,
+                    range.to,
+                    range.slot,
+                    micros(range.start),
+                    micros(range.end),
+                    Json(),
                     published(*range.stage, *range.job, range.from, range.to)};
     {
       std::lock_guard lock(mutex);
-      if (!attempts.empty()) added.retried = take_retried(*range.job, range.iteration, range.from, range.to);
+      if (!attempts.empty())
+        added.retried = take_retried(*range.job, range.iteration, range.from, range.to);
       auto [at, inserted] = pending.try_emplace(range.job, added);
       if (inserted) return;
       auto& run = at->second;
@@ -270,13 +282,12 @@ struct RunJournal::Impl {
   }
 };
 
-RunJournal::RunJournal(std::filesystem::path file, JournalIdentity identity,
-                       const Outputs* outputs)
+RunJournal::RunJournal(std::filesystem::path file, JournalIdentity identity, const Outputs* outputs)
     : impl_(std::make_unique<Impl>()) {
   impl_->file = std::move(file);
   impl_->outputs = outputs;
-  impl_->fd = ::open(impl_->file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                     0644);
+  impl_->fd =
+      ::open(impl_->file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (impl_->fd < 0) {
     impl_->note_error("cannot write " + impl_->file.string() + ": " + errno_text(errno));
     return;
@@ -303,6 +314,9 @@ RunJournal::RunJournal(std::filesystem::path file, JournalIdentity identity,
                    {"path", plugin.path.string()},
                    {"hash", plugin.path.empty() ? "" : file_hash(plugin.path)}});
   }
+  if (identity.reuse != nullptr && identity.pipeline != nullptr) {
+    write_reused(*identity.pipeline, *identity.reuse);
+  }
   impl_->commit();
   // The committer takes no signal: the program decides which of its threads handles them.
   sigset_t all, previous;
@@ -323,6 +337,36 @@ RunJournal::~RunJournal() {
   }
   impl_->commit();
   if (impl_->fd >= 0) ::close(impl_->fd);
+}
+
+void RunJournal::write_reused(const Pipeline& pipeline, const Reuse& reuse) {
+  reuse.visit([&](std::string_view stage_name, int iteration, std::string_view job_id,
+                  const JobReuse& reused) {
+    const auto stage = std::ranges::find(pipeline.stages, stage_name, &StageSpec::name);
+    if (stage == pipeline.stages.end()) return;
+    const auto job = std::ranges::find(stage->jobs, job_id, &JobSpec::id);
+    if (job == stage->jobs.end()) return;
+    Json texts = Json::object();
+    for (const auto& [name, text] : report::param_texts(*job)) texts[name] = text;
+    Json ranges = Json::array();
+    for (const auto& range : reused.ranges) ranges.push_back({range.from, range.to});
+    Json outputs = Json::array();
+    for (const auto& output : reused.outputs) {
+      outputs.push_back({output.index, output.key, output.value});
+    }
+    static const Outputs none;  // a from_outputs job's items are judged by its source's reuse
+    impl_->append({{"t", "reused"},
+                   {"stage", stage->name},
+                   {"iteration", iteration},
+                   {"job", job->id},
+                   {"type", job->type ? job->type->qualified_name : std::string()},
+                   {"plugin", job->type ? job->type->plugin : std::string()},
+                   {"params", report::params_key(*job)},
+                   {"values", std::move(texts)},
+                   {"items", report::items_key(*job, none).hash},
+                   {"ranges", std::move(ranges)},
+                   {"outputs", std::move(outputs)}});
+  });
 }
 
 void RunJournal::stage_started(const StageSpec& stage, int iteration) {
@@ -350,14 +394,15 @@ void RunJournal::stage_started(const StageSpec& stage, int iteration) {
 void RunJournal::attempt_ended(const AttemptEvent& attempt) {
   if (attempt.state == JobState::succeeded || attempt.job == nullptr) return;  // in ranges
   auto& self = *impl_;
-  Impl::AttemptTime time{attempt.attempt,
-                         self.micros(attempt.start),
-                         std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(
-                                                       attempt.end - attempt.start)
-                                                       .count()),
-                         attempt.slot,
-                         attempt.state,
-                         attempt.message};
+  Impl::AttemptTime time{
+      attempt.attempt,
+      self.micros(attempt.start),
+      std::max<std::int64_t>(
+          0, std::chrono::duration_cast<std::chrono::microseconds>(attempt.end - attempt.start)
+                 .count()),
+      attempt.slot,
+      attempt.state,
+      attempt.message};
   std::lock_guard lock(self.mutex);
   self.attempts[{attempt.job, attempt.iteration, attempt.index}].push_back(std::move(time));
 }
@@ -386,9 +431,7 @@ void RunJournal::instance_ended(const InstanceEvent& instance) {
   impl_->append(record);
 }
 
-void RunJournal::instances_succeeded(const SucceededRange& range) {
-  impl_->add_successes(range);
-}
+void RunJournal::instances_succeeded(const SucceededRange& range) { impl_->add_successes(range); }
 
 void RunJournal::stage_ended(const StageSpec& stage, int iteration, const StageSummary& so_far) {
   {
@@ -414,13 +457,13 @@ void RunJournal::stage_ended(const StageSpec& stage, int iteration, const StageS
 }
 
 void RunJournal::run_ended(const RunResult& result) {
-  impl_->append({{"t", "run_end"},
-                 {"exit_code", result.exit_code()},
-                 {"interrupted", result.interrupted},
-                 {"wall_ms", std::chrono::duration_cast<std::chrono::milliseconds>(result.wall)
-                                 .count()},
-                 {"totals", counts_json(result.totals)},
-                 {"reused", result.reused}});
+  impl_->append(
+      {{"t", "run_end"},
+       {"exit_code", result.exit_code()},
+       {"interrupted", result.interrupted},
+       {"wall_ms", std::chrono::duration_cast<std::chrono::milliseconds>(result.wall).count()},
+       {"totals", counts_json(result.totals)},
+       {"reused", result.reused}});
   impl_->commit();
 }
 
@@ -448,4 +491,4 @@ std::string RunJournal::params_hash(const Params& params) {
   return report::hash_text(text);
 }
 
-}  // namespace lockstep
+}  // namespace lockstep::inline LOCKSTEP_ABI

@@ -29,6 +29,7 @@
 
 #include "lockstep/export.hpp"
 #include "lockstep/pipeline/job_instance.hpp"
+#include "lockstep/pipeline/reuse.hpp"
 #include "lockstep/pipeline/runner.hpp"
 #include "lockstep/plugin/registry.hpp"
 
@@ -38,6 +39,9 @@ struct JournalIdentity {
   const Pipeline* pipeline = nullptr;  // its file (path, content hash) and resolved vars
   std::vector<PluginInfo> plugins{};   // name, version, file hash
   std::string run_id{};
+  // --resume: what this run takes over, written first (and synced) as `reused` records, so that
+  // a run killed before it reached them still passes them on to the next --resume.
+  const Reuse* reuse = nullptr;
 };
 
 // A RunObserver: thread-safe, cheap per instance (successes come as ranges, see
@@ -69,6 +73,8 @@ class LOCKSTEP_API RunJournal final : public RunObserver {
   static std::string params_hash(const Params& params);
 
  private:
+  void write_reused(const Pipeline& pipeline, const Reuse& reuse);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -80,4 +86,4 @@ struct JournalContents {
 };
 LOCKSTEP_API JournalContents read_journal(const std::filesystem::path& file);
 
-}  // namespace lockstep
+}  // namespace lockstep::inline LOCKSTEP_ABI

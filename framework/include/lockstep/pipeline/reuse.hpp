@@ -44,6 +44,17 @@ class LOCKSTEP_API Reuse {
   void add(std::string_view stage, int iteration, std::string_view job, JobReuse reuse);
   // What is reused of that job; null when nothing is.
   const JobReuse* find(std::string_view stage, int iteration, std::string_view job) const;
+  // Calls fn(stage, iteration, job, reuse) for every job with reused instances.
+  template <class Fn>
+  void visit(Fn fn) const {
+    for (const auto& [key, reuse] : jobs_) {
+      const auto first = key.find('\0');
+      const auto second = key.find('\0', first + 1);
+      fn(std::string_view(key).substr(0, first),
+         std::stoi(key.substr(first + 1, second - first - 1)),
+         std::string_view(key).substr(second + 1), reuse);
+    }
+  }
   // Reused instances in all.
   std::uint64_t size() const noexcept;
   bool empty() const noexcept { return jobs_.empty(); }
