@@ -66,6 +66,7 @@ std::optional<PastRun> read_run(const fs::path& dir) {
   if (!end.is_null()) {
     past.summary["wall_ms"] = end.value("wall_ms", std::int64_t{0});
     past.summary["totals"] = end.value("totals", Json::object());
+    past.summary["reused"] = end.value("reused", std::uint64_t{0});  // by --resume
   }
   return past;
 }
@@ -139,6 +140,9 @@ int list_runs(const RunsOptions& options) {
     std::cout << s.value("run", "") << "  " << utc(run.started) << "  " << s.value("status", "");
     if (s.contains("wall_ms")) std::cout << "  " << s.value("wall_ms", 0) << "ms";
     if (s.contains("totals")) std::cout << "  " << totals_text(s["totals"]);
+    if (s.value("reused", std::uint64_t{0}) > 0) {
+      std::cout << " (" << with_thousands(s.value("reused", std::uint64_t{0})) << " reused)";
+    }
     std::cout << "  " << s.value("pipeline", "") << "\n";
   }
   return kExitOk;

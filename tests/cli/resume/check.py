@@ -75,6 +75,12 @@ def words():
             "-> 'echo 'bye'-${item}" not in changed.stderr or \
             "make/words: 6 of 6 reused" not in changed.stderr:
         problems.append(f"a changed parameter is not explained: {changed.stderr!r}")
+    listed = run("runs", "--json")
+    reused = sorted(r.get("reused") for r in json.loads(listed.stdout))
+    if reused != [0, 5, 12]:
+        problems.append(f"lockstep runs --json says reused {reused}, expected [0, 5, 12]")
+    if "12 succeeded (12 reused)" not in run("runs").stdout:
+        problems.append("lockstep runs does not show what a run reused")
     missing = run("run", *common, "--resume", str(work / "nowhere"))
     if missing.returncode != 2 or "--resume" not in missing.stderr:
         problems.append(f"--resume of no run: exit {missing.returncode}: {missing.stderr!r}")
