@@ -262,6 +262,10 @@ void Feeder::wait_for_pending() {
   auto& shared = stage_.services();
   for (;;) {
     if (stage_.stopping() || shared.interrupted.load()) end_retries(stage_.retry_end_state());
+    // The engine's barrier first: this thread runs queued chunks itself while a worker place is
+    // free, and spins briefly before it sleeps, where sleeping here at once would cost a futex
+    // wake and two context switches per stage round. What is left after it is retries.
+    if (pending_.load() != 0) batch_.wait();
     std::unique_lock lock(mutex_);
     waiting_.store(true);
     if (pending_.load() == 0) break;
