@@ -1,6 +1,9 @@
 #include "run/bulkhead_usage.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
+#include <utility>
 
 namespace lockstep::run {
 
@@ -40,12 +43,40 @@ double utilisation(std::chrono::nanoseconds busy, int workers, std::chrono::nano
 
 }  // namespace
 
+WaitPercentiles wait_percentiles(const DurationHistogram& after, const DurationHistogram& before) {
+  std::array<std::uint64_t, DurationHistogram::kBuckets> waits{};
+  std::uint64_t total = 0;
+  for (std::size_t bucket = 0; bucket < DurationHistogram::kBuckets; ++bucket) {
+    // Saturating, as DurationHistogram's difference is.
+    waits[bucket] = after.counts[bucket] - std::min(after.counts[bucket], before.counts[bucket]);
+    total += waits[bucket];
+  }
+  WaitPercentiles result;
+  if (total == 0) return result;
+  const auto wanted = [total](double q) {
+    return std::clamp(std::ceil(q * static_cast<double>(total)), 1.0, static_cast<double>(total));
+  };
+  const std::array<std::pair<double, std::chrono::nanoseconds*>, 3> asked{
+      {{wanted(0.50), &result.p50}, {wanted(0.95), &result.p95}, {wanted(0.99), &result.p99}}};
+  std::size_t next = 0;
+  std::uint64_t seen = 0;
+  for (std::size_t bucket = 0; bucket < DurationHistogram::kBuckets && next < asked.size();
+       ++bucket) {
+    seen += waits[bucket];
+    for (; next < asked.size() && static_cast<double>(seen) >= asked[next].first; ++next) {
+      const auto low = DurationHistogram::lower_bound(bucket);
+      *asked[next].second = low + (DurationHistogram::upper_bound(bucket) - low) / 2;
+    }
+  }
+  return result;
+}
+
 std::vector<BulkheadUsage> BulkheadUsageMeter::finish(std::chrono::nanoseconds wall) const {
   std::vector<BulkheadUsage> usages;
   usages.reserve(starts_.size());
   for (const auto& [bulkhead, before] : starts_) {
     const auto after = bulkhead->stats();
-    const auto waits = after.queue_wait_histogram - before.queue_wait_histogram;
+    const auto waits = wait_percentiles(after.queue_wait_histogram, before.queue_wait_histogram);
     BulkheadUsage usage;
     usage.name = bulkhead->name();
     usage.workers = bulkhead->workers();
@@ -54,9 +85,9 @@ std::vector<BulkheadUsage> BulkheadUsageMeter::finish(std::chrono::nanoseconds w
     usage.peak_running = after.peak_running;
     usage.peak_queued = after.peak_queued;
     usage.queue_wait_max = after.queue_wait_max;
-    usage.queue_wait_p50 = at_most(waits.percentile(0.50), after.queue_wait_max);
-    usage.queue_wait_p95 = at_most(waits.percentile(0.95), after.queue_wait_max);
-    usage.queue_wait_p99 = at_most(waits.percentile(0.99), after.queue_wait_max);
+    usage.queue_wait_p50 = at_most(waits.p50, after.queue_wait_max);
+    usage.queue_wait_p95 = at_most(waits.p95, after.queue_wait_max);
+    usage.queue_wait_p99 = at_most(waits.p99, after.queue_wait_max);
     usage.rejected = after.ended[JobState::rejected] - before.ended[JobState::rejected];
     usage.utilisation = utilisation(after.busy - before.busy, usage.workers, wall);
     usages.push_back(std::move(usage));
