@@ -201,8 +201,8 @@ void Feeder::dispatch_retry(Retry retry) {
         std::optional<WorkerClock> clock;
         if (timed()) clock.emplace(WorkerClock{Clock::now()});
         try {
-          if (run_instance(token, plan, index, attempt, std::move(*messages), tracked, ran.tally,
-                           clock ? &*clock : nullptr)) {
+          if (run_instance(run_token(token), plan, index, attempt, std::move(*messages), tracked,
+                           ran.tally, clock ? &*clock : nullptr)) {
             ran.ended = 1;
           }
           if (ran.tally[JobState::succeeded] == 1 && clock)
@@ -307,6 +307,10 @@ void Feeder::release(std::uint64_t ended) noexcept {
 
 // ---- running (on the bulkhead's workers) -----------------------------------------------------
 
+CancelToken Feeder::run_token(const CancelToken& engine_token) const noexcept {
+  return engine_token.with(&stage_.services().interrupt).with(&stage_.cancel_source());
+}
+
 bool Feeder::timed() const noexcept {
   const auto& shared = stage_.services();
   return shared.succeeded_ranges || shared.interest != RunObserver::Interest::stages;
@@ -324,6 +328,7 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
   // One clock read per chunk, and one per instance that did not succeed.
   std::optional<WorkerClock> clock;
   if (timed()) clock.emplace(WorkerClock{Clock::now()});
+  const auto chunk_token = run_token(token);  // once per chunk: the same for all its attempts
   try {
     for (; i < end; ++i) {
       if (stage_.stopping() || stage_.services().interrupted.load(std::memory_order_relaxed)) break;
@@ -333,7 +338,7 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
         clock->cut = false;
       }
       const auto run_began = clock ? clock->since : Clock::time_point{};
-      if (run_instance(token, plan, i, 1, {}, tracked, ends.tally, clock ? &*clock : nullptr))
+      if (run_instance(chunk_token, plan, i, 1, {}, tracked, ends.tally, clock ? &*clock : nullptr))
         ++ends.ended;
       if (ranges && ends.tally[JobState::succeeded] == succeeded_before) {
         if (!clock->cut) clock->split = clock->since = Clock::now();  // it did not run
@@ -387,13 +392,19 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
                           std::vector<std::string> messages, bool tracked, StateCounts& tally,
                           WorkerClock* clock) {
   const JobSpec& spec = plan.spec;
+  // The item is made when templates need it, or when observers see every instance (they name it).
+  const bool named = spec.foreach.kind != FanOut::Kind::none &&
+                     stage_.services().interest == RunObserver::Interest::all;
+  if (spec.templates.empty() && !named) {
+    // Most instances: the job's own params and no item, nothing to make before the attempt.
+    return conclude(plan, index, attempt,
+                    run_attempt(token, plan, index, attempt, spec.params, nullptr, clock),
+                    std::move(messages), spec.params, nullptr, tracked, tally);
+  }
   std::optional<Item> item;
   std::optional<Params> own_params;
   Attempt outcome;
-  // The item is made when templates need it, or when observers see every instance (they name it).
-  const bool named =
-      spec.foreach.kind != FanOut::Kind::none && stage_.services().interest == RunObserver::Interest::all;
-  if (!spec.templates.empty() || named) item.emplace(plan.source.item(index));
+  item.emplace(plan.source.item(index));
   if (!spec.templates.empty()) {
     try {
       own_params.emplace(instantiate_params(spec, *item, index, stage_.iteration()));
@@ -403,11 +414,19 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
   }
   const Params& params = own_params ? *own_params : spec.params;
   if (spec.templates.empty() || own_params) {
-    outcome = run_attempt(token, plan, index, attempt, params, item ? &*item : nullptr, clock);
+    outcome = run_attempt(token, plan, index, attempt, params, &*item, clock);
   }
+  return conclude(plan, index, attempt, std::move(outcome), std::move(messages), params, &*item,
+                  tracked, tally);
+}
+
+bool Feeder::conclude(JobPlan& plan, std::uint64_t index, int attempt, Attempt outcome,
+                      std::vector<std::string> messages, const Params& params, const Item* item,
+                      bool tracked, StateCounts& tally) {
+  const JobSpec& spec = plan.spec;
   if (outcome.state == JobState::succeeded) {
     end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tracked, tally,
-                 item ? &*item : nullptr);
+                 item);
     return true;
   }
   add_attempt_message(messages, static_cast<std::uint64_t>(attempt), std::move(outcome.message));
@@ -417,7 +436,7 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
                      !stage_.services().interrupted.load();
   if (!retry) {
     end_instance(plan, index, outcome.state, attempt, std::move(messages), &params, tracked, tally,
-                 item ? &*item : nullptr);
+                 item);
     return true;
   }
   schedule_retry({Clock::now() + backoff_before(spec.retry, attempt + 1), &plan, index, attempt + 1,
@@ -432,9 +451,10 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
   const JobSpec& spec = plan.spec;
   CancelSource timeout;
   std::optional<DeadlineTimer::Handle> deadline;
-  const auto attempt_token = token.with(&shared.interrupt)
-                                 .with(&stage_.cancel_source())
-                                 .with(spec.timeout ? &timeout : nullptr);
+  // `token` has the run's and the stage's sources already; only a timeout adds one.
+  std::optional<CancelToken> timed_token;
+  if (spec.timeout) timed_token.emplace(token.with(&timeout));
+  const CancelToken& attempt_token = timed_token ? *timed_token : token;
   AttemptContext context(stage_, plan, index, attempt, params, attempt_token);
   if (item) context.set_item(*item);
 
@@ -471,13 +491,12 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
                "unknown exception"};
   }
   if (deadline) shared.timer.disarm(*deadline);
-  outcome.message = mask_secrets(outcome.message);  // a job's message may quote its parameters
+  // A job's message may quote its parameters.
+  if (!outcome.message.empty()) outcome.message = mask_secrets(outcome.message);
   // Past its deadline, the attempt timed out, whatever the job did then: returning late does not
   // meet a timeout. A cancellation of the stage, the bulkhead or the run stays a cancellation,
   // and a failure the job reported before the deadline stays a failure.
-  const bool other_cancel =
-      token.cancelled() || shared.interrupt.cancelled() || stage_.cancel_source().cancelled();
-  if (timeout.cancelled() && !other_cancel && outcome.state != JobState::failed) {
+  if (timeout.cancelled() && !token.cancelled() && outcome.state != JobState::failed) {
     const bool said_more = !outcome.message.empty() && outcome.message != "cancelled";
     outcome = {JobState::timed_out, "timed out after " + format_duration(*spec.timeout) +
                                         (said_more ? ": " + outcome.message : std::string())};

@@ -126,12 +126,19 @@ class Feeder {
   void dispatch_retry(Retry retry);
   void stop_retry_dispatcher();
 
+  // The engine's token for a task, also cancelled by an interrupt of the run and by the stage.
+  CancelToken run_token(const CancelToken& engine_token) const noexcept;
   void run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t start, std::uint64_t count,
                  bool tracked);
-  // Runs one attempt; returns whether the instance ended (false: a retry is scheduled).
+  // Runs one attempt; returns whether the instance ended (false: a retry is scheduled). `token`
+  // is a run_token().
   bool run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
                     std::vector<std::string> messages, bool tracked, StateCounts& tally,
                     WorkerClock* clock);
+  // What follows an attempt: the instance ends, or (false) a retry is scheduled.
+  bool conclude(JobPlan& plan, std::uint64_t index, int attempt, Attempt outcome,
+                std::vector<std::string> messages, const Params& params, const Item* item,
+                bool tracked, StateCounts& tally);
   Attempt run_attempt(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
                       const Params& params, const Item* item, WorkerClock* clock);
   void end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,
