@@ -44,13 +44,12 @@ double utilisation(std::chrono::nanoseconds busy, int workers, std::chrono::nano
 }  // namespace
 
 WaitPercentiles wait_percentiles(const DurationHistogram& after, const DurationHistogram& before) {
-  std::array<std::uint64_t, DurationHistogram::kBuckets> waits{};
+  // Saturating, as DurationHistogram's difference is.
+  const auto waits = [&](std::size_t bucket) {
+    return after.counts[bucket] - std::min(after.counts[bucket], before.counts[bucket]);
+  };
   std::uint64_t total = 0;
-  for (std::size_t bucket = 0; bucket < DurationHistogram::kBuckets; ++bucket) {
-    // Saturating, as DurationHistogram's difference is.
-    waits[bucket] = after.counts[bucket] - std::min(after.counts[bucket], before.counts[bucket]);
-    total += waits[bucket];
-  }
+  for (std::size_t bucket = 0; bucket < DurationHistogram::kBuckets; ++bucket) total += waits(bucket);
   WaitPercentiles result;
   if (total == 0) return result;
   const auto wanted = [total](double q) {
@@ -62,7 +61,7 @@ WaitPercentiles wait_percentiles(const DurationHistogram& after, const DurationH
   std::uint64_t seen = 0;
   for (std::size_t bucket = 0; bucket < DurationHistogram::kBuckets && next < asked.size();
        ++bucket) {
-    seen += waits[bucket];
+    seen += waits(bucket);
     for (; next < asked.size() && static_cast<double>(seen) >= asked[next].first; ++next) {
       const auto low = DurationHistogram::lower_bound(bucket);
       *asked[next].second = low + (DurationHistogram::upper_bound(bucket) - low) / 2;
