@@ -331,7 +331,7 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
   const auto chunk_token = run_token(token);  // once per chunk: the same for all its attempts
   try {
     for (; i < end; ++i) {
-      if (stage_.stopping() || stage_.services().interrupted.load(std::memory_order_relaxed)) break;
+      if (stage_.stopping()) break;  // an interrupt included
       const auto succeeded_before = ends.tally[JobState::succeeded];
       if (clock) {
         clock->successes = i - succeeded_from;

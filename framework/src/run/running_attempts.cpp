@@ -5,9 +5,6 @@
 namespace lockstep::run {
 namespace {
 
-constexpr std::int64_t kIdle = 0;
-constexpr std::int64_t kUnseen = -1;
-
 // A stamp is never kIdle or kUnseen.
 std::int64_t stamp_of(RunningAttempts::Clock::time_point now) {
   return std::max<std::int64_t>(1, now.time_since_epoch().count());
@@ -18,22 +15,6 @@ std::int64_t stamp_of(RunningAttempts::Clock::time_point now) {
 RunningAttempts::RunningAttempts(int slots)
     : slots_(std::make_unique<Slot[]>(static_cast<std::size_t>(std::max(slots, 0)))),
       count_(std::max(slots, 0)) {}
-
-RunningAttempts::Mark::Mark(std::atomic<std::int64_t>* state) noexcept
-    : state_(state), outer_(kIdle) {
-  if (state_ == nullptr) return;
-  // Only this thread writes a slot while it runs on it, so a load and a store do (no RMW).
-  outer_ = state_->load(std::memory_order_relaxed);
-  state_->store(kUnseen, std::memory_order_relaxed);
-}
-
-RunningAttempts::Mark::~Mark() {
-  if (state_ != nullptr) state_->store(outer_, std::memory_order_relaxed);
-}
-
-RunningAttempts::Mark RunningAttempts::mark(int slot) noexcept {
-  return Mark(slot >= 0 && slot < count_ ? &slots_[static_cast<std::size_t>(slot)].state : nullptr);
-}
 
 RunningAttempts::Spent RunningAttempts::spent(Clock::time_point now) const noexcept {
   Spent spent;

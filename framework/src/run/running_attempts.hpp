@@ -29,15 +29,27 @@ class LOCKSTEP_INTERNAL_API RunningAttempts {
    public:
     Mark(const Mark&) = delete;
     Mark& operator=(const Mark&) = delete;
-    ~Mark();
+    ~Mark() {
+      if (state_ != nullptr) state_->store(outer_, std::memory_order_relaxed);
+    }
 
    private:
     friend class RunningAttempts;
-    explicit Mark(std::atomic<std::int64_t>* state) noexcept;
+    // Inline, as mark() is: every attempt makes one, and a call each way costs more than the
+    // two stores.
+    explicit Mark(std::atomic<std::int64_t>* state) noexcept : state_(state) {
+      if (state_ == nullptr) return;
+      // Only this thread writes a slot while it runs on it, so a load and a store do (no RMW).
+      outer_ = state_->load(std::memory_order_relaxed);
+      state_->store(kUnseen, std::memory_order_relaxed);
+    }
     std::atomic<std::int64_t>* state_;
-    std::int64_t outer_;  // a nested attempt on the same slot gives the slot back to the outer one
+    std::int64_t outer_ = kIdle;  // a nested attempt on a slot gives it back to the outer one
   };
-  Mark mark(int slot) noexcept;
+  Mark mark(int slot) noexcept {
+    return Mark(slot >= 0 && slot < count_ ? &slots_[static_cast<std::size_t>(slot)].state
+                                           : nullptr);
+  }
 
   struct Spent {
     std::uint64_t running = 0;         // attempts marked now
@@ -48,6 +60,9 @@ class LOCKSTEP_INTERNAL_API RunningAttempts {
   Spent spent(Clock::time_point now) const noexcept;
 
  private:
+  // A slot's state besides a stamp: no attempt, or one that no snapshot has seen yet.
+  static constexpr std::int64_t kIdle = 0;
+  static constexpr std::int64_t kUnseen = -1;
   struct alignas(64) Slot {
     std::atomic<std::int64_t> state{0};  // 0 idle, -1 running and not seen, else the stamp (ns)
   };
