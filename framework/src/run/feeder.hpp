@@ -52,7 +52,9 @@ class Feeder {
   // reused one ends succeeded at once, without being dispatched.
   bool dispatch_one(JobPlan& plan, std::uint64_t index);
   // Waits until every dispatched instance has ended (retries included); returns early when the
-  // run is interrupted (what the engine dropped is settled by settle()).
+  // run is interrupted (what the engine dropped is settled by settle()). Waits as the engine's
+  // barrier does: runs queued chunks on this thread while a worker place is free, spins briefly,
+  // and only then sleeps (a stage round of short jobs would otherwise pay for a wake-up).
   void wait_for_pending();
   // The engine's barrier: no task of this feeder runs after it.
   void barrier() { batch_.wait(); }
