@@ -61,10 +61,9 @@ class GraphCheck {
       }
       auto hint = did_you_mean(need.stage, names);
       if (hint.empty()) hint = "'needs' lists stages of this pipeline";
-      diagnostics_.error(need.where,
-                         "unknown stage '" + need.stage + "' in 'needs' of stage '" + stage.name +
-                             "'",
-                         std::move(hint));
+      diagnostics_.error(
+          need.where, "unknown stage '" + need.stage + "' in 'needs' of stage '" + stage.name + "'",
+          std::move(hint));
     }
   }
 
@@ -112,12 +111,12 @@ class GraphCheck {
       if (step == first) where = edge.where;
       if (!text.empty()) text += ", ";
       text += "'" + stages_[step->stage].name + "' needs '" + stages_[edge.to].name + "' (" +
-              (edge.implicit ? "the stage before it, by default, " : "") + "at " +
-              at(edge.where) + ")";
+              (edge.implicit ? "the stage before it, by default, " : "") + "at " + at(edge.where) +
+              ")";
     }
     diagnostics_.error(where, "the stages form a cycle: " + text,
-                       "a stage starts when every stage it needs has ended: remove one of these "
-                       "needs (a stage without 'needs' needs the stage before it)");
+                       "remove one of these needs; a stage without 'needs' needs the stage "
+                       "before it");
   }
 
   // Whether `from` needs `to`, directly or not.
@@ -149,8 +148,8 @@ class GraphCheck {
       diagnostics_.error(job.foreach.where,
                          "job '" + job.id + "' reads the outputs of stage '" + name +
                              "' (from_outputs), which stage '" + stage.name + "' does not need",
-                         "add '" + name + "' to the 'needs' of stage '" +
-                             stage.name + "', so that it has ended when this one starts");
+                         "add '" + name + "' to the 'needs' of stage '" + stage.name +
+                             "', so that it has ended when this one starts");
     }
   }
 
