@@ -107,15 +107,20 @@ void write_stage(std::ostream& out, const Pipeline& pipeline, std::size_t index)
   out << "  }\n";
 }
 
-// Every job of stage `before` leads to the barrier, and the barrier to every job of the next.
-void write_barrier(std::ostream& out, const Pipeline& pipeline, std::size_t before) {
+// Every job of stage `before` leads to its barrier, and the barrier to every job of each stage
+// that needs it. A stage nothing needs has no barrier drawn.
+void write_barrier(std::ostream& out, const Pipeline& pipeline, std::size_t before,
+                   const std::vector<std::size_t>& dependents) {
+  if (dependents.empty()) return;
   const auto barrier = barrier_id(before);
   out << "  " << barrier << " [label=\"barrier\", shape=diamond, fillcolor=\"#eeeeee\"];\n";
   for (std::size_t j = 0; j < pipeline.stages[before].jobs.size(); ++j) {
     out << "  " << job_id(before, j) << " -> " << barrier << ";\n";
   }
-  for (std::size_t j = 0; j < pipeline.stages[before + 1].jobs.size(); ++j) {
-    out << "  " << barrier << " -> " << job_id(before + 1, j) << ";\n";
+  for (const auto after : dependents) {
+    for (std::size_t j = 0; j < pipeline.stages[after].jobs.size(); ++j) {
+      out << "  " << barrier << " -> " << job_id(after, j) << ";\n";
+    }
   }
 }
 
@@ -156,7 +161,14 @@ void write_dot(std::ostream& out, const Pipeline& pipeline) {
   // Every node in its cluster before any edge names it: a node an edge names first would
   // belong to the top graph.
   for (std::size_t i = 0; i < pipeline.stages.size(); ++i) write_stage(out, pipeline, i);
-  for (std::size_t i = 0; i + 1 < pipeline.stages.size(); ++i) write_barrier(out, pipeline, i);
+  std::vector<std::vector<std::size_t>> dependents(pipeline.stages.size());
+  const auto needs = stage_needs(pipeline);
+  for (std::size_t s = 0; s < needs.size(); ++s) {
+    for (const auto need : needs[s]) dependents[need].push_back(s);
+  }
+  for (std::size_t i = 0; i < pipeline.stages.size(); ++i) {
+    write_barrier(out, pipeline, i, dependents[i]);
+  }
   out << "}\n";
 }
 

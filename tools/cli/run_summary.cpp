@@ -1,5 +1,6 @@
 #include "run_summary.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ostream>
@@ -145,8 +146,16 @@ void print_run_summary(std::ostream& out, const Pipeline& pipeline, const RunRes
   columns.push_back({"wall", Align::right});
   columns.push_back({"instances"});
 
+  // By start time: stages side by side (needs) show in the order they started; those that never
+  // started (skipped) last, in pipeline order.
+  std::vector<std::size_t> order(result.stages.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::ranges::stable_sort(order, {}, [&](std::size_t i) {
+    const auto& stage = result.stages[i];
+    return std::pair(stage.iterations == 0, stage.start);
+  });
   std::vector<Row> rows;
-  for (std::size_t i = 0; i < result.stages.size(); ++i) {
+  for (const auto i : order) {
     const auto& stage = result.stages[i];
     Row row = {stage.name, std::string(to_string(stage.status))};
     if (with_iterations) {

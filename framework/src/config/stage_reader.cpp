@@ -9,6 +9,7 @@
 #include "config/job_reader.hpp"
 #include "config/resolve.hpp"
 #include "config/schema.hpp"
+#include "config/stage_graph.hpp"
 
 namespace lockstep::config {
 
@@ -73,6 +74,31 @@ std::optional<Repeat> read_repeat(const YamlNode& node, std::string_view owner,
   }
   if (!ok) return std::nullopt;
   return repeat;
+}
+
+// `needs: [a, b]`: names only here; config/stage_graph.cpp checks what they name.
+std::optional<std::vector<StageNeed>> read_needs(const YamlNode& node, const std::string& owner,
+                                                 Diagnostics& diagnostics) {
+  const auto what = field("needs", owner);
+  if (node.is_null()) {
+    diagnostics.error(node.where, what + " is empty",
+                      "write 'needs: []' for a stage that starts at once, or list stages");
+    return std::nullopt;
+  }
+  if (!expect(node, YamlNode::Kind::list, what, diagnostics)) return std::nullopt;
+  std::vector<StageNeed> needs;
+  std::unordered_map<std::string, SourceLocation> seen;
+  for (const auto& item : node.items) {
+    auto name = read_name(item, "a stage in " + what, diagnostics);
+    if (!name) continue;
+    if (const auto [same, added] = seen.emplace(*name, item.where); !added) {
+      diagnostics.error(item.where, "stage '" + *name + "' is listed twice in " + what,
+                        first_defined_at(same->second));
+      continue;
+    }
+    needs.push_back({*name, item.where});
+  }
+  return needs;
 }
 
 void read_kind(const YamlNode& node, const std::string& owner, StageSpec& stage,
@@ -171,7 +197,8 @@ std::optional<StageSpec> read_stage(const YamlNode& node, std::span<const StageS
                                 : " in a stage";
   if (name) stage.name = *name;
   check_keys(node,
-             {"name", "description", "bulkhead", "on_failure", "kind", "with", "repeat", "jobs"},
+             {"name", "description", "bulkhead", "on_failure", "kind", "with", "repeat", "needs",
+              "jobs"},
              owner, diagnostics);
   if (name_node != nullptr && name) stage.where = name_node->where;
 
@@ -192,6 +219,7 @@ std::optional<StageSpec> read_stage(const YamlNode& node, std::span<const StageS
   read_kind(node, owner, stage, context);
   if (const auto* repeat = node.find("repeat"))
     stage.repeat = read_repeat(*repeat, owner, diagnostics);
+  if (const auto* needs = node.find("needs")) stage.needs = read_needs(*needs, owner, diagnostics);
   if (const auto* jobs = require_key(node, "jobs", owner, diagnostics)) {
     add_jobs(*jobs, owner, bulkhead, earlier, stage, context);
   }
@@ -224,6 +252,7 @@ std::vector<StageSpec> read_stages(const YamlNode& node, LoadContext& context) {
     }
     stages.push_back(std::move(*stage));
   }
+  check_stage_graph(stages, context.stage_names, diagnostics);
   return stages;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <ostream>
 #include <string>
@@ -64,7 +65,7 @@ struct ChromeTrace::Impl {
   std::unordered_map<const JobSpec*, int> pid_of_job;
   std::vector<Slice> slices;
   std::vector<StageSpan> stages;
-  Clock::time_point stage_start{};
+  std::map<std::pair<const StageSpec*, int>, Clock::time_point> stage_starts;  // stage, iteration
   std::atomic<std::uint64_t> dropped{0};
 
   int pid_of_bulkhead(const std::string& name) {
@@ -101,6 +102,7 @@ void ChromeTrace::run_started(const Pipeline& pipeline) {
   self.pid_of_job.clear();
   self.slices.clear();
   self.stages.clear();
+  self.stage_starts.clear();
   self.dropped.store(0, std::memory_order_relaxed);
   for (const auto& bulkhead : pipeline.bulkheads) {
     self.bulkheads.push_back({bulkhead.name, bulkhead.workers});
@@ -110,10 +112,11 @@ void ChromeTrace::run_started(const Pipeline& pipeline) {
   }
 }
 
-void ChromeTrace::stage_started(const StageSpec& /*stage*/, int /*iteration*/) {
+void ChromeTrace::stage_started(const StageSpec& stage, int iteration) {
   auto& self = *impl_;
+  const auto now = Clock::now();
   std::lock_guard lock(self.mutex);
-  self.stage_start = Clock::now();
+  self.stage_starts[{&stage, iteration}] = now;
 }
 
 void ChromeTrace::attempt_ended(const AttemptEvent& attempt) {
@@ -135,8 +138,9 @@ void ChromeTrace::stage_ended(const StageSpec& stage, int iteration, const Stage
   const auto end = Clock::now();
   std::lock_guard lock(self.mutex);
   auto label = stage_label(stage.name, stage.repeat ? iteration : 0);
-  self.stages.push_back(
-      {stage.name, std::move(label), iteration, self.stage_start, end, so_far.status});
+  const auto started = self.stage_starts.extract({&stage, iteration});
+  self.stages.push_back({stage.name, std::move(label), iteration,
+                         started.empty() ? end : started.mapped(), end, so_far.status});
 }
 
 std::uint64_t ChromeTrace::dropped() const {
@@ -174,9 +178,27 @@ void ChromeTrace::write(std::ostream& out) const {
           {"args", {{"sort_index", tid}}}});
   };
 
+  // Stages side by side (needs) each get a track of their own: slices on one track must nest.
+  std::vector<int> lane_of(self.stages.size(), 0);
+  std::vector<Clock::time_point> lane_ends;
+  {
+    std::vector<std::size_t> by_start(self.stages.size());
+    for (std::size_t i = 0; i < by_start.size(); ++i) by_start[i] = i;
+    std::ranges::stable_sort(by_start, {}, [&](std::size_t i) { return self.stages[i].start; });
+    for (const auto i : by_start) {
+      const auto& span = self.stages[i];
+      auto lane = std::ranges::find_if(lane_ends, [&](auto end) { return end <= span.start; });
+      if (lane == lane_ends.end()) lane = lane_ends.insert(lane_ends.end(), span.end);
+      *lane = span.end;
+      lane_of[i] = static_cast<int>(lane - lane_ends.begin());
+    }
+  }
   out << "{\"traceEvents\": [";
   name_process(kStagesPid, "stages", 0);
   name_thread(kStagesPid, 0, "stages");
+  for (std::size_t lane = 1; lane < lane_ends.size(); ++lane) {
+    name_thread(kStagesPid, static_cast<int>(lane), "stages " + std::to_string(lane + 1));
+  }
   std::vector<int> tracks(self.bulkheads.size());  // tracks to name per bulkhead
   for (std::size_t i = 0; i < self.bulkheads.size(); ++i) tracks[i] = self.bulkheads[i].workers;
   for (const auto& slice : self.slices) {
@@ -190,7 +212,8 @@ void ChromeTrace::write(std::ostream& out) const {
       name_thread(pid, tid, "worker " + std::to_string(tid));
   }
 
-  for (const auto& stage : self.stages) {
+  for (std::size_t i = 0; i < self.stages.size(); ++i) {
+    const auto& stage = self.stages[i];
     const auto& name = stage.label;
     const json args = {{"stage", stage.stage},
                        {"iteration", stage.iteration},
@@ -199,7 +222,7 @@ void ChromeTrace::write(std::ostream& out) const {
           {"cat", "stage"},
           {"ph", "X"},
           {"pid", kStagesPid},
-          {"tid", 0},
+          {"tid", lane_of[i]},
           {"ts", self.micros(stage.start)},
           {"dur", Impl::micros(stage.end - stage.start)},
           {"args", args}});
@@ -208,7 +231,7 @@ void ChromeTrace::write(std::ostream& out) const {
           {"ph", "i"},
           {"s", "g"},
           {"pid", kStagesPid},
-          {"tid", 0},
+          {"tid", lane_of[i]},
           {"ts", self.micros(stage.end)},
           {"args", args}});
   }

@@ -158,11 +158,11 @@ void HtmlReport::Impl::begin(const Pipeline& run) {
   first_job.clear();
   job_params.clear();
   timings.clear();
+  const auto needs = stage_needs(run);
   for (std::size_t s = 0; s < run.stages.size(); ++s) {
     const auto& stage = run.stages[s];
     PageData::Stage page_stage{stage.name, stage.kind, stage.repeat.has_value(), {}, {}, {}, {}};
-    // Stages run in order today: each waits for the barrier of the one before.
-    if (s > 0) page_stage.needs.push_back(static_cast<std::uint32_t>(s - 1));
+    for (const auto need : needs[s]) page_stage.needs.push_back(static_cast<std::uint32_t>(need));
     skeleton.stages.push_back(std::move(page_stage));
     first_job.push_back(static_cast<std::uint32_t>(skeleton.jobs.size()));
     for (const auto& job : stage.jobs) {

@@ -193,10 +193,17 @@ json JsonReport::Impl::stage_json(std::size_t index, const StageSummary& stage) 
     durations = job_durations_json(pipeline->stages[index], *timings[index]);
     slowest = slowest_json(timings[index]->slowest());
   }
+  json needs = json::array();
+  if (pipeline != nullptr && index < pipeline->stages.size()) {
+    const auto all_needs = stage_needs(*pipeline);  // named: a loop over [index] of it would dangle
+    for (const auto need : all_needs[index]) needs.push_back(pipeline->stages[need].name);
+  }
   return {
       {"name", stage.name},
       {"status", std::string(to_string(stage.status))},
       {"iterations", stage.iterations},
+      {"needs", std::move(needs)},
+      {"start_seconds", report::seconds(stage.start)},
       {"wall_seconds", report::seconds(stage.wall)},
       {"instances", stage.counts.sum()},
       {"counts", report::counts_json(stage.counts)},

@@ -181,6 +181,9 @@ void ProgressPrinter::stage_ended(const StageSpec& stage, int /*iteration*/,
                                   const StageSummary& so_far) {
   auto& self = *impl_;
   std::lock_guard lock(self.mutex);
+  // Another stage's line, waiting: that stage ran beside this one (needs). Its line now, else
+  // this one would replace it.
+  if (self.final_stage != &stage) self.print_final_line();
   self.final_line = stage_end_line(so_far, self.options.bar_width);
   self.final_stage = &stage;
   if (self.terminal()) self.paint(self.final_line, false);  // done now, even if left later

@@ -415,7 +415,10 @@ report::PageData RecordedRun::Impl::page_data() const {
         last = std::max(last, it.last_us);
       }
     }
-    if (first >= 0) summary.wall = nanos_of_us(last - first);
+    if (first >= 0) {
+      summary.start = nanos_of_us(first);
+      summary.wall = nanos_of_us(last - first);
+    }
     for (const auto j : stage.jobs) {
       page_job[j] = static_cast<std::uint32_t>(page.jobs.size());
       page.jobs.push_back({s, data->jobs[j].id, data->jobs[j].type, bulkhead_of(j),

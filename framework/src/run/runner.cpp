@@ -1,13 +1,17 @@
 #include "lockstep/pipeline/runner.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "lockstep/pipeline/exit_codes.hpp"
 
 #include "run/bulkhead_usage.hpp"
 #include "run/run_services.hpp"
+#include "run/stage_graph.hpp"
 #include "run/stage_run.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
@@ -43,6 +47,10 @@ RunObserver::~RunObserver() = default;
 
 namespace {
 
+// The most stages that run side by side. Each holds a thread of its own (its kind's) and a feeder
+// thread per busy bulkhead; more ready stages wait, in pipeline order, for one to end.
+constexpr std::size_t kMaxStagesAtOnce = 16;
+
 RunObserver::Interest most_interest(const std::vector<RunObserver*>& observers) {
   auto most = RunObserver::Interest::stages;
   for (const auto* observer : observers) most = std::max(most, observer->interest());
@@ -57,14 +65,18 @@ struct Runner::Impl {
   const Pipeline& pipeline;
   RunOptions options;
   Outputs outputs;
-  std::mutex mutex;  // guards engine, shared, current, ran, and options until run() starts
+  std::mutex mutex;  // guards engine, shared, running, ran, and options until run() starts
   Engine* engine = nullptr;
   run::RunServices* shared = nullptr;
-  const run::StageRun* current = nullptr;  // the iteration running now
+  std::vector<const run::StageRun*> running;  // the iterations running now, by start
   bool interrupt_requested = false;
   bool ran = false;
+  std::chrono::steady_clock::time_point run_start{};
 
   StageSummary run_stage(const StageSpec& stage, run::RunServices& shared);
+  // Every stage, each once its needs have ended, side by side when several are ready; the
+  // summaries in pipeline order.
+  std::vector<StageSummary> run_graph(run::RunServices& shared, bool skip_all);
   void interrupt() noexcept;
 };
 
@@ -96,8 +108,8 @@ void Runner::interrupt() noexcept { impl_->interrupt(); }
 
 std::optional<StageProgress> Runner::progress() const {
   std::lock_guard lock(impl_->mutex);
-  if (impl_->current == nullptr) return std::nullopt;
-  return impl_->current->progress();
+  if (impl_->running.empty()) return std::nullopt;
+  return impl_->running.front()->progress();
 }
 
 void Runner::Impl::interrupt() noexcept {
@@ -112,18 +124,19 @@ void Runner::Impl::interrupt() noexcept {
 StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunServices& shared) {
   StageSummary summary{stage.name};
   const auto start = std::chrono::steady_clock::now();
+  summary.start = start - run_start;
   run::BulkheadUsageMeter usage(shared.engine, run::bulkheads_of(pipeline, stage));
   for (int iteration = 1;; ++iteration) {
     shared.notify([&](RunObserver& observer) { observer.stage_started(stage, iteration); });
     run::StageRun stage_run(stage, iteration, shared);
     {
       std::lock_guard lock(mutex);
-      current = &stage_run;
+      running.push_back(&stage_run);
     }
     const auto outcome = stage_run.run();
     {
       std::lock_guard lock(mutex);
-      current = nullptr;
+      std::erase(running, &stage_run);
     }
     summary.iterations = iteration;
     for (auto s : kAllJobStates) summary.counts[s] += outcome.counts[s];
@@ -159,6 +172,69 @@ StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunServices& s
   return summary;
 }
 
+std::vector<StageSummary> Runner::Impl::run_graph(run::RunServices& shared, bool skip_all) {
+  const auto& stages = pipeline.stages;
+  std::vector<std::optional<StageSummary>> summaries(stages.size());
+  run::StageGraph graph(stage_needs(pipeline));
+  std::deque<std::size_t> ready;
+  std::mutex ended_mutex;  // guards ended
+  std::condition_variable ended_wake;
+  std::deque<std::size_t> ended;  // stages whose thread is done, summaries[s] set
+  std::vector<std::thread> threads(stages.size());
+  std::size_t running_now = 0;
+  auto record_end = [&](std::size_t s) {
+    const auto status = summaries[s]->status;
+    graph.ended(s, status == StageStatus::stopped || status == StageStatus::interrupted);
+  };
+  for (;;) {
+    const bool starting = !skip_all && !shared.interrupted.load();
+    if (starting) std::ranges::copy(graph.take_ready(), std::back_inserter(ready));
+    if (starting && running_now == 0 && ready.size() == 1) {
+      // Alone: on this thread, as a chain of stages always runs.
+      const auto s = ready.front();
+      ready.pop_front();
+      summaries[s] = run_stage(stages[s], shared);
+      record_end(s);
+      continue;
+    }
+    while (starting && running_now < kMaxStagesAtOnce && !ready.empty()) {
+      const auto s = ready.front();
+      ready.pop_front();
+      ++running_now;
+      threads[s] = std::thread([&, s] {
+        auto summary = run_stage(stages[s], shared);
+        std::lock_guard lock(ended_mutex);
+        summaries[s] = std::move(summary);
+        ended.push_back(s);
+        ended_wake.notify_one();
+      });
+    }
+    if (running_now == 0) break;
+    std::size_t s = 0;
+    {
+      std::unique_lock lock(ended_mutex);
+      ended_wake.wait(lock, [&] { return !ended.empty(); });
+      s = ended.front();
+      ended.pop_front();
+    }
+    threads[s].join();
+    --running_now;
+    record_end(s);
+  }
+  std::vector<StageSummary> result;
+  for (std::size_t s = 0; s < stages.size(); ++s) {
+    if (summaries[s]) {
+      result.push_back(std::move(*summaries[s]));
+      continue;
+    }
+    // Needs a stage that stopped, or the run stopped (interrupted, or it could not start).
+    StageSummary skipped{stages[s].name, StageStatus::skipped};
+    skipped.counts[JobState::skipped] = run::count_instances(stages[s], shared);
+    result.push_back(std::move(skipped));
+  }
+  return result;
+}
+
 RunResult Runner::run() {
   auto& self = *impl_;
   {
@@ -167,6 +243,7 @@ RunResult Runner::run() {
     self.ran = true;
   }
   const auto start = std::chrono::steady_clock::now();
+  self.run_start = start;
 
   EngineOptions engine_options;
   engine_options.max_threads = self.options.threads ? self.options.threads : self.pipeline.threads;
@@ -199,23 +276,15 @@ RunResult Runner::run() {
 
   RunResult result;
   result.warnings = engine.warnings();
-  // Our own threads besides oneTBB's: a feeder and a retry dispatcher per bulkhead at most, the
-  // deadline timer, and the observers' (progress, the command's interrupt watch).
-  const int spare = 2 * static_cast<int>(self.pipeline.bulkheads.size()) + 8;
+  // Our own threads besides oneTBB's: for each stage that may run at once, its own and a feeder
+  // and a retry dispatcher per bulkhead at most; the deadline timer, and the observers'
+  // (progress, the command's interrupt watch).
+  const auto at_once = static_cast<int>(std::min(
+      kMaxStagesAtOnce, run::StageGraph(stage_needs(self.pipeline)).widest()));
+  const int spare = at_once * (2 * static_cast<int>(self.pipeline.bulkheads.size()) + 1) + 8;
   result.error = engine.check_threads(spare);
   shared.notify([&](RunObserver& observer) { observer.run_started(self.pipeline); });
-  bool skip_rest = !result.error.empty();
-  for (const auto& stage : self.pipeline.stages) {
-    if (skip_rest || shared.interrupted.load()) {
-      StageSummary skipped{stage.name, StageStatus::skipped};
-      skipped.counts[JobState::skipped] = run::count_instances(stage, shared);
-      result.stages.push_back(std::move(skipped));
-      continue;
-    }
-    result.stages.push_back(self.run_stage(stage, shared));
-    const auto status = result.stages.back().status;
-    skip_rest = status == StageStatus::stopped || status == StageStatus::interrupted;
-  }
+  result.stages = self.run_graph(shared, !result.error.empty());
   {
     std::lock_guard lock(self.mutex);
     self.engine = nullptr;

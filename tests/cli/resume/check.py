@@ -4,7 +4,7 @@
          each instance runs), --resume (only the failed and the unrun run; the outputs of the
          reused reach the next stage), --resume again (all reused), a changed --set (its
          parameter named, old and new value)
-  kill   kill.yaml (2,000 instances, 3 stages): lockstep is SIGKILLed at 20 random moments, each
+  kill   kill.yaml (2,000 instances, 3 stages, two side by side): lockstep is SIGKILLed at 20 random moments, each
          time resumed; then a last --resume runs to the end. Every instance succeeded; none that
          a journal recorded as succeeded ran again; the only ones that ran twice ran in a killed
          run without being recorded as succeeded there (in flight, or ended in the last 100 ms

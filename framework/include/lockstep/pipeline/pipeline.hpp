@@ -114,6 +114,12 @@ struct Repeat {
   SourceLocation where{};
 };
 
+// A stage this one waits for: it starts when every stage it needs has ended.
+struct StageNeed {
+  std::string stage{};
+  SourceLocation where{};
+};
+
 struct StageSpec {
   std::string name{};
   std::string description{};
@@ -125,6 +131,8 @@ struct StageSpec {
   Params kind_params{};          // ... and checked against its spec
   OnFailure on_failure = OnFailure::stop;
   std::optional<Repeat> repeat{};
+  // `needs:`; nullopt (not written) means the stage before it, as stage_needs() resolves it.
+  std::optional<std::vector<StageNeed>> needs{};
   std::vector<JobSpec> jobs{};
 };
 
@@ -143,6 +151,11 @@ struct Pipeline {
 // the values of a range, the product of a matrix's axes (saturating at the largest uint64);
 // nullopt for from_outputs and files, which are read when their stage starts.
 LOCKSTEP_API std::optional<std::uint64_t> instance_count(const FanOut& fan_out) noexcept;
+
+// The stages each stage needs, as indices into pipeline.stages: its `needs`, or the stage before
+// it when it has none (the first stage needs nothing). Names that match no stage are left out
+// (the loader refuses them).
+LOCKSTEP_API std::vector<std::vector<std::size_t>> stage_needs(const Pipeline& pipeline);
 
 // Truthy output values, as `repeat: { until: ... }` reads them: true, yes, on, 1 (any case).
 LOCKSTEP_API bool is_truthy(std::string_view value) noexcept;

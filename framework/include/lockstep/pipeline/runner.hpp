@@ -1,4 +1,5 @@
-// lockstep/pipeline/runner.hpp — runs a checked Pipeline: stages in order, a barrier between them.
+// lockstep/pipeline/runner.hpp — runs a checked Pipeline: each stage once the stages it needs have
+// ended (a barrier per edge), stages whose needs have ended side by side.
 //
 //   auto pipeline = lockstep::load_pipeline("pipe.yaml", {}, loader, diags);
 //   lockstep::Runner runner(*pipeline, {.threads = 8});
@@ -12,7 +13,9 @@
 // instance ends in exactly one terminal state, counted once. Retries wait for their backoff
 // outside the bulkhead (holding no worker); an attempt that outlives its timeout is cancelled and
 // ends as timed_out. When a stage fails and its on_failure is `stop`, its queued instances end as
-// cancelled, running ones finish, and every later stage is skipped (each instance counted).
+// cancelled, running ones finish, and every stage that needs it, directly or not, is skipped
+// (each instance counted); stages running beside it finish, and stages that do not need it
+// still run.
 //
 // Short jobs are dispatched in chunks: once a stage's jobs are seen to take only microseconds,
 // consecutive instances share one bulkhead place and run one after another on its worker. Each
@@ -37,9 +40,9 @@ namespace lockstep::inline LOCKSTEP_ABI {
 enum class StageStatus : unsigned char {
   succeeded,    // every instance succeeded, or failed as continue_on_error allows
   failed,       // an instance failed, and on_failure is continue
-  stopped,      // an instance failed and on_failure is stop: later stages were skipped
+  stopped,      // an instance failed and on_failure is stop: the stages needing it were skipped
   interrupted,  // the run was interrupted while this stage ran
-  skipped,      // an earlier stage stopped the run, or the run was interrupted before it
+  skipped,      // a stage it needs (directly or not) stopped, or the run ended before it
 };
 LOCKSTEP_API std::string_view to_string(StageStatus status) noexcept;
 
@@ -64,7 +67,8 @@ struct StageSummary {
   int iterations = 0;    // iterations that ran (1 without repeat)
   StateCounts counts{};  // instances of every iteration, by terminal state
   std::uint64_t reused = 0;  // of the succeeded, those RunOptions::reuse spared from running
-  std::chrono::nanoseconds wall{};
+  std::chrono::nanoseconds start{};  // since the run started (0 for a stage that never started)
+  std::chrono::nanoseconds wall{};   // from its start to its end: all its iterations
   std::string note{};  // e.g. "stopped after 100 iterations: no job published 'converged'"
   // What deserves a look though nothing failed, e.g. "job 'hash': foreach files 'in/*.txt'
   // matched nothing (0 instances)"; each once, however many iterations said it.
@@ -214,7 +218,8 @@ class LOCKSTEP_API Runner {
   // From any thread (not a signal handler): admit nothing more, cancel running attempts; every
   // instance that did not end is counted as cancelled and run() returns soon after.
   void interrupt() noexcept;
-  // From any thread: the stage running now, or nothing between stages and outside run().
+  // From any thread: the stage running now (of several side by side, the one that started
+  // first), or nothing between stages and outside run().
   std::optional<StageProgress> progress() const;
   // Outputs published so far ("stage.job.key").
   const Outputs& outputs() const noexcept;

@@ -10,10 +10,19 @@ const BULKHEAD_FILLS = ["#cfe2f3", "#d9ead3", "#fff2cc", "#f4cccc", "#d9d2e9", "
   "#d0e0e3", "#ead1dc"];
 
 function buildGraph(data, container) {
-  const column = [];
-  data.stages.forEach((stage, s) => {
-    column[s] = stage.needs.reduce((c, need) => Math.max(c, column[need] + 1), 0);
-  });
+  // A stage may need one written after it: passes until no column grows (there is no cycle).
+  const column = data.stages.map(() => 0);
+  for (let grew = true; grew;) {
+    grew = false;
+    data.stages.forEach((stage, s) => {
+      for (const need of stage.needs) {
+        if (column[need] + 1 > column[s]) {
+          column[s] = column[need] + 1;
+          grew = true;
+        }
+      }
+    });
+  }
   const heights = data.stages.map((stage) =>
     GRAPH.header + stage.jobs.length * GRAPH.job + GRAPH.pad);
   const tops = [], columnHeight = [];

@@ -1,0 +1,170 @@
+#include "config/stage_graph.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace lockstep::config {
+
+namespace {
+
+// s needs `to`, written at `where` (the stage's name when it is the stage before, by default).
+struct Edge {
+  std::size_t to = 0;
+  SourceLocation where{};
+  bool implicit = false;
+};
+
+std::string at(const SourceLocation& where) {
+  return std::to_string(where.line) + ":" + std::to_string(where.column);
+}
+
+class GraphCheck {
+ public:
+  GraphCheck(std::span<const StageSpec> stages, std::span<const std::string> all_names,
+             Diagnostics& diagnostics)
+      : stages_(stages), all_names_(all_names), diagnostics_(diagnostics), edges_(stages.size()) {
+    for (std::size_t s = 0; s < stages_.size(); ++s) index_.emplace(stages_[s].name, s);
+  }
+
+  void run() {
+    for (std::size_t s = 0; s < stages_.size(); ++s) read_edges(s);
+    if (find_cycles()) return;  // ancestors of a cycle say nothing useful
+    for (std::size_t s = 0; s < stages_.size(); ++s) check_outputs_read(s);
+  }
+
+ private:
+  void read_edges(std::size_t s) {
+    const auto& stage = stages_[s];
+    if (!stage.needs) {
+      if (s > 0) edges_[s].push_back({s - 1, stage.where, true});
+      return;
+    }
+    for (const auto& need : *stage.needs) {
+      if (need.stage == stage.name) {
+        diagnostics_.error(need.where, "stage '" + stage.name + "' needs itself",
+                           "a stage starts when what it needs has ended: remove it from 'needs'");
+        continue;
+      }
+      const auto found = index_.find(need.stage);
+      if (found != index_.end()) {
+        edges_[s].push_back({found->second, need.where, false});
+        continue;
+      }
+      // A stage refused for another mistake: that one is reported already.
+      if (std::ranges::find(all_names_, need.stage) != all_names_.end()) continue;
+      std::vector<std::string> names;
+      for (const auto& other : stages_) {
+        if (other.name != stage.name) names.push_back(other.name);
+      }
+      auto hint = did_you_mean(need.stage, names);
+      if (hint.empty()) hint = "'needs' lists stages of this pipeline";
+      diagnostics_.error(
+          need.where, "unknown stage '" + need.stage + "' in 'needs' of stage '" + stage.name + "'",
+          std::move(hint));
+    }
+  }
+
+  // Depth first, without recursion (a pipeline may have thousands of stages): an edge back to a
+  // stage on the path closes a cycle, reported once with every edge of it.
+  bool find_cycles() {
+    enum class Mark : unsigned char { unseen, on_path, done };
+    std::vector<Mark> mark(stages_.size(), Mark::unseen);
+    struct Step {
+      std::size_t stage;
+      std::size_t next_edge;
+    };
+    bool found = false;
+    for (std::size_t root = 0; root < stages_.size(); ++root) {
+      if (mark[root] != Mark::unseen) continue;
+      std::vector<Step> path{{root, 0}};
+      mark[root] = Mark::on_path;
+      while (!path.empty()) {
+        auto& step = path.back();
+        if (step.next_edge == edges_[step.stage].size()) {
+          mark[step.stage] = Mark::done;
+          path.pop_back();
+          continue;
+        }
+        const auto& edge = edges_[step.stage][step.next_edge++];
+        if (mark[edge.to] == Mark::unseen) {
+          mark[edge.to] = Mark::on_path;
+          path.push_back({edge.to, 0});
+        } else if (mark[edge.to] == Mark::on_path) {
+          report_cycle(path, edge.to);
+          found = true;
+        }
+      }
+    }
+    return found;
+  }
+
+  template <class Path>
+  void report_cycle(const Path& path, std::size_t closing) {
+    auto first = std::ranges::find(path, closing, &Path::value_type::stage);
+    std::string text;
+    SourceLocation where;
+    for (auto step = first; step != path.end(); ++step) {
+      const auto& edge = edges_[step->stage][step->next_edge - 1];
+      if (step == first) where = edge.where;
+      if (!text.empty()) text += ", ";
+      text += "'" + stages_[step->stage].name + "' needs '" + stages_[edge.to].name + "' (" +
+              (edge.implicit ? "the stage before it, by default, " : "") + "at " + at(edge.where) +
+              ")";
+    }
+    diagnostics_.error(where, "the stages form a cycle: " + text,
+                       "remove one of these needs; a stage without 'needs' needs the stage "
+                       "before it");
+  }
+
+  // Whether `from` needs `to`, directly or not.
+  bool needs(std::size_t from, std::size_t to) const {
+    std::vector<bool> seen(stages_.size(), false);
+    std::vector<std::size_t> next{from};
+    while (!next.empty()) {
+      const auto s = next.back();
+      next.pop_back();
+      for (const auto& edge : edges_[s]) {
+        if (edge.to == to) return true;
+        if (!seen[edge.to]) {
+          seen[edge.to] = true;
+          next.push_back(edge.to);
+        }
+      }
+    }
+    return false;
+  }
+
+  void check_outputs_read(std::size_t s) {
+    const auto& stage = stages_[s];
+    for (const auto& job : stage.jobs) {
+      if (job.foreach.kind != FanOut::Kind::from_outputs) continue;
+      const auto& reference = job.foreach.reference;
+      const auto read = index_.find(std::string_view(reference).substr(0, reference.find('.')));
+      if (read == index_.end() || needs(s, read->second)) continue;
+      const std::string name(read->first);
+      diagnostics_.error(job.foreach.where,
+                         "job '" + job.id + "' reads the outputs of stage '" + name +
+                             "' (from_outputs), which stage '" + stage.name + "' does not need",
+                         "add '" + name + "' to the 'needs' of stage '" + stage.name +
+                             "', so that it has ended when this one starts");
+    }
+  }
+
+  std::span<const StageSpec> stages_;
+  std::span<const std::string> all_names_;
+  Diagnostics& diagnostics_;
+  std::unordered_map<std::string_view, std::size_t> index_;
+  std::vector<std::vector<Edge>> edges_;  // by stage: what it needs
+};
+
+}  // namespace
+
+void check_stage_graph(std::span<const StageSpec> stages, std::span<const std::string> all_names,
+                       Diagnostics& diagnostics) {
+  GraphCheck(stages, all_names, diagnostics).run();
+}
+
+}  // namespace lockstep::config
