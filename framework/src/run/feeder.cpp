@@ -456,8 +456,13 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
   Attempt outcome;
   const auto running = running_.mark(current_worker_slot());  // for the ETA: no clock read
   try {
-    auto job = spec.type->factory(params);
-    job->run(context);
+    if (workers_ != nullptr) {
+      auto ran = workers_->run(*spec.type, context, spec.grace.value_or(kDefaultGrace));
+      outcome = {ran.state, std::move(ran.message)};
+    } else {
+      auto job = spec.type->factory(params);
+      job->run(context);
+    }
   } catch (const Cancelled&) {
     outcome = {JobState::cancelled, "cancelled"};
   } catch (const std::exception& e) {

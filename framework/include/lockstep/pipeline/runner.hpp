@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -192,6 +193,11 @@ struct RunOptions {
   // Instances not to run again (`--resume`): each ends succeeded at once, its outputs published,
   // counted in `reused`; observers see it as a success (InstanceEvent::reused). Not owned.
   const Reuse* reuse = nullptr;
+  // Where the jobs of bulkheads that do not say `isolation:` run (thread: lockstep's own).
+  Isolation isolation = Isolation::thread;
+  // The worker program of process isolation; empty: LOCKSTEP_WORKER, else lockstep-worker in
+  // lib/lockstep/ next to liblockstep (where the build and an install put it).
+  std::filesystem::path worker_program{};
 };
 
 class LOCKSTEP_API Runner {
