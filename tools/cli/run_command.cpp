@@ -204,6 +204,8 @@ int run_pipeline(const RunCommandOptions& options) {
                  .reuse = resume ? &resume->reuse : nullptr,
                  .isolation = options.isolation == "process" ? Isolation::process
                                                             : Isolation::thread});
+  // A job on a thread of this process that crashes it: the note names the instance.
+  install_crash_note();
   FailureReport failures(std::cerr);
   runner.observe(failures);
   std::optional<std::uint64_t> log_max;

@@ -60,7 +60,7 @@ std::optional<std::uint64_t> read_memory(const YamlNode& node, std::string_view 
   if (at == 0 || shift < 0 || overflow || number > (std::uint64_t{1} << (62 - shift))) {
     diagnostics.error(node.where, std::string(what) + " must be a size such as 512M or 2G, not " +
                                       quoted_value(node),
-                      "K, M, G and T are powers of 1024 (KiB, MiB, GiB and TiB are the same)");
+                      "K, M, G and T are powers of 1024; KiB, MiB, GiB and TiB mean the same");
     return std::nullopt;
   }
   if (number << shift < (std::uint64_t{16} << 20)) {

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <system_error>
@@ -45,6 +47,29 @@ std::optional<Message> receive_within(int fd, std::chrono::milliseconds timeout,
   return message;
 }
 
+// lockstep's group guard (the `lockstep` command starts one; LOCKSTEP_GROUP_GUARD is "FD:PID",
+// valid in process PID): told of each worker's process group, it SIGKILLs those still alive
+// when lockstep dies, kill -9 included. -1 when none runs (lockstep as a library).
+int group_guard_fd() noexcept {
+  static const int fd = [] {
+    const char* value = std::getenv("LOCKSTEP_GROUP_GUARD");
+    int descriptor = -1;
+    long pid = 0;
+    if (value == nullptr || std::sscanf(value, "%d:%ld", &descriptor, &pid) != 2) return -1;
+    return pid == static_cast<long>(::getpid()) ? descriptor : -1;
+  }();
+  return fd;
+}
+
+void tell_group_guard(char sign, pid_t group) noexcept {
+  const int fd = group_guard_fd();
+  if (fd < 0) return;
+  char line[32];
+  const int length = std::snprintf(line, sizeof line, "%c%ld\n", sign, static_cast<long>(group));
+  while (::write(fd, line, static_cast<std::size_t>(length)) < 0 && errno == EINTR) {
+  }
+}
+
 }  // namespace
 
 std::string memory_text(std::uint64_t bytes) {
@@ -70,6 +95,9 @@ bool WorkerProcess::start(std::string& error) {
   posix_spawn_file_actions_init(&actions);
   posix_spawnattr_init(&attributes);
   posix_spawn_file_actions_adddup2(&actions, pair[1], 3);  // dup2 clears close-on-exec
+  // The guard's pipe as descriptor 4: the commands its jobs start are guarded as ours are.
+  const int guard = group_guard_fd();
+  if (guard >= 0) posix_spawn_file_actions_adddup2(&actions, guard, 4);
   // A process group of its own, so that killing it reaches what its jobs started; signals at
   // their defaults and none blocked, whatever this thread has set up.
   sigset_t none;
@@ -84,7 +112,10 @@ bool WorkerProcess::start(std::string& error) {
   std::string program = setup_.program.string();
   std::string fd_flag = "--fd";
   std::string fd_number = "3";
-  char* argv[] = {program.data(), fd_flag.data(), fd_number.data(), nullptr};
+  std::string guard_flag = "--guard-fd";
+  std::string guard_number = "4";
+  char* argv[] = {program.data(), fd_flag.data(), fd_number.data(),
+                  guard >= 0 ? guard_flag.data() : nullptr, guard_number.data(), nullptr};
   pid_t pid = -1;
   const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -99,6 +130,7 @@ bool WorkerProcess::start(std::string& error) {
   }
   pid_ = pid;
   fd_ = pair[0];
+  tell_group_guard('+', pid_);
 
   Message hello = {{"t", "hello"}, {"plugins", setup_.plugins}};
   if (setup_.memory) hello["memory"] = *setup_.memory;
@@ -191,6 +223,7 @@ std::string WorkerProcess::ended_how() {
     reaped = ::waitpid(pid_, &status, 0);
   }
   ::kill(-pid_, SIGKILL);  // what its jobs started, left in its group
+  tell_group_guard('-', pid_);
   ::close(fd_);
   fd_ = -1;
   pid_ = -1;
@@ -212,6 +245,7 @@ void WorkerProcess::stop() noexcept {
   if (pid_ > 0) {
     ::kill(-pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
+    tell_group_guard('-', pid_);
   }
   pid_ = -1;
 }

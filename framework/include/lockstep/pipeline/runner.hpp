@@ -87,6 +87,9 @@ struct StageProgress {
   // (measured from the first snapshot that saw each attempt), to keep the clock off the jobs.
   std::chrono::nanoseconds running_for{};
   std::chrono::nanoseconds longest_running{};
+  // Attempts on threads (isolation: thread) still running `grace` after their timeout: they
+  // ignore cancellation, and nothing can stop a thread.
+  std::uint64_t overdue = 0;
 };
 
 struct LOCKSTEP_API RunResult {
@@ -199,6 +202,12 @@ struct RunOptions {
   // lib/lockstep/ next to liblockstep (where the build and an install put it).
   std::filesystem::path worker_program{};
 };
+
+// For programs that run pipelines with jobs on their own threads (isolation: thread): a job that
+// crashes the process (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) still ends it, but first writes
+// "lockstep: crashed (SIGSEGV) while running: scan/hash[17]" to stderr, then hands the signal on
+// to the handler installed before. Once per process; `lockstep run` calls it.
+LOCKSTEP_API void install_crash_note() noexcept;
 
 class LOCKSTEP_API Runner {
  public:
