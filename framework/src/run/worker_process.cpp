@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "lockstep/engine/bulkhead.hpp"
+#include "lockstep/plugin/process_groups.hpp"
 #include "run/worker_protocol.hpp"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere in a header
@@ -45,29 +46,6 @@ std::optional<Message> receive_within(int fd, std::chrono::milliseconds timeout,
   auto message = worker::receive(fd);
   closed = !message;
   return message;
-}
-
-// lockstep's group guard (the `lockstep` command starts one; LOCKSTEP_GROUP_GUARD is "FD:PID",
-// valid in process PID): told of each worker's process group, it SIGKILLs those still alive
-// when lockstep dies, kill -9 included. -1 when none runs (lockstep as a library).
-int group_guard_fd() noexcept {
-  static const int fd = [] {
-    const char* value = std::getenv("LOCKSTEP_GROUP_GUARD");
-    int descriptor = -1;
-    long pid = 0;
-    if (value == nullptr || std::sscanf(value, "%d:%ld", &descriptor, &pid) != 2) return -1;
-    return pid == static_cast<long>(::getpid()) ? descriptor : -1;
-  }();
-  return fd;
-}
-
-void tell_group_guard(char sign, pid_t group) noexcept {
-  const int fd = group_guard_fd();
-  if (fd < 0) return;
-  char line[32];
-  const int length = std::snprintf(line, sizeof line, "%c%ld\n", sign, static_cast<long>(group));
-  while (::write(fd, line, static_cast<std::size_t>(length)) < 0 && errno == EINTR) {
-  }
 }
 
 }  // namespace
@@ -130,7 +108,7 @@ bool WorkerProcess::start(std::string& error) {
   }
   pid_ = pid;
   fd_ = pair[0];
-  tell_group_guard('+', pid_);
+  note_group_started(pid_);  // the guard kills it if lockstep dies first
 
   Message hello = {{"t", "hello"}, {"plugins", setup_.plugins}};
   if (setup_.memory) hello["memory"] = *setup_.memory;
@@ -223,7 +201,7 @@ std::string WorkerProcess::ended_how() {
     reaped = ::waitpid(pid_, &status, 0);
   }
   ::kill(-pid_, SIGKILL);  // what its jobs started, left in its group
-  tell_group_guard('-', pid_);
+  note_group_reaped(pid_);
   ::close(fd_);
   fd_ = -1;
   pid_ = -1;
@@ -245,7 +223,7 @@ void WorkerProcess::stop() noexcept {
   if (pid_ > 0) {
     ::kill(-pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
-    tell_group_guard('-', pid_);
+    note_group_reaped(pid_);
   }
   pid_ = -1;
 }
