@@ -16,7 +16,8 @@
 #include <system_error>
 #include <utility>
 
-#include "group_guard.hpp"
+#include <lockstep/plugin.hpp>
+
 #include "program_path.hpp"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere in a header

@@ -46,9 +46,9 @@ def load_cases():
     return spec.CASES
 
 
-def available(needs, with_test_plugins):
-    have = {"test_plugins": with_test_plugins, "dot": shutil.which("dot") is not None,
-            "/dev/full": os.path.exists("/dev/full")}
+def available(needs, with_):
+    have = {"test_plugins": "test_plugins" in with_, "dot": shutil.which("dot") is not None,
+            "/dev/full": os.path.exists("/dev/full"), "uninstrumented": "uninstrumented" in with_}
     return all(have[need] for need in needs)
 
 
@@ -150,7 +150,10 @@ def report(title, shown, run, problems):
 
 def list_cases(options):
     for case in load_cases():
-        if available(case.needs, "test_plugins" in options.with_):
+        case_file = case.where.split(":")[0].rsplit("/", 1)[-1]
+        if options.from_ and case_file not in options.from_:
+            continue
+        if available(case.needs, options.with_):
             print(case.name)
     return 0
 
@@ -199,8 +202,10 @@ def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="mode", required=True)
     listing = commands.add_parser("list")
+    listing.add_argument("--from", dest="from_", action="append", default=[],
+                         help="only the cases of this file of cases/ (run.py, ...)")
     listing.add_argument("--with", dest="with_", action="append", default=[],
-                         choices=["test_plugins"])
+                         choices=["test_plugins", "uninstrumented"])
     listing.set_defaults(do=list_cases)
     running = commands.add_parser("run")
     running.add_argument("name")

@@ -35,8 +35,9 @@ PIPELINES = SOURCE / "tests" / "fixtures" / "pipelines"  # what {pipelines} stan
 PLACES = ("pipelines", "source", "test_plugins", "plugin_dir", "render_plugins", "version",
           "plugin_abi", "scratch")
 # What a case may need: the fixture plugins of tests/fixtures/plugins (when they are built),
-# Graphviz's dot, a device on which every write fails.
-NEEDS = ("test_plugins", "dot", "/dev/full")
+# Graphviz's dot, a device on which every write fails,
+# a build without sanitizers (an address-space limit cannot hold a sanitizer's shadow memory).
+NEEDS = ("test_plugins", "dot", "/dev/full", "uninstrumented")
 
 WALL = r"[0-9][0-9.hms]*"
 _PLACE = re.compile(r"\{(" + "|".join(PLACES) + r")\}")

@@ -126,6 +126,17 @@ TEST_CASE("a running stage's line: bar, share, counts, rate and ETA") {
         "ETA 5s");
 }
 
+TEST_CASE("attempts on threads still running past their timeout are counted on the line") {
+  StageProgress progress{"scan", 0};
+  progress.total = 4;
+  progress.ended[JobState::succeeded] = 2;
+  progress.running = 2;
+  progress.overdue = 1;
+  CHECK(progress_line(progress, 4) ==
+        "scan [##--]  50%  2/4  2 running  0 queued  1 timed out, still running: they ignore "
+        "cancellation");
+}
+
 TEST_CASE("the first iteration has no @, and a long ETA reads in minutes") {
   CHECK(progress_line(snapshot(1000, 100'000), 10) ==
         "build [----------]   1%  1.0k/100k  2 running  16 queued  1.0k/s  ETA 1m39s");

@@ -84,6 +84,9 @@ int main(int argc, char** argv) {
   app.add_option("--workers", o.workers, "threads of every pool (default: hardware_concurrency)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  app.add_option("--isolated", o.isolated, "instances of case process_isolation")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
+      ->capture_default_str();
   app.add_option("--small-jobs", o.small_jobs, "instances of case pipeline_small_jobs")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000'000}))
       ->capture_default_str();

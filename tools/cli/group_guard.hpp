@@ -4,7 +4,7 @@
 //
 // Forks a small guard process that holds the read end of a pipe. core.command writes "+PGID"
 // to it when it starts a command in a process group of its own and "-PGID" once it has reaped
-// it (plugins/core/group_guard.hpp; found through LOCKSTEP_GROUP_GUARD). When lockstep exits,
+// it (lockstep/plugin/process_groups.hpp; found through LOCKSTEP_GROUP_GUARD). When lockstep exits,
 // however it exits, the kernel closes the write end; the guard reads end of file and SIGKILLs
 // every group still listed, then exits. A process that a command started and moved to a
 // group of its own (setsid) escapes it, as it escapes cancellation.

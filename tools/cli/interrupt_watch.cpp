@@ -5,10 +5,12 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "lockstep/pipeline/exit_codes.hpp"
 
@@ -61,36 +63,55 @@ void InterruptWatch::watch() {
 }
 
 void kill_child_process_groups() noexcept {
-  const pid_t self = ::getpid();
-  const pid_t our_group = ::getpgrp();
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return;
-  while (const dirent* entry = ::readdir(proc)) {
-    char* end = nullptr;
-    const long pid = std::strtol(entry->d_name, &end, 10);
-    if (pid <= 0 || *end != '\0') continue;
-    const std::string path = std::string("/proc/") + entry->d_name + "/stat";
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    char text[512];
-    const auto got = ::read(fd, text, sizeof text - 1);
-    ::close(fd);
-    if (got <= 0) continue;
-    text[got] = '\0';
-    // "PID (COMM) STATE PPID PGRP ...": COMM may hold anything, ')' included.
-    const char* after = std::strrchr(text, ')');
-    if (after == nullptr) continue;
-    char state = 0;
-    long parent = 0, group = 0;
-    if (std::sscanf(after + 1, " %c %ld %ld", &state, &parent, &group) != 3) continue;
-    if (parent != self) continue;
-    if (group == pid && group != our_group) {
-      ::kill(static_cast<pid_t>(-group), SIGKILL);
-    } else {
-      ::kill(static_cast<pid_t>(pid), SIGKILL);
+  struct Process {
+    long pid, parent, group;
+  };
+  std::vector<Process> processes;
+  try {
+    DIR* proc = ::opendir("/proc");
+    if (proc == nullptr) return;
+    while (const dirent* entry = ::readdir(proc)) {
+      char* end = nullptr;
+      const long pid = std::strtol(entry->d_name, &end, 10);
+      if (pid <= 0 || *end != '\0') continue;
+      const std::string path = std::string("/proc/") + entry->d_name + "/stat";
+      const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      char text[512];
+      const auto got = ::read(fd, text, sizeof text - 1);
+      ::close(fd);
+      if (got <= 0) continue;
+      text[got] = '\0';
+      // "PID (COMM) STATE PPID PGRP ...": COMM may hold anything, ')' included.
+      const char* after = std::strrchr(text, ')');
+      if (after == nullptr) continue;
+      char state = 0;
+      long parent = 0, group = 0;
+      if (std::sscanf(after + 1, " %c %ld %ld", &state, &parent, &group) != 3) continue;
+      processes.push_back({pid, parent, group});
+    }
+    ::closedir(proc);
+  } catch (...) {
+    return;  // no memory: the group guard still acts when we exit
+  }
+  // Every descendant, found before any is killed (a killed worker's commands would move to
+  // PID 1): the children and, through worker processes (isolation: process), their commands.
+  const long our_group = ::getpgrp();
+  std::vector<long> ours{::getpid()};
+  for (std::size_t next = 0; next < ours.size(); ++next) {
+    for (const auto& process : processes) {
+      if (process.parent == ours[next]) ours.push_back(process.pid);
     }
   }
-  ::closedir(proc);
+  for (std::size_t k = 1; k < ours.size(); ++k) {
+    const auto found = std::find_if(processes.begin(), processes.end(),
+                                    [&](const Process& p) { return p.pid == ours[k]; });
+    if (found->group == found->pid && found->group != our_group) {
+      ::kill(static_cast<pid_t>(-found->group), SIGKILL);
+    } else {
+      ::kill(static_cast<pid_t>(found->pid), SIGKILL);
+    }
+  }
 }
 
 }  // namespace lockstep::cli

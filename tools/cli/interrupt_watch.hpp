@@ -6,8 +6,8 @@
 //
 // The first signal calls `on_interrupt` on a thread of the watch's own (never in a signal handler,
 // so it may lock and log): the runner admits nothing more and cancels what runs, which kills the
-// process groups of running commands. A second signal SIGKILLs the process group of every child
-// of lockstep at once (a command that ignores SIGTERM included), then gives the run
+// process groups of running commands. A second signal SIGKILLs the process group of every
+// descendant of lockstep at once (worker processes and the commands their jobs started included) (a command that ignores SIGTERM included), then gives the run
 // kQuitGrace to end and write its report; what is still going then ends with status 130.
 // The signals are blocked in the calling thread and so in every thread it creates afterwards;
 // core.command resets the mask of the processes it starts.
@@ -41,8 +41,8 @@ class InterruptWatch {
   std::thread thread_;
 };
 
-// SIGKILLs each child of this process: its whole process group when it leads one of its own
-// (what core.command starts), else the child alone. Found in /proc.
+// SIGKILLs each descendant of this process: its whole process group when it leads one of its
+// own (what core.command and worker processes start), else the process alone. Found in /proc.
 void kill_child_process_groups() noexcept;
 
 }  // namespace lockstep::cli

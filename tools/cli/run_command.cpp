@@ -44,6 +44,7 @@ namespace {
 struct RunCommandOptions {
   PipelineCommandOptions pipeline{};
   int threads = 0;                // 0: the pipeline's own `threads`, if any
+  std::string isolation = "thread";  // --isolation: of bulkheads that do not say
   std::string progress = "auto";  // --progress=auto|always|never
   bool quiet = false;             // --quiet: no progress; only warning and error job lines
   std::string report{};           // --report FILE: JSON report
@@ -200,7 +201,11 @@ int run_pipeline(const RunCommandOptions& options) {
   // (none of them prints as the run ends but the progress printer: the rest print after run()).
   Runner runner(loaded->pipeline,
                 {.threads = options.threads > 0 ? std::optional(options.threads) : std::nullopt,
-                 .reuse = resume ? &resume->reuse : nullptr});
+                 .reuse = resume ? &resume->reuse : nullptr,
+                 .isolation = options.isolation == "process" ? Isolation::process
+                                                            : Isolation::thread});
+  // A job on a thread of this process that crashes it: the note names the instance.
+  install_crash_note();
   FailureReport failures(std::cerr);
   runner.observe(failures);
   std::optional<std::uint64_t> log_max;
@@ -310,6 +315,13 @@ Command add_run_command(CLI::App& app) {
                    "Cap the threads of all bulkheads together (overrides the pipeline's)")
       ->type_name("N")
       ->check(CLI::Validator([](std::string& text) { return check_threads(text); }, ""));
+  command
+      ->add_option("--isolation", options->isolation,
+                   "Where the jobs of bulkheads that do not say `isolation:` run: thread (in\n"
+                   "lockstep's process, the default) or process (in worker processes)")
+      ->check(CLI::IsMember({"thread", "process"}))
+      ->envname("LOCKSTEP_ISOLATION")
+      ->type_name("MODE");
   command
       ->add_option("--progress", options->progress,
                    "Live progress on stderr: auto (when stderr is a terminal), always, never")

@@ -28,5 +28,6 @@
 #include "lockstep/plugin/job.hpp"
 #include "lockstep/plugin/manifest.hpp"
 #include "lockstep/plugin/params.hpp"
+#include "lockstep/plugin/process_groups.hpp"
 #include "lockstep/plugin/registry.hpp"
 #include "lockstep/plugin/stage.hpp"

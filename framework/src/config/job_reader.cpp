@@ -87,7 +87,7 @@ std::optional<JobSpec> read_job(const YamlNode& node, const std::string& place,
                                 ? " in job '" + id_node->text + "'"
                                 : " in " + place;
   check_keys(node,
-             {"id", "description", "type", "params", "foreach", "bulkhead", "retry", "timeout",
+             {"id", "description", "type", "params", "foreach", "bulkhead", "retry", "timeout", "grace",
               "continue_on_error"},
              owner, diagnostics);
   if (id) {
@@ -118,6 +118,12 @@ std::optional<JobSpec> read_job(const YamlNode& node, const std::string& place,
   if (const auto* timeout = node.find("timeout")) {
     if (auto value = read_duration(*timeout, field("timeout", owner), true, diagnostics)) {
       job.timeout = value;
+    }
+  }
+  job.grace = context.defaults.grace;
+  if (const auto* grace = node.find("grace")) {
+    if (auto value = read_duration(*grace, field("grace", owner), false, diagnostics)) {
+      job.grace = value;
     }
   }
   job.continue_on_error = context.defaults.continue_on_error;

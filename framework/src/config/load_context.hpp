@@ -20,6 +20,7 @@ namespace lockstep::config {
 struct JobDefaults {
   std::optional<std::string> bulkhead{};  // only when it names a declared bulkhead (or default)
   std::optional<Duration> timeout{};
+  std::optional<Duration> grace{};
   RetryPolicy retry{};
   bool continue_on_error = false;
   bool allow_empty = true;  // of every foreach that does not say

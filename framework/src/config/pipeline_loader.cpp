@@ -107,14 +107,17 @@ void read_defaults(const YamlNode* node, LoadContext& context) {
   auto& diagnostics = context.diagnostics;
   if (!expect(*node, YamlNode::Kind::map, "'defaults'", diagnostics)) return;
   const std::string owner = " in 'defaults'";
-  check_keys(*node, {"bulkhead", "timeout", "retry", "continue_on_error", "allow_empty"}, owner,
-             diagnostics);
+  check_keys(*node, {"bulkhead", "timeout", "grace", "retry", "continue_on_error", "allow_empty"},
+             owner, diagnostics);
   auto& defaults = context.defaults;
   if (const auto* bulkhead = node->find("bulkhead")) {
     defaults.bulkhead = read_bulkhead_name(*bulkhead, field("bulkhead", owner), context);
   }
   if (const auto* timeout = node->find("timeout")) {
     defaults.timeout = read_duration(*timeout, field("timeout", owner), true, diagnostics);
+  }
+  if (const auto* grace = node->find("grace")) {
+    defaults.grace = read_duration(*grace, field("grace", owner), false, diagnostics);
   }
   if (const auto* retry = node->find("retry")) {
     defaults.retry = read_retry(*retry, owner, defaults.retry, diagnostics);

@@ -162,6 +162,8 @@ std::vector<fs::path> PluginLoader::search_dirs(std::span<const fs::path> flags)
   return dirs;
 }
 
+fs::path PluginLoader::bundled_dir() { return bundled_plugin_dir().value_or(fs::path()); }
+
 const std::vector<fs::path>& PluginLoader::dirs() const noexcept { return impl_->dirs; }
 
 fs::path PluginLoader::resolve(std::string_view name_or_path, std::vector<fs::path>* tried) const {

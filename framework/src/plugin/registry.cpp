@@ -140,8 +140,13 @@ void Registry::end_plugin(bool keep) {
 }
 
 void Registry::add_job_type(JobType type, JobFactory factory) {
+  const auto name = type.name;
   impl_->add(impl_->job_types, &PluginInfo::job_types, "job type", std::move(type),
              std::move(factory));
+  // A worker process loads the type from this file (isolation: process).
+  if (impl_->loading) {
+    impl_->job_types.find(impl_->loading->name + "." + name)->second.file = impl_->loading->path;
+  }
 }
 
 JobTypeLookup Registry::lookup_job_type(std::string_view name) const {

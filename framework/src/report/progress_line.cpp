@@ -129,6 +129,10 @@ std::string progress_line(const StageProgress& progress, int bar_width) {
   line += ended_badly(progress.ended);
   line += "  " + human_count(progress.running) + " running";
   line += "  " + human_count(progress.queued) + " queued";
+  if (progress.overdue > 0) {
+    line += "  " + human_count(progress.overdue) +
+            " timed out, still running: they ignore cancellation";
+  }
   const double elapsed = seconds(progress.elapsed);
   if (ended > 0 && elapsed > 0) line += "  " + human_rate(static_cast<double>(ended) / elapsed);
   if (const auto left = estimate_time_left(progress)) line += "  ETA " + eta(seconds(*left));

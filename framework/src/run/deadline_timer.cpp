@@ -12,11 +12,16 @@ DeadlineTimer::~DeadlineTimer() {
 }
 
 DeadlineTimer::Handle DeadlineTimer::arm(Clock::time_point deadline, CancelSource& source) {
+  return arm(deadline, [&source] { source.cancel(); });
+}
+
+DeadlineTimer::Handle DeadlineTimer::arm(Clock::time_point deadline,
+                                         std::function<void()> action) {
   std::lock_guard lock(mutex_);
   if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
   const Handle handle{deadline, ++serial_};
   const bool earliest = deadlines_.empty() || handle < deadlines_.begin()->first;
-  deadlines_.emplace(handle, &source);
+  deadlines_.emplace(handle, std::move(action));
   if (earliest) wake_.notify_all();
   return handle;
 }
@@ -41,8 +46,8 @@ void DeadlineTimer::loop() {
       wake_.wait_until(lock, due);
       continue;
     }
-    // Cancelled under the lock: disarm() cannot return while the source is being cancelled.
-    first->second->cancel();
+    // Called under the lock: disarm() cannot return while the action runs.
+    first->second();
     deadlines_.erase(first);
   }
 }

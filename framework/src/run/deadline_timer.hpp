@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -26,6 +27,8 @@ class DeadlineTimer {
 
   // `source` is cancelled at `deadline` unless disarmed first. The thread starts on first use.
   Handle arm(Clock::time_point deadline, CancelSource& source);
+  // `action` is called (on the timer's thread) at `deadline` unless disarmed first.
+  Handle arm(Clock::time_point deadline, std::function<void()> action);
   // After this returns the timer no longer touches the source.
   void disarm(Handle handle);
 
@@ -34,7 +37,7 @@ class DeadlineTimer {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::map<Handle, CancelSource*> deadlines_;
+  std::map<Handle, std::function<void()>> deadlines_;
   std::uint64_t serial_ = 0;
   bool stop_ = false;
   std::thread thread_;

@@ -7,6 +7,7 @@
 #include "run/attempt_messages.hpp"
 #include "run/instance_params.hpp"
 #include "run/attempt_context.hpp"
+#include "run/crash_note.hpp"
 
 namespace lockstep::run {
 namespace {
@@ -475,13 +476,40 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
              item};
     shared.notify([&](RunObserver& observer) { observer.attempt_started(event); });
   }
-  if (spec.timeout) deadline = shared.timer.arm(Clock::now() + *spec.timeout, timeout);
+  std::optional<DeadlineTimer::Handle> overdue_note;
+  std::atomic<bool> overdue{false};
+  if (spec.timeout) {
+    const auto due = Clock::now() + *spec.timeout;
+    deadline = shared.timer.arm(due, timeout);
+    if (workers_ == nullptr) {
+      // A thread cannot be stopped: a job that ignores its timeout is at least not silent.
+      const auto grace = spec.grace.value_or(kDefaultGrace);
+      overdue_note = shared.timer.arm(due + grace, [&, grace, id = context.id()] {
+        overdue.store(true);
+        stage_.note_overdue(true);
+        shared.log.write(id, Logger::Level::warning,
+                         "timed out after " + format_duration(*spec.timeout) +
+                             ", still running " + format_duration(grace) +
+                             " later: it ignores cancellation");
+      });
+    }
+  }
 
   Attempt outcome;
   const auto running = running_.mark(current_worker_slot());  // for the ETA: no clock read
   try {
-    auto job = spec.type->factory(params);
-    job->run(context);
+    if (workers_ != nullptr) {
+      auto ran = workers_->run(*spec.type, context, spec.grace.value_or(kDefaultGrace));
+      outcome = {ran.state, std::move(ran.message)};
+    } else {
+      // Which instance this thread runs, for the note a crash of the process writes.
+      const RunningInstance instance{stage_.stage().name,
+                                     stage_.stage().repeat ? stage_.iteration() : 0, spec.id,
+                                     index, spec.foreach.kind != FanOut::Kind::none};
+      const CrashMark mark(instance);
+      auto job = spec.type->factory(params);
+      job->run(context);
+    }
   } catch (const Cancelled&) {
     outcome = {JobState::cancelled, "cancelled"};
   } catch (const std::exception& e) {
@@ -491,6 +519,8 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
                "unknown exception"};
   }
   if (deadline) shared.timer.disarm(*deadline);
+  if (overdue_note) shared.timer.disarm(*overdue_note);
+  if (overdue.load()) stage_.note_overdue(false);
   // A job's message may quote its parameters.
   if (!outcome.message.empty()) outcome.message = mask_secrets(outcome.message);
   // Past its deadline, the attempt timed out, whatever the job did then: returning late does not

@@ -37,7 +37,11 @@ namespace lockstep::run {
 class Feeder {
  public:
   Feeder(StageRun& stage, Bulkhead& bulkhead)
-      : stage_(stage), bulkhead_(bulkhead), running_(bulkhead.workers()), started_(Clock::now()) {}
+      : stage_(stage),
+        bulkhead_(bulkhead),
+        workers_(stage.services().worker_pool(bulkhead.name())),
+        running_(bulkhead.workers()),
+        started_(Clock::now()) {}
   ~Feeder() { stop_retry_dispatcher(); }
   Feeder(const Feeder&) = delete;
   Feeder& operator=(const Feeder&) = delete;
@@ -161,6 +165,7 @@ class Feeder {
 
   StageRun& stage_;
   Bulkhead& bulkhead_;
+  WorkerPool* workers_;  // set when the bulkhead's jobs run in worker processes
   std::vector<JobPlan*> plans_;
   Batch batch_;
   RunningAttempts running_;

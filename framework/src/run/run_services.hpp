@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "lockstep/pipeline/job_instance.hpp"
 #include "lockstep/pipeline/runner.hpp"
 #include "run/deadline_timer.hpp"
+#include "run/worker_process.hpp"
 
 namespace lockstep::run {
 
@@ -28,6 +31,13 @@ struct RunServices {
   std::atomic<bool> interrupted{false};
   bool succeeded_ranges = false;  // some observer wants instances_succeeded()
   const Reuse* reuse = nullptr;   // instances that succeed without running (--resume)
+  // The worker processes of bulkheads with process isolation, by bulkhead name.
+  std::map<std::string, std::unique_ptr<WorkerPool>, std::less<>> worker_pools{};
+
+  WorkerPool* worker_pool(std::string_view bulkhead) const noexcept {
+    const auto found = worker_pools.find(bulkhead);
+    return found == worker_pools.end() ? nullptr : found->second.get();
+  }
 
   // Calls event(observer) for every observer. An observer that throws is a warning of the run,
   // never an exception on a worker: that would lose the instance's count and hang its stage.

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <cstdlib>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 
 #include "lockstep/pipeline/exit_codes.hpp"
+#include "lockstep/pipeline/plugin_loader.hpp"
 
 #include "run/bulkhead_usage.hpp"
 #include "run/run_services.hpp"
@@ -55,6 +57,40 @@ RunObserver::Interest most_interest(const std::vector<RunObserver*>& observers) 
   auto most = RunObserver::Interest::stages;
   for (const auto* observer : observers) most = std::max(most, observer->interest());
   return most;
+}
+
+// The worker program of process isolation: as given, else LOCKSTEP_WORKER, else the one in
+// lib/lockstep/ next to liblockstep.
+std::filesystem::path worker_program(const RunOptions& options) {
+  if (!options.worker_program.empty()) return options.worker_program;
+  if (const char* given = std::getenv("LOCKSTEP_WORKER"); given != nullptr && *given != '\0') {
+    return given;
+  }
+  return PluginLoader::bundled_dir() / "lockstep-worker";
+}
+
+// The plugin files of the job types that run on `bulkhead`: what its worker processes load.
+std::vector<std::string> plugin_files(const Pipeline& pipeline, std::string_view bulkhead) {
+  std::vector<std::string> files;
+  for (const auto& stage : pipeline.stages) {
+    for (const auto& job : stage.jobs) {
+      if (job.bulkhead != bulkhead || job.type == nullptr || job.type->file.empty()) continue;
+      auto file = job.type->file.string();
+      if (std::ranges::find(files, file) == files.end()) files.push_back(std::move(file));
+    }
+  }
+  return files;
+}
+
+void start_worker_pools(const Pipeline& pipeline, const RunOptions& options,
+                        run::RunServices& shared) {
+  for (const auto& spec : pipeline.bulkheads) {
+    if (spec.isolation.value_or(options.isolation) != Isolation::process) continue;
+    run::WorkerSetup setup{worker_program(options), plugin_files(pipeline, spec.name), spec.memory,
+                           spec.cpu_time};
+    shared.worker_pools.emplace(spec.name,
+                                std::make_unique<run::WorkerPool>(spec.workers, std::move(setup)));
+  }
 }
 
 }  // namespace
@@ -262,6 +298,7 @@ RunResult Runner::run() {
   shared.reuse = self.options.reuse != nullptr && !self.options.reuse->empty()
                      ? self.options.reuse
                      : nullptr;
+  start_worker_pools(self.pipeline, self.options, shared);
   for (const auto* observer : self.options.observers) {
     shared.succeeded_ranges = shared.succeeded_ranges || observer->wants_succeeded_ranges();
   }

@@ -419,6 +419,7 @@ StageProgress StageRun::progress() const {
   progress.running = std::min(running, outstanding);
   progress.queued = outstanding - progress.running;
   progress.elapsed = std::chrono::steady_clock::now() - start_;
+  progress.overdue = overdue_.load(std::memory_order_relaxed);
   return progress;
 }
 

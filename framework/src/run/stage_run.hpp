@@ -48,6 +48,11 @@ class StageRun final : public StageContext {
 
   // ---- StageContext (the kind's thread) ----
   const StageSpec& stage() const noexcept { return stage_; }
+  // An attempt on a thread went on `grace` past its timeout (+1), or at last returned (-1).
+  void note_overdue(bool overdue) noexcept {
+    if (overdue) overdue_.fetch_add(1, std::memory_order_relaxed);
+    else overdue_.fetch_sub(1, std::memory_order_relaxed);
+  }
   const std::string& name() const noexcept override { return stage_.name; }
   int iteration() const noexcept override { return iteration_; }
   std::optional<StageInstance> next() override;
@@ -139,6 +144,7 @@ class StageRun final : public StageContext {
   std::atomic<bool> until_reached_{false};
   std::array<std::atomic<std::size_t>, kJobStateCount> counts_{};
   std::atomic<std::uint64_t> reused_{0};
+  std::atomic<std::uint64_t> overdue_{0};  // see StageProgress::overdue
   StateCounts counts_at_wait_{};
 
   std::mutex ended_mutex_;  // guards ended_ and tracked_outstanding_

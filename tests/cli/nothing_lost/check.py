@@ -16,7 +16,8 @@ already exist, waits until every command runs, stops lockstep its way, and check
   planted  (another pipeline) run.log of the run dir is a symlink planted there: its target is
            never written, the lines go to stderr with a warning
 and in every one that no process the commands started is alive afterwards (kill9 included),
-read from /proc."""
+nor any other process of the run (worker processes, with LOCKSTEP_ISOLATION=process), read from
+/proc."""
 import json
 import os
 import pathlib
@@ -37,6 +38,21 @@ def alive(pid):
     except (FileNotFoundError, ProcessLookupError):
         return False
     return stat[stat.rindex(")") + 2] != "Z"
+
+
+def marked(mark):
+    """Live processes whose environment holds `mark`: the run's, worker processes included."""
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environment = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if mark in environment.split(b"\0") and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 def planted():
@@ -108,17 +124,23 @@ def main():
     args = [lockstep, "run", str(HERE / "long.yaml"), "--set", f"vars.work={work}",
             "--report", str(work / "report.json"), "--trace", str(work / "trace.json"),
             "--run-dir", str(work / "run")]
+    # Every process of the run inherits this mark: the scan at the end finds any left alive.
+    mark = f"LOCKSTEP_CHECK_MARK={work}"
+    env = dict(os.environ, LOCKSTEP_CHECK_MARK=str(work))
     reader = None
     if scenario == "pipe":
         read_end, write_end = os.pipe()
         os.close(read_end)  # the reader is gone before lockstep writes a byte
-        process = subprocess.Popen(args, stdout=write_end, stderr=write_end)
+        process = subprocess.Popen(args, stdout=write_end, stderr=write_end, env=env)
         os.close(write_end)
     else:
-        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   env=env)
     # Two commands, each with its child: four pid files.
     deadline = time.monotonic() + 30
-    while len(list(work.glob("pid.*"))) < 4 and time.monotonic() < deadline:
+    # Each file is written by a shell's echo: one seen may be empty still.
+    while sum(1 for p in work.glob("pid.*") if p.read_text().strip()) < 4 \
+            and time.monotonic() < deadline:
         time.sleep(0.02)
     pids = [int(p.read_text()) for p in work.glob("pid.*") if p.read_text().strip()]
     if len(pids) < 4:
@@ -182,6 +204,13 @@ def main():
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
             problems.append(f"process {pid} of a command outlived lockstep")
+    deadline = time.monotonic() + 2
+    while marked(mark.encode()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for pid in marked(mark.encode()):
+        command = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        os.kill(pid, signal.SIGKILL)
+        problems.append(f"process {pid} of the run outlived lockstep: {command.decode()}")
     if problems:
         if process.stderr is not None:
             sys.stderr.write(process.stderr.read().decode(errors="replace"))

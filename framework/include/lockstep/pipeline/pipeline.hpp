@@ -39,12 +39,23 @@ LOCKSTEP_API int thread_limit() noexcept;
 // The largest `queue` of a bulkhead: its places are allocated when the bulkhead is made.
 inline constexpr int kMaxQueue = 100'000;
 
+// Where a bulkhead's jobs run: on threads of lockstep's own process (fast, the default), or in
+// worker processes that lockstep starts, where a crash, a hang or a leak is one instance's
+// failure (docs/isolation.md).
+enum class Isolation : unsigned char { thread, process };
+LOCKSTEP_API std::string_view to_string(Isolation isolation) noexcept;
+
 struct BulkheadSpec {
   std::string name{};
   int workers = 1;
   std::optional<int> queue{};          // admitted jobs waiting for a worker; default_queue()
   std::optional<Duration> max_wait{};  // without room for this long, the job is rejected
   SourceLocation where{};
+  // Unset: as RunOptions::isolation says (thread by default).
+  std::optional<Isolation> isolation{};
+  // Process isolation only: each worker's address space, and each attempt's CPU time.
+  std::optional<std::uint64_t> memory{};  // bytes
+  std::optional<Duration> cpu_time{};
 };
 
 // Attempts of one job instance. Attempt k+1 starts backoff * 2^(k-1) after attempt k ended,
@@ -99,8 +110,12 @@ struct JobSpec {
   FanOut foreach{};
   RetryPolicy retry{};
   std::optional<Duration> timeout{};  // per attempt
+  // Process isolation: how long after a cancellation (a timeout included) a job that ignores it
+  // has before its worker is killed. Unset: kDefaultGrace.
+  std::optional<Duration> grace{};
   bool continue_on_error = false;
 };
+inline constexpr Duration kDefaultGrace = std::chrono::seconds(5);
 
 enum class OnFailure : unsigned char { stop, continue_ };
 

@@ -40,6 +40,10 @@ class LOCKSTEP_API PluginLoader {
   static std::vector<std::filesystem::path> search_dirs(
       std::span<const std::filesystem::path> flags);
 
+  // lib/lockstep/ next to liblockstep: the bundled plugins and the worker program
+  // (lockstep-worker). Empty when it cannot be told.
+  static std::filesystem::path bundled_dir();
+
   const std::vector<std::filesystem::path>& dirs() const noexcept;
   // The registry this loader registers into (the config layer looks job types up in it).
   Registry& registry() const noexcept;

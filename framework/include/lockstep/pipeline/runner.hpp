@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,6 +91,9 @@ struct StageProgress {
   // (measured from the first snapshot that saw each attempt), to keep the clock off the jobs.
   std::chrono::nanoseconds running_for{};
   std::chrono::nanoseconds longest_running{};
+  // Attempts on threads (isolation: thread) still running `grace` after their timeout: they
+  // ignore cancellation, and nothing can stop a thread.
+  std::uint64_t overdue = 0;
 };
 
 struct LOCKSTEP_API RunResult {
@@ -196,7 +200,18 @@ struct RunOptions {
   // Instances not to run again (`--resume`): each ends succeeded at once, its outputs published,
   // counted in `reused`; observers see it as a success (InstanceEvent::reused). Not owned.
   const Reuse* reuse = nullptr;
+  // Where the jobs of bulkheads that do not say `isolation:` run (thread: lockstep's own).
+  Isolation isolation = Isolation::thread;
+  // The worker program of process isolation; empty: LOCKSTEP_WORKER, else lockstep-worker in
+  // lib/lockstep/ next to liblockstep (where the build and an install put it).
+  std::filesystem::path worker_program{};
 };
+
+// For programs that run pipelines with jobs on their own threads (isolation: thread): a job that
+// crashes the process (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) still ends it, but first writes
+// "lockstep: crashed (SIGSEGV) while running: scan/hash[17]" to stderr, then hands the signal on
+// to the handler installed before. Once per process; `lockstep run` calls it.
+LOCKSTEP_API void install_crash_note() noexcept;
 
 class LOCKSTEP_API Runner {
  public:

@@ -39,6 +39,7 @@ struct RegisteredJobType {
   std::string plugin;          // "core"
   JobType declaration;         // what the plugin declared: name, doc, parameter specs
   JobFactory factory;
+  std::filesystem::path file{};  // the plugin's file; empty when the program registered it
 };
 
 struct JobTypeLookup {

@@ -1,0 +1,15 @@
+// The worker side of process isolation: what `lockstep-worker` runs (tools/worker/main.cpp).
+// It answers lockstep's hello by loading the plugins named in it, then runs one attempt at a
+// time as lockstep asks (run/worker_protocol.hpp). When lockstep goes away, however it goes,
+// the worker's end of the socket reads end of file and the worker kills its own process group:
+// itself and whatever its jobs started.
+#pragma once
+
+#include "lockstep/export.hpp"
+
+namespace lockstep::run {
+
+// Serves on `fd` until lockstep closes it; returns the process's exit status.
+LOCKSTEP_INTERNAL_API int serve_worker(int fd);
+
+}  // namespace lockstep::run

@@ -1,0 +1,46 @@
+"""Bulkheads with `isolation: process`: a crash, an exit, a limit or a hang is one instance's
+failure with its cause, and the run goes on; in thread mode a crash still ends lockstep, with a
+note naming the instance, and a job that ignores its timeout is named while it runs on."""
+from spec import case, line, regex, row
+
+FAULTS = "--plugin-path {test_plugins}/faults"
+ISOLATION = "{pipelines}/../pipelines/isolation"
+
+case("isolation_causes", f"run {ISOLATION}/causes.yaml {FAULTS} --run-dir {{scratch}}/run",
+     exit=1, stdout="", needs=["test_plugins"],
+     stderr_has=[line("lockstep: s/segv failed: crashed: SIGSEGV"),
+                 line("lockstep: s/abort failed: crashed: SIGABRT"),
+                 line("lockstep: s/exit failed: exited with status 3"),
+                 line("lockstep: s/spin failed: killed: cpu time limit 1s"),
+                 line("lockstep: s/hang timed_out: timed out after 1s: killed with its worker "
+                      "process 500ms after it was cancelled: it ignores cancellation"),
+                 line("lockstep: s/flaky failed after 2 attempts: crashed: SIGSEGV"),
+                 # Log lines and outputs come back from the worker as they come.
+                 line("[s/hang] info: hanging"),
+                 line("[s/log[1]] info: instance 1 of s/log[1]"),
+                 line("[after/log] info: instance 0 of after/log"),
+                 row("s  failed  @WALL@  2 succeeded, 5 failed, 1 timed_out"),
+                 row("after  succeeded  @WALL@  1 succeeded")])
+# RLIMIT_AS cannot hold a sanitizer's shadow memory: on a release build only.
+case("isolation_memory", f"run {ISOLATION}/memory.yaml {FAULTS} --run-dir {{scratch}}/run",
+     exit=1, stdout="", needs=["test_plugins", "uninstrumented"],
+     stderr_has=[line("lockstep: s/alloc failed: memory limit 256 MiB reached (std::bad_alloc)"),
+                 row("s  failed  @WALL@  1 succeeded, 1 failed")])
+case("isolation_every_tenth", f"run {ISOLATION}/every_tenth.yaml {FAULTS} --run-dir {{scratch}}/run",
+     exit=0, stdout="", needs=["test_plugins"],
+     stderr_has=[line("lockstep: s/crash failed: crashed: SIGSEGV (200 instances)"),
+                 row("s  succeeded  @WALL@  1,800 succeeded, 200 failed")])
+# Thread mode: the crash ends lockstep (139: SIGSEGV), but first names what crashed it.
+case("isolation_thread_crash", f"run {ISOLATION}/thread_crash.yaml {FAULTS} --run-dir {{scratch}}/run",
+     exit=-11, stdout="", needs=["test_plugins"],
+     stderr_has=line("lockstep: crashed (SIGSEGV) while running: s/segv[2]"))
+case("isolation_thread_overdue",
+     f"run {ISOLATION}/thread_overdue.yaml {FAULTS} --run-dir {{scratch}}/run", exit=1, stdout="",
+     needs=["test_plugins"],
+     stderr_has=[line("[s/hang] warning: timed out after 500ms, still running 500ms later: it "
+                      "ignores cancellation"),
+                 line("lockstep: s/hang timed_out: timed out after 500ms")])
+# Limits belong to worker processes; a mistake in them is an error before anything runs.
+case("isolation_unknown_mode", f"run {ISOLATION}/causes.yaml {FAULTS} --isolation fork",
+     exit=2, stdout="", needs=["test_plugins"],
+     stderr_has=regex(r"--isolation: fork not in \{thread,process\}"))
