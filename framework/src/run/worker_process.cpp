@@ -1,5 +1,6 @@
 #include "run/worker_process.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -72,9 +73,12 @@ bool WorkerProcess::start(std::string& error) {
   posix_spawnattr_t attributes;
   posix_spawn_file_actions_init(&actions);
   posix_spawnattr_init(&attributes);
-  posix_spawn_file_actions_adddup2(&actions, pair[1], 3);  // dup2 clears close-on-exec
-  // The guard's pipe as descriptor 4: the commands its jobs start are guarded as ours are.
-  const int guard = group_guard_fd();
+  // The child's descriptors 3 (the socket) and 4 (the guard's pipe: the commands its jobs start
+  // are guarded as ours are) come from copies above both, so that neither dup2 can overwrite the
+  // source of the other (the guard's pipe may well be descriptor 3 or 4 here).
+  const int socket_copy = ::fcntl(pair[1], F_DUPFD_CLOEXEC, 10);
+  const int guard = group_guard_fd() >= 0 ? ::fcntl(group_guard_fd(), F_DUPFD_CLOEXEC, 10) : -1;
+  posix_spawn_file_actions_adddup2(&actions, socket_copy, 3);  // dup2 clears close-on-exec
   if (guard >= 0) posix_spawn_file_actions_adddup2(&actions, guard, 4);
   // A process group of its own, so that killing it reaches what its jobs started; signals at
   // their defaults and none blocked, whatever this thread has set up.
@@ -99,6 +103,8 @@ bool WorkerProcess::start(std::string& error) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   ::close(pair[1]);
+  ::close(socket_copy);
+  if (guard >= 0) ::close(guard);
   if (spawned != 0) {
     ::close(pair[0]);
     error = "cannot start the worker program " + program + ": " +
