@@ -170,10 +170,20 @@ def run_case(options):
         "pipelines": spec.PIPELINES, "source": SOURCE,
         "test_plugins": options.test_plugins, "plugin_dir": options.plugin_dir,
         "render_plugins": options.render_plugins, "version": options.version,
-        "plugin_abi": plugin_abi(), "scratch": scratch}
+        "plugin_abi": plugin_abi(), "scratch": scratch,
+        # A case may add to the sanitizers' options (a sanitizer build's test environment sets
+        # them): "{asan_options}handle_segv=0".
+        "asan_options": sanitizer_options("ASAN_OPTIONS"),
+        "tsan_options": sanitizer_options("TSAN_OPTIONS")}
     lockstep = pathlib.Path(options.lockstep).resolve()  # it runs in the scratch directory
     shown, run = run_command(lockstep, case, places, cwd=scratch)
     return report(f"cli.{case.name} ({case.where})", shown, run, judge(case, run))
+
+
+def sanitizer_options(name):
+    """The options in the environment variable `name`, ready for one more: "a=1:" or ""."""
+    options = os.environ.get(name, "")
+    return f"{options}:" if options else ""
 
 
 def plugin_abi():

@@ -33,7 +33,7 @@ PIPELINES = SOURCE / "tests" / "fixtures" / "pipelines"  # what {pipelines} stan
 
 # What {name} may stand for (harness.py fills them in).
 PLACES = ("pipelines", "source", "test_plugins", "plugin_dir", "render_plugins", "version",
-          "plugin_abi", "scratch")
+          "plugin_abi", "scratch", "asan_options", "tsan_options")
 # What a case may need: the fixture plugins of tests/fixtures/plugins (when they are built),
 # Graphviz's dot, a device on which every write fails,
 # a build without sanitizers (an address-space limit cannot hold a sanitizer's shadow memory).

@@ -125,6 +125,11 @@ def orphans():
     return found
 
 
+def run_dirs():
+    runs = work / ".lockstep" / "runs"
+    return set(runs.iterdir()) if runs.exists() else set()
+
+
 def kill():
     seed = int(os.environ.get("LOCKSTEP_KILL_SEED", str(random.randrange(1 << 30))))
     print(f"check.py kill: seed {seed} (LOCKSTEP_KILL_SEED to repeat)")
@@ -137,10 +142,17 @@ def kill():
     seen = 0
     for attempt in range(21):
         args = common + ([] if attempt == 0 else ["--resume"])
+        runs_before = run_dirs()
         process = subprocess.Popen([lockstep, *args], cwd=work, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, text=True)
         killed = attempt < 20
         if killed:
+            # The kill lands while the run runs: once its run directory exists (a slow, sanitized
+            # binary under load may take longer to get there than the longest delay).
+            deadline = time.monotonic() + 60
+            while run_dirs() == runs_before and process.poll() is None and \
+                    time.monotonic() < deadline:
+                time.sleep(0.01)
             time.sleep(rng.uniform(0.05, 1.2))
             process.send_signal(signal.SIGKILL)
         _, stderr = process.communicate(timeout=300)
