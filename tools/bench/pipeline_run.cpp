@@ -143,7 +143,9 @@ PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool 
                              std::to_string(result.totals[lockstep::JobState::succeeded]) + " of " +
                              std::to_string(instances) + " instances succeeded");
   }
-  return {ns_between(start, loaded), ns_between(loaded, end)};
+  const double last_stage_ns =
+      result.stages.empty() ? 0.0 : double(result.stages.back().wall.count());
+  return {ns_between(start, loaded), ns_between(loaded, end), last_stage_ns};
 }
 
 double run_noop_range_pipeline(std::size_t instances, int workers, bool progress, bool journal) {

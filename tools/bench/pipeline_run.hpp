@@ -20,6 +20,7 @@ std::string commands_pipeline(std::size_t commands, int workers, const std::stri
 struct PipelineTimes {
   double load_ns = 0;  // reading the YAML, loading plugins, checking
   double run_ns = 0;   // Runner::run()
+  double last_stage_ns = 0;  // the last stage's wall, from its start to its end
 };
 
 // Loads `yaml` (from a file written for the purpose) and runs it. `instances` is how many

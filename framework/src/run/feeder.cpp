@@ -17,6 +17,7 @@ constexpr auto kRetryLater = [](const auto& a, const auto& b) { return a.due > b
 // A chunk should take about this long: long enough that a bulkhead place costs little per job,
 // short enough that the stage's tail stays balanced across workers.
 constexpr std::int64_t kChunkTargetNs = 50'000;
+constexpr std::int64_t kBatchTargetNs = 1'000'000;  // on a process-isolated bulkhead
 constexpr std::uint64_t kMaxChunk = 1024;
 constexpr std::uint64_t kResizeEvery = 64;  // dispatches between two looks at the clock
 
@@ -107,14 +108,26 @@ std::uint64_t Feeder::next_chunk(std::uint64_t remaining) {
   const auto workers = static_cast<std::uint64_t>(bulkhead_.workers());
   if (++dispatches_ % kResizeEvery == 0) {
     const auto done = completed_.load(std::memory_order_relaxed);
-    if (done >= kResizeEvery) {
-      // An upper bound on a job's time: the workers may also have idled, waiting for us.
+    if (done - window_done_ >= kResizeEvery) {
+      // An upper bound on a job's time since the last look: the workers may also have idled,
+      // waiting for us. Since the last look, not since the start: what the first chunks paid
+      // once (a worker process starting) must not keep the chunks small.
+      const auto now = Clock::now();
       const auto elapsed =
-          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started_).count();
+          std::chrono::duration_cast<std::chrono::nanoseconds>(now - window_start_).count();
       const auto per_job = std::max<std::int64_t>(
-          1, elapsed * static_cast<std::int64_t>(workers) / static_cast<std::int64_t>(done));
-      chunk_ = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(kChunkTargetNs / per_job), 1,
+          1, elapsed * static_cast<std::int64_t>(workers) /
+                 static_cast<std::int64_t>(done - window_done_));
+      window_start_ = now;
+      window_done_ = done;
+      // A worker process's batch costs a message round trip: longer chunks make it small.
+      const auto target = workers_ != nullptr ? kBatchTargetNs : kChunkTargetNs;
+      chunk_ = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(target / per_job), 1,
                                          kMaxChunk);
+    } else if (workers_ != nullptr) {
+      // The bulkhead took many batches and few ended: its workers are behind us, and each batch
+      // pays a round trip. Longer ones cost them nothing (`balanced` still evens out the tail).
+      chunk_ = std::min(chunk_ * 2, kMaxChunk);
     }
   }
   // Near the end, smaller chunks keep every worker busy until the last instance.
@@ -331,6 +344,10 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
   if (timed()) clock.emplace(WorkerClock{Clock::now()});
   const auto chunk_token = run_token(token);  // once per chunk: the same for all its attempts
   try {
+    if (batched(plan, tracked)) {
+      run_batches(chunk_token, plan, i, end, ends);
+      succeeded_from = i;  // reported by run_batches
+    }
     for (; i < end; ++i) {
       if (stage_.stopping()) break;  // an interrupt included
       const auto succeeded_before = ends.tally[JobState::succeeded];
@@ -363,6 +380,65 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
   // The stage stopped while these waited: they end without running.
   end_unrun(plan, i, end, tracked, ends);
   completed_.fetch_add(count, std::memory_order_relaxed);
+}
+
+bool Feeder::batched(const JobPlan& plan, bool tracked) const noexcept {
+  const JobSpec& spec = plan.spec;
+  return workers_ != nullptr && !tracked && !spec.timeout && spec.templates.empty() &&
+         stage_.services().interest != RunObserver::Interest::all && !spec.type->file.empty();
+}
+
+void Feeder::run_batches(const CancelToken& token, JobPlan& plan, std::uint64_t& i,
+                         std::uint64_t end, Ends& ends) {
+  const JobSpec& spec = plan.spec;
+  auto& shared = stage_.services();
+  // The context of the instance whose log lines or outputs arrive: made when one does.
+  std::optional<AttemptContext> context;
+  const BatchContexts contexts = [&](std::uint64_t index) -> JobContext& {
+    if (!context || context->index() != index) {
+      context.reset();
+      context.emplace(stage_, plan, index, 1, spec.params, token);
+    }
+    return *context;
+  };
+  const auto naming = stage_.instance_naming(plan);
+  const auto succeeded = [&](std::uint64_t from, std::uint64_t to, Clock::time_point start,
+                             Clock::time_point until) {
+    if (from >= to) return;
+    report_succeeded(plan, from, to, start, until);
+    ends.tally[JobState::succeeded] += to - from;
+    ends.ended += to - from;
+  };
+  while (i < end && !stage_.stopping() && !token.cancelled()) {
+    auto began = Clock::now();
+    BatchOutcome outcome;
+    {
+      const auto running = running_.mark(current_worker_slot());
+      outcome = workers_->run_batch({*spec.type, spec.params, naming, i, end}, token,
+                                    spec.grace.value_or(kDefaultGrace), contexts);
+    }
+    const auto finished = Clock::now();
+    const auto from = i;
+    for (auto& ended : outcome.ended) {
+      succeeded(i, ended.index, began, ended.start);
+      Attempt attempt{ended.state, mask_secrets(ended.message)};
+      if (shared.interest != RunObserver::Interest::stages) {
+        const AttemptEvent event{&stage_.stage(), &spec, stage_.instance_id(plan, ended.index),
+                                 ended.index, stage_.iteration(), 1, current_worker_slot(),
+                                 ended.start, ended.end, ended.state, attempt.message};
+        shared.notify([&](RunObserver& observer) { observer.attempt_ended(event); });
+      }
+      if (conclude(plan, ended.index, 1, std::move(attempt), {}, spec.params, nullptr, false,
+                   ends.tally)) {
+        ++ends.ended;
+      }
+      i = ended.index + 1;
+      began = ended.end;
+    }
+    succeeded(i, std::max(i, outcome.next), began, finished);
+    i = std::max(i, outcome.next);
+    if (i == from) break;  // nothing ran: the caller runs the rest one by one
+  }
 }
 
 void Feeder::report_succeeded(JobPlan& plan, std::uint64_t from, std::uint64_t to,

@@ -41,7 +41,10 @@ class Feeder {
         bulkhead_(bulkhead),
         workers_(stage.services().worker_pool(bulkhead.name())),
         running_(bulkhead.workers()),
-        started_(Clock::now()) {}
+        // A worker process's batch costs a message round trip (tens of µs): until the chunks are
+        // sized from what they took, batches start at several instances.
+        chunk_(workers_ != nullptr ? kFirstBatch : 1),
+        window_start_(Clock::now()) {}
   ~Feeder() { stop_retry_dispatcher(); }
   Feeder(const Feeder&) = delete;
   Feeder& operator=(const Feeder&) = delete;
@@ -147,6 +150,14 @@ class Feeder {
                 bool tracked, StateCounts& tally);
   Attempt run_attempt(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
                       const Params& params, const Item* item, WorkerClock* clock);
+  // Whether a chunk's first attempts go to a worker process as batches (run_batches): on a
+  // process-isolated bulkhead, for instances that need nothing of their own (no templates, no
+  // timeout) when no observer watches every attempt.
+  bool batched(const JobPlan& plan, bool tracked) const noexcept;
+  // Instances from `i` to `end` in batches; `i` moves past each instance as its end is counted.
+  // Stops early when the stage stops or `token` is cancelled: the caller ends the rest.
+  void run_batches(const CancelToken& token, JobPlan& plan, std::uint64_t& i, std::uint64_t end,
+                   Ends& ends);
   void end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,
                     std::vector<std::string> messages, const Params* params, bool tracked,
                     StateCounts& tally, const Item* item = nullptr);
@@ -181,9 +192,11 @@ class Feeder {
   std::jthread retry_dispatcher_;      // started by the first retry; joined by settle()
 
   // Chunking: how many consecutive instances share one bulkhead place (see chunk_size()).
-  std::uint64_t chunk_ = 1;
+  static constexpr std::uint64_t kFirstBatch = 32;
+  std::uint64_t chunk_;
   std::uint64_t dispatches_ = 0;
-  Clock::time_point started_{};
+  Clock::time_point window_start_{};  // of the instances completed since the last resize
+  std::uint64_t window_done_ = 0;
 };
 
 }  // namespace lockstep::run

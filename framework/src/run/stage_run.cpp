@@ -367,10 +367,16 @@ void StageRun::add(const StateCounts& counts) noexcept {
   }
 }
 
-std::string StageRun::instance_id(const JobPlan& plan, std::uint64_t index) const {
+InstanceId StageRun::instance_naming(const JobPlan& plan) const {
   InstanceId id{.stage = stage_.name, .iteration = stage_.repeat ? iteration_ : 0,
                 .job = plan.spec.id};
-  if (plan.spec.foreach.kind != FanOut::Kind::none) id.index = index;
+  if (plan.spec.foreach.kind != FanOut::Kind::none) id.index = 0;
+  return id;
+}
+
+std::string StageRun::instance_id(const JobPlan& plan, std::uint64_t index) const {
+  auto id = instance_naming(plan);
+  if (id.index) id.index = index;
   return to_string(id);
 }
 

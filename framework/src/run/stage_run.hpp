@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "lockstep/engine/job_state.hpp"
+#include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/pipeline.hpp"
 #include "lockstep/plugin/stage.hpp"
 #include "run/run_services.hpp"
@@ -93,6 +94,8 @@ class StageRun final : public StageContext {
                      std::string message);
   // "stage/job[3]", or "stage@2/job[3]" in a repeated stage.
   std::string instance_id(const JobPlan& plan, std::uint64_t index) const;
+  // The id of the plan's instances, with index 0 when the job fans out (else none).
+  InstanceId instance_naming(const JobPlan& plan) const;
 
  private:
   class StageLogger final : public Logger {

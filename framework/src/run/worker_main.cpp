@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/plugin_loader.hpp"
 #include "run/worker_protocol.hpp"
 
@@ -97,6 +99,7 @@ class Channel {
 
 class WorkerContext final : public JobContext {
  public:
+  // For a `run` (one attempt) or a `batch` (then next_instance() says which instance runs).
   WorkerContext(Channel& channel, const Message& run, const CancelToken& token)
       : channel_(channel),
         id_(run.value("id", std::string())),
@@ -105,9 +108,26 @@ class WorkerContext final : public JobContext {
         index_(run.value("index", std::uint64_t{0})),
         attempt_(run.value("attempt", 1)),
         token_(token),
-        logger_(channel) {}
+        logger_(*this) {
+    if (run.value("t", std::string()) == "batch") {
+      batch_.emplace(Naming{run.value("stage", std::string()), run.value("iteration", 0),
+                            run.value("job", std::string()), run.value("fans_out", false)});
+    }
+  }
 
-  const std::string& id() const override { return id_; }
+  void next_instance(std::uint64_t index) {
+    index_ = index;
+    id_.clear();  // made again when the job asks
+  }
+
+  const std::string& id() const override {
+    if (id_.empty() && batch_) {
+      std::optional<std::uint64_t> index;
+      if (batch_->fans_out) index = index_;
+      id_ = to_string(InstanceId{batch_->stage, batch_->iteration, batch_->job, index});
+    }
+    return id_;
+  }
   const Params& params() const override { return params_; }
   const Item& item() const override { return item_; }
   std::uint64_t index() const override { return index_; }
@@ -115,7 +135,10 @@ class WorkerContext final : public JobContext {
   const CancelToken& cancel_token() const override { return token_; }
   Logger& log() override { return logger_; }
   void output(std::string key, std::string value) override {
-    channel_.send({{"t", "output"}, {"key", std::move(key)}, {"value", std::move(value)}});
+    channel_.send({{"t", "output"},
+                   {"index", index_},
+                   {"key", std::move(key)},
+                   {"value", std::move(value)}});
   }
   std::optional<std::string> input(std::string_view reference) const override {
     return channel_.input(reference);
@@ -124,17 +147,29 @@ class WorkerContext final : public JobContext {
  private:
   class ChannelLogger final : public Logger {
    public:
-    explicit ChannelLogger(Channel& channel) : channel_(channel) {}
+    explicit ChannelLogger(WorkerContext& context) : context_(context) {}
     void write(Level level, std::string_view line) override {
-      channel_.send({{"t", "log"}, {"level", static_cast<int>(level)}, {"line", line}});
+      context_.channel_.send({{"t", "log"},
+                              {"index", context_.index_},
+                              {"level", static_cast<int>(level)},
+                              {"line", line}});
     }
 
    private:
-    Channel& channel_;
+    WorkerContext& context_;
+  };
+
+  // How the instances of a batch are named.
+  struct Naming {
+    std::string stage;
+    int iteration;
+    std::string job;
+    bool fans_out;
   };
 
   Channel& channel_;
-  std::string id_;
+  std::optional<Naming> batch_;
+  mutable std::string id_;
   Params params_;
   Item item_;
   std::uint64_t index_;
@@ -147,7 +182,7 @@ class WorkerContext final : public JobContext {
 void read_requests(int fd, Channel& channel) {
   while (auto message = worker::receive(fd)) {
     const auto kind = message->value("t", std::string());
-    if (kind == "run") channel.push({std::move(*message)});
+    if (kind == "run" || kind == "batch") channel.push({std::move(*message)});
     if (kind == "cancel") channel.cancel();
     if (kind == "input") channel.answer(std::move(*message));
   }
@@ -180,30 +215,102 @@ void limit_cpu_of_next_attempt(std::chrono::nanoseconds limit) {
   ::setrlimit(RLIMIT_CPU, &cpu);
 }
 
-Message run_one(Channel& channel, const Registry& registry, const Request& request) {
-  const auto type_name = request.run.value("type", std::string());
-  const auto found = registry.lookup_job_type(type_name);
+// How one attempt ended.
+struct Ended {
+  const char* state = "ok";  // ok, failed or cancelled
+  std::string message{};
+  bool out_of_memory = false;
+
+  bool ok() const { return state[0] == 'o'; }
+  // Into `message`: {state, message?, out_of_memory?}.
+  void into(Message& message_out) const {
+    message_out["state"] = state;
+    if (!ok()) message_out["message"] = message;
+    if (out_of_memory) message_out["out_of_memory"] = true;
+  }
+};
+
+Ended run_job(const RegisteredJobType& type, WorkerContext& context) {
+  try {
+    auto job = type.factory(context.params());
+    job->run(context);
+    return {};
+  } catch (const Cancelled&) {
+    return {"cancelled", "cancelled"};
+  } catch (const std::bad_alloc& e) {
+    return {"failed", e.what(), true};
+  } catch (const std::exception& e) {
+    return {"failed", e.what()};
+  } catch (...) {
+    return {"failed", "unknown exception"};
+  }
+}
+
+Message run_one(Channel& channel, const RegisteredJobType& type, const Request& request) {
+  const CancelToken token({request.cancel.get()});
+  Message done = {{"t", "done"}};
+  try {
+    WorkerContext context(channel, request.run, token);
+    run_job(type, context).into(done);
+  } catch (const std::exception& e) {  // the request's params
+    Ended{"failed", e.what()}.into(done);
+  }
+  return done;
+}
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Instances [from, to) one after another until the batch is cancelled; an instance that does not
+// succeed is reported as it ends. `progress` tells lockstep where a crash happened.
+Message run_batch(Channel& channel, const RegisteredJobType& type, const Request& request,
+                  worker::BatchProgress& progress) {
+  const CancelToken token({request.cancel.get()});
+  const auto from = request.run.value("from", std::uint64_t{0});
+  const auto to = request.run.value("to", from);
+  std::uint64_t i = from;
+  bool restart = false;
+  // Relaxed: lockstep reads them only once this process is dead.
+  constexpr auto relaxed = std::memory_order_relaxed;
+  progress.next.store(from, relaxed);
+  WorkerContext context(channel, request.run, token);
+  for (; i < to && !restart; ++i) {
+    if (token.cancelled()) break;
+    progress.running.store(i + 1, relaxed);
+    progress.next.store(i + 1, relaxed);
+    context.next_instance(i);
+    const auto start = steady_ns();
+    const auto ended = run_job(type, context);
+    progress.running.store(0, relaxed);
+    if (ended.ok()) continue;
+    restart = ended.out_of_memory;
+    Message report = {{"t", "ended"}, {"index", i}, {"start_ns", start}, {"end_ns", steady_ns()}};
+    ended.into(report);
+    channel.send(report);
+  }
+  Message done = {{"t", "done"}, {"state", "ok"}, {"next", i}};
+  if (restart) done["restart"] = true;
+  return done;
+}
+
+Message serve(Channel& channel, const Registry& registry, const Request& request,
+              worker::BatchProgress& progress) {
+  const auto found = registry.lookup_job_type(request.run.value("type", std::string()));
   if (found.job_type == nullptr) {
     return {{"t", "done"}, {"state", "failed"}, {"message", "worker process: " + found.error}};
   }
-  const CancelToken token({request.cancel.get()});
-  try {
-    WorkerContext context(channel, request.run, token);
-    auto job = found.job_type->factory(context.params());
-    job->run(context);
-    return {{"t", "done"}, {"state", "ok"}};
-  } catch (const Cancelled&) {
-    return {{"t", "done"}, {"state", "cancelled"}, {"message", "cancelled"}};
-  } catch (const std::exception& e) {
-    return {{"t", "done"}, {"state", "failed"}, {"message", e.what()}};
-  } catch (...) {
-    return {{"t", "done"}, {"state", "failed"}, {"message", "unknown exception"}};
+  if (request.run.value("t", std::string()) == "batch") {
+    return run_batch(channel, *found.job_type, request, progress);
   }
+  return run_one(channel, *found.job_type, request);
 }
 
 }  // namespace
 
-int serve_worker(int fd) {
+int serve_worker(int fd, int progress_fd) {
   // A crashing job is reported by lockstep from our exit status; a core file per crash would
   // only fill the disk.
   const rlimit no_core{0, 0};
@@ -221,6 +328,9 @@ int serve_worker(int fd) {
     worker::send(fd, {{"t", "error"}, {"message", diagnostics.to_string()}});
     return 2;
   }
+  worker::BatchProgress own_progress;  // for a worker started without a shared page
+  auto* progress = progress_fd >= 0 ? worker::map_batch_progress(progress_fd) : nullptr;
+  if (progress == nullptr) progress = &own_progress;
   Channel channel(fd);
   std::thread(read_requests, fd, std::ref(channel)).detach();
 
@@ -236,7 +346,7 @@ int serve_worker(int fd) {
   for (;;) {
     auto request = channel.pop();
     if (cpu_time) limit_cpu_of_next_attempt(*cpu_time);
-    channel.send(run_one(channel, registry, request));
+    channel.send(serve(channel, registry, request, *progress));
   }
 }
 

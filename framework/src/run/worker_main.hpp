@@ -9,7 +9,8 @@
 
 namespace lockstep::run {
 
-// Serves on `fd` until lockstep closes it; returns the process's exit status.
-LOCKSTEP_INTERNAL_API int serve_worker(int fd);
+// Serves on `fd` until lockstep closes it; returns the process's exit status. `progress_fd` is the
+// page lockstep reads a batch's progress from after a crash (run/worker_protocol.hpp), or -1.
+LOCKSTEP_INTERNAL_API int serve_worker(int fd, int progress_fd = -1);
 
 }  // namespace lockstep::run

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include "lockstep/engine/bulkhead.hpp"
 #include "lockstep/plugin/process_groups.hpp"
@@ -78,8 +80,15 @@ bool WorkerProcess::start(std::string& error) {
   // source of the other (the guard's pipe may well be descriptor 3 or 4 here).
   const int socket_copy = ::fcntl(pair[1], F_DUPFD_CLOEXEC, 10);
   const int guard = group_guard_fd() >= 0 ? ::fcntl(group_guard_fd(), F_DUPFD_CLOEXEC, 10) : -1;
+  if (progress_fd_ < 0) {
+    progress_fd_ = worker::make_batch_progress_file();
+    progress_ = progress_fd_ >= 0 ? worker::map_batch_progress(progress_fd_) : nullptr;
+  }
+  const int progress =
+      progress_ != nullptr ? ::fcntl(progress_fd_, F_DUPFD_CLOEXEC, 10) : -1;
   posix_spawn_file_actions_adddup2(&actions, socket_copy, 3);  // dup2 clears close-on-exec
   if (guard >= 0) posix_spawn_file_actions_adddup2(&actions, guard, 4);
+  if (progress >= 0) posix_spawn_file_actions_adddup2(&actions, progress, 5);
   // A process group of its own, so that killing it reaches what its jobs started; signals at
   // their defaults and none blocked, whatever this thread has set up.
   sigset_t none;
@@ -96,15 +105,21 @@ bool WorkerProcess::start(std::string& error) {
   std::string fd_number = "3";
   std::string guard_flag = "--guard-fd";
   std::string guard_number = "4";
-  char* argv[] = {program.data(), fd_flag.data(), fd_number.data(),
-                  guard >= 0 ? guard_flag.data() : nullptr, guard_number.data(), nullptr};
+  std::string progress_flag = "--progress-fd";
+  std::string progress_number = "5";
+  std::vector<char*> argv = {program.data(), fd_flag.data(), fd_number.data()};
+  if (guard >= 0) argv.insert(argv.end(), {guard_flag.data(), guard_number.data()});
+  if (progress >= 0) argv.insert(argv.end(), {progress_flag.data(), progress_number.data()});
+  argv.push_back(nullptr);
   pid_t pid = -1;
-  const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv, environ);
+  const int spawned =
+      ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   ::close(pair[1]);
   ::close(socket_copy);
   if (guard >= 0) ::close(guard);
+  if (progress >= 0) ::close(progress);
   if (spawned != 0) {
     ::close(pair[0]);
     error = "cannot start the worker program " + program + ": " +
@@ -161,27 +176,15 @@ WorkerProcess::Outcome WorkerProcess::run(const RegisteredJobType& type, JobCont
     }
     bool closed = false;
     if (auto message = receive_within(fd_, wait, closed)) {
-      const auto kind = message->value("t", std::string());
-      if (kind == "log") {
-        context.log().write(static_cast<Logger::Level>(message->value("level", 1)),
-                            message->value("line", std::string()));
-      } else if (kind == "output") {
-        context.output(message->value("key", std::string()), message->value("value", std::string()));
-      } else if (kind == "input") {
-        Message answer = {{"t", "input"}};
-        if (auto value = context.input(message->value("reference", std::string()))) {
-          answer["value"] = *value;
-        }
-        worker::send(fd_, answer);
-      } else if (kind == "done") {
+      if (relay(*message, context)) continue;
+      if (message->value("t", std::string()) == "done") {
         const auto state = message->value("state", std::string());
         auto text = message->value("message", std::string());
         if (state == "ok") return {JobState::succeeded, {}};
         if (state == "cancelled") return {JobState::cancelled, std::move(text)};
-        if (setup_.memory && text.find("bad_alloc") != std::string::npos) {
+        if (message->contains("out_of_memory")) {
           stop();  // a process out of memory may hold it still: the next attempt gets a new one
-          return {JobState::failed, "memory limit " + memory_text(*setup_.memory) + " reached (" +
-                                        text + ")"};
+          return {JobState::failed, failure_text(std::move(text), true)};
         }
         return {JobState::failed, std::move(text)};
       }
@@ -193,6 +196,112 @@ WorkerProcess::Outcome WorkerProcess::run(const RegisteredJobType& type, JobCont
       cancelled_at = Clock::now();
     }
   }
+}
+
+BatchOutcome WorkerProcess::run_batch(const BatchRequest& request, const CancelToken& token,
+                                      Duration grace, const BatchContexts& contexts) {
+  Message batch = {{"t", "batch"},
+                   {"type", request.type.qualified_name},
+                   {"params", worker::params_to_message(request.params)},
+                   {"stage", request.naming.stage},
+                   {"iteration", request.naming.iteration},
+                   {"job", request.naming.job},
+                   {"fans_out", request.naming.index.has_value()},
+                   {"from", request.from},
+                   {"to", request.to}};
+  BatchOutcome outcome{request.from, {}};
+  // The process fills it in as it goes: what we read after it died.
+  if (progress_ != nullptr) {
+    progress_->running.store(0);
+    progress_->next.store(request.from);
+  }
+  // After the process died or was killed: the instance it was running ends as `state`; one that
+  // died between instances blames none, unless it ran none (then the first: no batch may make
+  // no progress).
+  const auto lost = [&](JobState state, std::string why) {
+    const auto running = progress_ != nullptr ? progress_->running.load() : 0;
+    outcome.next = progress_ != nullptr ? std::max(progress_->next.load(), request.from)
+                                        : request.from;
+    std::uint64_t blamed = running > 0 ? running - 1 : outcome.next;
+    if (running == 0 && outcome.next > request.from) return outcome;
+    if (running == 0) outcome.next = blamed + 1;
+    const auto now = Clock::now();
+    outcome.ended.push_back({blamed, state, std::move(why), now, now});
+    return outcome;
+  };
+  if (!worker::send(fd_, batch)) return lost(JobState::failed, ended_how());
+  std::optional<Clock::time_point> cancelled_at;
+  for (;;) {
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kCancelCheck);
+    if (cancelled_at) {
+      const auto left = grace - (Clock::now() - *cancelled_at);
+      if (left <= Duration::zero()) {
+        stop();
+        return lost(JobState::cancelled, "killed with its worker process " +
+                                             format_duration(grace) +
+                                             " after it was cancelled: it ignores cancellation");
+      }
+      wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(left));
+    }
+    bool closed = false;
+    if (auto message = receive_within(fd_, wait, closed)) {
+      const auto kind = message->value("t", std::string());
+      if (kind == "ended") {
+        const auto state = message->value("state", std::string());
+        auto text = message->value("message", std::string());
+        const auto at = [&](const char* key) {
+          return Clock::time_point(std::chrono::nanoseconds(message->value(key, std::int64_t{0})));
+        };
+        outcome.ended.push_back(
+            {message->value("index", request.from),
+             state == "cancelled" ? JobState::cancelled : JobState::failed,
+             failure_text(std::move(text), message->contains("out_of_memory")), at("start_ns"),
+             at("end_ns")});
+      } else if (kind == "done") {
+        outcome.next = message->value("next", request.to);
+        if (message->value("restart", false)) stop();
+        return outcome;
+      } else if (message->contains("index")) {
+        relay(*message, contexts(message->value("index", request.from)));
+      }
+    } else if (closed) {
+      return lost(JobState::failed, ended_how());
+    }
+    if (!cancelled_at && token.cancelled()) {
+      worker::send(fd_, {{"t", "cancel"}});
+      cancelled_at = Clock::now();
+    }
+  }
+}
+
+bool WorkerProcess::relay(const Message& message, JobContext& context) {
+  const auto kind = message.value("t", std::string());
+  if (kind == "log") {
+    context.log().write(static_cast<Logger::Level>(message.value("level", 1)),
+                        message.value("line", std::string()));
+  } else if (kind == "output") {
+    context.output(message.value("key", std::string()), message.value("value", std::string()));
+  } else if (kind == "input") {
+    Message answer = {{"t", "input"}};
+    if (auto value = context.input(message.value("reference", std::string()))) {
+      answer["value"] = *value;
+    }
+    worker::send(fd_, answer);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string WorkerProcess::failure_text(std::string text, bool out_of_memory) const {
+  if (!out_of_memory || !setup_.memory) return text;
+  return "memory limit " + memory_text(*setup_.memory) + " reached (" + text + ")";
+}
+
+WorkerProcess::~WorkerProcess() {
+  stop();
+  if (progress_ != nullptr) ::munmap(progress_, sizeof(worker::BatchProgress));
+  if (progress_fd_ >= 0) ::close(progress_fd_);
 }
 
 std::string WorkerProcess::ended_how() {
@@ -237,34 +346,52 @@ void WorkerProcess::stop() noexcept {
 WorkerPool::WorkerPool(int workers, WorkerSetup setup)
     : setup_(std::move(setup)), slots_(static_cast<std::size_t>(std::max(workers, 1))) {}
 
-WorkerProcess::Outcome WorkerPool::run(const RegisteredJobType& type, JobContext& context,
-                                       Duration grace) {
+template <class Run, class Fail>
+auto WorkerPool::in_slot_process(const RegisteredJobType& type, Run&& run, Fail&& fail) {
   if (type.file.empty()) {
-    return {JobState::failed, "job type '" + type.qualified_name +
-                                  "' was registered by the program, not loaded from a plugin: a "
-                                  "worker process cannot load it (isolation: process)"};
+    return fail("job type '" + type.qualified_name +
+                "' was registered by the program, not loaded from a plugin: a worker process "
+                "cannot load it (isolation: process)");
   }
   const int index = current_worker_slot();
   auto& slot = slots_[static_cast<std::size_t>(std::max(index, 0)) % slots_.size()];
   std::unique_lock hold(slot.busy, std::try_to_lock);
   if (!hold.owns_lock()) {
-    return {JobState::failed, "a nested job of a process-isolated bulkhead cannot run in its "
-                              "parent's worker process"};
+    return fail("a nested job of a process-isolated bulkhead cannot run in its parent's worker "
+                "process");
   }
   if (!slot.process) slot.process = std::make_unique<WorkerProcess>(setup_);
   if (!slot.process->running()) {
     {
       std::lock_guard lock(error_mutex_);
-      if (!start_error_.empty()) return {JobState::failed, start_error_};
+      if (!start_error_.empty()) return fail(start_error_);
     }
     std::string error;
     if (!slot.process->start(error)) {
       std::lock_guard lock(error_mutex_);
       start_error_ = error;
-      return {JobState::failed, error};
+      return fail(std::move(error));
     }
   }
-  return slot.process->run(type, context, grace);
+  return run(*slot.process);
+}
+
+WorkerProcess::Outcome WorkerPool::run(const RegisteredJobType& type, JobContext& context,
+                                       Duration grace) {
+  return in_slot_process(
+      type, [&](WorkerProcess& process) { return process.run(type, context, grace); },
+      [](std::string why) { return WorkerProcess::Outcome{JobState::failed, std::move(why)}; });
+}
+
+BatchOutcome WorkerPool::run_batch(const BatchRequest& request, const CancelToken& token,
+                                   Duration grace, const BatchContexts& contexts) {
+  return in_slot_process(
+      request.type,
+      [&](WorkerProcess& process) { return process.run_batch(request, token, grace, contexts); },
+      [&](std::string why) {  // the first instance fails with it; the caller goes on
+        const auto now = std::chrono::steady_clock::now();
+        return BatchOutcome{request.from + 1, {{request.from, JobState::failed, std::move(why), now, now}}};
+      });
 }
 
 }  // namespace lockstep::run

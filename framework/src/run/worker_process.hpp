@@ -7,8 +7,10 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,8 +18,10 @@
 #include <vector>
 
 #include "lockstep/engine/job_state.hpp"
+#include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/plugin/job.hpp"
 #include "lockstep/plugin/registry.hpp"
+#include "run/worker_protocol.hpp"
 
 namespace lockstep::run {
 
@@ -28,6 +32,31 @@ struct WorkerSetup {
   std::optional<Duration> cpu_time{};
 };
 
+// First attempts of instances [from, to) of one job with the job's own params and no item, run
+// one after another by one worker process: one message each way for the lot, where single
+// attempts cost a round trip each.
+struct BatchRequest {
+  const RegisteredJobType& type;
+  const Params& params;
+  InstanceId naming;  // the instances' stage, iteration and job; `index` set when it fans out
+  std::uint64_t from = 0, to = 0;
+};
+
+// How a batch went: [from, next) ran, and those not in `ended` succeeded; [next, to) never began.
+struct BatchOutcome {
+  struct Ended {
+    std::uint64_t index = 0;
+    JobState state = JobState::failed;
+    std::string message{};
+    std::chrono::steady_clock::time_point start{}, end{};
+  };
+  std::uint64_t next = 0;
+  std::vector<Ended> ended{};  // by index
+};
+
+// The context of instance `index` of a batch: its log lines, outputs and input requests go there.
+using BatchContexts = std::function<JobContext&(std::uint64_t index)>;
+
 class WorkerProcess {
  public:
   struct Outcome {
@@ -36,7 +65,7 @@ class WorkerProcess {
   };
 
   explicit WorkerProcess(const WorkerSetup& setup) : setup_(setup) {}
-  ~WorkerProcess() { stop(); }
+  ~WorkerProcess();
   WorkerProcess(const WorkerProcess&) = delete;
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
@@ -44,9 +73,17 @@ class WorkerProcess {
   bool start(std::string& error);
   // One attempt of `type` with what `context` holds; the process must be started.
   Outcome run(const RegisteredJobType& type, JobContext& context, Duration grace);
+  // A batch; the process must be started. A crash fails the instance it was running; one that
+  // ignores a cancellation for `grace` is killed, and ends cancelled.
+  BatchOutcome run_batch(const BatchRequest& request, const CancelToken& token, Duration grace,
+                         const BatchContexts& contexts);
   bool running() const noexcept { return pid_ > 0; }
 
  private:
+  // Log lines, outputs and input requests of a running job; false for other messages.
+  bool relay(const worker::Message& message, JobContext& context);
+  // "memory limit 256 MiB reached (std::bad_alloc)" for a job out of memory under a limit.
+  std::string failure_text(std::string text, bool out_of_memory) const;
   // After end of file: reaps the process (and kills what it left) and says how it ended.
   std::string ended_how();
   void stop() noexcept;
@@ -54,6 +91,9 @@ class WorkerProcess {
   const WorkerSetup& setup_;
   pid_t pid_ = -1;
   int fd_ = -1;
+  // The page a batch's progress is kept in, shared with each process this slot starts.
+  int progress_fd_ = -1;
+  worker::BatchProgress* progress_ = nullptr;
 };
 
 class WorkerPool {
@@ -62,8 +102,15 @@ class WorkerPool {
 
   // Runs one attempt in the process of the calling thread's worker slot.
   WorkerProcess::Outcome run(const RegisteredJobType& type, JobContext& context, Duration grace);
+  // Runs a batch there.
+  BatchOutcome run_batch(const BatchRequest& request, const CancelToken& token, Duration grace,
+                         const BatchContexts& contexts);
 
  private:
+  // run(process) with the calling slot's process, started; fail(why) when there can be none.
+  template <class Run, class Fail>
+  auto in_slot_process(const RegisteredJobType& type, Run&& run, Fail&& fail);
+
   struct Slot {
     std::mutex busy;
     std::unique_ptr<WorkerProcess> process;

@@ -1,11 +1,13 @@
 #include "run/worker_protocol.hpp"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 namespace lockstep::run::worker {
@@ -37,6 +39,22 @@ bool read_all(int fd, std::uint8_t* data, std::size_t size) {
 }
 
 }  // namespace
+
+int make_batch_progress_file() {
+  const int fd = ::memfd_create("lockstep-batch-progress", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  if (::ftruncate(fd, sizeof(BatchProgress)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+BatchProgress* map_batch_progress(int fd) {
+  void* page = ::mmap(nullptr, sizeof(BatchProgress), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (page == MAP_FAILED) return nullptr;
+  return new (page) BatchProgress;  // a new memfd reads zeros: the same state as constructed
+}
 
 bool send(int fd, const Message& message) {
   std::vector<std::uint8_t> bytes(4);

@@ -1,6 +1,8 @@
 """Bulkheads with `isolation: process`: a crash, an exit, a limit or a hang is one instance's
 failure with its cause, and the run goes on; in thread mode a crash still ends lockstep, with a
 note naming the instance, and a job that ignores its timeout is named while it runs on."""
+import collections
+
 from spec import case, line, regex, row
 
 FAULTS = "--plugin-path {test_plugins}/faults"
@@ -26,8 +28,21 @@ case("isolation_memory", f"run {ISOLATION}/memory.yaml {FAULTS} --run-dir {{scra
      exit=1, stdout="", needs=["test_plugins", "uninstrumented"],
      stderr_has=[line("lockstep: s/alloc failed: memory limit 256 MiB reached (std::bad_alloc)"),
                  row("s  failed  @WALL@  1 succeeded, 1 failed")])
+def each_index_once(path, count):
+    """`path` holds each of 0 .. count-1 once, one to a line: every instance ran, none twice."""
+    def check(run):
+        file = run.path(path)
+        indices = sorted(int(x) for x in file.read_text().split()) if file.exists() else []
+        if indices != list(range(count)):
+            missing = sorted(set(range(count)) - set(indices))
+            twice = sorted(i for i, n in collections.Counter(indices).items() if n > 1)
+            yield f"{file}: {len(indices)} lines; never ran: {missing[:10]}; ran twice: {twice[:10]}"
+    check.__doc__ = f"{path} holds each index of 0..{count - 1} once"
+    return check
+
+
 case("isolation_every_tenth", f"run {ISOLATION}/every_tenth.yaml {FAULTS} --run-dir {{scratch}}/run",
-     exit=0, stdout="", needs=["test_plugins"],
+     exit=0, stdout="", needs=["test_plugins"], check=each_index_once("{scratch}/ran.txt", 2000),
      stderr_has=[line("lockstep: s/crash failed: crashed: SIGSEGV (200 instances)"),
                  row("s  succeeded  @WALL@  1,800 succeeded, 200 failed")])
 # Thread mode: the crash ends lockstep (139: SIGSEGV), but first names what crashed it. A
