@@ -51,6 +51,22 @@ std::optional<Message> receive_within(int fd, std::chrono::milliseconds timeout,
   return message;
 }
 
+// How long to wait for the worker's next message: kCancelCheck, less once a cancellation's
+// grace is running out; nothing when it has run out.
+std::optional<std::chrono::milliseconds> next_wait(std::optional<Clock::time_point> cancelled_at,
+                                                   Duration grace) {
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kCancelCheck);
+  if (!cancelled_at) return wait;
+  const auto left = grace - (Clock::now() - *cancelled_at);
+  if (left <= Duration::zero()) return std::nullopt;
+  return std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(left));
+}
+
+std::string ignored_cancellation(Duration grace) {
+  return "killed with its worker process " + format_duration(grace) +
+         " after it was cancelled: it ignores cancellation";
+}
+
 }  // namespace
 
 std::string memory_text(std::uint64_t bytes) {
@@ -164,18 +180,13 @@ WorkerProcess::Outcome WorkerProcess::run(const RegisteredJobType& type, JobCont
   const auto& token = context.cancel_token();
   std::optional<Clock::time_point> cancelled_at;
   for (;;) {
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kCancelCheck);
-    if (cancelled_at) {
-      const auto left = grace - (Clock::now() - *cancelled_at);
-      if (left <= Duration::zero()) {
-        stop();
-        return {JobState::cancelled, "killed with its worker process " + format_duration(grace) +
-                                         " after it was cancelled: it ignores cancellation"};
-      }
-      wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(left));
+    const auto wait = next_wait(cancelled_at, grace);
+    if (!wait) {
+      stop();
+      return {JobState::cancelled, ignored_cancellation(grace)};
     }
     bool closed = false;
-    if (auto message = receive_within(fd_, wait, closed)) {
+    if (auto message = receive_within(fd_, *wait, closed)) {
       if (relay(*message, context)) continue;
       if (message->value("t", std::string()) == "done") {
         const auto state = message->value("state", std::string());
@@ -232,19 +243,13 @@ BatchOutcome WorkerProcess::run_batch(const BatchRequest& request, const CancelT
   if (!worker::send(fd_, batch)) return lost(JobState::failed, ended_how());
   std::optional<Clock::time_point> cancelled_at;
   for (;;) {
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kCancelCheck);
-    if (cancelled_at) {
-      const auto left = grace - (Clock::now() - *cancelled_at);
-      if (left <= Duration::zero()) {
-        stop();
-        return lost(JobState::cancelled, "killed with its worker process " +
-                                             format_duration(grace) +
-                                             " after it was cancelled: it ignores cancellation");
-      }
-      wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(left));
+    const auto wait = next_wait(cancelled_at, grace);
+    if (!wait) {
+      stop();
+      return lost(JobState::cancelled, ignored_cancellation(grace));
     }
     bool closed = false;
-    if (auto message = receive_within(fd_, wait, closed)) {
+    if (auto message = receive_within(fd_, *wait, closed)) {
       const auto kind = message->value("t", std::string());
       if (kind == "ended") {
         const auto state = message->value("state", std::string());
