@@ -64,7 +64,7 @@ TEST_CASE("! binds tightest, then &&, then ||; parentheses group") {
   CHECK(holds("!${vars.f}", values));
   CHECK(holds("!!${vars.t}", values));
   CHECK_FALSE(holds("!${vars.t}", values));
-  CHECK(holds("${vars.t} || ${vars.f} && ${vars.f}", values));     // t || (f && f)
+  CHECK(holds("${vars.t} || ${vars.f} && ${vars.f}", values));  // t || (f && f)
   CHECK_FALSE(holds("(${vars.t} || ${vars.f}) && ${vars.f}", values));
   CHECK(holds("!(${vars.t} && ${vars.f})", values));
   CHECK_FALSE(holds("!${vars.t} && ${vars.f} || ${vars.f}", values));
@@ -198,8 +198,9 @@ stages:
 )",
                             options);
   INFO(parsed.text());
-  CHECK(parsed.has("pipe.yaml:4:21: error: '${env.API_TOKEN}' in 'if' in stage 'a' is a secret (a "
-                   "secret goes in a job's params only, where every output masks it)"));
+  CHECK(
+      parsed.has("pipe.yaml:4:21: error: '${env.API_TOKEN}' in 'if' in stage 'a' is a secret (a "
+                 "secret goes in a job's params only, where every output masks it)"));
 }
 
 TEST_CASE("${...} in an if: are operands, not text: a var's value cannot change the expression") {

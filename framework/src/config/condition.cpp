@@ -13,7 +13,16 @@ namespace {
 
 struct Token {
   enum class Kind : unsigned char {
-    end, reference, literal, equal, not_equal, negate, and_, or_, open, close,
+    end,
+    reference,
+    literal,
+    equal,
+    not_equal,
+    negate,
+    and_,
+    or_,
+    open,
+    close,
   };
   Kind kind = Kind::end;
   std::string text{};  // a reference's name, a literal's value
@@ -130,16 +139,26 @@ class Lexer {
 
 std::string_view describe(const Token& token) noexcept {
   switch (token.kind) {
-    case Token::Kind::end: return "the end";
-    case Token::Kind::reference: return "a reference";
-    case Token::Kind::literal: return "a text";
-    case Token::Kind::equal: return "'=='";
-    case Token::Kind::not_equal: return "'!='";
-    case Token::Kind::negate: return "'!'";
-    case Token::Kind::and_: return "'&&'";
-    case Token::Kind::or_: return "'||'";
-    case Token::Kind::open: return "'('";
-    case Token::Kind::close: return "')'";
+    case Token::Kind::end:
+      return "the end";
+    case Token::Kind::reference:
+      return "a reference";
+    case Token::Kind::literal:
+      return "a text";
+    case Token::Kind::equal:
+      return "'=='";
+    case Token::Kind::not_equal:
+      return "'!='";
+    case Token::Kind::negate:
+      return "'!'";
+    case Token::Kind::and_:
+      return "'&&'";
+    case Token::Kind::or_:
+      return "'||'";
+    case Token::Kind::open:
+      return "'('";
+    case Token::Kind::close:
+      return "')'";
   }
   return "a token";
 }
@@ -161,8 +180,8 @@ class Parser {
 
   void parse() {
     if (token_.kind == Token::Kind::end) {
-      throw Mistake{"the condition is empty",
-                    "write an expression such as ${vars.mode} == 'fast'", token_.offset};
+      throw Mistake{"the condition is empty", "write an expression such as ${vars.mode} == 'fast'",
+                    token_.offset};
     }
     out_.root = any();
     if (token_.kind == Token::Kind::close) {
@@ -229,8 +248,8 @@ class Parser {
                     "compare ${...} references and 'text'; join conditions with && and ||",
                     token_.offset};
     }
-    const auto kind =
-        token_.kind == Token::Kind::equal ? ConditionNode::Kind::equal : ConditionNode::Kind::not_equal;
+    const auto kind = token_.kind == Token::Kind::equal ? ConditionNode::Kind::equal
+                                                        : ConditionNode::Kind::not_equal;
     advance();
     if (!is_operand(token_)) {
       throw Mistake{"expected a value to compare with, got " + std::string(describe(token_)),

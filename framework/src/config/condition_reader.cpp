@@ -45,9 +45,9 @@ std::optional<Condition> read_condition(const YamlNode& node, const std::string&
     if (reference.name.starts_with(kOutputsPrefix)) {
       auto output = output_reference(reference.name);
       if (output.empty()) {
-        diagnostics.error(where, "'${" + reference.name + "}' in " + what +
-                                     " must be ${outputs.STAGE.JOB.KEY}",
-                          "JOB is a job id of that stage, or 'stage' for what its kind published");
+        diagnostics.error(
+            where, "'${" + reference.name + "}' in " + what + " must be ${outputs.STAGE.JOB.KEY}",
+            "JOB is a job id of that stage, or 'stage' for what its kind published");
         ok = false;
         continue;
       }

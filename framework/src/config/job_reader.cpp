@@ -135,7 +135,9 @@ std::optional<JobSpec> read_job(const YamlNode& node, const std::string& place,
     }
   }
 
-  if (const auto* condition = node.find("if")) job.condition = read_condition(*condition, owner, context);
+  if (const auto* condition = node.find("if")) {
+    job.condition = read_condition(*condition, owner, context);
+  }
 
   ReadFanOut fanout;
   if (const auto* foreach = node.find("foreach")) {

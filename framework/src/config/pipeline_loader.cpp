@@ -68,7 +68,9 @@ void load_plugins(const YamlNode* node, PluginLoader& loader, LoadContext& conte
 void substitute_in_job(YamlNode& job, const Scope& scope, Diagnostics& diagnostics) {
   if (!job.is_map()) return;
   for (auto& entry : job.entries) {
-    if (entry.key != "params" && entry.key != "if") substitute_in_place(entry.value, scope, diagnostics);
+    if (entry.key != "params" && entry.key != "if") {
+      substitute_in_place(entry.value, scope, diagnostics);
+    }
   }
 }
 

@@ -221,7 +221,9 @@ std::optional<StageSpec> read_stage(const YamlNode& node, std::span<const StageS
   if (const auto* repeat = node.find("repeat"))
     stage.repeat = read_repeat(*repeat, owner, diagnostics);
   if (const auto* needs = node.find("needs")) stage.needs = read_needs(*needs, owner, diagnostics);
-  if (const auto* condition = node.find("if")) stage.condition = read_condition(*condition, owner, context);
+  if (const auto* condition = node.find("if")) {
+    stage.condition = read_condition(*condition, owner, context);
+  }
   if (const auto* jobs = require_key(node, "jobs", owner, diagnostics)) {
     add_jobs(*jobs, owner, bulkhead, earlier, stage, context);
   }

@@ -62,8 +62,8 @@ void StageRun::skip_if_false(JobPlan& plan) {
   StateCounts tally;
   tally[JobState::skipped] = count;
   add(tally);
-  skipped_jobs_note_ += (skipped_jobs_note_.empty() ? "" : "; ") + ("job '" + plan.spec.id + "': ") +
-                        *reason + " (" + std::to_string(count) +
+  if (!skipped_jobs_note_.empty()) skipped_jobs_note_ += "; ";
+  skipped_jobs_note_ += "job '" + plan.spec.id + "': " + *reason + " (" + std::to_string(count) +
                         (count == 1 ? " instance" : " instances") + " skipped)";
 }
 
