@@ -89,3 +89,13 @@ case("conditions_unknown_stage", "run {pipelines}/bad/condition_references.yaml"
                       "'prob' in the 'if' of job 'j' (did you mean 'probe'?)"),
                  "which stage 'side' does not need (add 'probe' to the 'needs' of stage 'side'"],
      stderr_lacks=["total"])
+
+# `lockstep graph` labels each conditional stage and job with its condition; one decided when the
+# pipeline was loaded says how.
+case("conditions_graph", f"graph {PIPELINE}", exit=0, stderr="",
+     stdout_has=[line("    label=\"fast\\nparallel\\nif: ${vars.mode} == 'fast' (false)\";"),
+                 line("    label=\"after-gate\\nparallel\\nif: ${outputs.gate.check.open} || "
+                      "${vars.mode} == 'fast'\";"),
+                 line("    \"stage2.job1\" [label=\"extra\\ncore.echo\\nbulkhead: default\\n"
+                      "×2 range 0..2\\nif: ${outputs.gate.check.open} != 'yes'\", "
+                      "fillcolor=\"#cfe2f3\"];")])
