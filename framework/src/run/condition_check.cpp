@@ -48,6 +48,9 @@ std::optional<std::string> skip_reason(const std::optional<Condition>& condition
   std::string values;
   for (const auto& reference : parsed.references) {
     if (std::ranges::find(names, reference.name) != names.end()) continue;
+    // Decided when loaded: only the values it was decided with (a Pipeline built in code may
+    // give a decision without them).
+    if (condition->holds && !condition->values.contains(reference.name)) continue;
     names.push_back(reference.name);
     values += std::string(values.empty() ? "" : ", ") + "${" + reference.name + "} is " +
               shown(value_of(reference.name));

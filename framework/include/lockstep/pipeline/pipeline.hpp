@@ -103,7 +103,7 @@ struct ParamTemplate {
 // `if:` of a stage or a job (docs/pipelines.md, "Conditions"): when it is false, every instance
 // of that stage or job ends skipped, and the report says why. The runner parses `expression`
 // again; `values` are the ${vars.*} and ${env.*} it reads, as resolved when it was loaded (a
-// reference missing from them reads the pipeline's var, or the environment, at run time).
+// reference missing from them reads the environment (${env.*}) at run time, or else empty).
 struct Condition {
   struct Output {
     std::string reference{};  // "stage.job.key", as from_outputs names it
