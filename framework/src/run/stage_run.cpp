@@ -73,10 +73,9 @@ void StageRun::restore_reused(JobPlan& plan) {
   if (plan.reuse == nullptr) return;
   // Their outputs are there before any instance of the stage runs, as if they had just run.
   const auto size = plan.source.size();
+  publish_restored(shared_.outputs, plan.output_name, plan.reuse->outputs, size);
   for (const auto& output : plan.reuse->outputs) {
-    if (output.index >= size) continue;
-    shared_.outputs.publish(plan.output_name, output.index, output.key, output.value);
-    note_output(output.key, output.value);
+    if (output.index < size) note_output(output.key, output.value);
   }
 }
 

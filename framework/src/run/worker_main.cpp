@@ -120,6 +120,9 @@ class WorkerContext final : public JobContext {
   std::optional<std::string> input(std::string_view reference) const override {
     return channel_.input(reference);
   }
+  void output_list(std::string key, std::vector<std::string> values) override {
+    channel_.send({{"t", "output"}, {"key", std::move(key)}, {"values", std::move(values)}});
+  }
 
  private:
   class ChannelLogger final : public Logger {

@@ -165,6 +165,12 @@ WorkerProcess::Outcome WorkerProcess::run(const RegisteredJobType& type, JobCont
       if (kind == "log") {
         context.log().write(static_cast<Logger::Level>(message->value("level", 1)),
                             message->value("line", std::string()));
+      } else if (kind == "output" && message->contains("values")) {  // a list
+        std::vector<std::string> values;
+        for (const auto& value : message->at("values")) {
+          if (value.is_string()) values.push_back(value.get<std::string>());
+        }
+        context.output(message->value("key", std::string()), std::move(values));
       } else if (kind == "output") {
         context.output(message->value("key", std::string()), message->value("value", std::string()));
       } else if (kind == "input") {

@@ -8,6 +8,7 @@
 //                       input {value?}                           the answer to an input request
 //   worker → lockstep   ready | error {message}                  the answer to hello
 //                       log {level, line}, output {key, value}   while a job runs, as they come
+//                       output {key, values}                     a list (ctx.output(key, list))
 //                       input {reference}                        a job's ctx.input()
 //                       done {state: ok|failed|cancelled, message}
 #pragma once
