@@ -1,5 +1,5 @@
-// `if:` of a stage or a job → a Condition: the expression parsed (a mistake points at its column),
-// its ${vars.*} and ${env.*} resolved, its ${outputs.*} collected for the graph check
+// `if:` of a stage or a job → a Condition: the expression parsed (a mistake points at its
+// column), its ${vars.*} and ${env.*} resolved, its ${outputs.*} collected for the graph check
 // (config/stage_graph.hpp), and its value decided when it reads no outputs.
 #pragma once
 

@@ -184,7 +184,8 @@ class GraphCheck {
         for (const auto& other : stages_) names.push_back(other.name);
         auto hint = did_you_mean(name, names);
         if (hint.empty()) hint = "name a stage that stage '" + stage.name + "' needs";
-        diagnostics_.error(output.where, "unknown stage '" + name + "' in " + what, std::move(hint));
+        diagnostics_.error(output.where, "unknown stage '" + name + "' in " + what,
+                           std::move(hint));
         continue;
       }
       const auto& read = stages_[found->second];

@@ -32,7 +32,9 @@ std::vector<std::string> Outputs::values(std::string_view reference) const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> result;
   if (auto found = values_.find(reference); found != values_.end()) {
-    for (const auto& [index, list] : found->second) result.insert(result.end(), list.begin(), list.end());
+    for (const auto& [index, list] : found->second) {
+      result.insert(result.end(), list.begin(), list.end());
+    }
   }
   return result;
 }
