@@ -11,5 +11,6 @@ LOCKSTEP_PLUGIN("core", lockstep::kVersionString, [](lockstep::Registry& registr
   lockstep::core::add_command(registry);
   lockstep::core::add_echo(registry);
   lockstep::core::add_output(registry);
+  lockstep::core::add_output_list(registry);
   lockstep::core::add_write_file(registry);
 })

@@ -11,6 +11,7 @@ void add_fail(Registry& registry);
 void add_command(Registry& registry);
 void add_echo(Registry& registry);
 void add_output(Registry& registry);
+void add_output_list(Registry& registry);
 void add_write_file(Registry& registry);
 
 }  // namespace lockstep::core

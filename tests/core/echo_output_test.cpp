@@ -1,4 +1,5 @@
-// core.echo and core.output: values published for later stages, in lockstep::Outputs.
+// core.echo, core.output and core.output_list: values published for later stages, in
+// lockstep::Outputs.
 #include "core_harness.hpp"
 
 namespace lockstep::test {
@@ -31,6 +32,22 @@ TEST_CASE("output's values must be a map of strings") {
              Catch::Contains("parameter 'values' must be a map of strings"));
   CHECK_THAT(validation_errors(core_type("core.output"), {}),
              Catch::Contains("missing required parameter 'values'"));
+}
+
+TEST_CASE("output_list publishes its values as one list under its key") {
+  Harness harness;
+  auto result = harness.run("core.output_list",
+                            {param("key", "files"), list_param("values", {"a.txt", "b.txt"})});
+  CHECK(result.ok());
+  CHECK(harness.outputs.values("stage.job.files") == std::vector<std::string>{"a.txt", "b.txt"});
+  CHECK(harness.outputs.get("stage.job.files") == "b.txt");
+}
+
+TEST_CASE("output_list requires a key and a list") {
+  CHECK_THAT(validation_errors(core_type("core.output_list"), {param("key", "k")}),
+             Catch::Contains("missing required parameter 'values'"));
+  CHECK_THAT(validation_errors(core_type("core.output_list"), {list_param("values", {"a"})}),
+             Catch::Contains("missing required parameter 'key'"));
 }
 
 }  // namespace lockstep::test

@@ -22,7 +22,8 @@ TEST_CASE("the core plugin registers the job types a pipeline needs on day one")
   auto types = core->job_types;
   std::ranges::sort(types);
   CHECK(types == std::vector<std::string>{"core.command", "core.echo", "core.fail", "core.noop",
-                                          "core.output", "core.sleep", "core.write_file"});
+                                          "core.output", "core.output_list", "core.sleep",
+                                          "core.write_file"});
 }
 
 TEST_CASE("every core job type and parameter has a doc, as `lockstep plugins` shows them") {

@@ -51,8 +51,16 @@ std::string describe_repeat(const Repeat& repeat) {
   return text;
 }
 
+// "if: ${vars.mode} == 'fast' (false)": decided ones say how, when the pipeline was loaded.
+std::string describe_condition(const Condition& condition) {
+  auto text = "if: " + condition.expression;
+  if (condition.holds) text += *condition.holds ? " (true)" : " (false)";
+  return text;
+}
+
 std::vector<std::string> stage_lines(const StageSpec& stage) {
   std::vector<std::string> lines = {stage.name, stage.kind};
+  if (stage.condition) lines.push_back(describe_condition(*stage.condition));
   if (stage.repeat) lines.push_back(describe_repeat(*stage.repeat));
   if (stage.on_failure == OnFailure::continue_) lines.emplace_back("on_failure: continue");
   return lines;
@@ -72,6 +80,7 @@ std::vector<std::string> job_lines(const JobSpec& job) {
   if (job.retry.attempts > 1) lines.push_back(describe_retry(job.retry));
   if (job.timeout) lines.push_back("timeout: " + format_duration(*job.timeout));
   if (job.continue_on_error) lines.emplace_back("continue_on_error");
+  if (job.condition) lines.push_back(describe_condition(*job.condition));
   return lines;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/condition_reader.hpp"
 #include "config/fanout.hpp"
 #include "config/job_params.hpp"
 #include "config/schema.hpp"
@@ -88,7 +89,7 @@ std::optional<JobSpec> read_job(const YamlNode& node, const std::string& place,
                                 : " in " + place;
   check_keys(node,
              {"id", "description", "type", "params", "foreach", "bulkhead", "retry", "timeout", "grace",
-              "continue_on_error"},
+              "continue_on_error", "if"},
              owner, diagnostics);
   if (id) {
     job.id = *id;
@@ -132,6 +133,10 @@ std::optional<JobSpec> read_job(const YamlNode& node, const std::string& place,
             read_boolean(*continue_on_error, field("continue_on_error", owner), diagnostics)) {
       job.continue_on_error = *value;
     }
+  }
+
+  if (const auto* condition = node.find("if")) {
+    job.condition = read_condition(*condition, owner, context);
   }
 
   ReadFanOut fanout;

@@ -68,13 +68,16 @@ void load_plugins(const YamlNode* node, PluginLoader& loader, LoadContext& conte
 void substitute_in_job(YamlNode& job, const Scope& scope, Diagnostics& diagnostics) {
   if (!job.is_map()) return;
   for (auto& entry : job.entries) {
-    if (entry.key != "params") substitute_in_place(entry.value, scope, diagnostics);
+    if (entry.key != "params" && entry.key != "if") {
+      substitute_in_place(entry.value, scope, diagnostics);
+    }
   }
 }
 
 void substitute_in_stage(YamlNode& stage, const Scope& scope, Diagnostics& diagnostics) {
   if (!stage.is_map()) return;
   for (auto& entry : stage.entries) {
+    if (entry.key == "if") continue;  // its references are operands: config/condition_reader.cpp
     if (entry.key != "jobs") {
       substitute_in_place(entry.value, scope, diagnostics);
     } else if (entry.value.is_list()) {
@@ -85,7 +88,8 @@ void substitute_in_stage(YamlNode& stage, const Scope& scope, Diagnostics& diagn
 
 // ${vars.*} and ${env.*} in every value of the file, so that any key can take one, except in
 // `vars` (resolved already, in written order) and in the jobs' `params` (read with their
-// per-instance references, which the runner fills in). Keys are never substituted.
+// per-instance references, which the runner fills in) and `if` (whose references are operands,
+// not text). Keys are never substituted.
 void substitute_references(YamlNode& root, LoadContext& context) {
   const Scope scope{.vars = &context.vars,
                     .env = &context.env,

@@ -32,7 +32,13 @@ class GraphCheck {
   void run() {
     for (std::size_t s = 0; s < stages_.size(); ++s) read_edges(s);
     if (find_cycles()) return;  // ancestors of a cycle say nothing useful
-    for (std::size_t s = 0; s < stages_.size(); ++s) check_outputs_read(s);
+    for (std::size_t s = 0; s < stages_.size(); ++s) {
+      check_outputs_read(s);
+      check_condition(s, stages_[s].condition, "the 'if' of stage '" + stages_[s].name + "'");
+      for (const auto& job : stages_[s].jobs) {
+        check_condition(s, job.condition, "the 'if' of job '" + job.id + "'");
+      }
+    }
   }
 
  private:
@@ -148,6 +154,55 @@ class GraphCheck {
       diagnostics_.error(job.foreach.where,
                          "job '" + job.id + "' reads the outputs of stage '" + name +
                              "' (from_outputs), which stage '" + stage.name + "' does not need",
+                         "add '" + name + "' to the 'needs' of stage '" + stage.name +
+                             "', so that it has ended when this one starts");
+    }
+  }
+
+  // Each ${outputs.STAGE.JOB.KEY} of a condition of stage s names a stage s needs, and a job of it.
+  void check_condition(std::size_t s, const std::optional<Condition>& condition,
+                       const std::string& what) {
+    if (!condition) return;
+    const auto& stage = stages_[s];
+    for (const auto& output : condition->outputs) {
+      const std::string_view reference = output.reference;
+      const auto stage_end = reference.find('.');
+      const auto job_end = reference.find('.', stage_end + 1);
+      const std::string name(reference.substr(0, stage_end));
+      const std::string job(reference.substr(stage_end + 1, job_end - stage_end - 1));
+      if (name == stage.name) {
+        diagnostics_.error(output.where, what + " reads the outputs of its own stage",
+                           "a condition is decided before its stage starts: publish '" +
+                               std::string(reference.substr(job_end + 1)) +
+                               "' in a stage that this one needs");
+        continue;
+      }
+      const auto found = index_.find(name);
+      if (found == index_.end()) {
+        if (std::ranges::find(all_names_, name) != all_names_.end()) continue;  // reported
+        std::vector<std::string> names;
+        for (const auto& other : stages_) names.push_back(other.name);
+        auto hint = did_you_mean(name, names);
+        if (hint.empty()) hint = "name a stage that stage '" + stage.name + "' needs";
+        diagnostics_.error(output.where, "unknown stage '" + name + "' in " + what,
+                           std::move(hint));
+        continue;
+      }
+      const auto& read = stages_[found->second];
+      if (job != "stage" && std::ranges::find(read.jobs, job, &JobSpec::id) == read.jobs.end()) {
+        std::vector<std::string> ids{"stage"};
+        for (const auto& other : read.jobs) ids.push_back(other.id);
+        auto hint = did_you_mean(job, ids);
+        if (hint.empty()) hint = "JOB is a job id of stage '" + name + "', or 'stage'";
+        diagnostics_.error(output.where,
+                           "unknown job '" + job + "' of stage '" + name + "' in " + what,
+                           std::move(hint));
+        continue;
+      }
+      if (needs(s, found->second)) continue;
+      diagnostics_.error(output.where,
+                         what + " reads the outputs of stage '" + name + "', which stage '" +
+                             stage.name + "' does not need",
                          "add '" + name + "' to the 'needs' of stage '" + stage.name +
                              "', so that it has ended when this one starts");
     }

@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "config/condition_reader.hpp"
 #include "config/job_reader.hpp"
 #include "config/resolve.hpp"
 #include "config/schema.hpp"
@@ -198,7 +199,7 @@ std::optional<StageSpec> read_stage(const YamlNode& node, std::span<const StageS
   if (name) stage.name = *name;
   check_keys(node,
              {"name", "description", "bulkhead", "on_failure", "kind", "with", "repeat", "needs",
-              "jobs"},
+              "if", "jobs"},
              owner, diagnostics);
   if (name_node != nullptr && name) stage.where = name_node->where;
 
@@ -220,6 +221,9 @@ std::optional<StageSpec> read_stage(const YamlNode& node, std::span<const StageS
   if (const auto* repeat = node.find("repeat"))
     stage.repeat = read_repeat(*repeat, owner, diagnostics);
   if (const auto* needs = node.find("needs")) stage.needs = read_needs(*needs, owner, diagnostics);
+  if (const auto* condition = node.find("if")) {
+    stage.condition = read_condition(*condition, owner, context);
+  }
   if (const auto* jobs = require_key(node, "jobs", owner, diagnostics)) {
     add_jobs(*jobs, owner, bulkhead, earlier, stage, context);
   }

@@ -2,10 +2,16 @@
 // type_info of each, whatever visibility plugins are built with.
 #include "lockstep/plugin/job.hpp"
 
+#include <stdexcept>
+
 namespace lockstep::inline LOCKSTEP_ABI {
 
 Logger::~Logger() = default;
 JobContext::~JobContext() = default;
+
+void JobContext::output_list(std::string key, std::vector<std::string> /*values*/) {
+  throw std::logic_error("this job context cannot publish a list (output '" + key + "')");
+}
 Job::~Job() = default;
 
 std::string item_text(const Item& item) {

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -352,9 +353,8 @@ class Planner {
     }
     judge_gap(next, size);
     if (reused_count > 0) {
-      for (const auto& output : reused.outputs) {
-        restored_.publish(output_name, output.index, output.key, output.value);
-      }
+      publish_restored(restored_, output_name, reused.outputs,
+                       std::numeric_limits<std::uint64_t>::max());
       reuse.add(stage.name, iteration, job.id, std::move(reused));
     }
     if (reruns > 0) rerunning_.insert(output_name);

@@ -48,6 +48,11 @@ void AttemptContext::output(std::string key, std::string value) {
   outputs_.publish(output_name_, index_, key, std::move(value));
 }
 
+void AttemptContext::output_list(std::string key, std::vector<std::string> values) {
+  if (stage_ != nullptr && !values.empty()) stage_->note_output(key, values.back());
+  outputs_.publish_list(output_name_, index_, key, std::move(values));
+}
+
 std::optional<std::string> AttemptContext::input(std::string_view reference) const {
   return outputs_.get(reference);
 }

@@ -32,6 +32,7 @@ class AttemptContext final : public JobContext {
   const CancelToken& cancel_token() const override { return token_; }
   Logger& log() override { return logger_; }
   void output(std::string key, std::string value) override;
+  void output_list(std::string key, std::vector<std::string> values) override;
   std::optional<std::string> input(std::string_view reference) const override;
 
   // For the runner, which may have made the item already (to fill in templates).

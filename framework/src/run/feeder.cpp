@@ -29,6 +29,12 @@ Duration backoff_before(const RetryPolicy& retry, int next_attempt) {
   return delay;
 }
 
+// What a worker needs to make a batch's items: a range's from and step, else nothing.
+std::optional<std::pair<std::int64_t, std::int64_t>> range_of(const FanOut& fan_out) {
+  if (fan_out.kind != FanOut::Kind::range) return std::nullopt;
+  return std::pair{fan_out.from, fan_out.step};
+}
+
 }  // namespace
 
 // ---- dispatching -----------------------------------------------------------------------------
@@ -384,7 +390,11 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
 
 bool Feeder::batched(const JobPlan& plan, bool tracked) const noexcept {
   const JobSpec& spec = plan.spec;
+  // The worker makes the items of these fan-outs from the index; others would cross one by one.
+  const bool items_from_index =
+      spec.foreach.kind == FanOut::Kind::none || spec.foreach.kind == FanOut::Kind::range;
   return workers_ != nullptr && !tracked && !spec.timeout && spec.templates.empty() &&
+         items_from_index &&
          stage_.services().interest != RunObserver::Interest::all && !spec.type->file.empty();
 }
 
@@ -414,7 +424,7 @@ void Feeder::run_batches(const CancelToken& token, JobPlan& plan, std::uint64_t&
     BatchOutcome outcome;
     {
       const auto running = running_.mark(current_worker_slot());
-      outcome = workers_->run_batch({*spec.type, spec.params, naming, i, end}, token,
+      outcome = workers_->run_batch({*spec.type, spec.params, naming, i, end, range_of(spec.foreach)}, token,
                                     spec.grace.value_or(kDefaultGrace), contexts);
     }
     const auto finished = Clock::now();

@@ -19,6 +19,8 @@ class InstanceSource {
   InstanceSource(const FanOut& fan_out, const Outputs& outputs);
 
   std::uint64_t size() const noexcept { return size_; }
+  // None of them is made: the job's `if:` is false (they are counted as skipped instead).
+  void make_none() noexcept { size_ = 0; }
   // The item of instance `index` (< size()): a pure function of the index.
   Item item(std::uint64_t index) const;
 

@@ -14,18 +14,27 @@ namespace lockstep::inline LOCKSTEP_ABI {
 
 void Outputs::publish(std::string_view job, std::uint64_t index, std::string_view key,
                       std::string value) {
+  std::vector<std::string> one;
+  one.push_back(std::move(value));
+  publish_list(job, index, key, std::move(one));
+}
+
+void Outputs::publish_list(std::string_view job, std::uint64_t index, std::string_view key,
+                           std::vector<std::string> values) {
   std::string reference(job);
   reference += '.';
   reference += key;
   std::lock_guard lock(mutex_);
-  values_[std::move(reference)].insert_or_assign(index, std::move(value));
+  values_[std::move(reference)].insert_or_assign(index, std::move(values));
 }
 
 std::vector<std::string> Outputs::values(std::string_view reference) const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> result;
   if (auto found = values_.find(reference); found != values_.end()) {
-    for (const auto& [index, value] : found->second) result.push_back(value);
+    for (const auto& [index, list] : found->second) {
+      result.insert(result.end(), list.begin(), list.end());
+    }
   }
   return result;
 }
@@ -38,7 +47,7 @@ std::vector<std::pair<std::uint64_t, std::string>> Outputs::published(std::strin
   if (auto found = values_.find(reference); found != values_.end()) {
     for (auto it = found->second.lower_bound(from); it != found->second.end() && it->first < to;
          ++it) {
-      result.emplace_back(it->first, it->second);
+      for (const auto& value : it->second) result.emplace_back(it->first, value);
     }
   }
   return result;
@@ -47,8 +56,11 @@ std::vector<std::pair<std::uint64_t, std::string>> Outputs::published(std::strin
 std::optional<std::string> Outputs::get(std::string_view reference) const {
   std::lock_guard lock(mutex_);
   auto found = values_.find(reference);
-  if (found == values_.end() || found->second.empty()) return std::nullopt;
-  return found->second.rbegin()->second;
+  if (found == values_.end()) return std::nullopt;
+  for (auto it = found->second.rbegin(); it != found->second.rend(); ++it) {
+    if (!it->second.empty()) return it->second.back();  // an empty list publishes nothing
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> Outputs::references(std::string_view prefix) const {

@@ -16,6 +16,7 @@ struct JobPlan {
   Bulkhead& bulkhead;
   std::string output_name;  // "stage.job": where its outputs are published
   const JobReuse* reuse = nullptr;  // its instances that end succeeded without running
+  bool skipped = false;             // its `if:` is false: it has no instances to run
 };
 
 }  // namespace lockstep::run

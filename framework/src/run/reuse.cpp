@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "lockstep/pipeline/job_instance.hpp"
+
 namespace lockstep::inline LOCKSTEP_ABI {
 namespace {
 
@@ -51,6 +53,22 @@ std::uint64_t Reuse::size() const noexcept {
     for (const auto& range : job.ranges) count += range.to - range.from;
   }
   return count;
+}
+
+void publish_restored(Outputs& outputs, std::string_view job,
+                      const std::vector<RestoredOutput>& restored, std::uint64_t size) {
+  for (std::size_t i = 0; i < restored.size();) {
+    const auto& first = restored[i];
+    std::vector<std::string> values;
+    std::size_t next = i;
+    for (; next < restored.size() && restored[next].index == first.index &&
+           restored[next].key == first.key;
+         ++next) {
+      values.push_back(restored[next].value);
+    }
+    if (first.index < size) outputs.publish_list(job, first.index, first.key, std::move(values));
+    i = next;
+  }
 }
 
 }  // namespace lockstep::inline LOCKSTEP_ABI

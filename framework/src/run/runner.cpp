@@ -12,6 +12,7 @@
 #include "lockstep/pipeline/plugin_loader.hpp"
 
 #include "run/bulkhead_usage.hpp"
+#include "run/condition_check.hpp"
 #include "run/run_services.hpp"
 #include "run/stage_graph.hpp"
 #include "run/stage_run.hpp"
@@ -161,6 +162,13 @@ StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunServices& s
   StageSummary summary{stage.name};
   const auto start = std::chrono::steady_clock::now();
   summary.start = start - run_start;
+  if (auto reason = run::skip_reason(stage.condition, shared.outputs)) {
+    // Not started (no iteration): every instance skipped, and the stages needing it still run.
+    summary.status = StageStatus::skipped;
+    summary.note = std::move(*reason);
+    summary.counts[JobState::skipped] = run::count_instances(stage, shared);
+    return summary;
+  }
   run::BulkheadUsageMeter usage(shared.engine, run::bulkheads_of(pipeline, stage));
   for (int iteration = 1;; ++iteration) {
     shared.notify([&](RunObserver& observer) { observer.stage_started(stage, iteration); });

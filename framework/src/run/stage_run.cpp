@@ -5,6 +5,7 @@
 
 #include "exec/assert.hpp"
 #include "lockstep/pipeline/instance_id.hpp"
+#include "run/condition_check.hpp"
 #include "run/feeder.hpp"
 #include "run/job_plan.hpp"
 #include "stage/builtin_kinds.hpp"
@@ -22,6 +23,7 @@ StageOutcome StageRun::run() {
   start_ = std::chrono::steady_clock::now();
   plan_instances();
   StageOutcome outcome;
+  outcome.note = skipped_jobs_note_;
   report_empty_fan_outs(outcome);
   run_kind(outcome);
   finish(outcome);
@@ -34,6 +36,7 @@ void StageRun::plan_instances() {
     auto& bulkhead = shared_.engine.bulkhead(job.bulkhead);
     plans_.push_back(std::make_unique<JobPlan>(JobPlan{
         job, InstanceSource(job.foreach, shared_.outputs), bulkhead, stage_.name + "." + job.id}));
+    skip_if_false(*plans_.back());
     plan_start_.push_back(total_);
     total_ += plans_.back()->source.size();
     restore_reused(*plans_.back());
@@ -49,16 +52,30 @@ void StageRun::plan_instances() {
   started_.store(true, std::memory_order_release);
 }
 
+void StageRun::skip_if_false(JobPlan& plan) {
+  const auto reason = skip_reason(plan.spec.condition, shared_.outputs);
+  if (!reason) return;
+  const auto count = plan.source.size();
+  plan.source.make_none();
+  plan.skipped = true;
+  skipped_by_condition_ += count;
+  StateCounts tally;
+  tally[JobState::skipped] = count;
+  add(tally);
+  if (!skipped_jobs_note_.empty()) skipped_jobs_note_ += "; ";
+  skipped_jobs_note_ += "job '" + plan.spec.id + "': " + *reason + " (" + std::to_string(count) +
+                        (count == 1 ? " instance" : " instances") + " skipped)";
+}
+
 void StageRun::restore_reused(JobPlan& plan) {
   if (shared_.reuse == nullptr) return;
   plan.reuse = shared_.reuse->find(stage_.name, iteration_, plan.spec.id);
   if (plan.reuse == nullptr) return;
   // Their outputs are there before any instance of the stage runs, as if they had just run.
   const auto size = plan.source.size();
+  publish_restored(shared_.outputs, plan.output_name, plan.reuse->outputs, size);
   for (const auto& output : plan.reuse->outputs) {
-    if (output.index >= size) continue;
-    shared_.outputs.publish(plan.output_name, output.index, output.key, output.value);
-    note_output(output.key, output.value);
+    if (output.index < size) note_output(output.key, output.value);
   }
 }
 
@@ -101,7 +118,7 @@ void StageRun::report_empty_fan_outs(StageOutcome& outcome) {
     const auto& fan_out = plan->spec.foreach;
     const bool late =
         fan_out.kind == FanOut::Kind::files || fan_out.kind == FanOut::Kind::from_outputs;
-    if (!late || plan->source.size() != 0) continue;
+    if (!late || plan->skipped || plan->source.size() != 0) continue;
     auto text = empty_fan_out(plan->spec, shared_.outputs);
     if (fan_out.allow_empty) {
       shared_.log.write(stage_.name, Logger::Level::warning, text);
@@ -176,7 +193,7 @@ void StageRun::finish(StageOutcome& outcome) {
   }
   for (auto& feeder : feeders_) feeder->settle();
   for (std::size_t s = 0; s < kJobStateCount; ++s) outcome.counts.by_state[s] = counts_[s].load();
-  LOCKSTEP_ASSERT(outcome.counts.sum() == total_,
+  LOCKSTEP_ASSERT(outcome.counts.sum() == total_ + skipped_by_condition_,
                   "every instance of a stage ends in exactly one terminal state");
   outcome.reused = reused_.load();
   outcome.failed = outcome.failed || failed_.load();
@@ -409,7 +426,7 @@ void StageRun::StageLogger::write(Level level, std::string_view line) {
 StageProgress StageRun::progress() const {
   StageProgress progress{stage_.name, stage_.repeat ? iteration_ : 0};
   if (!started_.load(std::memory_order_acquire)) return progress;
-  progress.total = total_;
+  progress.total = total_ + skipped_by_condition_;
   for (std::size_t s = 0; s < kJobStateCount; ++s) {
     progress.ended.by_state[s] = counts_[s].load(std::memory_order_relaxed);
   }

@@ -108,6 +108,8 @@ class StageRun final : public StageContext {
   };
 
   void plan_instances();
+  // A job whose `if:` is false: its instances end skipped before the kind sees the stream.
+  void skip_if_false(JobPlan& plan);
   // Gives the plan what RunServices::reuse spares of it, and publishes their outputs.
   void restore_reused(JobPlan& plan);
   // A from_outputs or files fan-out that found nothing: a warning, or (allow_empty: false) an
@@ -130,7 +132,9 @@ class StageRun final : public StageContext {
   std::vector<std::size_t> plan_feeder_;          // the feeder of each plan
   std::vector<std::unique_ptr<Feeder>> feeders_;  // one per bulkhead
   std::atomic<bool> started_{false};              // plans_ and feeders_ are complete
-  std::uint64_t total_ = 0;
+  std::uint64_t total_ = 0;                   // instances in the stream
+  std::uint64_t skipped_by_condition_ = 0;    // not in it: their job's `if:` is false
+  std::string skipped_jobs_note_{};           // why, for the stage's note
   std::chrono::steady_clock::time_point start_{};
 
   // The stream: the next instance is plans_[cursor_plan_], index cursor_index_.

@@ -112,12 +112,18 @@ class WorkerContext final : public JobContext {
     if (run.value("t", std::string()) == "batch") {
       batch_.emplace(Naming{run.value("stage", std::string()), run.value("iteration", 0),
                             run.value("job", std::string()), run.value("fans_out", false)});
+      if (const auto range = run.find("range"); range != run.end() && range->size() == 2) {
+        range_.emplace((*range)[0].get<std::int64_t>(), (*range)[1].get<std::int64_t>());
+      }
     }
   }
 
   void next_instance(std::uint64_t index) {
     index_ = index;
     id_.clear();  // made again when the job asks
+    if (range_) {
+      item_.value = std::to_string(range_->first + static_cast<std::int64_t>(index) * range_->second);
+    }
   }
 
   const std::string& id() const override {
@@ -142,6 +148,12 @@ class WorkerContext final : public JobContext {
   }
   std::optional<std::string> input(std::string_view reference) const override {
     return channel_.input(reference);
+  }
+  void output_list(std::string key, std::vector<std::string> values) override {
+    channel_.send({{"t", "output"},
+                   {"index", index_},
+                   {"key", std::move(key)},
+                   {"values", std::move(values)}});
   }
 
  private:
@@ -169,6 +181,7 @@ class WorkerContext final : public JobContext {
 
   Channel& channel_;
   std::optional<Naming> batch_;
+  std::optional<std::pair<std::int64_t, std::int64_t>> range_;  // a range fan-out's from and step
   mutable std::string id_;
   Params params_;
   Item item_;

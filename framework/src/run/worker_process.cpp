@@ -220,6 +220,7 @@ BatchOutcome WorkerProcess::run_batch(const BatchRequest& request, const CancelT
                    {"fans_out", request.naming.index.has_value()},
                    {"from", request.from},
                    {"to", request.to}};
+  if (request.range) batch["range"] = {request.range->first, request.range->second};
   BatchOutcome outcome{request.from, {}};
   // The process fills it in as it goes: what we read after it died.
   if (progress_ != nullptr) {
@@ -284,6 +285,12 @@ bool WorkerProcess::relay(const Message& message, JobContext& context) {
   if (kind == "log") {
     context.log().write(static_cast<Logger::Level>(message.value("level", 1)),
                         message.value("line", std::string()));
+  } else if (kind == "output" && message.contains("values")) {  // a list
+    std::vector<std::string> values;
+    for (const auto& value : message.at("values")) {
+      if (value.is_string()) values.push_back(value.get<std::string>());
+    }
+    context.output(message.value("key", std::string()), std::move(values));
   } else if (kind == "output") {
     context.output(message.value("key", std::string()), message.value("value", std::string()));
   } else if (kind == "input") {

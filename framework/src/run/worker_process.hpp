@@ -40,6 +40,8 @@ struct BatchRequest {
   const Params& params;
   InstanceId naming;  // the instances' stage, iteration and job; `index` set when it fans out
   std::uint64_t from = 0, to = 0;
+  // A `range` fan-out's instance i has item from + i * step; unset: the instances' items are empty.
+  std::optional<std::pair<std::int64_t, std::int64_t>> range{};
 };
 
 // How a batch went: [from, next) ran, and those not in `ended` succeeded; [next, to) never began.

@@ -11,6 +11,7 @@
 //   worker → lockstep   ready | error {message}                  the answer to hello
 //                       log {index, level, line}, output {index, key, value}
 //                                                                while a job runs, as they come
+//                       output {index, key, values}              a list (ctx.output(key, list))
 //                       input {reference}                        a job's ctx.input()
 //                       ended {index, state, message, start_ns, end_ns}
 //                                 an instance of a batch that did not succeed, as it ends

@@ -28,21 +28,26 @@ case("isolation_memory", f"run {ISOLATION}/memory.yaml {FAULTS} --run-dir {{scra
      exit=1, stdout="", needs=["test_plugins", "uninstrumented"],
      stderr_has=[line("lockstep: s/alloc failed: memory limit 256 MiB reached (std::bad_alloc)"),
                  row("s  failed  @WALL@  1 succeeded, 1 failed")])
-def each_index_once(path, count):
-    """`path` holds each of 0 .. count-1 once, one to a line: every instance ran, none twice."""
+def each_index_once(path, count, first_item):
+    """`path` holds each of 0 .. count-1 once, one to a line with its item first_item + index:
+    every instance ran, none twice, each with its own item."""
     def check(run):
         file = run.path(path)
-        indices = sorted(int(x) for x in file.read_text().split()) if file.exists() else []
+        lines = [line.split() for line in file.read_text().splitlines()] if file.exists() else []
+        indices = sorted(int(fields[0]) for fields in lines)
         if indices != list(range(count)):
             missing = sorted(set(range(count)) - set(indices))
             twice = sorted(i for i, n in collections.Counter(indices).items() if n > 1)
             yield f"{file}: {len(indices)} lines; never ran: {missing[:10]}; ran twice: {twice[:10]}"
-    check.__doc__ = f"{path} holds each index of 0..{count - 1} once"
+        wrong = [fields for fields in lines if fields[1:] != [str(first_item + int(fields[0]))]]
+        if wrong:
+            yield f"{file}: {len(wrong)} instances with a wrong item, e.g. {wrong[:3]}"
+    check.__doc__ = f"{path} holds each index of 0..{count - 1} once, with item {first_item} + index"
     return check
 
 
 case("isolation_every_tenth", f"run {ISOLATION}/every_tenth.yaml {FAULTS} --run-dir {{scratch}}/run",
-     exit=0, stdout="", needs=["test_plugins"], check=each_index_once("{scratch}/ran.txt", 2000),
+     exit=0, stdout="", needs=["test_plugins"], check=each_index_once("{scratch}/ran.txt", 2000, 1000),
      stderr_has=[line("lockstep: s/crash failed: crashed: SIGSEGV (200 instances)"),
                  row("s  succeeded  @WALL@  1,800 succeeded, 200 failed")])
 # Thread mode: the crash ends lockstep (139: SIGSEGV), but first names what crashed it. A

@@ -9,6 +9,8 @@
          a journal recorded as succeeded ran again; the only ones that ran twice ran in a killed
          run without being recorded as succeeded there (in flight, or ended in the last 100 ms
          the journal had not committed); no process of any run is left.
+  lists  lists.yaml: a run whose second stage fails, then --resume: the first stage's jobs are
+         reused, and the lists they published are fanned out over, element by element, in order.
 Which instances ran is read from the side-effect file the jobs append to."""
 import json
 import os
@@ -84,6 +86,21 @@ def words():
     missing = run("run", *common, "--resume", str(work / "nowhere"))
     if missing.returncode != 2 or "--resume" not in missing.stderr:
         problems.append(f"--resume of no run: exit {missing.returncode}: {missing.stderr!r}")
+
+
+def lists():
+    pipeline = str(HERE / "lists.yaml")
+    first = run("run", pipeline, "--progress", "never")
+    if first.returncode != 1:
+        problems.append(f"first run: exit {first.returncode}, expected 1: {first.stderr}")
+    second = run("run", pipeline, "--progress", "never", "--set", "vars.fail=no", "--resume")
+    if second.returncode != 0:
+        problems.append(f"--resume: exit {second.returncode}: {second.stderr}")
+    if "list   succeeded" not in second.stderr or "2 succeeded (2 reused)" not in second.stderr:
+        problems.append(f"--resume did not reuse list/ls: {second.stderr!r}")
+    for i, item in enumerate(["a1", "a2", "b1", "b2"]):
+        if f"[each/read[{i}]] info: {i}: {item}\n" not in second.stderr:
+            problems.append(f"--resume: each/read[{i}] did not get {item}: {second.stderr!r}")
 
 
 def recorded_succeeded(journal):
@@ -198,7 +215,7 @@ def kill():
 if __name__ == "__main__":
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    {"words": words, "kill": kill}[scenario]()
+    {"words": words, "kill": kill, "lists": lists}[scenario]()
     for problem in problems:
         print(f"check.py {scenario}: {problem}", file=sys.stderr)
     sys.exit(1 if problems else 0)

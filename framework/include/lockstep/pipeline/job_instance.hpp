@@ -36,25 +36,31 @@
 
 namespace lockstep::inline LOCKSTEP_ABI {
 
-// Results published by jobs (JobContext::output), read by later stages. Thread-safe.
+// Results published by jobs (JobContext::output), read by later stages. Thread-safe. An instance
+// publishes a value or a list under each key; publishing the key again replaces it.
 class LOCKSTEP_API Outputs {
  public:
   // `job` is "stage.job"; an instance of a fan-out publishes under its index.
   void publish(std::string_view job, std::uint64_t index, std::string_view key, std::string value);
-  // Every value published as "stage.job.key", ordered by instance index.
+  void publish_list(std::string_view job, std::uint64_t index, std::string_view key,
+                    std::vector<std::string> values);
+  // Every value published as "stage.job.key", ordered by instance index, then by place in a list.
   std::vector<std::string> values(std::string_view reference) const;
-  // The values of "stage.job.key" published by instances from <= index < to, by index.
+  // The values of "stage.job.key" published by instances from <= index < to, in the same order;
+  // the elements of one instance's list each with its index.
   std::vector<std::pair<std::uint64_t, std::string>> published(std::string_view reference,
                                                               std::uint64_t from,
                                                               std::uint64_t to) const;
-  // The value of "stage.job.key": the last instance's, when several published one.
+  // The value of "stage.job.key": the last instance's, when several published one (of a list,
+  // its last element).
   std::optional<std::string> get(std::string_view reference) const;
   // Every reference published so far that starts with `prefix` ("scan." for a stage's), sorted.
   std::vector<std::string> references(std::string_view prefix) const;
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string, std::map<std::uint64_t, std::string>, std::less<>> values_;
+  // By reference, by instance index: what it published (one element for a value).
+  std::map<std::string, std::map<std::uint64_t, std::vector<std::string>>, std::less<>> values_;
 };
 
 // Where job log lines go. Thread-safe implementations only: jobs log from many threads.

@@ -100,6 +100,22 @@ struct ParamTemplate {
   RawValue value{};  // scalars still hold their ${...} text; `$$` is still an escaped `$`
 };
 
+// `if:` of a stage or a job (docs/pipelines.md, "Conditions"): when it is false, every instance
+// of that stage or job ends skipped, and the report says why. The runner parses `expression`
+// again; `values` are the ${vars.*} and ${env.*} it reads, as resolved when it was loaded (a
+// reference missing from them reads the environment (${env.*}) at run time, or else empty).
+struct Condition {
+  struct Output {
+    std::string reference{};  // "stage.job.key", as from_outputs names it
+    SourceLocation where{};
+  };
+  std::string expression{};  // as written: "${vars.mode} == 'fast'"
+  SourceLocation where{};
+  StringMap values{};           // "vars.mode" -> "fast"
+  std::vector<Output> outputs{};  // the ${outputs.*} it reads
+  std::optional<bool> holds{};  // decided when loaded: it reads no outputs
+};
+
 struct JobSpec {
   std::string id{};
   SourceLocation where{};
@@ -114,6 +130,7 @@ struct JobSpec {
   // has before its worker is killed. Unset: kDefaultGrace.
   std::optional<Duration> grace{};
   bool continue_on_error = false;
+  std::optional<Condition> condition{};  // `if:`
 };
 inline constexpr Duration kDefaultGrace = std::chrono::seconds(5);
 
@@ -148,6 +165,7 @@ struct StageSpec {
   std::optional<Repeat> repeat{};
   // `needs:`; nullopt (not written) means the stage before it, as stage_needs() resolves it.
   std::optional<std::vector<StageNeed>> needs{};
+  std::optional<Condition> condition{};  // `if:`, decided when the stages it needs have ended
   std::vector<JobSpec> jobs{};
 };
 

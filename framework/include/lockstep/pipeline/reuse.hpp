@@ -27,6 +27,7 @@ struct IndexRange {
   std::uint64_t to = 0;    // past the last
 };
 
+// One value an instance published; a list is one per element, in order, one after another.
 struct RestoredOutput {
   std::uint64_t index = 0;  // the instance that published it
   std::string key{};
@@ -37,6 +38,13 @@ struct JobReuse {
   std::vector<IndexRange> ranges{};       // sorted, disjoint
   std::vector<RestoredOutput> outputs{};  // of the reused instances
 };
+
+class Outputs;
+
+// Publishes the restored outputs of job "stage.job" as its instances below `size` published
+// them: consecutive ones of the same instance and key are the elements of one list.
+LOCKSTEP_API void publish_restored(Outputs& outputs, std::string_view job,
+                                   const std::vector<RestoredOutput>& restored, std::uint64_t size);
 
 class LOCKSTEP_API Reuse {
  public:

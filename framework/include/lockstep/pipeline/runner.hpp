@@ -43,7 +43,8 @@ enum class StageStatus : unsigned char {
   failed,       // an instance failed, and on_failure is continue
   stopped,      // an instance failed and on_failure is stop: the stages needing it were skipped
   interrupted,  // the run was interrupted while this stage ran
-  skipped,      // a stage it needs (directly or not) stopped, or the run ended before it
+  skipped,      // its `if:` is false, a stage it needs (directly or not) stopped, or the run
+                // ended before it
 };
 LOCKSTEP_API std::string_view to_string(StageStatus status) noexcept;
 

@@ -8,6 +8,7 @@
 //       ctx.log().info("hello, ", name_, " (item ", ctx.item().value, ")");
 //       if (!ctx.sleep_for(std::chrono::seconds(1))) throw lockstep::Cancelled{};
 //       ctx.output("greeted", name_);               // later stages can read it
+//       ctx.output("parts", std::vector<std::string>{"a", "b"});  // ... or fan out over it
 //     }
 //    private:
 //     std::string name_;
@@ -93,14 +94,28 @@ class LOCKSTEP_API JobContext {
   virtual const CancelToken& cancel_token() const = 0;
   virtual Logger& log() = 0;
 
-  // Publishes a result that later stages can read (from_outputs, input()).
+  // Publishes a result that later stages can read (from_outputs, input()). Publishing a key
+  // again replaces what this instance published under it before (a value or a list).
   virtual void output(std::string key, std::string value) = 0;
-  // A result published by an earlier stage: "stage.job.key"; nullopt when there is none.
+  // A result published by an earlier stage: "stage.job.key"; nullopt when there is none. Of a
+  // list, its last element.
   virtual std::optional<std::string> input(std::string_view reference) const = 0;
+
+  // Publishes a list under one key: `foreach: { from_outputs: stage.job.key }` makes an instance
+  // of each element, in instance order, then element order. Replaces like output(key, value).
+  void output(std::string key, std::vector<std::string> values) {
+    output_list(std::move(key), std::move(values));
+  }
 
   bool cancelled() const noexcept { return cancel_token().cancelled(); }
   // Sleeps; returns false if it woke early because the job was cancelled.
   bool sleep_for(Duration duration) const { return cancel_token().sleep_for(duration); }
+
+ protected:
+  // What output(key, list) calls; every context lockstep makes implements it (the default
+  // throws). Declared last, so that the places of the functions above stay where plugins built
+  // before it expect them.
+  virtual void output_list(std::string key, std::vector<std::string> values);
 };
 
 class LOCKSTEP_API Job {
