@@ -2,6 +2,11 @@
 // and the load-time mode that keeps per-instance references for the runner.
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
 #include "config/interpolate.hpp"
 
 namespace lockstep::test {
@@ -138,6 +143,62 @@ TEST_CASE("refers_to_instance finds item, index and iteration references only") 
   CHECK_FALSE(refers_to_instance("plain"));
   CHECK_FALSE(refers_to_instance("${item"));
   CHECK(refers_to_instance("$$$${item}x${index}"));
+}
+
+TEST_CASE("output references: one value, [N] picks, [*] joins; a wrong count fails") {
+  const std::map<std::string, std::vector<std::string>, std::less<>> published{
+      {"fetch.get.url", {"https://a"}}, {"fetch.part.name", {"north", "south"}}};
+  const std::function<std::vector<std::string>(std::string_view)> read =
+      [&](std::string_view reference) {
+        const auto found = published.find(reference);
+        return found == published.end() ? std::vector<std::string>{} : found->second;
+      };
+  const Scope scope{.outputs = &read};
+  CHECK(ok("${outputs.fetch.get.url}/x", scope) == "https://a/x");
+  CHECK(ok("${outputs.fetch.part.name[1]}", scope) == "south");
+  CHECK(ok("${outputs.fetch.part.name[*]}", scope) == "north south");
+  CHECK(ok("[${outputs.fetch.none.key[*]}]", scope) == "[]");
+  CHECK(interpolate("${outputs.fetch.part.name}", scope).error ==
+        "'${outputs.fetch.part.name}': 'fetch.part.name' has 2 values");
+  CHECK(interpolate("${outputs.fetch.part.name[2]}", scope).error ==
+        "'${outputs.fetch.part.name[2]}': 'fetch.part.name' has 2 values, none at 2");
+  CHECK(interpolate("${outputs.fetch.none.key}", scope).error ==
+        "'${outputs.fetch.none.key}': no instance published 'fetch.none.key'");
+  // In shell code, a value is one word, whatever it holds.
+  Scope shell = scope;
+  shell.shell = true;
+  CHECK(ok("echo ${outputs.fetch.part.name[*]}", shell) == "echo 'north south'");
+}
+
+TEST_CASE("output references are kept at load time, read later, and refused outside params") {
+  CHECK(refers_to_instance("${outputs.fetch.get.url}"));
+  Scope keep{.vars = &kVars};
+  keep.keep_instance_refs = true;
+  CHECK(ok("${vars.input} ${outputs.a.b.c[*]}", keep) == "data ${outputs.a.b.c[*]}");
+  Scope later{};
+  later.outputs_later = true;
+  CHECK(ok("<${outputs.a.b.c}>", later) == "<>");
+  Scope outside{};
+  outside.outside_params = true;
+  CHECK(interpolate("${outputs.a.b.c}", outside).error == "'${outputs.a.b.c}' is not allowed here");
+  CHECK(interpolate("${outputs.a.b.c}", Scope{}).error == "'${outputs.a.b.c}' is not defined here");
+}
+
+TEST_CASE("parse_output_reference reads STAGE.JOB.KEY and one selector") {
+  using config::parse_output_reference;
+  const auto plain = parse_output_reference("outputs.s.j.k.with.dots");
+  REQUIRE(plain);
+  CHECK(plain->reference == "s.j.k.with.dots");
+  CHECK_FALSE(plain->position);
+  CHECK_FALSE(plain->all);
+  CHECK(parse_output_reference("outputs.s.j.k[12]")->position == 12u);
+  CHECK(parse_output_reference("outputs.s.j.k[*]")->all);
+  for (const auto* bad :
+       {"outputs.s.j", "outputs.s..k", "outputs..j.k", "outputs.s.j.", "outputs.s.j.k[]",
+        "outputs.s.j.k[x]", "outputs.s.j.k[-1]", "outputs.s.j[1].k", "vars.x"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_output_reference(bad));
+  }
 }
 
 }  // namespace

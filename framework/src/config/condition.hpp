@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/interpolate.hpp"  // kOutputsPrefix
 #include "lockstep/export.hpp"
 
 namespace lockstep::config {
@@ -56,10 +57,6 @@ struct ParsedCondition {
 
 // How deep parentheses may nest: a bound on the parser's and the evaluator's recursion.
 inline constexpr int kMaxConditionDepth = 64;
-
-// The prefix of a reference to an output of a stage this one needs: ${outputs.STAGE.JOB.KEY}
-// (JOB is `stage` for what the stage's kind published), as `foreach: {from_outputs: ...}` names it.
-inline constexpr std::string_view kOutputsPrefix = "outputs.";
 
 LOCKSTEP_INTERNAL_API ParsedCondition parse_condition(std::string_view text);
 

@@ -1,5 +1,6 @@
 #include "config/interpolate.hpp"
 
+#include <charconv>
 #include <string>
 #include <vector>
 
@@ -11,8 +12,8 @@ namespace lockstep::config {
 namespace {
 
 constexpr std::string_view kForms =
-    "write ${vars.NAME}, ${env.NAME}, ${secrets.NAME}, ${item}, ${item.KEY}, ${index} or "
-    "${iteration}; $$ is a '$'";
+    "write ${vars.NAME}, ${env.NAME}, ${secrets.NAME}, ${item}, ${item.KEY}, ${index}, "
+    "${iteration} or ${outputs.STAGE.JOB.KEY}; $$ is a '$'";
 
 constexpr std::string_view kInstanceOnlyInParams =
     "${item}, ${item.KEY}, ${index} and ${iteration} differ per instance: only a job's 'params' "
@@ -27,6 +28,11 @@ std::string_view referenced(std::string_view name) noexcept {
 bool is_instance_reference(std::string_view name) noexcept {
   name = referenced(name);
   return name == "item" || name.starts_with("item.") || name == "index" || name == "iteration";
+}
+
+// Filled in by the runner: a per-instance reference, or an output, known when the stage starts.
+bool is_late_reference(std::string_view name) noexcept {
+  return is_instance_reference(name) || referenced(name).starts_with(kOutputsPrefix);
 }
 
 std::vector<std::string> prefixed_keys(std::string_view prefix, const StringMap& map) {
@@ -58,6 +64,7 @@ class Resolver {
       hint = kInstanceOnlyInParams;
       return std::nullopt;
     }
+    if (name.starts_with(kOutputsPrefix)) return output(name);
     if (name.starts_with("vars.")) return lookup(name, "variable", scope_.vars);
     if (name.starts_with("env.")) return lookup(name, "environment variable", scope_.env);
     if (name.starts_with("secrets.")) {
@@ -130,6 +137,48 @@ class Resolver {
         for (const auto& [field, value] : fields) known += (known.empty() ? "" : ", ") + field;
         hint = "the item has: " + known;
       }
+    }
+    return std::nullopt;
+  }
+
+  std::optional<std::string> output(std::string_view name) {
+    if (scope_.outside_params) {
+      error = "'${" + std::string(name) + "}' is not allowed here";
+      hint = "the outputs of stages that this one needs can be read in a job's params and in 'if'";
+      return std::nullopt;
+    }
+    const auto reference = parse_output_reference(name);
+    if (!reference) {
+      error = "'${" + std::string(name) + "}' must be ${outputs.STAGE.JOB.KEY}";
+      hint =
+          "JOB is a job id of that stage, or 'stage'; [N] after it picks the value at N, [*] "
+          "takes all";
+      return std::nullopt;
+    }
+    if (scope_.outputs_later) return std::string();
+    if (scope_.outputs == nullptr) {
+      return not_here(name, "only a job's params can read the outputs of stages");
+    }
+    const auto values = (*scope_.outputs)(reference->reference);
+    if (reference->all) {
+      std::string joined;
+      for (const auto& value : values) joined += (joined.empty() ? "" : " ") + value;
+      return joined;
+    }
+    const auto at = reference->position.value_or(0);
+    if (values.size() == 1 && !reference->position) return values.front();
+    if (at < values.size() && reference->position) return values[at];
+    error = "'${" + std::string(name) + "}': ";
+    if (values.empty()) {
+      error += "no instance published '" + reference->reference + "'";
+      hint = "its instances may have failed or been skipped, or published other keys";
+    } else if (!reference->position) {
+      error += "'" + reference->reference + "' has " + std::to_string(values.size()) + " values";
+      hint = "write [N] after it for the value at N (from 0), or [*] for all";
+    } else {
+      error += "'" + reference->reference + "' has " + std::to_string(values.size()) +
+               " values, none at " + std::to_string(at);
+      hint = "values are numbered from 0 in instance order, then a list's order";
     }
     return std::nullopt;
   }
@@ -272,7 +321,7 @@ Interpolation interpolate(std::string_view text, const Scope& scope) {
       result.error_offset = static_cast<int>(dollar);
       return result;
     }
-    if (scope.keep_instance_refs && is_instance_reference(name)) {
+    if (scope.keep_instance_refs && is_late_reference(name)) {
       if (!shell.kept(name, dollar, result)) {
         result.error_offset = static_cast<int>(dollar);
         return result;
@@ -344,13 +393,43 @@ bool refers_to_instance(std::string_view text) noexcept {
     if (text[i + 1] == '{') {
       const auto close = text.find('}', i + 2);
       if (close == std::string_view::npos) return false;
-      if (is_instance_reference(text.substr(i + 2, close - i - 2))) return true;
+      if (is_late_reference(text.substr(i + 2, close - i - 2))) return true;
       i = close + 1;
       continue;
     }
     ++i;
   }
   return false;
+}
+
+std::optional<OutputReference> parse_output_reference(std::string_view name) {
+  if (!name.starts_with(kOutputsPrefix)) return std::nullopt;
+  name.remove_prefix(kOutputsPrefix.size());
+  OutputReference result;
+  if (name.ends_with("[*]")) {
+    result.all = true;
+    name.remove_suffix(3);
+  } else if (name.ends_with(']')) {
+    const auto open = name.rfind('[');
+    if (open == std::string_view::npos) return std::nullopt;
+    const auto digits = name.substr(open + 1, name.size() - open - 2);
+    std::uint64_t position = 0;
+    const auto [end, problem] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), position);
+    if (digits.empty() || problem != std::errc() || end != digits.data() + digits.size()) {
+      return std::nullopt;
+    }
+    result.position = position;
+    name = name.substr(0, open);
+  }
+  const auto first = name.find('.');
+  const auto second = first == std::string_view::npos ? first : name.find('.', first + 1);
+  if (second == std::string_view::npos || first == 0 || second == first + 1 ||
+      second + 1 == name.size() || name.find_first_of("[]") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  result.reference = std::string(name);
+  return result;
 }
 
 }  // namespace lockstep::config

@@ -1,5 +1,6 @@
 // ${...} references in pipeline text: ${vars.NAME}, ${env.NAME}, ${secrets.NAME} (in a job's
-// params only), ${item}, ${item.KEY}, ${index}, ${iteration}; `$$` is a literal `$`. Used by the
+// params only), ${item}, ${item.KEY}, ${index}, ${iteration}, ${outputs.STAGE.JOB.KEY} (in a
+// job's params only; [N] or [*] after it picks a value or all); `$$` is a literal `$`. Used by the
 // config layer (vars and env, at load time) and by the runner (the per-instance references). In
 // shell code (Scope::shell) each value is quoted for where it stands (config/shell_quote.hpp), and
 // ${raw:NAME} pastes one as it is.
@@ -7,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,8 +40,12 @@ struct Scope {
   const Item* item = nullptr;
   std::optional<std::uint64_t> index{};
   std::optional<int> iteration{};
-  // Load time: leave ${item...}, ${index}, ${iteration} and `$$` as written (for the runner's
-  // pass), and write each `$` of a substituted var or env value as `$$`.
+  // Run time: every value published as "stage.job.key" (Outputs::values), for ${outputs.*}.
+  const std::function<std::vector<std::string>(std::string_view)>* outputs = nullptr;
+  // Load time, checking sample instances: an ${outputs.*} reads as an empty stand-in.
+  bool outputs_later = false;
+  // Load time: leave ${item...}, ${index}, ${iteration}, ${outputs.*} and `$$` as written (for
+  // the runner's pass), and write each `$` of a substituted var or env value as `$$`.
   bool keep_instance_refs = false;
   // Load time, outside a job's params: a per-instance reference is an error that says where
   // such references belong, not merely that this job lacks a foreach.
@@ -66,8 +72,22 @@ struct Interpolation {
 // Replaces every reference and unescapes `$$`.
 LOCKSTEP_INTERNAL_API Interpolation interpolate(std::string_view text, const Scope& scope);
 
-// True when `text` refers to ${item...}, ${index} or ${iteration}: it differs per instance.
+// True when `text` refers to ${item...}, ${index}, ${iteration} or ${outputs.*}: it is made
+// for each instance when it runs.
 LOCKSTEP_INTERNAL_API bool refers_to_instance(std::string_view text) noexcept;
+
+// The prefix of a reference to an output of a stage this one needs: ${outputs.STAGE.JOB.KEY}
+// (JOB is `stage` for what the stage's kind published), as `foreach: {from_outputs: ...}` names it.
+inline constexpr std::string_view kOutputsPrefix = "outputs.";
+
+// ${outputs.STAGE.JOB.KEY}, ${outputs.STAGE.JOB.KEY[2]} or ${outputs.STAGE.JOB.KEY[*]}, read.
+struct OutputReference {
+  std::string reference{};                // "STAGE.JOB.KEY", as from_outputs names it
+  std::optional<std::uint64_t> position;  // [N]: the value at N of those published
+  bool all = false;                       // [*]: every value, joined by spaces
+};
+// Nullopt when `name` (without "${" and "}") is not of that form.
+LOCKSTEP_INTERNAL_API std::optional<OutputReference> parse_output_reference(std::string_view name);
 
 // A ${...} written in a text: its name as written ("raw:item.path") and where its '$' is.
 struct Reference {

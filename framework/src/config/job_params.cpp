@@ -154,6 +154,7 @@ bool check_sample(const SampleInstance* sample, bool values_known, const SplitPa
       .item = sample != nullptr ? &sample->item : nullptr,
       .index = sample != nullptr ? std::optional<std::uint64_t>(sample->index) : std::nullopt,
       .iteration = 1,
+      .outputs_later = true,
       .budget = &context.substitution_budget};
   std::vector<RawEntry> entries;
   for (const auto* entry : split.per_instance) {
@@ -209,6 +210,35 @@ void warn_raw_from_outside(const YamlNode& value, const ReadFanOut& fanout,
   }
 }
 
+// Each ${outputs.*} of the value, with where it stands: the stage graph checks what it names. A
+// malformed one is an error here.
+bool collect_reads(const YamlNode& value, const std::string& label, JobSpec& job,
+                   Diagnostics& diagnostics) {
+  bool ok = true;
+  for (const auto& item : value.items) ok = collect_reads(item, label, job, diagnostics) && ok;
+  for (const auto& entry : value.entries) {
+    ok = collect_reads(entry.value, label, job, diagnostics) && ok;
+  }
+  if (!value.is_scalar()) return ok;
+  for (const auto& reference : references(value.text)) {
+    auto name = reference.name;
+    if (name.starts_with(kRawPrefix)) name.remove_prefix(kRawPrefix.size());
+    if (!name.starts_with(kOutputsPrefix)) continue;
+    const auto where = position_in(value, reference.offset);
+    const auto read = parse_output_reference(name);
+    if (!read) {
+      diagnostics.error(
+          where, label + "'${" + std::string(name) + "}' must be " + "${outputs.STAGE.JOB.KEY}",
+          "JOB is a job id of that stage, or 'stage'; [N] after it picks the value "
+          "at N, [*] takes all, joined by spaces");
+      ok = false;
+      continue;
+    }
+    job.reads.push_back({read->reference, where, read->position || read->all});
+  }
+  return ok;
+}
+
 }  // namespace
 
 void read_job_params(const YamlNode* node, const ReadFanOut& fanout, const std::string& label,
@@ -225,6 +255,11 @@ void read_job_params(const YamlNode* node, const ReadFanOut& fanout, const std::
   }
   auto parts = split(params, type, context);
   drop_unknown_templates(type, label, parts, diagnostics);
+  for (const auto* entry : parts.per_instance) {
+    parts.ok = collect_reads(entry->value, label, job, diagnostics) && parts.ok;
+  }
+  // Outputs exist when the stage starts: now only the values' shapes can be checked.
+  const bool values_known = fanout.values_known && job.reads.empty();
   // Without the values of a misspelt reference, a "missing parameter" would be noise.
   if (!parts.ok) return;
   if (parts.templates.empty()) {
@@ -238,11 +273,11 @@ void read_job_params(const YamlNode* node, const ReadFanOut& fanout, const std::
   if (diagnostics.error_count() != errors_before || !fanout.ok) return;
   const auto template_specs = specs_named(type, parts, true);
   if (fanout.fanout.kind == FanOut::Kind::none) {
-    check_sample(nullptr, true, parts, template_specs, label, job, context);
+    check_sample(nullptr, job.reads.empty(), parts, template_specs, label, job, context);
     return;
   }
   for (const auto& sample : fanout.samples) {
-    if (!check_sample(&sample, fanout.values_known, parts, template_specs, label, job, context)) {
+    if (!check_sample(&sample, values_known, parts, template_specs, label, job, context)) {
       return;  // one instance's mistakes are enough: the others repeat them
     }
   }

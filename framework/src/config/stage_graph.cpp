@@ -37,6 +37,7 @@ class GraphCheck {
       check_condition(s, stages_[s].condition, "the 'if' of stage '" + stages_[s].name + "'");
       for (const auto& job : stages_[s].jobs) {
         check_condition(s, job.condition, "the 'if' of job '" + job.id + "'");
+        check_params(s, job);
       }
     }
   }
@@ -163,49 +164,75 @@ class GraphCheck {
   void check_condition(std::size_t s, const std::optional<Condition>& condition,
                        const std::string& what) {
     if (!condition) return;
-    const auto& stage = stages_[s];
     for (const auto& output : condition->outputs) {
-      const std::string_view reference = output.reference;
-      const auto stage_end = reference.find('.');
-      const auto job_end = reference.find('.', stage_end + 1);
-      const std::string name(reference.substr(0, stage_end));
-      const std::string job(reference.substr(stage_end + 1, job_end - stage_end - 1));
-      if (name == stage.name) {
-        diagnostics_.error(output.where, what + " reads the outputs of its own stage",
-                           "a condition is decided before its stage starts: publish '" +
-                               std::string(reference.substr(job_end + 1)) +
-                               "' in a stage that this one needs");
-        continue;
-      }
-      const auto found = index_.find(name);
-      if (found == index_.end()) {
-        if (std::ranges::find(all_names_, name) != all_names_.end()) continue;  // reported
-        std::vector<std::string> names;
-        for (const auto& other : stages_) names.push_back(other.name);
-        auto hint = did_you_mean(name, names);
-        if (hint.empty()) hint = "name a stage that stage '" + stage.name + "' needs";
-        diagnostics_.error(output.where, "unknown stage '" + name + "' in " + what,
-                           std::move(hint));
-        continue;
-      }
-      const auto& read = stages_[found->second];
-      if (job != "stage" && std::ranges::find(read.jobs, job, &JobSpec::id) == read.jobs.end()) {
-        std::vector<std::string> ids{"stage"};
-        for (const auto& other : read.jobs) ids.push_back(other.id);
-        auto hint = did_you_mean(job, ids);
-        if (hint.empty()) hint = "JOB is a job id of stage '" + name + "', or 'stage'";
-        diagnostics_.error(output.where,
-                           "unknown job '" + job + "' of stage '" + name + "' in " + what,
-                           std::move(hint));
-        continue;
-      }
-      if (needs(s, found->second)) continue;
-      diagnostics_.error(output.where,
+      check_read(s, {output.reference, output.where, true}, what,
+                 "a condition is decided before its stage starts");
+    }
+  }
+
+  // The same for the ${outputs.*} of a job's params; a fan-out's values need [N] or [*].
+  void check_params(std::size_t s, const JobSpec& job) {
+    const auto what = "a parameter of job '" + job.id + "'";
+    for (const auto& read : job.reads) {
+      const auto* from = check_read(s, read, what, "params are filled in when their stage starts");
+      if (from == nullptr || read.picks || from->foreach.kind == FanOut::Kind::none) continue;
+      diagnostics_.error(read.where,
+                         "'${outputs." + read.reference + "}' in " + what + " reads job '" +
+                             from->id + "', which fans out: it may publish many values",
+                         "write ${outputs." + read.reference +
+                             "[N]} for the value at N (from 0), "
+                             "or ${outputs." +
+                             read.reference + "[*]} for all, joined by spaces");
+    }
+  }
+
+  // Reports what is wrong with `read` (of stage s); the job it reads, or null when that is
+  // `stage` or the read is wrong. `why_not_own` says why a stage cannot read its own outputs.
+  const JobSpec* check_read(std::size_t s, const OutputRead& read, const std::string& what,
+                            std::string_view why_not_own) {
+    const auto& stage = stages_[s];
+    const std::string_view reference = read.reference;
+    const auto stage_end = reference.find('.');
+    const auto job_end = reference.find('.', stage_end + 1);
+    const std::string name(reference.substr(0, stage_end));
+    const std::string job(reference.substr(stage_end + 1, job_end - stage_end - 1));
+    if (name == stage.name) {
+      diagnostics_.error(read.where, what + " reads the outputs of its own stage",
+                         std::string(why_not_own) + ": publish '" +
+                             std::string(reference.substr(job_end + 1)) +
+                             "' in a stage that this one needs");
+      return nullptr;
+    }
+    const auto found = index_.find(name);
+    if (found == index_.end()) {
+      if (std::ranges::find(all_names_, name) != all_names_.end()) return nullptr;  // reported
+      std::vector<std::string> names;
+      for (const auto& other : stages_) names.push_back(other.name);
+      auto hint = did_you_mean(name, names);
+      if (hint.empty()) hint = "name a stage that stage '" + stage.name + "' needs";
+      diagnostics_.error(read.where, "unknown stage '" + name + "' in " + what, std::move(hint));
+      return nullptr;
+    }
+    const auto& from = stages_[found->second];
+    const auto read_job = std::ranges::find(from.jobs, job, &JobSpec::id);
+    if (job != "stage" && read_job == from.jobs.end()) {
+      std::vector<std::string> ids{"stage"};
+      for (const auto& other : from.jobs) ids.push_back(other.id);
+      auto hint = did_you_mean(job, ids);
+      if (hint.empty()) hint = "JOB is a job id of stage '" + name + "', or 'stage'";
+      diagnostics_.error(read.where, "unknown job '" + job + "' of stage '" + name + "' in " + what,
+                         std::move(hint));
+      return nullptr;
+    }
+    if (!needs(s, found->second)) {
+      diagnostics_.error(read.where,
                          what + " reads the outputs of stage '" + name + "', which stage '" +
                              stage.name + "' does not need",
                          "add '" + name + "' to the 'needs' of stage '" + stage.name +
                              "', so that it has ended when this one starts");
+      return nullptr;
     }
+    return read_job == from.jobs.end() ? nullptr : &*read_job;
   }
 
   std::span<const StageSpec> stages_;

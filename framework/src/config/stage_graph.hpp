@@ -1,7 +1,7 @@
 // Checks of the stage graph, once every stage is read: what each `needs` names (did-you-mean), a
 // stage needing itself, cycles (each edge with its position), and that a from_outputs fan-out
 // reads a stage its own stage needs, directly or not (else it could run before that one ended), and
-// that the ${outputs.*} of an `if:` do too.
+// that the ${outputs.*} of an `if:` and of a job's params do too (a fan-out's with [N] or [*]).
 #pragma once
 
 #include <span>

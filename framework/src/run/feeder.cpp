@@ -494,7 +494,8 @@ bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t
   item.emplace(plan.source.item(index));
   if (!spec.templates.empty()) {
     try {
-      own_params.emplace(instantiate_params(spec, *item, index, stage_.iteration()));
+      own_params.emplace(instantiate_params(spec, *item, index, stage_.iteration(),
+                                           stage_.services().outputs));
     } catch (const std::exception& e) {
       outcome = {JobState::failed, mask_secrets(e.what()), false};
     }

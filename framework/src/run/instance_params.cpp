@@ -1,6 +1,7 @@
 #include "run/instance_params.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -21,7 +22,9 @@ void fill_in(RawValue& value, const config::Scope& scope, const std::string& nam
   if (value.kind == RawValue::Kind::scalar) {
     auto result = config::interpolate(value.text, scope);
     if (!result.error.empty()) {
-      throw std::runtime_error(position(value.where) + "parameter '" + name + "': " + result.error);
+      auto hint = result.hint.empty() ? std::string() : " (" + result.hint + ")";
+      throw std::runtime_error(position(value.where) + "parameter '" + name + "': " + result.error +
+                               hint);
     }
     value.text = std::move(result.text);
     return;
@@ -32,10 +35,13 @@ void fill_in(RawValue& value, const config::Scope& scope, const std::string& nam
 
 }  // namespace
 
-Params instantiate_params(const JobSpec& job, const Item& item, std::uint64_t index,
-                          int iteration) {
+Params instantiate_params(const JobSpec& job, const Item& item, std::uint64_t index, int iteration,
+                          const Outputs& outputs) {
   Params params = job.params;
-  const config::Scope scope{.item = &item, .index = index, .iteration = iteration};
+  const std::function<std::vector<std::string>(std::string_view)> read =
+      [&](std::string_view reference) { return outputs.values(reference); };
+  const config::Scope scope{
+      .item = &item, .index = index, .iteration = iteration, .outputs = &read};
   const auto& specs = job.type->declaration.params;
   Diagnostics diagnostics;
   for (const auto& param : job.templates) {

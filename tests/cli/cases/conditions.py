@@ -99,3 +99,4 @@ case("conditions_graph", f"graph {PIPELINE}", exit=0, stderr="",
                  line("    \"stage2.job1\" [label=\"extra\\ncore.echo\\nbulkhead: default\\n"
                       "×2 range 0..2\\nif: ${outputs.gate.check.open} != 'yes'\", "
                       "fillcolor=\"#cfe2f3\"];")])
+

@@ -15,3 +15,27 @@ for isolation in ("thread", "process"):
                               row("each  succeeded  @WALL@  7 succeeded")],
          stderr_lacks=["replaced: first"])
 
+
+# ${outputs.*} in params, on threads and in worker processes: values picked ([N]) and joined
+# ([*]), quoted as one word in shell code; a reference with several values, none at its index,
+# or none at all fails its instance, naming the reference and what to write.
+OUTPUT_PARAMS = "{pipelines}/cli/output_params.yaml"
+for isolation in ("thread", "process"):
+    case(f"output_params_{isolation}",
+         f"run {OUTPUT_PARAMS} --isolation {isolation} --run-dir {{scratch}}/run", exit=0,
+         stdout="",
+         stderr_has=[line("[use/ok] info: files a b c; second c; many m1"),
+                     line("[use/shell] info: <a b>"),
+                     line("lockstep: use/several failed: {pipelines}/cli/output_params.yaml:21:60: "
+                          "parameter 'message': '${outputs.fetch.list.files}': 'fetch.list.files' "
+                          "has 2 values (write [N] after it for the value at N (from 0), or [*] "
+                          "for all)"),
+                     line("lockstep: use/far failed: {pipelines}/cli/output_params.yaml:22:56: "
+                          "parameter 'message': '${outputs.fetch.many.message[5]}': "
+                          "'fetch.many.message' has 2 values, none at 5 (values are numbered from "
+                          "0 in instance order, then a list's order)"),
+                     line("lockstep: use/none failed: {pipelines}/cli/output_params.yaml:23:57: "
+                          "parameter 'message': '${outputs.fetch.quiet.x}': no instance published "
+                          "'fetch.quiet.x' (its instances may have failed or been skipped, or "
+                          "published other keys)"),
+                     row("use  succeeded  @WALL@  2 succeeded, 3 failed")])

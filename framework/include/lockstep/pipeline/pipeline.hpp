@@ -116,6 +116,13 @@ struct Condition {
   std::optional<bool> holds{};  // decided when loaded: it reads no outputs
 };
 
+// An ${outputs.STAGE.JOB.KEY} in a job's params: filled in when the job's stage starts.
+struct OutputRead {
+  std::string reference{};  // "stage.job.key"
+  SourceLocation where{};
+  bool picks = false;  // followed by [N] or [*]: a fan-out's values need one of them
+};
+
 struct JobSpec {
   std::string id{};
   SourceLocation where{};
@@ -131,6 +138,7 @@ struct JobSpec {
   std::optional<Duration> grace{};
   bool continue_on_error = false;
   std::optional<Condition> condition{};  // `if:`
+  std::vector<OutputRead> reads{};        // the ${outputs.*} of its params
 };
 inline constexpr Duration kDefaultGrace = std::chrono::seconds(5);
 
