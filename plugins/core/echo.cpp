@@ -10,9 +10,10 @@ namespace {
 class Echo final : public Job {
  public:
   static JobType type() {
-    return {"echo",
-            "Logs a message and publishes it as the output 'message'",
-            {ParamSpec::string("message").required().doc("what to log and publish")}};
+    return {.name = "echo",
+            .doc = "Logs a message and publishes it as the output 'message'",
+            .params = {ParamSpec::string("message").required().doc("what to log and publish")},
+            .outputs = {{"message", "the message, as given"}}};
   }
   explicit Echo(const Params& params) : message_(params.get<std::string>("message")) {}
 

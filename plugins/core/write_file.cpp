@@ -23,13 +23,14 @@ namespace {
 class WriteFile final : public Job {
  public:
   static JobType type() {
-    return {"write_file",
-            "Writes text to a file (creating its directory); publishes its path as 'path'",
-            {ParamSpec::string("path").required().doc("the file to write"),
-             ParamSpec::string("content").doc("the text to write").default_value(""),
-             ParamSpec::boolean("append")
-                 .doc("add to the end instead of replacing")
-                 .default_value(false)}};
+    return {.name = "write_file",
+            .doc = "Writes text to a file (creating its directory); publishes its path as 'path'",
+            .params = {ParamSpec::string("path").required().doc("the file to write"),
+                       ParamSpec::string("content").doc("the text to write").default_value(""),
+                       ParamSpec::boolean("append")
+                           .doc("add to the end instead of replacing")
+                           .default_value(false)},
+            .outputs = {{"path", "the file's absolute path"}}};
   }
   explicit WriteFile(const Params& params)
       : path_(params.get<std::string>("path")),

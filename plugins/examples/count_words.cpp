@@ -28,7 +28,11 @@ class CountWords final : public Job {
                  "the text file to read; a word is a run of ASCII letters and digits, lowercased"),
              ParamSpec::string("output_dir")
                  .required()
-                 .doc("where to write <input's stem>.counts (created if missing)")}};
+                 .doc("where to write <input's stem>.counts (created if missing)")},
+            {},
+            {{"words", "how many words the file holds"},
+             {"distinct", "how many different words"},
+             {"counts", "the .counts file written"}}};
   }
   explicit CountWords(const Params& params)
       : input_(params.get<std::string>("input")),

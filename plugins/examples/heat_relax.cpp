@@ -105,7 +105,10 @@ class HeatRelax final : public Job {
              .default_value(std::int64_t{1})
              .doc("Jacobi sweeps of the block per iteration, its neighbours' edge values held "
                   "fixed: more sweeps, fewer iterations; 1 is plain Jacobi")},
-        check_heat_params};
+        check_heat_params,
+        {{"delta", "the block's largest change in this iteration"},
+         {"converged", "'true' once every block's change is below tolerance"},
+         {"solution", "block 0, at the end: the path of solution.txt"}}};
   }
 
   explicit HeatRelax(const Params& params)

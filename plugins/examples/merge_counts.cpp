@@ -41,19 +41,22 @@ std::vector<std::filesystem::path> counts_files(const std::filesystem::path& dir
 class MergeCounts final : public Job {
  public:
   static JobType type() {
-    return {"merge_counts",
-            "Merges the *.counts files of a directory into one file, most frequent word first; "
-            "publishes 'words' and 'distinct'",
-            {ParamSpec::string("input_dir")
-                 .required()
-                 .doc("the directory of the .counts files count_words wrote"),
-             ParamSpec::string("output").required().doc(
-                 "the file to write: 'word<TAB>count' lines by count descending, then word"),
-             // ParamValue, because GCC takes a bare std::int64_t{0} for a null const char*.
-             ParamSpec::integer("top")
-                 .min(0)
-                 .default_value(ParamValue(std::int64_t{0}))
-                 .doc("keep only the first `top` lines; 0 keeps every word")}};
+    return {
+        "merge_counts",
+        "Merges the *.counts files of a directory into one file, most frequent word first; "
+        "publishes 'words' and 'distinct'",
+        {ParamSpec::string("input_dir")
+             .required()
+             .doc("the directory of the .counts files count_words wrote"),
+         ParamSpec::string("output").required().doc(
+             "the file to write: 'word<TAB>count' lines by count descending, then word"),
+         // ParamValue, because GCC takes a bare std::int64_t{0} for a null const char*.
+         ParamSpec::integer("top")
+             .min(0)
+             .default_value(ParamValue(std::int64_t{0}))
+             .doc("keep only the first `top` lines; 0 keeps every word")},
+        {},
+        {{"words", "how many words all the files hold"}, {"distinct", "how many different words"}}};
   }
   explicit MergeCounts(const Params& params)
       : input_dir_(params.get<std::string>("input_dir")),

@@ -58,8 +58,40 @@ stages:
   - name: list
     needs: [parse]
     jobs:
-      - { id: use, type: echo, params: { message: "${item}" }, foreach: { from_outputs: fetch.get.line } }
+      - { id: use, type: echo, params: { message: "${item}" }, foreach: { from_outputs: fetch.get.message } }
 )");
+}
+
+TEST_CASE("from_outputs may read a stage written after its own, when it needs it") {
+  const auto pipeline = parse_good(R"(version: 1
+stages:
+  - name: list
+    needs: [fetch]
+    jobs:
+      - { id: use, type: echo, params: { message: "${item}" }, foreach: { from_outputs: fetch.get.message } }
+  - { name: fetch, needs: [], jobs: [{ id: get, type: echo, params: { message: hi } }] }
+)");
+  CHECK(pipeline.stages.at(0).jobs.at(0).foreach.reference == "fetch.get.message");
+}
+
+TEST_CASE("reading a key that a job's type does not publish is an error, with a did-you-mean") {
+  const auto parsed = parse(R"(version: 1
+stages:
+  - { name: fetch, jobs: [{ id: get, type: echo, params: { message: hi } }] }
+  - name: use
+    if: ${outputs.fetch.get.mesage} == 'hi'
+    jobs:
+      - { id: a, type: echo, params: { message: "${item}" }, foreach: { from_outputs: fetch.get.line } }
+      - { id: b, type: echo, params: { message: "${outputs.fetch.get.messages}" } }
+      - { id: c, type: command, params: { shell: "echo ${outputs.fetch.get.message}" } }
+)");
+  CHECK(parsed.text() ==
+        "pipe.yaml:5:9: error: the 'if' of stage 'use' reads the output 'mesage' of job 'get', "
+        "which its type core.echo does not publish (did you mean 'message'?)\n"
+        "pipe.yaml:7:87: error: 'from_outputs' in job 'a' reads the output 'line' of job 'get', "
+        "which its type core.echo does not publish (core.echo publishes: message)\n"
+        "pipe.yaml:8:50: error: a parameter of job 'b' reads the output 'messages' of job 'get', "
+        "which its type core.echo does not publish (did you mean 'message'?)\n");
 }
 
 }  // namespace lockstep::test

@@ -250,7 +250,7 @@ stages: [{ name: s, jobs: [{ id: j, type: other.thing }] }]
         "any variable that uses it)\n");
 }
 
-TEST_CASE("from_outputs must name an earlier stage, and says so for its own or a later one") {
+TEST_CASE("from_outputs names a stage its own needs, and says so for its own or a later one") {
   auto parsed = parse(R"(version: 1
 stages:
   - name: make
@@ -264,10 +264,12 @@ stages:
     jobs: [{ id: y, type: noop }]
 )");
   CHECK(parsed.text() ==
-        "pipe.yaml:7:57: error: 'from_outputs' in job 'own' must name a stage that runs before "
-        "this one ('use' runs at or after it)\n"
-        "pipe.yaml:8:59: error: 'from_outputs' in job 'later' must name a stage that runs before "
-        "this one ('last' runs at or after it)\n"
+        "pipe.yaml:7:57: error: 'from_outputs' in job 'own' reads the outputs of its own stage (a "
+        "fan-out's instances are made when its stage starts: publish 'k' in a stage that this "
+        "one needs)\n"
+        "pipe.yaml:8:59: error: 'from_outputs' in job 'later' reads the outputs of stage 'last', "
+        "which stage 'use' does not need (stage 'last' runs after stage 'use' (it needs it): read "
+        "a stage that 'use' needs)\n"
         "pipe.yaml:9:58: error: unknown stage 'mkae' in 'from_outputs' in job 'typo' (did you "
         "mean 'make'?)\n");
 }

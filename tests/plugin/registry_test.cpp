@@ -175,6 +175,16 @@ TEST_CASE("malformed job types are rejected", "[registry]") {
                               noop_factory()),
         Contains("parameter 'x' is declared twice"));
   }
+  SECTION("an output declared twice, or without a name") {
+    auto twice = simple("t");
+    twice.outputs = {{"url", "where"}, {"url", "again"}};
+    CHECK_THROWS_WITH(registry.add_job_type(twice, noop_factory()),
+                      Contains("declares the output 'url' twice"));
+    auto nameless = simple("u");
+    nameless.outputs = {{"", "what"}};
+    CHECK_THROWS_WITH(registry.add_job_type(nameless, noop_factory()),
+                      Contains("an output with no name"));
+  }
   SECTION("a parameter without a name") {
     CHECK_THROWS_AS(registry.add_job_type(simple("t", {ParamSpec::string("")}), noop_factory()),
                     std::invalid_argument);

@@ -63,7 +63,15 @@ template <class Declaration>
 json entry_to_json(const std::string& name, const Declaration& declaration) {
   json params = json::array();
   for (const auto& spec : declaration.params) params.push_back(param_to_json(spec));
-  return {{"name", name}, {"doc", declaration.doc}, {"params", params}};
+  json entry = {{"name", name}, {"doc", declaration.doc}, {"params", params}};
+  if constexpr (requires { declaration.outputs; }) {
+    json outputs = json::array();
+    for (const auto& output : declaration.outputs) {
+      outputs.push_back({{"name", output.name}, {"doc", output.doc}});
+    }
+    entry["outputs"] = outputs;  // empty: it does not say
+  }
+  return entry;
 }
 
 }  // namespace

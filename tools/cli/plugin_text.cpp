@@ -93,20 +93,24 @@ std::string describe_constraints(const ParamSpec& spec) {
 
 namespace {
 
-// One job type or stage kind: its name, what it is, its doc, and a table of its parameters.
+// One job type or stage kind: its name, what it is, its doc, a table of its parameters, and
+// the outputs it declares.
 void write_entry(std::ostream& out, const std::string& name, std::string_view what,
-                 const std::string& doc, const std::vector<ParamSpec>& params) {
+                 const std::string& doc, const std::vector<ParamSpec>& params,
+                 const std::vector<OutputSpec>& outputs = {}) {
   out << "  " << name << (what.empty() ? "" : " (" + std::string(what) + ")")
       << (doc.empty() ? "" : "  " + doc) << '\n';
-  if (params.empty()) {
-    out << "      (no parameters)\n";
-    return;
-  }
+  if (params.empty()) out << "      (no parameters)\n";
   std::vector<Row> rows;
   for (const auto& spec : params) {
     rows.push_back({spec.name(), std::string(to_string(spec.type())), requirement(spec),
                     describe_constraints(spec), spec.doc()});
   }
+  write_table(out, rows, "      ");
+  if (outputs.empty()) return;
+  out << "    publishes\n";
+  rows.clear();
+  for (const auto& output : outputs) rows.push_back({output.name, "", "", "", output.doc});
   write_table(out, rows, "      ");
 }
 
@@ -138,14 +142,16 @@ void write_plugins_text(std::ostream& out, const Registry& registry) {
       const auto found = registry.lookup_job_type(name);
       if (found.job_type) {
         out << '\n';
-        write_entry(out, name, "", found.job_type->declaration.doc, found.job_type->declaration.params);
+        const auto& declaration = found.job_type->declaration;
+        write_entry(out, name, "", declaration.doc, declaration.params, declaration.outputs);
       }
     }
     for (const auto& name : plugin.stage_kinds) {
       const auto found = registry.lookup_stage_kind(name);
       if (found.kind) {
         out << '\n';
-        write_entry(out, name, "stage kind", found.kind->declaration.doc, found.kind->declaration.params);
+        write_entry(out, name, "stage kind", found.kind->declaration.doc,
+                    found.kind->declaration.params);
       }
     }
   }
@@ -162,7 +168,7 @@ void write_declaration_text(std::ostream& out, const Registry& registry,
                             const DeclarationLookup& found) {
   if (const auto* type = found.job_type) {
     write_entry(out, type->qualified_name, origin(registry, "job type", type->plugin),
-                type->declaration.doc, type->declaration.params);
+                type->declaration.doc, type->declaration.params, type->declaration.outputs);
   }
   if (const auto* kind = found.stage_kind) {
     if (found.job_type) out << '\n';

@@ -10,7 +10,7 @@
 // liblockstep, so there is exactly one type_info for it.
 //
 // The public API lives in the inline namespace lockstep::abi_vN (N = LOCKSTEP_ABI_VERSION): code
-// says lockstep::Job, the linker sees lockstep::abi_v3::Job. A plugin built against another ABI
+// says lockstep::Job, the linker sees lockstep::abi_v4::Job. A plugin built against another ABI
 // then refers to names this lockstep does not have, and the loader says which ABI it was built
 // for instead of failing on a symbol.
 #pragma once
@@ -23,7 +23,7 @@
 // Bumped whenever anything a plugin compiles against changes incompatibly. Only the tests define
 // it (to build a plugin against a fake other ABI).
 #ifndef LOCKSTEP_ABI_VERSION
-#define LOCKSTEP_ABI_VERSION 3
+#define LOCKSTEP_ABI_VERSION 4
 #endif
 #define LOCKSTEP_ABI_NAME_(version) abi_v##version
 #define LOCKSTEP_ABI_NAME(version) LOCKSTEP_ABI_NAME_(version)

@@ -18,7 +18,7 @@ inline constexpr const char* kVersionString = "0.2.0";
 // Bumped whenever anything a plugin compiles against changes incompatibly; a plugin built for
 // another ABI version is refused at load (see export.hpp). 2: ParamSpec gained rule(). 3: the
 // inline namespace abi_v3; StageContext::name(), StageInstance::job as a
-// position; ParamSpec gained shell_code().
+// position; ParamSpec gained shell_code(). 4: JobContext::output of a list; JobType::outputs.
 inline constexpr std::uint32_t kPluginAbiVersion = LOCKSTEP_ABI_VERSION;
 
 }  // namespace lockstep

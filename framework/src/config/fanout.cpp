@@ -23,8 +23,8 @@ std::string source_list() {
 
 class FanOutReader {
  public:
-  FanOutReader(std::string_view owner, std::span<const StageSpec> earlier, LoadContext& context)
-      : owner_(owner), earlier_(earlier), context_(context), diags_(context.diagnostics) {}
+  FanOutReader(std::string_view owner, LoadContext& context)
+      : owner_(owner), context_(context), diags_(context.diagnostics) {}
 
   ReadFanOut read(const YamlNode& node) {
     const auto what = "'foreach'" + owner_;
@@ -236,36 +236,8 @@ class FanOutReader {
       diags_.error(node.where, what + " must be 'stage.job.key', got " + quoted_value(node));
       return fail();
     }
-    const auto stage_name = text->substr(0, first_dot);
-    const auto job_id = text->substr(first_dot + 1, second_dot - first_dot - 1);
-    auto stage = std::ranges::find(earlier_, stage_name, &StageSpec::name);
-    if (stage == earlier_.end() &&
-        std::ranges::find(context_.stage_names, stage_name) != context_.stage_names.end()) {
-      diags_.error(node.where, what + " must name a stage that runs before this one",
-                   "'" + stage_name + "' runs at or after it");
-      return fail();
-    }
-    if (stage == earlier_.end()) {
-      std::vector<std::string> names;
-      for (const auto& s : earlier_) names.push_back(s.name);
-      auto hint = did_you_mean(stage_name, names);
-      if (hint.empty()) hint = "it must name a stage that runs before this one";
-      diags_.error(node.where, "unknown stage '" + stage_name + "' in " + what + written_as(node),
-                   std::move(hint));
-      return fail();
-    }
-    // "stage.stage.key" reads what the stage's kind published (StageContext::output).
-    if (job_id != "stage" &&
-        std::ranges::find(stage->jobs, job_id, &JobSpec::id) == stage->jobs.end()) {
-      std::vector<std::string> ids;
-      for (const auto& job : stage->jobs) ids.push_back(job.id);
-      diags_.error(node.where,
-                   "unknown job '" + job_id + "' of stage '" + stage_name + "' in " + what +
-                       written_as(node),
-                   did_you_mean(job_id, ids));
-      return fail();
-    }
     result_.fanout.reference = *text;
+    result_.fanout.reference_where = node.where;
     result_.item_source = "the outputs '" + *text + "'";
     result_.samples.push_back({0, {.value = "", .fields = {}}});
   }
@@ -299,7 +271,6 @@ class FanOutReader {
   }
 
   std::string owner_;
-  std::span<const StageSpec> earlier_;
   LoadContext& context_;
   Diagnostics& diags_;
   ReadFanOut result_{};
@@ -307,9 +278,8 @@ class FanOutReader {
 
 }  // namespace
 
-ReadFanOut read_foreach(const YamlNode& node, std::string_view owner,
-                        std::span<const StageSpec> earlier, LoadContext& context) {
-  return FanOutReader(owner, earlier, context).read(node);
+ReadFanOut read_foreach(const YamlNode& node, std::string_view owner, LoadContext& context) {
+  return FanOutReader(owner, context).read(node);
 }
 
 }  // namespace lockstep::config

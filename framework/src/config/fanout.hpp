@@ -35,8 +35,8 @@ struct ReadFanOut {
 
 inline constexpr std::size_t kMaxSamples = 1000;
 
-// `earlier` are the stages before this job's, for from_outputs. `owner` is " in job 'get'".
-ReadFanOut read_foreach(const YamlNode& node, std::string_view owner,
-                        std::span<const StageSpec> earlier, LoadContext& context);
+// `owner` is " in job 'get'". What a from_outputs names is checked with the stage graph
+// (config/stage_graph.hpp), where every stage is known.
+ReadFanOut read_foreach(const YamlNode& node, std::string_view owner, LoadContext& context);
 
 }  // namespace lockstep::config

@@ -75,7 +75,7 @@ void report_missing_id(const YamlNode& node, const std::string& place, Diagnosti
 
 std::optional<JobSpec> read_job(const YamlNode& node, const std::string& place,
                                 const std::optional<std::string>& stage_bulkhead,
-                                std::span<const StageSpec> earlier, LoadContext& context) {
+                                LoadContext& context) {
   auto& diagnostics = context.diagnostics;
   if (!expect(node, YamlNode::Kind::map, place, diagnostics)) return std::nullopt;
   JobSpec job;
@@ -141,7 +141,7 @@ std::optional<JobSpec> read_job(const YamlNode& node, const std::string& place,
 
   ReadFanOut fanout;
   if (const auto* foreach = node.find("foreach")) {
-    fanout = read_foreach(*foreach, owner, earlier, context);
+    fanout = read_foreach(*foreach, owner, context);
     job.foreach = fanout.fanout;
   }
   if (job.type != nullptr && id) {

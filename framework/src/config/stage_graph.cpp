@@ -144,19 +144,14 @@ class GraphCheck {
     return false;
   }
 
+  // A from_outputs fan-out of stage s reads a stage s needs, a job of it, a key it declares.
   void check_outputs_read(std::size_t s) {
-    const auto& stage = stages_[s];
-    for (const auto& job : stage.jobs) {
-      if (job.foreach.kind != FanOut::Kind::from_outputs) continue;
-      const auto& reference = job.foreach.reference;
-      const auto read = index_.find(std::string_view(reference).substr(0, reference.find('.')));
-      if (read == index_.end() || needs(s, read->second)) continue;
-      const std::string name(read->first);
-      diagnostics_.error(job.foreach.where,
-                         "job '" + job.id + "' reads the outputs of stage '" + name +
-                             "' (from_outputs), which stage '" + stage.name + "' does not need",
-                         "add '" + name + "' to the 'needs' of stage '" + stage.name +
-                             "', so that it has ended when this one starts");
+    for (const auto& job : stages_[s].jobs) {
+      // No reference: it was malformed, and reported as such.
+      if (job.foreach.kind != FanOut::Kind::from_outputs || job.foreach.reference.empty()) continue;
+      check_read(s, {job.foreach.reference, job.foreach.reference_where, true},
+                 "'from_outputs' in job '" + job.id + "'",
+                 "a fan-out's instances are made when its stage starts");
     }
   }
 
@@ -225,14 +220,43 @@ class GraphCheck {
       return nullptr;
     }
     if (!needs(s, found->second)) {
+      // Needing it would close a cycle when it needs this stage already.
+      auto hint = needs(found->second, s)
+                      ? "stage '" + name + "' runs after stage '" + stage.name +
+                            "' (it needs it): read a stage that '" + stage.name + "' needs"
+                      : "add '" + name + "' to the 'needs' of stage '" + stage.name +
+                            "', so that it has ended when this one starts";
       diagnostics_.error(read.where,
                          what + " reads the outputs of stage '" + name + "', which stage '" +
                              stage.name + "' does not need",
-                         "add '" + name + "' to the 'needs' of stage '" + stage.name +
-                             "', so that it has ended when this one starts");
+                         std::move(hint));
       return nullptr;
     }
-    return read_job == from.jobs.end() ? nullptr : &*read_job;
+    if (read_job == from.jobs.end()) return nullptr;
+    return declares(*read_job, reference.substr(job_end + 1), read.where, what) ? &*read_job
+                                                                                : nullptr;
+  }
+
+  // Whether the job's type publishes `key`, as far as it says: one that declares its outputs
+  // publishes no other key.
+  bool declares(const JobSpec& job, std::string_view key, const SourceLocation& where,
+                const std::string& what) {
+    if (job.type == nullptr || job.type->declaration.outputs.empty()) return true;
+    const auto& outputs = job.type->declaration.outputs;
+    if (std::ranges::find(outputs, key, &OutputSpec::name) != outputs.end()) return true;
+    std::vector<std::string> names;
+    for (const auto& output : outputs) names.push_back(output.name);
+    auto hint = did_you_mean(key, names);
+    if (hint.empty()) {
+      std::string known;
+      for (const auto& name : names) known += (known.empty() ? "" : ", ") + name;
+      hint = job.type->qualified_name + " publishes: " + known;
+    }
+    diagnostics_.error(where,
+                       what + " reads the output '" + std::string(key) + "' of job '" + job.id +
+                           "', which its type " + job.type->qualified_name + " does not publish",
+                       std::move(hint));
+    return false;
   }
 
   std::span<const StageSpec> stages_;

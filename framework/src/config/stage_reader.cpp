@@ -145,8 +145,8 @@ void read_kind(const YamlNode& node, const std::string& owner, StageSpec& stage,
 }
 
 void add_jobs(const YamlNode& node, const std::string& owner,
-              const std::optional<std::string>& stage_bulkhead, std::span<const StageSpec> earlier,
-              StageSpec& stage, LoadContext& context) {
+              const std::optional<std::string>& stage_bulkhead, StageSpec& stage,
+              LoadContext& context) {
   auto& diagnostics = context.diagnostics;
   if (!expect(node, YamlNode::Kind::list, field("jobs", owner), diagnostics)) return;
   if (node.items.empty()) {
@@ -159,7 +159,7 @@ void add_jobs(const YamlNode& node, const std::string& owner,
   std::size_t number = 0;
   for (const auto& item : node.items) {
     const auto place = "job " + std::to_string(++number) + of_stage;
-    auto job = read_job(item, place, stage_bulkhead, earlier, context);
+    auto job = read_job(item, place, stage_bulkhead, context);
     if (!job) continue;
     if (const auto [same, added] = ids.emplace(job->id, job->where); !added) {
       diagnostics.error(job->where,
@@ -184,8 +184,7 @@ void add_jobs(const YamlNode& node, const std::string& owner,
   }
 }
 
-std::optional<StageSpec> read_stage(const YamlNode& node, std::span<const StageSpec> earlier,
-                                    LoadContext& context) {
+std::optional<StageSpec> read_stage(const YamlNode& node, LoadContext& context) {
   auto& diagnostics = context.diagnostics;
   if (!expect(node, YamlNode::Kind::map, "a stage", diagnostics)) return std::nullopt;
   StageSpec stage;
@@ -225,7 +224,7 @@ std::optional<StageSpec> read_stage(const YamlNode& node, std::span<const StageS
     stage.condition = read_condition(*condition, owner, context);
   }
   if (const auto* jobs = require_key(node, "jobs", owner, diagnostics)) {
-    add_jobs(*jobs, owner, bulkhead, earlier, stage, context);
+    add_jobs(*jobs, owner, bulkhead, stage, context);
   }
   if (!name) return std::nullopt;
   return stage;
@@ -247,7 +246,7 @@ std::vector<StageSpec> read_stages(const YamlNode& node, LoadContext& context) {
   }
   std::unordered_map<std::string, SourceLocation> names;  // linear on any number of stages
   for (const auto& item : node.items) {
-    auto stage = read_stage(item, stages, context);
+    auto stage = read_stage(item, context);
     if (!stage) continue;
     if (const auto [same, added] = names.emplace(stage->name, stage->where); !added) {
       diagnostics.error(stage->where, "duplicate stage name '" + stage->name + "'",

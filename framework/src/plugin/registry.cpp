@@ -141,6 +141,18 @@ void Registry::end_plugin(bool keep) {
 
 void Registry::add_job_type(JobType type, JobFactory factory) {
   const auto name = type.name;
+  for (std::size_t i = 0; i < type.outputs.size(); ++i) {
+    const auto& output = type.outputs[i].name;
+    if (output.empty()) {
+      throw std::invalid_argument("job type '" + name + "' declares an output with no name");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (type.outputs[j].name == output) {
+        throw std::invalid_argument("job type '" + name + "' declares the output '" + output +
+                                    "' twice");
+      }
+    }
+  }
   impl_->add(impl_->job_types, &PluginInfo::job_types, "job type", std::move(type),
              std::move(factory));
   // A worker process loads the type from this file (isolation: process).
@@ -219,4 +231,4 @@ const PluginInfo* Registry::find_plugin(std::string_view name) const noexcept {
   return nullptr;
 }
 
-}  // namespace lockstep
+}  // namespace lockstep::inline LOCKSTEP_ABI

@@ -34,7 +34,11 @@ def plugins_json(run):
     for key in ("required", "default", "allowed", "min", "max", "doc"):
         if key not in duration:
             yield f"core.sleep's 'duration' has no key {key!r}"
-    named(core["job_types"], "core.command")
+    if named(core["job_types"], "core.command")["outputs"] != []:
+        yield "core.command, whose keys are its command's, declares outputs"
+    echo = named(core["job_types"], "core.echo")
+    if [output["name"] for output in echo["outputs"]] != ["message"]:
+        yield f"core.echo's outputs are {echo['outputs']!r}, not [message]"
 
 
 def named(elements, name):
@@ -53,6 +57,10 @@ case("plugins_one_job_type", "plugins core.output", exit=0, stderr="",
      stdout_has=regex(r"\A  core\.output \(job type of plugin core [0-9]+\.[0-9]+\.[0-9]+\)  .+\n"
                       r"      values  "),
      stdout_lacks=["core.sleep", "lockstep-core.so"])
+# The outputs a job type declares, after its parameters.
+case("plugins_outputs", "plugins core.echo", exit=0, stderr="",
+     stdout_has=[line("      message  string  required  what to log and publish"),
+                 line("    publishes"), line("      message  the message, as given")])
 case("plugins_one_stage_kind", "plugins stages.race", exit=0, stderr="",
      stdout_has=first_line("  stages.race (stage kind of plugin stages..."), stdout_lacks="core.")
 case("plugins_one_json", "plugins core.output --json", exit=0, stderr="",

@@ -86,6 +86,7 @@ struct FanOut {
   std::int64_t from = 0, to = 0, step = 1;
   std::vector<Axis> axes{};
   std::string reference{};  // "stage.job.key"
+  SourceLocation reference_where{};  // where `reference` is written
   std::string pattern{};    // a glob; the loader prefixes a relative one with the YAML file's dir
   // from_outputs and files may find nothing when their stage starts: a warning when allowed, else
   // an error that fails the stage.

@@ -125,6 +125,13 @@ class LOCKSTEP_API Job {
 };
 
 // What a job type tells the framework about itself.
+// An output a job type publishes (JobContext::output): `lockstep plugins` lists it, and a
+// pipeline that reads another key of a job of this type is an error before anything runs.
+struct OutputSpec {
+  std::string name;  // the key
+  std::string doc;   // one line: what the value is
+};
+
 struct JobType {
   std::string name;  // [a-z0-9_]+, unique in its plugin; pipelines say "<plugin>.<name>"
   std::string doc;   // one line, shown by `lockstep plugins`
@@ -132,6 +139,8 @@ struct JobType {
   // Rules that involve several parameters ("exactly one of argv and shell"): returns what is
   // wrong, or "" when all is well. Runs during validation, before anything runs.
   std::function<std::string(const Params&)> check{};
+  // What it publishes; empty: undeclared (any key can be read, as from core.command).
+  std::vector<OutputSpec> outputs{};
 };
 
 // validate_params() against the type's specs, then its check(); errors go to `diagnostics`.
