@@ -145,6 +145,7 @@ std::string progress_line(const std::vector<StageProgress>& stages, int bar_widt
   StateCounts ended_of_all{};
   std::uint64_t running = 0;
   std::uint64_t queued = 0;
+  std::uint64_t overdue = 0;
   std::optional<std::chrono::nanoseconds> longest_left;
   for (const auto& stage : stages) {
     const std::uint64_t ended = stage.ended.sum();
@@ -158,12 +159,14 @@ std::string progress_line(const std::vector<StageProgress>& stages, int bar_widt
     }
     running += stage.running;
     queued += stage.queued;
+    overdue += stage.overdue;
     const auto left = estimate_time_left(stage);
     if (left && (!longest_left || *left > *longest_left)) longest_left = left;
   }
   line += ended_badly(ended_of_all);
   line += "  " + human_count(running) + " running";
   line += "  " + human_count(queued) + " queued";
+  if (overdue > 0) line += "  " + human_count(overdue) + " timed out, still running";
   if (longest_left) line += "  ETA " + eta(seconds(*longest_left));
   return line;
 }

@@ -1,6 +1,6 @@
 // lockstep/pipeline/progress.hpp — live progress of a run: a line for the stage running now, with a
-// bar, its counts, a rate and an ETA; repainted in place on a terminal, or printed now and then as
-// whole lines in a log.
+// bar, its counts, a rate and an ETA (stages running side by side share the line, "|" between
+// them); repainted in place on a terminal, or printed now and then as whole lines in a log.
 //
 //   lockstep::Runner runner(pipeline);
 //   lockstep::ProgressPrinter progress(runner, stderr, {.mode = lockstep::ProgressMode::terminal});
@@ -119,9 +119,9 @@ class LOCKSTEP_API StreamAboveProgress {
 //   "build@2 [########------------]  40%  4.0k/10k  3 failed  2 running  16 queued  1.2k/s  ETA 5s"
 LOCKSTEP_API std::string progress_line(const StageProgress& progress, int bar_width = 20);
 // Stages running side by side (needs): progress_line() for one; for more, each one's name, a bar
-// of half the width, its share and "ended/total", then failures, running and queued of them all,
-// and the longest time left:
-//   "fetch [####------]  40%  4.0k/10k  |  lint [##--------]  20%  2/10  3 running  ETA 5s"
+// of half the width, its share and "ended/total", then the failures, running and queued (and
+// overdue) attempts of them all, and the longest time left:
+//   "get [####------]  40%  4.0k/10k  |  lint [##--------]  20%  2/10  3 running  0 queued  ETA 5s"
 LOCKSTEP_API std::string progress_line(const std::vector<StageProgress>& stages,
                                        int bar_width = 20);
 
