@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 SIZES = ["--runs", "1", "--jobs", "2000", "--rounds", "200", "--instances", "2000",
-         "--small-jobs", "2000", "--commands", "20", "--timeout", "120"]
+         "--small-jobs", "2000", "--commands", "20", "--stages", "20", "--timeout", "120"]
 
 # Rows every run must have: (case, impl). make and xargs rows are checked only when installed.
 EXPECTED = [
@@ -28,6 +28,8 @@ EXPECTED = [
     ("pipeline_small_jobs", "tbb_parallel_for"),
     ("pipeline_small_jobs", "lockstep_run/tbb_parallel_for"),
     ("commands", "lockstep_run"),
+    ("stage_graph", "chained"), ("stage_graph", "independent"), ("stage_graph", "repeated"),
+    ("stage_graph", "chained/repeated"), ("stage_graph", "independent/chained"),
 ]
 
 

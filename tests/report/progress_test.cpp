@@ -1,8 +1,11 @@
 // Live progress: the text of a line (exactly), the two modes, and a printer on a real run.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <ostream>
@@ -33,8 +36,13 @@ class Transcript final : public std::streambuf {
   }
   // True once the text contains `needle`, within the guard.
   bool wait_for(const std::string& needle) const {
+    return wait_until(
+        [&](const std::string& text) { return text.find(needle) != std::string::npos; });
+  }
+  // True once `holds(text)`, within the guard.
+  bool wait_until(const std::function<bool(const std::string&)>& holds) const {
     std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, kGuard, [&] { return text_.find(needle) != std::string::npos; });
+    return changed_.wait_for(lock, kGuard, [&] { return holds(text_); });
   }
 
  protected:
@@ -194,6 +202,47 @@ TEST_CASE("before anything ended there is no rate and no ETA") {
   CHECK(progress_line(not_started, 4) == "load [----]   0%  0/0  0 running  0 queued");
 }
 
+TEST_CASE("one stage running alone: the line of that stage") {
+  const auto progress = snapshot(1000, 100'000);
+  CHECK(progress_line(std::vector{progress}) == progress_line(progress));
+  CHECK(progress_line(std::vector{progress}, 10) == progress_line(progress, 10));
+}
+
+TEST_CASE("stages side by side: each one's bar and counts, then the sums of them all") {
+  StageProgress get{"get"};  // 4,000 of 10,000 in 3.2s: ETA 4.8s
+  get.total = 10'000;
+  get.ended[JobState::succeeded] = 3997;
+  get.ended[JobState::failed] = 2;
+  get.ended[JobState::timed_out] = 1;
+  get.running = 2;
+  get.queued = 16;
+  get.elapsed = 3200ms;
+  StageProgress lint{"lint", 2};  // 3 of 10 in 12s: ETA 28s, the longer
+  lint.total = 10;
+  lint.ended[JobState::succeeded] = 1;
+  lint.ended[JobState::failed] = 1;
+  lint.ended[JobState::cancelled] = 1;
+  lint.running = 1;
+  lint.queued = 5;
+  lint.elapsed = 12s;
+  CHECK(progress_line({get, lint}) ==
+        "get [####------]  40%  4.0k/10k  |  lint@2 [###-------]  30%  3/10  4 failed  "
+        "1 cancelled  3 running  21 queued  ETA 28s");
+  // In the order given (the order they started), each bar half the width.
+  CHECK(progress_line({lint, get}, 4) ==
+        "lint@2 [--]  30%  3/10  |  get [--]  40%  4.0k/10k  4 failed  1 cancelled  3 running  "
+        "21 queued  ETA 28s");
+  // Attempts past their timeout, of any of them, are counted too.
+  lint.overdue = 1;
+  CHECK(progress_line({get, lint}).find("  21 queued  1 timed out, still running  ETA 28s") !=
+        std::string::npos);
+  // Nothing ended anywhere yet: no failures and no ETA.
+  StageProgress a{"a"}, b{"b"};
+  a.total = b.total = 3;
+  a.running = b.running = 1;
+  CHECK(progress_line({a, b}, 6) == "a [---]   0%  0/3  |  b [---]   0%  0/3  2 running  0 queued");
+}
+
 TEST_CASE("a stage's final line: its iterations, totals, rate, wall time and status") {
   StageSummary stage{"build", StageStatus::failed, 3};
   stage.counts[JobState::succeeded] = 29'997;
@@ -344,4 +393,52 @@ TEST_CASE("a printer on a real run: lines while it runs, and every instance done
   CHECK(b_end[0] == lines.size() - 1);
   CHECK(lines[a_end[0]].ends_with("  succeeded"));
   CHECK(lines[b_end[0]].ends_with("  succeeded"));
+}
+
+TEST_CASE("a printer on a real run: stages running side by side share one line") {
+  using namespace lockstep::test;
+  Transcript out;
+  ProbeTypes types;
+  // Each stage's only job holds its stage open until a line shows both stages: such a line can
+  // only come from snapshots taken while both ran, whatever the speed of the machine.
+  auto both_on_one_line = [](const std::string& text) {
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("  |  ") == std::string::npos) continue;
+      const bool left = line.starts_with("left [") || line.find("  |  left [") != line.npos;
+      const bool right = line.starts_with("right [") || line.find("  |  right [") != line.npos;
+      if (left && right) return true;
+    }
+    return false;
+  };
+  std::atomic<int> saw_both{0};
+  types.behave([&](JobContext&) {
+    if (out.wait_until(both_on_one_line)) ++saw_both;
+  });
+  auto side = [&](std::string name, std::string job_id) {
+    auto spec = stage(std::move(name), {job(types.probe(), std::move(job_id))});
+    spec.needs.emplace();  // needs: [] starts at once, beside the other
+    return spec;
+  };
+  const auto p = pipeline({side("left", "x"), side("right", "y")});
+  QuietLog quiet;
+  RunOptions options;
+  options.log = &quiet;
+  Runner runner(p, options);
+  // As `lockstep run` makes it: the printer reads the runner itself.
+  ProgressPrinter printer(runner, out.stream(), quick(ProgressMode::plain));
+  runner.observe(printer);
+  const auto result = runner.run();
+  REQUIRE(result.exit_code() == 0);
+  CHECK(saw_both == 2);
+
+  // Then each stage's own final line, once.
+  const auto lines = lines_of(out.text());
+  for (const std::string name : {"left", "right"}) {
+    INFO(name);
+    CHECK(std::count_if(lines.begin(), lines.end(), [&](const std::string& line) {
+            return line.starts_with(name + " [####################] 100%  1/1  ") &&
+                   line.ends_with("  succeeded");
+          }) == 1);
+  }
 }

@@ -337,8 +337,9 @@ int run_child_case(const std::string& case_name, const std::string& impl, const 
 
 const std::vector<std::string>& case_names() {
   static const std::vector<std::string> names = {
-      "dispatch_empty", "cpu_1us",      "barrier_rounds",      "peak_rss",
-      "pipeline_range", "stage_rounds", "pipeline_small_jobs", "commands", "process_isolation"};
+      "dispatch_empty",    "cpu_1us",      "barrier_rounds",      "peak_rss",
+      "pipeline_range",    "stage_rounds", "pipeline_small_jobs", "commands",
+      "process_isolation", "stage_graph"};
   return names;
 }
 
@@ -354,6 +355,7 @@ std::vector<Row> run_case(const std::string& name, Options& options) {
   if (name == "pipeline_small_jobs") return case_pipeline_small_jobs(options);
   if (name == "commands") return case_commands(options);
   if (name == "process_isolation") return case_process_isolation(options);
+  if (name == "stage_graph") return case_stage_graph(options);
   throw std::invalid_argument("unknown case " + name);
 }
 

@@ -19,6 +19,7 @@ struct Options {
   std::size_t instances = 10'000'000;   // case pipeline_range
   std::size_t small_jobs = 2'000'000;   // case pipeline_small_jobs
   std::size_t commands = 5'000;         // case commands
+  std::size_t stages = 1'000;           // case stage_graph
   std::size_t isolated = 100'000;       // case process_isolation
   int runs = 5;                         // measurements per implementation; the median is reported
   int queue = 0;                        // the lockstep_queue row's bulkhead queue
@@ -53,6 +54,7 @@ std::vector<Row> run_case(const std::string& name, Options& options);
 std::vector<Row> case_stage_rounds(const Options& options);
 std::vector<Row> case_pipeline_small_jobs(Options& options);
 std::vector<Row> case_commands(const Options& options);
+std::vector<Row> case_stage_graph(const Options& options);
 // cases_isolation.cpp.
 std::vector<Row> case_process_isolation(Options& options);
 

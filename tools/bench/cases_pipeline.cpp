@@ -138,4 +138,30 @@ std::vector<Row> case_commands(const Options& o) {
   return rows;
 }
 
+// Issue 14: the cost of a stage in the graph of `needs`: `stages` stages of two core.noop jobs,
+// chained (each needs the one before it, the default) or independent (needs: [] on each, so they
+// run side by side, at most 16 at once), per stage; and the same barriers as one stage repeated
+// `stages` times (case stage_rounds), what a chain cost before stages had needs.
+std::vector<Row> case_stage_graph(const Options& o) {
+  const auto per_stage = [stages = double(o.stages)](double ns) { return ns / 1000.0 / stages; };
+  const std::size_t instances = 2 * o.stages;
+  std::vector<Measured> impls;
+  impls.emplace_back("chained", "YAML: stages of 2 core.noop jobs, each needing the one before",
+                     "µs/stage",
+                     [yaml = stage_graph_pipeline(o.stages, o.workers, false), instances,
+                      per_stage] { return per_stage(run_pipeline(yaml, instances).run_ns); });
+  impls.emplace_back("independent", "YAML: the same stages, needs: [] on each", "µs/stage",
+                     [yaml = stage_graph_pipeline(o.stages, o.workers, true), instances,
+                      per_stage] { return per_stage(run_pipeline(yaml, instances).run_ns); });
+  impls.emplace_back("repeated", "YAML: one stage of 2 core.noop jobs, repeat times", "µs/stage",
+                     [yaml = stage_rounds_pipeline(o.stages, o.workers), instances, per_stage] {
+                       return per_stage(run_pipeline(yaml, instances).run_ns);
+                     });
+  run_interleaved("stage_graph", impls, o);
+  auto rows = to_rows("stage_graph", impls, [](Row&) {});
+  add_ratio_row(rows, "stage_graph", "chained", "repeated", "µs/stage");
+  add_ratio_row(rows, "stage_graph", "independent", "chained", "µs/stage");
+  return rows;
+}
+
 }  // namespace lockstep_bench

@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
   app.add_option("--commands", o.commands, "commands of case commands")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
       ->capture_default_str();
+  app.add_option("--stages", o.stages, "stages of case stage_graph")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+      ->capture_default_str();
   app.add_option("--queue", queue,
                  "queue of the 'lockstep_queue' rows' bulkhead (default: 2 x workers)")
       ->check(CLI::Range(0, 100'000'000));

@@ -64,6 +64,21 @@ std::string stage_rounds_pipeline(std::size_t rounds, int workers) {
          "      - { id: b, type: core.noop, bulkhead: cpu }\n";
 }
 
+std::string stage_graph_pipeline(std::size_t stages, int workers, bool independent) {
+  std::string yaml =
+      header(independent ? "bench-independent-stages" : "bench-chained-stages", workers) +
+      "stages:\n";
+  for (std::size_t stage = 0; stage < stages; ++stage) {
+    yaml += "  - name: s" + std::to_string(stage) + "\n";
+    if (independent) yaml += "    needs: []\n";
+    yaml +=
+        "    jobs:\n"
+        "      - { id: a, type: core.noop, bulkhead: cpu }\n"
+        "      - { id: b, type: core.noop, bulkhead: cpu }\n";
+  }
+  return yaml;
+}
+
 std::string small_jobs_pipeline(std::size_t jobs, int workers, std::uint32_t iters) {
   return header("bench-small-jobs", workers) +
          "plugins: [bench]\n"

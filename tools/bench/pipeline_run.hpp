@@ -14,6 +14,9 @@ std::string noop_range_pipeline(std::size_t instances, int workers);
 std::string stage_rounds_pipeline(std::size_t rounds, int workers);
 // Case pipeline_small_jobs: `jobs` instances of bench.spin with `iters` steps each.
 std::string small_jobs_pipeline(std::size_t jobs, int workers, std::uint32_t iters);
+// Case stage_graph: `stages` stages of two core.noop jobs each, a chain (each needs the one before
+// it) or independent of each other (`needs: []` on every one).
+std::string stage_graph_pipeline(std::size_t stages, int workers, bool independent);
 // Case commands: `commands` instances of core.command running `program` (argv, no shell).
 std::string commands_pipeline(std::size_t commands, int workers, const std::string& program);
 

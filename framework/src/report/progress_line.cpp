@@ -139,6 +139,38 @@ std::string progress_line(const StageProgress& progress, int bar_width) {
   return line;
 }
 
+std::string progress_line(const std::vector<StageProgress>& stages, int bar_width) {
+  if (stages.size() == 1) return progress_line(stages.front(), bar_width);
+  std::string line;
+  StateCounts ended_of_all{};
+  std::uint64_t running = 0;
+  std::uint64_t queued = 0;
+  std::uint64_t overdue = 0;
+  std::optional<std::chrono::nanoseconds> longest_left;
+  for (const auto& stage : stages) {
+    const std::uint64_t ended = stage.ended.sum();
+    const std::uint64_t total = std::max<std::uint64_t>(stage.total, ended);
+    if (!line.empty()) line += "  |  ";
+    line += stage_label(stage.name, stage.iteration);
+    line += " " + bar(ended, total, std::max(bar_width / 2, 1)) + " " + percent(ended, total);
+    line += "  " + human_count(ended) + "/" + human_count(total);
+    for (std::size_t state = 0; state < kJobStateCount; ++state) {
+      ended_of_all.by_state[state] += stage.ended.by_state[state];
+    }
+    running += stage.running;
+    queued += stage.queued;
+    overdue += stage.overdue;
+    const auto left = estimate_time_left(stage);
+    if (left && (!longest_left || *left > *longest_left)) longest_left = left;
+  }
+  line += ended_badly(ended_of_all);
+  line += "  " + human_count(running) + " running";
+  line += "  " + human_count(queued) + " queued";
+  if (overdue > 0) line += "  " + human_count(overdue) + " timed out, still running";
+  if (longest_left) line += "  ETA " + eta(seconds(*longest_left));
+  return line;
+}
+
 std::string stage_end_line(const StageSummary& stage, int bar_width) {
   std::string line = stage.name;
   if (stage.iterations > 1) line += " (" + std::to_string(stage.iterations) + " iterations)";

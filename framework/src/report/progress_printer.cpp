@@ -1,4 +1,4 @@
-// ProgressPrinter: a thread that reads the running stage's snapshot and paints its line; stage
+// ProgressPrinter: a thread that reads the running stages' snapshots and paints their line; stage
 // events leave each stage's final line. One mutex orders everything written, so a line is never
 // painted over another one or in the middle of a log line printed through print_above().
 #include <sys/ioctl.h>
@@ -67,9 +67,10 @@ std::string fit(std::string line, int columns) {
 }  // namespace
 
 struct ProgressPrinter::Impl {
-  Impl(Source s, Output o, ProgressOptions opts) : source(std::move(s)), out(o), options(opts) {}
+  Impl(StagesSource s, Output o, ProgressOptions opts)
+      : source(std::move(s)), out(o), options(opts) {}
 
-  Source source;
+  StagesSource source;
   Output out;
   const ProgressOptions options;
 
@@ -122,8 +123,8 @@ struct ProgressPrinter::Impl {
   // taken before a stage ended is never painted after that stage's final line.
   void tick() {
     const auto snapshot = source();
-    if (!snapshot) return;
-    const auto line = progress_line(*snapshot, options.bar_width);
+    if (snapshot.empty()) return;
+    const auto line = progress_line(snapshot, options.bar_width);
     if (terminal()) {
       paint(line, false);
       return;
@@ -144,17 +145,37 @@ struct ProgressPrinter::Impl {
   }
 };
 
+namespace {
+
+ProgressPrinter::StagesSource as_stages(ProgressPrinter::Source source) {
+  return [source = std::move(source)] {
+    std::vector<StageProgress> stages;
+    if (auto stage = source()) stages.push_back(std::move(*stage));
+    return stages;
+  };
+}
+
+}  // namespace
+
 ProgressPrinter::ProgressPrinter(Source source, std::FILE* out, ProgressOptions options)
-    : impl_(std::make_unique<Impl>(std::move(source), Output(out), options)) {}
+    : ProgressPrinter(as_stages(std::move(source)), out, options) {}
 
 ProgressPrinter::ProgressPrinter(Source source, std::ostream& out, ProgressOptions options)
+    : ProgressPrinter(as_stages(std::move(source)), out, options) {}
+
+ProgressPrinter::ProgressPrinter(StagesSource source, std::FILE* out, ProgressOptions options)
+    : impl_(std::make_unique<Impl>(std::move(source), Output(out), options)) {}
+
+ProgressPrinter::ProgressPrinter(StagesSource source, std::ostream& out, ProgressOptions options)
     : impl_(std::make_unique<Impl>(std::move(source), Output(out), options)) {}
 
 ProgressPrinter::ProgressPrinter(const Runner& runner, std::FILE* out, ProgressOptions options)
-    : ProgressPrinter([&runner] { return runner.progress(); }, out, options) {}
+    : ProgressPrinter(StagesSource([&runner] { return runner.progress_of_stages(); }), out,
+                      options) {}
 
 ProgressPrinter::ProgressPrinter(const Runner& runner, std::ostream& out, ProgressOptions options)
-    : ProgressPrinter([&runner] { return runner.progress(); }, out, options) {}
+    : ProgressPrinter(StagesSource([&runner] { return runner.progress_of_stages(); }), out,
+                      options) {}
 
 ProgressPrinter::~ProgressPrinter() { stop(); }
 

@@ -149,6 +149,14 @@ std::optional<StageProgress> Runner::progress() const {
   return impl_->running.front()->progress();
 }
 
+std::vector<StageProgress> Runner::progress_of_stages() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<StageProgress> stages;
+  stages.reserve(impl_->running.size());
+  for (const auto* stage : impl_->running) stages.push_back(stage->progress());
+  return stages;
+}
+
 void Runner::Impl::interrupt() noexcept {
   std::lock_guard lock(mutex);
   interrupt_requested = true;

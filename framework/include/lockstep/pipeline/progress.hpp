@@ -1,6 +1,6 @@
 // lockstep/pipeline/progress.hpp — live progress of a run: a line for the stage running now, with a
-// bar, its counts, a rate and an ETA; repainted in place on a terminal, or printed now and then as
-// whole lines in a log.
+// bar, its counts, a rate and an ETA (stages running side by side share the line, "|" between
+// them); repainted in place on a terminal, or printed now and then as whole lines in a log.
 //
 //   lockstep::Runner runner(pipeline);
 //   lockstep::ProgressPrinter progress(runner, stderr, {.mode = lockstep::ProgressMode::terminal});
@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lockstep/export.hpp"
 #include "lockstep/pipeline/job_instance.hpp"
@@ -48,10 +49,14 @@ class LOCKSTEP_API ProgressPrinter final : public RunObserver {
  public:
   // Called on the printer's thread between run_started and run_ended only.
   using Source = std::function<std::optional<StageProgress>()>;
+  // The same, for every stage running now (Runner::progress_of_stages()).
+  using StagesSource = std::function<std::vector<StageProgress>()>;
 
   ProgressPrinter(Source source, std::FILE* out, ProgressOptions options = {});
   ProgressPrinter(Source source, std::ostream& out, ProgressOptions options = {});
-  // Shows `runner`'s progress (Runner::progress()).
+  ProgressPrinter(StagesSource source, std::FILE* out, ProgressOptions options = {});
+  ProgressPrinter(StagesSource source, std::ostream& out, ProgressOptions options = {});
+  // Shows `runner`'s progress (Runner::progress_of_stages(): stages side by side on one line).
   ProgressPrinter(const Runner& runner, std::FILE* out, ProgressOptions options = {});
   ProgressPrinter(const Runner& runner, std::ostream& out, ProgressOptions options = {});
   ~ProgressPrinter() override;  // stop()
@@ -113,6 +118,12 @@ class LOCKSTEP_API StreamAboveProgress {
 // (estimate_time_left):
 //   "build@2 [########------------]  40%  4.0k/10k  3 failed  2 running  16 queued  1.2k/s  ETA 5s"
 LOCKSTEP_API std::string progress_line(const StageProgress& progress, int bar_width = 20);
+// Stages running side by side (needs): progress_line() for one; for more, each one's name, a bar
+// of half the width, its share and "ended/total", then the failures, running and queued (and
+// overdue) attempts of them all, and the longest time left:
+//   "get [####------]  40%  4.0k/10k  |  lint [##--------]  20%  2/10  3 running  0 queued  ETA 5s"
+LOCKSTEP_API std::string progress_line(const std::vector<StageProgress>& stages,
+                                       int bar_width = 20);
 
 // The time the stage still needs, or nullopt when nothing is left or nothing says yet. The larger
 // of two estimates: the rate so far (ended instances per second since the iteration started)

@@ -237,6 +237,8 @@ class LOCKSTEP_API Runner {
   // From any thread: the stage running now (of several side by side, the one that started
   // first), or nothing between stages and outside run().
   std::optional<StageProgress> progress() const;
+  // From any thread: every stage running now, side by side (needs), in the order they started.
+  std::vector<StageProgress> progress_of_stages() const;
   // Outputs published so far ("stage.job.key").
   const Outputs& outputs() const noexcept;
 
