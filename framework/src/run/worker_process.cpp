@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -79,12 +81,42 @@ std::string memory_text(std::uint64_t bytes) {
   return std::to_string(bytes) + " " + kUnits[unit];
 }
 
+bool WorkerProcess::make_temp_dir(std::string& error) {
+  std::error_code failed;
+  auto pattern = (std::filesystem::temp_directory_path(failed) / "lockstep-worker-XXXXXX").string();
+  if (failed || ::mkdtemp(pattern.data()) == nullptr) {  // mode 0700
+    error = "cannot start a worker process: cannot create " + pattern + ": " +
+            (failed ? failed.message() : std::generic_category().message(errno));
+    return false;
+  }
+  temp_dir_ = std::move(pattern);
+  return true;
+}
+
+void WorkerProcess::remove_temp_dir() noexcept {
+  if (temp_dir_.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(temp_dir_, ignored);
+  temp_dir_.clear();
+}
+
 bool WorkerProcess::start(std::string& error) {
+  if (!make_temp_dir(error)) return false;
+  // Our environment, with TMPDIR its own.
+  const std::string tmpdir = "TMPDIR=" + temp_dir_;
+  std::vector<char*> environment;
+  for (char** variable = environ; *variable != nullptr; ++variable) {
+    if (std::string_view(*variable).starts_with("TMPDIR=")) continue;
+    environment.push_back(*variable);
+  }
+  environment.push_back(const_cast<char*>(tmpdir.c_str()));  // posix_spawn's type, never written
+  environment.push_back(nullptr);
   int pair[2] = {-1, -1};
   // Close-on-exec from the start: a command that another thread spawns meanwhile must not hold
   // the worker's socket open (the worker would never read end of file).
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
     error = "cannot start a worker process: socketpair: " + std::generic_category().message(errno);
+    remove_temp_dir();
     return false;
   }
   posix_spawn_file_actions_t actions;
@@ -100,8 +132,7 @@ bool WorkerProcess::start(std::string& error) {
     progress_fd_ = worker::make_batch_progress_file();
     progress_ = progress_fd_ >= 0 ? worker::map_batch_progress(progress_fd_) : nullptr;
   }
-  const int progress =
-      progress_ != nullptr ? ::fcntl(progress_fd_, F_DUPFD_CLOEXEC, 10) : -1;
+  const int progress = progress_ != nullptr ? ::fcntl(progress_fd_, F_DUPFD_CLOEXEC, 10) : -1;
   posix_spawn_file_actions_adddup2(&actions, socket_copy, 3);  // dup2 clears close-on-exec
   if (guard >= 0) posix_spawn_file_actions_adddup2(&actions, guard, 4);
   if (progress >= 0) posix_spawn_file_actions_adddup2(&actions, progress, 5);
@@ -129,7 +160,7 @@ bool WorkerProcess::start(std::string& error) {
   argv.push_back(nullptr);
   pid_t pid = -1;
   const int spawned =
-      ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv.data(), environ);
+      ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv.data(), environment.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   ::close(pair[1]);
@@ -138,6 +169,7 @@ bool WorkerProcess::start(std::string& error) {
   if (progress >= 0) ::close(progress);
   if (spawned != 0) {
     ::close(pair[0]);
+    remove_temp_dir();
     error = "cannot start the worker program " + program + ": " +
             std::generic_category().message(spawned) +
             " (set LOCKSTEP_WORKER to the lockstep-worker to use)";
@@ -155,7 +187,8 @@ bool WorkerProcess::start(std::string& error) {
   if (!closed) answer = receive_within(fd_, kStartTimeout, closed);
   if (answer && answer->value("t", std::string()) == "ready") return true;
   if (answer && answer->value("t", std::string()) == "error") {
-    error = "a worker process could not load the plugins: " + answer->value("message", std::string());
+    error =
+        "a worker process could not load the plugins: " + answer->value("message", std::string());
   } else if (closed) {
     error = "a worker process ended as it started: " + ended_how();
   } else {
@@ -232,8 +265,8 @@ BatchOutcome WorkerProcess::run_batch(const BatchRequest& request, const CancelT
   // no progress).
   const auto lost = [&](JobState state, std::string why) {
     const auto running = progress_ != nullptr ? progress_->running.load() : 0;
-    outcome.next = progress_ != nullptr ? std::max(progress_->next.load(), request.from)
-                                        : request.from;
+    outcome.next =
+        progress_ != nullptr ? std::max(progress_->next.load(), request.from) : request.from;
     std::uint64_t blamed = running > 0 ? running - 1 : outcome.next;
     if (running == 0 && outcome.next > request.from) return outcome;
     if (running == 0) outcome.next = blamed + 1;
@@ -258,11 +291,10 @@ BatchOutcome WorkerProcess::run_batch(const BatchRequest& request, const CancelT
         const auto at = [&](const char* key) {
           return Clock::time_point(std::chrono::nanoseconds(message->value(key, std::int64_t{0})));
         };
-        outcome.ended.push_back(
-            {message->value("index", request.from),
-             state == "cancelled" ? JobState::cancelled : JobState::failed,
-             failure_text(std::move(text), message->contains("out_of_memory")), at("start_ns"),
-             at("end_ns")});
+        outcome.ended.push_back({message->value("index", request.from),
+                                 state == "cancelled" ? JobState::cancelled : JobState::failed,
+                                 failure_text(std::move(text), message->contains("out_of_memory")),
+                                 at("start_ns"), at("end_ns")});
       } else if (kind == "done") {
         outcome.next = message->value("next", request.to);
         if (message->value("restart", false)) stop();
@@ -329,6 +361,7 @@ std::string WorkerProcess::ended_how() {
   }
   ::kill(-pid_, SIGKILL);  // what its jobs started, left in its group
   note_group_reaped(pid_);
+  remove_temp_dir();
   ::close(fd_);
   fd_ = -1;
   pid_ = -1;
@@ -353,6 +386,7 @@ void WorkerProcess::stop() noexcept {
     note_group_reaped(pid_);
   }
   pid_ = -1;
+  remove_temp_dir();
 }
 
 WorkerPool::WorkerPool(int workers, WorkerSetup setup)
@@ -369,8 +403,9 @@ auto WorkerPool::in_slot_process(const RegisteredJobType& type, Run&& run, Fail&
   auto& slot = slots_[static_cast<std::size_t>(std::max(index, 0)) % slots_.size()];
   std::unique_lock hold(slot.busy, std::try_to_lock);
   if (!hold.owns_lock()) {
-    return fail("a nested job of a process-isolated bulkhead cannot run in its parent's worker "
-                "process");
+    return fail(
+        "a nested job of a process-isolated bulkhead cannot run in its parent's worker "
+        "process");
   }
   if (!slot.process) slot.process = std::make_unique<WorkerProcess>(setup_);
   if (!slot.process->running()) {
@@ -392,7 +427,9 @@ WorkerProcess::Outcome WorkerPool::run(const RegisteredJobType& type, JobContext
                                        Duration grace) {
   return in_slot_process(
       type, [&](WorkerProcess& process) { return process.run(type, context, grace); },
-      [](std::string why) { return WorkerProcess::Outcome{JobState::failed, std::move(why)}; });
+      [](std::string why) {
+        return WorkerProcess::Outcome{JobState::failed, std::move(why)};
+      });
 }
 
 BatchOutcome WorkerPool::run_batch(const BatchRequest& request, const CancelToken& token,
@@ -402,7 +439,8 @@ BatchOutcome WorkerPool::run_batch(const BatchRequest& request, const CancelToke
       [&](WorkerProcess& process) { return process.run_batch(request, token, grace, contexts); },
       [&](std::string why) {  // the first instance fails with it; the caller goes on
         const auto now = std::chrono::steady_clock::now();
-        return BatchOutcome{request.from + 1, {{request.from, JobState::failed, std::move(why), now, now}}};
+        return BatchOutcome{request.from + 1,
+                            {{request.from, JobState::failed, std::move(why), now, now}}};
       });
 }
 

@@ -89,10 +89,16 @@ class WorkerProcess {
   // After end of file: reaps the process (and kills what it left) and says how it ended.
   std::string ended_how();
   void stop() noexcept;
+  // The process's TMPDIR, made as it starts and removed once it is reaped: what its jobs and
+  // their commands leave there (core.command's output files among them) goes with it, however
+  // it ended.
+  bool make_temp_dir(std::string& error);
+  void remove_temp_dir() noexcept;
 
   const WorkerSetup& setup_;
   pid_t pid_ = -1;
   int fd_ = -1;
+  std::string temp_dir_;
   // The page a batch's progress is kept in, shared with each process this slot starts.
   int progress_fd_ = -1;
   worker::BatchProgress* progress_ = nullptr;

@@ -20,10 +20,23 @@ for isolation in ("thread", "process"):
 # ([*]), quoted as one word in shell code; a reference with several values, none at its index,
 # or none at all fails its instance, naming the reference and what to write.
 OUTPUT_PARAMS = "{pipelines}/cli/output_params.yaml"
+
+
+def nothing_left_in(directory):
+    """No lockstep-* entry is left in `directory` (the run's TMPDIR): core.command's output files
+    and a worker process's TMPDIR went with the run, even though workers end by SIGKILL."""
+    def check(run):
+        left = sorted(p.name for p in run.path(directory).iterdir() if p.name.startswith("lockstep-"))
+        if left:
+            yield f"left in {run.path(directory)}: {left}"
+    check.__doc__ = f"no lockstep-* entry left in {directory}"
+    return check
+
+
 for isolation in ("thread", "process"):
     case(f"output_params_{isolation}",
          f"run {OUTPUT_PARAMS} --isolation {isolation} --run-dir {{scratch}}/run", exit=0,
-         stdout="",
+         stdout="", env={"TMPDIR": "{scratch}"}, check=nothing_left_in("{scratch}"),
          stderr_has=[line("[use/ok] info: files a b c; second c; many m1"),
                      line("[use/shell] info: <a b>"),
                      line("lockstep: use/several failed: {pipelines}/cli/output_params.yaml:21:60: "
