@@ -10,6 +10,7 @@
 #include "../run/run_support.hpp"
 #include "../support/temp_dir.hpp"
 #include "lockstep/pipeline/journal.hpp"
+#include "lockstep/pipeline/resume.hpp"
 
 using namespace lockstep;
 using namespace lockstep::test;
@@ -97,8 +98,7 @@ TEST_CASE("a cut or corrupt record ends the journal; what is before it is read")
     write_file(file, text.substr(0, text.size() - 5));
     const auto cut = read_journal(file);
     CHECK(cut.torn);
-    CHECK(cut.records ==
-          std::vector<std::string>(whole.records.begin(), whole.records.end() - 1));
+    CHECK(cut.records == std::vector<std::string>(whole.records.begin(), whole.records.end() - 1));
   }
   SECTION("a byte changed in the second record") {
     auto changed = text;
@@ -125,4 +125,43 @@ TEST_CASE("a journal is never appended to, nor written through a symlink") {
   RunJournal journal(temp.path() / "journal", {.pipeline = &p}, nullptr);
   CHECK_FALSE(journal.error().empty());
   CHECK(read_file(temp.path() / "target") == "mine\n");
+}
+
+TEST_CASE("a repeated stage lists its jobs once; resuming reuses every iteration") {
+  TempDir temp;
+  ProbeTypes types;
+  auto repeated = stage("r", {job(types.probe(), "x", range(0, 3))});
+  repeated.repeat = Repeat{.times = 4};
+  const auto p = pipeline({repeated});
+  const auto file = temp.path() / "journal";
+  {
+    QuietLog quiet;
+    RunOptions options;
+    options.log = &quiet;
+    Runner runner(p, options);
+    RunJournal journal(file, {.pipeline = &p, .run_id = "first"}, &runner.outputs());
+    runner.observe(journal);
+    REQUIRE(runner.run().totals[JobState::succeeded] == 12);
+  }
+  const auto read = read_journal(file);
+  REQUIRE(read.error.empty());
+  std::vector<int> listed, referred;
+  for (const auto& text : read.records) {
+    const auto record = Json::parse(text);
+    if (record["t"] != "stage") continue;
+    if (record.contains("jobs")) listed.push_back(record["iteration"]);
+    if (record.contains("jobs_as_in")) {
+      CHECK(record["jobs_as_in"] == 1);
+      referred.push_back(record["iteration"]);
+    }
+  }
+  CHECK(listed == std::vector<int>{1});
+  CHECK(referred == std::vector<int>{2, 3, 4});
+  // Every instance of every iteration is taken over, as if each iteration listed its jobs.
+  const auto plan = plan_resume(p, {}, read);
+  INFO(plan.note << plan.explain());
+  CHECK(plan.note.empty());
+  std::uint64_t reused = 0;
+  for (const auto& job : plan.jobs) reused += job.reused;
+  CHECK(reused == 12);
 }

@@ -46,8 +46,9 @@ struct Earlier {
   std::map<std::string, std::pair<std::string, std::string>> plugins;  // name: version, hash
   std::map<std::string, std::set<int>> iterations;                     // by stage
   std::map<std::string, JobRecord> jobs;                               // by job_key
-  std::map<std::string, Succeeded> succeeded;                          // by job_key
-  std::map<std::string, std::map<std::uint64_t, std::string>> ended;   // by job_key: state
+  std::map<std::string, std::vector<std::string>> job_ids;  // by job_key(stage, iteration, "")
+  std::map<std::string, Succeeded> succeeded;               // by job_key
+  std::map<std::string, std::map<std::uint64_t, std::string>> ended;  // by job_key: state
 };
 
 std::uint64_t number(const Json& value) {
@@ -66,7 +67,21 @@ void read_record(const Json& record, Earlier& earlier) {
     const auto stage = record.value("stage", "");
     const int iteration = record.value("iteration", 1);
     earlier.iterations[stage].insert(iteration);
+    auto& ids = earlier.job_ids[job_key(stage, iteration, "")];
+    if (const auto same = record.find("jobs_as_in"); same != record.end() && same->is_number()) {
+      // Its jobs are those of an earlier iteration's record, unchanged.
+      const int listed = same->get<int>();
+      ids = earlier.job_ids[job_key(stage, listed, "")];
+      for (const auto& id : ids) {
+        if (const auto found = earlier.jobs.find(job_key(stage, listed, id));
+            found != earlier.jobs.end()) {
+          earlier.jobs[job_key(stage, iteration, id)] = found->second;
+        }
+      }
+      return;
+    }
     for (const auto& job : record.value("jobs", Json::array())) {
+      ids.push_back(job.value("job", ""));
       JobRecord entry{job.value("type", ""),
                       job.value("plugin", ""),
                       job.value("params", ""),

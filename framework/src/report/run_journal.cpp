@@ -1,13 +1,19 @@
 // RunJournal: records appended to a buffer under a lock (a few per chunk of instances), written
-// and fsync'd by a thread of its own at most every 100 ms (group commit), and at once at every
-// stage end and at the end of the run. kill -9 loses at most what came in the last 100 ms; a
-// record cut by it is detected by read_journal() (length and CRC-32) and ignored.
+// and fsync'd by a thread of its own at most every 100 ms (group commit), and at the end of the
+// run. A stage's start and end are written at once (kill -9 loses none of them) and synced with
+// the next group commit: a stage repeated ten thousand times must not pay a sync per iteration.
+// A power cut loses at most what came in the last 100 ms; a record cut by it is detected by
+// read_journal() (length and CRC-32) and ignored.
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <boost/crc.hpp>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -15,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <system_error>
 #include <thread>
@@ -35,20 +42,36 @@ constexpr int kVersion = 2;  // 2: times and worker places in `ok` and `end` rec
 
 std::string errno_text(int error) { return std::generic_category().message(error); }
 
+template <class Number>
+void append_number(std::string& out, Number value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
+}
+
 std::string dump(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-// The one place where a record's text is made: every record goes through here, so that no
-// secret value reaches the file (mask_secrets finds them also JSON-escaped).
-std::string frame(const Json& record) {
-  const std::string text = mask_secrets(dump(record));
+// "CRC LENGTH TEXT\n": how every record's text is written, so that a cut one is found.
+std::string framed(std::string_view text) {
   boost::crc_32_type crc;
   crc.process_bytes(text.data(), text.size());
-  char head[32];
-  std::snprintf(head, sizeof head, "%08x %zu ", static_cast<unsigned>(crc.checksum()), text.size());
-  return head + text + "\n";
+  std::string out(8, '0');
+  constexpr std::string_view kHex = "0123456789abcdef";
+  for (unsigned value = crc.checksum(), i = 8; i-- > 0; value >>= 4) out[i] = kHex[value & 0xfu];
+  out += ' ';
+  append_number(out, text.size());
+  out += ' ';
+  out += text;
+  out += '\n';
+  return out;
 }
+
+// The one place where a record's text is made from JSON: every such record goes through here,
+// so that no secret value reaches the file (mask_secrets finds them also JSON-escaped). The
+// records made by hand hold only names, numbers and states, which hold no secret.
+std::string frame(const Json& record) { return framed(mask_secrets(dump(record))); }
 
 Json counts_json(const StateCounts& counts) {
   Json out = Json::object();
@@ -95,7 +118,12 @@ struct RunJournal::Impl {
   // of ten million short jobs ends about ten thousand of them).
   std::vector<std::pair<const JobSpec*, Successes>> finished;
   bool stop = false;
+  std::atomic<bool> unsynced{false};  // written, not yet synced: the next group commit syncs it
   std::string first_error;
+  // By stage: the iteration whose `stage` record listed its jobs, when they cannot change from
+  // one iteration to the next (no from_outputs or files fan-out): later ones refer to it. Under
+  // `mutex` (stages side by side start at once).
+  std::unordered_map<const StageSpec*, int> jobs_listed_in;
 
   std::mutex io_mutex;  // one writer of the file at a time
   std::thread committer;
@@ -121,24 +149,47 @@ struct RunJournal::Impl {
   // retried attempts (messages) goes through frame().
   static std::string framed_successes(const JobSpec& job, const Successes& run) {
     if (!run.retried.is_null() || !run.outputs.is_null()) return frame(successes_record(job, run));
-    char text[512];
-    const int length = std::snprintf(
-        text, sizeof text,
-        R"({"end":%lld,"from":%llu,"iteration":%d,"job":"%s","slot":%d,"stage":"%s",)"
-        R"("start":%lld,"t":"ok","to":%llu})",
-        static_cast<long long>(run.end_us), static_cast<unsigned long long>(run.from),
-        run.iteration, job.id.c_str(), run.slot, run.stage->name.c_str(),
-        static_cast<long long>(run.start_us), static_cast<unsigned long long>(run.to));
-    if (length <= 0 || static_cast<std::size_t>(length) >= sizeof text)
-      return frame(successes_record(job, run));
-    boost::crc_32_type crc;
-    crc.process_bytes(text, static_cast<std::size_t>(length));
-    char head[32];
-    std::snprintf(head, sizeof head, "%08x %d ", static_cast<unsigned>(crc.checksum()), length);
-    std::string out(head);
-    out.append(text, static_cast<std::size_t>(length));
-    out += '\n';
-    return out;
+    std::string text = R"({"end":)";
+    append_number(text, run.end_us);
+    text += R"(,"from":)";
+    append_number(text, run.from);
+    text += R"(,"iteration":)";
+    append_number(text, run.iteration);
+    text += R"(,"job":")" + job.id + R"(","slot":)";
+    append_number(text, run.slot);
+    text += R"(,"stage":")" + run.stage->name + R"(","start":)";
+    append_number(text, run.start_us);
+    text += R"(,"t":"ok","to":)";
+    append_number(text, run.to);
+    text += '}';
+    return framed(text);
+  }
+
+  // A `stage_end` record as frame() makes it, by hand: one per iteration of a stage that may
+  // repeat ten thousand times.
+  static std::string framed_stage_end(const StageSpec& stage, int iteration,
+                                      const StageSummary& so_far) {
+    std::array<std::pair<std::string_view, std::uint64_t>, kJobStateCount> counts;
+    for (std::size_t i = 0; i < kJobStateCount; ++i) {
+      counts[i] = {to_string(kAllJobStates[i]), so_far.counts[kAllJobStates[i]]};
+    }
+    std::ranges::sort(counts);  // as JSON objects are written: keys in order
+    std::string text = R"({"counts":{)";
+    for (const auto& [state, count] : counts) {
+      if (text.back() != '{') text += ',';
+      text += '"';
+      text += state;
+      text += R"(":)";
+      append_number(text, count);
+    }
+    text += R"(},"iteration":)";
+    append_number(text, iteration);
+    text += R"(,"reused":)";
+    append_number(text, so_far.reused);
+    text += R"(,"stage":")" + stage.name + R"(","status":")";
+    text += to_string(so_far.status);
+    text += R"(","t":"stage_end"})";
+    return framed(text);
   }
 
   static Json successes_record(const JobSpec& job, const Successes& run) {
@@ -251,7 +302,14 @@ struct RunJournal::Impl {
     // Formatted here, outside the lock the workers take. Their order among the other records
     // does not matter: stage_ended() writes its stage's before its stage_end record.
     for (const auto& [job, run] : ended) batch += framed_successes(*job, run);
-    if (fd < 0 || batch.empty()) return;
+    if (fd < 0) return;
+    if (batch.empty()) {
+      if (sync && unsynced.exchange(false) && ::fdatasync(fd) != 0) {
+        std::lock_guard lock(mutex);
+        note_error("cannot sync " + file.string() + ": " + errno_text(errno));
+      }
+      return;
+    }
     std::string_view rest(batch);
     while (!rest.empty()) {
       const auto written = ::write(fd, rest.data(), rest.size());
@@ -263,6 +321,7 @@ struct RunJournal::Impl {
       }
       rest.remove_prefix(static_cast<std::size_t>(written));
     }
+    unsynced.store(!sync);
     if (sync && ::fdatasync(fd) != 0) {
       std::lock_guard lock(mutex);
       note_error("cannot sync " + file.string() + ": " + errno_text(errno));
@@ -274,7 +333,7 @@ struct RunJournal::Impl {
     while (!stop) {
       wake.wait_for(lock, kCommitEvery, [this] { return stop; });
       if (stop) break;
-      if (buffer.empty() && pending.empty() && finished.empty()) continue;
+      if (buffer.empty() && pending.empty() && finished.empty() && !unsynced.load()) continue;
       lock.unlock();
       commit();
       lock.lock();
@@ -370,6 +429,21 @@ void RunJournal::write_reused(const Pipeline& pipeline, const Reuse& reuse) {
 }
 
 void RunJournal::stage_started(const StageSpec& stage, int iteration) {
+  const bool jobs_can_change = std::ranges::any_of(stage.jobs, [](const JobSpec& job) {
+    return job.foreach.kind == FanOut::Kind::from_outputs ||
+           job.foreach.kind == FanOut::Kind::files;
+  });
+  std::optional<int> listed;
+  if (!jobs_can_change) {
+    std::lock_guard lock(impl_->mutex);
+    const auto [found, first] = impl_->jobs_listed_in.emplace(&stage, iteration);
+    if (!first) listed = found->second;
+  }
+  if (listed) {
+    impl_->append(
+        {{"t", "stage"}, {"stage", stage.name}, {"iteration", iteration}, {"jobs_as_in", *listed}});
+    return;  // written by the next commit, before any record of this iteration's instances
+  }
   // What --resume compares before it reuses an instance of the job (report/resume_keys.hpp).
   Json jobs = Json::array();
   static const Outputs no_outputs;
@@ -447,13 +521,12 @@ void RunJournal::stage_ended(const StageSpec& stage, int iteration, const StageS
                      {"values", impl_->outputs->values(reference)}});
     }
   }
-  impl_->append({{"t", "stage_end"},
-                 {"stage", stage.name},
-                 {"iteration", iteration},
-                 {"status", std::string(to_string(so_far.status))},
-                 {"counts", counts_json(so_far.counts)},
-                 {"reused", so_far.reused}});
-  impl_->commit();
+  {
+    auto record = Impl::framed_stage_end(stage, iteration, so_far);
+    std::lock_guard lock(impl_->mutex);
+    impl_->buffer += record;
+  }
+  impl_->commit(false);  // synced by the next group commit
 }
 
 void RunJournal::run_ended(const RunResult& result) {
