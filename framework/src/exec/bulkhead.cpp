@@ -5,11 +5,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "exec/assert.hpp"
 #include "exec/batch_state.hpp"
 #include "exec/bulkhead_core.hpp"
 #include "exec/spin.hpp"
 #include "exec/tsan.hpp"
-#include "exec/assert.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
 
@@ -560,8 +560,9 @@ JobState BulkheadCore::run_job(Entry& entry, SlotStats& slot, bool holds_place) 
 void BulkheadCore::record_wait(SlotStats& slot, std::chrono::nanoseconds wait,
                                std::int64_t weight) noexcept {
   slot.queue_wait_ns.fetch_add(wait.count() * weight, std::memory_order_relaxed);
-  slot.queue_waits[DurationHistogram::bucket_of(wait)].fetch_add(static_cast<std::uint64_t>(weight),
-                                                                 std::memory_order_relaxed);
+  const auto bucket = DurationHistogram::bucket_of(wait);
+  slot.queue_waits[bucket].fetch_add(static_cast<std::uint64_t>(weight), std::memory_order_relaxed);
+  raise_to(slot.queue_wait_buckets, static_cast<std::int64_t>(bucket) + 1);
   raise_to(queue_wait_max_ns_, wait.count());
 }
 
@@ -582,8 +583,7 @@ void BulkheadCore::quiesce() {
   quiescing_.store(true, std::memory_order_seq_cst);
   std::unique_lock lock(lifetime_mutex_);
   drained_.wait(lock, [&] {
-    return in_flight() == 0 &&
-           live_drainers_.load(std::memory_order_relaxed) == 0;
+    return in_flight() == 0 && live_drainers_.load(std::memory_order_relaxed) == 0;
   });
 }
 
@@ -599,7 +599,9 @@ BulkheadStats BulkheadCore::stats() const {
     }
     wait_ns += slot.queue_wait_ns.load(std::memory_order_relaxed);
     busy_ns += slot.busy_ns.load(std::memory_order_relaxed);
-    for (std::size_t bucket = 0; bucket < DurationHistogram::kBuckets; ++bucket) {
+    const auto used =
+        static_cast<std::size_t>(slot.queue_wait_buckets.load(std::memory_order_relaxed));
+    for (std::size_t bucket = 0; bucket < used; ++bucket) {
       stats.queue_wait_histogram.counts[bucket] +=
           slot.queue_waits[bucket].load(std::memory_order_relaxed);
     }
@@ -611,8 +613,7 @@ BulkheadStats BulkheadCore::stats() const {
   stats.admitted = admitted_.load(std::memory_order_relaxed);
   stats.running = running_.load(std::memory_order_relaxed);
   stats.peak_running = peak_running_.load(std::memory_order_relaxed);
-  stats.queued =
-      std::max<std::int64_t>(0, in_flight() - options_.workers);
+  stats.queued = std::max<std::int64_t>(0, in_flight() - options_.workers);
   stats.peak_queued = std::max<std::int64_t>(0, peak_queued_.load(std::memory_order_relaxed));
   stats.queue_wait = std::chrono::nanoseconds(wait_ns);
   stats.queue_wait_max =
@@ -623,8 +624,7 @@ BulkheadStats BulkheadCore::stats() const {
 
 void BulkheadCore::reset_peaks() noexcept {
   peak_running_.store(running_.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  peak_queued_.store(in_flight() - options_.workers,
-                     std::memory_order_relaxed);
+  peak_queued_.store(in_flight() - options_.workers, std::memory_order_relaxed);
   queue_wait_max_ns_.store(0, std::memory_order_relaxed);
 }
 
@@ -680,4 +680,4 @@ int default_queue(int workers) noexcept {
   return std::max(2 * workers, kDefaultPlaces - workers);
 }
 
-}  // namespace lockstep
+}  // namespace lockstep::inline LOCKSTEP_ABI

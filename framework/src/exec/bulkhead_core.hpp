@@ -87,6 +87,9 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
     std::atomic<std::int64_t> queue_wait_ns{0};
     std::atomic<std::int64_t> busy_ns{0};
     std::array<std::atomic<std::uint64_t>, DurationHistogram::kBuckets> queue_waits{};
+    // One past the highest bucket of queue_waits ever counted: stats() reads no further (waits
+    // are mostly short, and the runner reads the stats twice a stage).
+    std::atomic<std::int64_t> queue_wait_buckets{0};
   };
 
   // admission: each returns the places taken right after its own (>= 1; at most `capacity_`,
@@ -139,8 +142,8 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   BoundedQueue<Entry> queue_;  // never more entries than places, so a push always fits
   CancelSource cancel_;
 
-  alignas(64) std::atomic<std::int64_t> taken_{0};  // places taken by admissions, ever
-  std::atomic<std::int64_t> released_seen_{0};       // a value released_ had (dispatchers' copy)
+  alignas(64) std::atomic<std::int64_t> taken_{0};     // places taken by admissions, ever
+  std::atomic<std::int64_t> released_seen_{0};         // a value released_ had (dispatchers' copy)
   alignas(64) std::atomic<std::int64_t> released_{0};  // places given back by ended jobs, ever
   alignas(64) std::atomic<int> blocked_dispatchers_{0};
   std::mutex admission_mutex_;
@@ -168,4 +171,4 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   std::unique_ptr<std::atomic<std::uint64_t>[]> slots_held_;
 };
 
-}  // namespace lockstep::detail
+}  // namespace lockstep::inline LOCKSTEP_ABI::detail

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <deque>
 #include <cstdlib>
+#include <deque>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -113,7 +113,8 @@ struct Runner::Impl {
   StageSummary run_stage(const StageSpec& stage, run::RunServices& shared);
   // Every stage, each once its needs have ended, side by side when several are ready; the
   // summaries in pipeline order.
-  std::vector<StageSummary> run_graph(run::RunServices& shared, bool skip_all);
+  std::vector<StageSummary> run_graph(run::StageGraph& graph, run::RunServices& shared,
+                                      bool skip_all);
   void interrupt() noexcept;
 };
 
@@ -224,10 +225,10 @@ StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunServices& s
   return summary;
 }
 
-std::vector<StageSummary> Runner::Impl::run_graph(run::RunServices& shared, bool skip_all) {
+std::vector<StageSummary> Runner::Impl::run_graph(run::StageGraph& graph, run::RunServices& shared,
+                                                  bool skip_all) {
   const auto& stages = pipeline.stages;
   std::vector<std::optional<StageSummary>> summaries(stages.size());
-  run::StageGraph graph(stage_needs(pipeline));
   std::deque<std::size_t> ready;
   std::mutex ended_mutex;  // guards ended
   std::condition_variable ended_wake;
@@ -240,7 +241,7 @@ std::vector<StageSummary> Runner::Impl::run_graph(run::RunServices& shared, bool
   };
   for (;;) {
     const bool starting = !skip_all && !shared.interrupted.load();
-    if (starting) std::ranges::copy(graph.take_ready(), std::back_inserter(ready));
+    if (starting) graph.take_ready(ready);
     if (starting && running_now == 0 && ready.size() == 1) {
       // Alone: on this thread, as a chain of stages always runs.
       const auto s = ready.front();
@@ -306,14 +307,13 @@ RunResult Runner::run() {
   }
   run::DeadlineTimer timer;
   run::RunServices shared{engine,
-                        self.outputs,
-                        self.options.log ? *self.options.log : stderr_log_sink(),
-                        self.options.observers,
-                        most_interest(self.options.observers),
-                        timer};
-  shared.reuse = self.options.reuse != nullptr && !self.options.reuse->empty()
-                     ? self.options.reuse
-                     : nullptr;
+                          self.outputs,
+                          self.options.log ? *self.options.log : stderr_log_sink(),
+                          self.options.observers,
+                          most_interest(self.options.observers),
+                          timer};
+  shared.reuse =
+      self.options.reuse != nullptr && !self.options.reuse->empty() ? self.options.reuse : nullptr;
   start_worker_pools(self.pipeline, self.options, shared);
   for (const auto* observer : self.options.observers) {
     shared.succeeded_ranges = shared.succeeded_ranges || observer->wants_succeeded_ranges();
@@ -332,12 +332,12 @@ RunResult Runner::run() {
   // Our own threads besides oneTBB's: for each stage that may run at once, its own and a feeder
   // and a retry dispatcher per bulkhead at most; the deadline timer, and the observers'
   // (progress, the command's interrupt watch).
-  const auto at_once = static_cast<int>(std::min(
-      kMaxStagesAtOnce, run::StageGraph(stage_needs(self.pipeline)).widest()));
+  run::StageGraph graph(stage_needs(self.pipeline));
+  const auto at_once = static_cast<int>(std::min(kMaxStagesAtOnce, graph.widest()));
   const int spare = at_once * (2 * static_cast<int>(self.pipeline.bulkheads.size()) + 1) + 8;
   result.error = engine.check_threads(spare);
   shared.notify([&](RunObserver& observer) { observer.run_started(self.pipeline); });
-  result.stages = self.run_graph(shared, !result.error.empty());
+  result.stages = self.run_graph(graph, shared, !result.error.empty());
   {
     std::lock_guard lock(self.mutex);
     self.engine = nullptr;
@@ -354,4 +354,4 @@ RunResult Runner::run() {
   return result;
 }
 
-}  // namespace lockstep
+}  // namespace lockstep::inline LOCKSTEP_ABI

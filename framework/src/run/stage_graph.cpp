@@ -29,12 +29,13 @@ StageGraph::StageGraph(std::vector<std::vector<std::size_t>> needs)
   widest_ = std::max<std::size_t>(1, std::min(needs.size(), sources + forks));
 }
 
-std::vector<std::size_t> StageGraph::take_ready() {
-  std::vector<std::size_t> taken;
-  taken.swap(ready_);
-  std::ranges::sort(taken);
-  for (const auto s : taken) state_[s] = State::started;
-  return taken;
+void StageGraph::take_ready(std::deque<std::size_t>& into) {
+  std::ranges::sort(ready_);
+  for (const auto s : ready_) {
+    state_[s] = State::started;
+    into.push_back(s);
+  }
+  ready_.clear();
 }
 
 void StageGraph::ended(std::size_t stage, bool blocks_dependents) {

@@ -3,13 +3,14 @@
 // Plain bookkeeping, no threads: the runner calls it from its own thread.
 //
 //   run::StageGraph graph(stage_needs(pipeline));
-//   for (auto s : graph.take_ready()) start(s);   // the stages that need nothing, in order
+//   graph.take_ready(ready);                      // the stages that need nothing, in order
 //   graph.ended(s, status == StageStatus::stopped);
 //   ...                                           // until nothing runs
 //   if (!graph.started(s)) skip(s);               // blocked, or never ready (interrupted)
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <vector>
 
 namespace lockstep::run {
@@ -19,9 +20,9 @@ class StageGraph {
   // needs[s]: the stages stage s needs (lockstep::stage_needs); the graph has no cycle.
   explicit StageGraph(std::vector<std::vector<std::size_t>> needs);
 
-  // Stages that became ready since the last call, in pipeline order; each returned once, and
-  // counted as started.
-  std::vector<std::size_t> take_ready();
+  // Appends to `into` the stages that became ready since the last call, in pipeline order; each
+  // once, and counted as started. (No allocation once warm: it runs between any two stages.)
+  void take_ready(std::deque<std::size_t>& into);
   // `stage` ended; with `blocks_dependents`, every stage that needs it, directly or not, will
   // never be ready.
   void ended(std::size_t stage, bool blocks_dependents);
