@@ -22,6 +22,20 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 }
 
+// Runs `p` with a journal written to `file`; what the run ended with.
+RunResult run_with_journal(const Pipeline& p, const std::filesystem::path& file) {
+  QuietLog quiet;
+  RunOptions options;
+  options.log = &quiet;
+  Runner runner(p, options);
+  RunJournal journal(file, {.pipeline = &p, .run_id = "test-run"}, &runner.outputs());
+  REQUIRE(journal.error().empty());
+  runner.observe(journal);
+  auto result = runner.run();
+  CHECK(journal.error().empty());
+  return result;
+}
+
 // Runs stage "a" (job x, 2,000 instances, 7 and 1500 fail, each publishes "n") and stage "b".
 std::filesystem::path journal_of_a_run(const TempDir& temp) {
   ProbeTypes types;
@@ -33,17 +47,7 @@ std::filesystem::path journal_of_a_run(const TempDir& temp) {
   x.continue_on_error = true;  // the stage goes on: every instance runs
   const auto p = pipeline({stage("a", {x}), stage("b", {job(types.probe(), "y")})});
   const auto file = temp.path() / "journal";
-  QuietLog quiet;
-  RunOptions options;
-  options.log = &quiet;
-  Runner runner(p, options);
-  {
-    RunJournal journal(file, {.pipeline = &p, .run_id = "test-run"}, &runner.outputs());
-    REQUIRE(journal.error().empty());
-    runner.observe(journal);
-    runner.run();
-    CHECK(journal.error().empty());
-  }
+  run_with_journal(p, file);
   return file;
 }
 
@@ -134,15 +138,7 @@ TEST_CASE("a repeated stage lists its jobs once; resuming reuses every iteration
   repeated.repeat = Repeat{.times = 4};
   const auto p = pipeline({repeated});
   const auto file = temp.path() / "journal";
-  {
-    QuietLog quiet;
-    RunOptions options;
-    options.log = &quiet;
-    Runner runner(p, options);
-    RunJournal journal(file, {.pipeline = &p, .run_id = "first"}, &runner.outputs());
-    runner.observe(journal);
-    REQUIRE(runner.run().totals[JobState::succeeded] == 12);
-  }
+  REQUIRE(run_with_journal(p, file).totals[JobState::succeeded] == 12);
   const auto read = read_journal(file);
   REQUIRE(read.error.empty());
   std::vector<int> listed, referred;
