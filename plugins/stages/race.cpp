@@ -28,9 +28,12 @@ namespace {
 class Race final : public StageKind {
  public:
   static StageKindType type() {
-    return {"race",
-            "Runs every instance at once; the first to succeed wins (published as the stage "
-            "output 'winner') and the others are cancelled"};
+    return {.name = "race",
+            .doc =
+                "Runs every instance at once; the first to succeed wins (published as the stage "
+                "output 'winner') and the others are cancelled",
+            .outputs = {{"winner", "the id of the instance that won"},
+                        {"winner_index", "its index in the stage's instances"}}};
   }
   explicit Race(const Params& /*with*/) {}
 

@@ -185,6 +185,12 @@ TEST_CASE("malformed job types are rejected", "[registry]") {
     CHECK_THROWS_WITH(registry.add_job_type(nameless, noop_factory()),
                       Contains("an output with no name"));
   }
+  SECTION("a stage kind's output declared twice") {
+    StageKindType kind{.name = "k", .outputs = {{"winner", "who"}, {"winner", "again"}}};
+    CHECK_THROWS_WITH(
+        registry.add_stage_kind(kind, [](const Params&) { return std::unique_ptr<StageKind>(); }),
+        Contains("stage kind 'k' declares the output 'winner' twice"));
+  }
   SECTION("a parameter without a name") {
     CHECK_THROWS_AS(registry.add_job_type(simple("t", {ParamSpec::string("")}), noop_factory()),
                     std::invalid_argument);

@@ -150,8 +150,9 @@ void write_plugins_text(std::ostream& out, const Registry& registry) {
       const auto found = registry.lookup_stage_kind(name);
       if (found.kind) {
         out << '\n';
-        write_entry(out, name, "stage kind", found.kind->declaration.doc,
-                    found.kind->declaration.params);
+        const auto& declaration = found.kind->declaration;
+        write_entry(out, name, "stage kind", declaration.doc, declaration.params,
+                    declaration.outputs);
       }
     }
   }
@@ -159,7 +160,8 @@ void write_plugins_text(std::ostream& out, const Registry& registry) {
   for (const auto* kind : registry.stage_kinds()) {
     if (kind->plugin.empty()) {
       out << '\n';
-      write_entry(out, kind->qualified_name, "", kind->declaration.doc, kind->declaration.params);
+      write_entry(out, kind->qualified_name, "", kind->declaration.doc, kind->declaration.params,
+                  kind->declaration.outputs);
     }
   }
 }
@@ -173,7 +175,7 @@ void write_declaration_text(std::ostream& out, const Registry& registry,
   if (const auto* kind = found.stage_kind) {
     if (found.job_type) out << '\n';
     write_entry(out, kind->qualified_name, origin(registry, "stage kind", kind->plugin),
-                kind->declaration.doc, kind->declaration.params);
+                kind->declaration.doc, kind->declaration.params, kind->declaration.outputs);
   }
 }
 

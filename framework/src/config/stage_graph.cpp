@@ -232,17 +232,27 @@ class GraphCheck {
                          std::move(hint));
       return nullptr;
     }
-    if (read_job == from.jobs.end()) return nullptr;
-    return declares(*read_job, reference.substr(job_end + 1), read.where, what) ? &*read_job
-                                                                                : nullptr;
+    const auto key = reference.substr(job_end + 1);
+    if (read_job == from.jobs.end()) {  // `stage`: what its kind published
+      if (from.kind_type != nullptr) {
+        declares(from.kind_type->declaration.outputs, from.kind_type->qualified_name,
+                 "stage '" + name + "'", key, read.where, what);
+      }
+      return nullptr;
+    }
+    if (read_job->type == nullptr) return &*read_job;
+    return declares(read_job->type->declaration.outputs, read_job->type->qualified_name,
+                    "job '" + read_job->id + "'", key, read.where, what)
+               ? &*read_job
+               : nullptr;
   }
 
-  // Whether the job's type publishes `key`, as far as it says: one that declares its outputs
-  // publishes no other key.
-  bool declares(const JobSpec& job, std::string_view key, const SourceLocation& where,
+  // Whether a job type or stage kind (`type`) publishes `key`, as far as it says: one that
+  // declares its outputs publishes no other key. `whose` is "job 'get'" or "stage 'race'".
+  bool declares(const std::vector<OutputSpec>& outputs, const std::string& type,
+                const std::string& whose, std::string_view key, const SourceLocation& where,
                 const std::string& what) {
-    if (job.type == nullptr || job.type->declaration.outputs.empty()) return true;
-    const auto& outputs = job.type->declaration.outputs;
+    if (outputs.empty()) return true;
     if (std::ranges::find(outputs, key, &OutputSpec::name) != outputs.end()) return true;
     std::vector<std::string> names;
     for (const auto& output : outputs) names.push_back(output.name);
@@ -250,12 +260,14 @@ class GraphCheck {
     if (hint.empty()) {
       std::string known;
       for (const auto& name : names) known += (known.empty() ? "" : ", ") + name;
-      hint = job.type->qualified_name + " publishes: " + known;
+      hint = type + " publishes: " + known;
     }
-    diagnostics_.error(where,
-                       what + " reads the output '" + std::string(key) + "' of job '" + job.id +
-                           "', which its type " + job.type->qualified_name + " does not publish",
-                       std::move(hint));
+    diagnostics_.error(
+        where,
+        what + " reads the output '" + std::string(key) + "' of " + whose +
+            (whose.starts_with("stage") ? ", which its kind " : ", which its type ") + type +
+            " does not publish",
+        std::move(hint));
     return false;
   }
 

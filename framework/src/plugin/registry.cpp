@@ -139,20 +139,28 @@ void Registry::end_plugin(bool keep) {
   for (const auto& name : info.stage_kinds) impl_->stage_kinds.erase(name);
 }
 
-void Registry::add_job_type(JobType type, JobFactory factory) {
-  const auto name = type.name;
-  for (std::size_t i = 0; i < type.outputs.size(); ++i) {
-    const auto& output = type.outputs[i].name;
-    if (output.empty()) {
-      throw std::invalid_argument("job type '" + name + "' declares an output with no name");
-    }
+namespace {
+
+// Each output named, and once: "job type 'fetch' declares the output 'url' twice".
+void check_outputs(std::string_view what, const std::string& name,
+                   const std::vector<OutputSpec>& outputs) {
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const auto& output = outputs[i].name;
+    const auto owner = std::string(what) + " '" + name + "'";
+    if (output.empty()) throw std::invalid_argument(owner + " declares an output with no name");
     for (std::size_t j = 0; j < i; ++j) {
-      if (type.outputs[j].name == output) {
-        throw std::invalid_argument("job type '" + name + "' declares the output '" + output +
-                                    "' twice");
+      if (outputs[j].name == output) {
+        throw std::invalid_argument(owner + " declares the output '" + output + "' twice");
       }
     }
   }
+}
+
+}  // namespace
+
+void Registry::add_job_type(JobType type, JobFactory factory) {
+  const auto name = type.name;
+  check_outputs("job type", name, type.outputs);
   impl_->add(impl_->job_types, &PluginInfo::job_types, "job type", std::move(type),
              std::move(factory));
   // A worker process loads the type from this file (isolation: process).
@@ -167,6 +175,7 @@ JobTypeLookup Registry::lookup_job_type(std::string_view name) const {
 }
 
 void Registry::add_stage_kind(StageKindType type, StageKindFactory factory) {
+  check_outputs("stage kind", type.name, type.outputs);
   impl_->add(impl_->stage_kinds, &PluginInfo::stage_kinds, "stage kind", std::move(type),
              std::move(factory));
 }

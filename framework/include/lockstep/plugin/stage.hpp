@@ -40,9 +40,9 @@
 #include <string_view>
 #include <vector>
 
+#include "lockstep/engine/job_state.hpp"
 #include "lockstep/export.hpp"
 #include "lockstep/plugin/job.hpp"
-#include "lockstep/engine/job_state.hpp"
 #include "lockstep/plugin/params.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
@@ -70,7 +70,7 @@ class LOCKSTEP_API StageContext {
   virtual ~StageContext();
 
   virtual const std::string& name() const noexcept = 0;  // the stage's, as the pipeline names it
-  virtual int iteration() const noexcept = 0;  // 1 unless the stage repeats
+  virtual int iteration() const noexcept = 0;            // 1 unless the stage repeats
   // The stage's instances, made lazily: the next one, or nothing when the stream is exhausted.
   virtual std::optional<StageInstance> next() = 0;
   // How many instances the stream holds in all (taken or not).
@@ -135,6 +135,8 @@ struct StageKindType {
   std::string name;
   std::string doc{};
   std::vector<ParamSpec> params{};
+  // What it publishes with StageContext::output (read as STAGE.stage.KEY); empty: undeclared.
+  std::vector<OutputSpec> outputs{};
 };
 
 using StageKindFactory = std::function<std::unique_ptr<StageKind>(const Params& with)>;
@@ -152,4 +154,4 @@ struct StageKindLookup {
   std::string hint{};   // "did you mean 'batching.batches'?"
 };
 
-}  // namespace lockstep
+}  // namespace lockstep::inline LOCKSTEP_ABI
