@@ -17,8 +17,9 @@ constexpr auto kRetryLater = [](const auto& a, const auto& b) { return a.due > b
 // A chunk should take about this long: long enough that a bulkhead place costs little per job,
 // short enough that the stage's tail stays balanced across workers.
 constexpr std::int64_t kChunkTargetNs = 50'000;
-constexpr std::int64_t kBatchTargetNs = 1'000'000;  // on a process-isolated bulkhead
+constexpr std::int64_t kBatchTargetNs = 4'000'000;  // on a process-isolated bulkhead
 constexpr std::uint64_t kMaxChunk = 1024;
+constexpr std::uint64_t kMaxBatch = 4096;  // a batch's instances' ends are one message
 constexpr std::uint64_t kResizeEvery = 64;  // dispatches between two looks at the clock
 
 Duration backoff_before(const RetryPolicy& retry, int next_attempt) {
@@ -112,7 +113,13 @@ void Feeder::end_reused(JobPlan& plan, std::uint64_t from, std::uint64_t to, boo
 
 std::uint64_t Feeder::next_chunk(std::uint64_t remaining) {
   const auto workers = static_cast<std::uint64_t>(bulkhead_.workers());
-  if (++dispatches_ % kResizeEvery == 0) {
+  // A worker process's batch is timed as it returns, round trip included: each batch is sized
+  // from the last one, so a stage of short jobs reaches long batches after a few, not after
+  // kResizeEvery of them (a short stage would end first).
+  if (const auto per_job = batch_ns_per_job_.load(std::memory_order_relaxed); per_job > 0) {
+    chunk_ = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(kBatchTargetNs / per_job), 1,
+                                       kMaxBatch);
+  } else if (++dispatches_ % kResizeEvery == 0) {
     const auto done = completed_.load(std::memory_order_relaxed);
     if (done - window_done_ >= kResizeEvery) {
       // An upper bound on a job's time since the last look: the workers may also have idled,
@@ -394,8 +401,7 @@ bool Feeder::batched(const JobPlan& plan, bool tracked) const noexcept {
   const bool items_from_index =
       spec.foreach.kind == FanOut::Kind::none || spec.foreach.kind == FanOut::Kind::range;
   return workers_ != nullptr && !tracked && !spec.timeout && spec.templates.empty() &&
-         items_from_index &&
-         stage_.services().interest != RunObserver::Interest::all && !spec.type->file.empty();
+         items_from_index && !spec.type->file.empty();
 }
 
 void Feeder::run_batches(const CancelToken& token, JobPlan& plan, std::uint64_t& i,
@@ -412,33 +418,72 @@ void Feeder::run_batches(const CancelToken& token, JobPlan& plan, std::uint64_t&
     return *context;
   };
   const auto naming = stage_.instance_naming(plan);
+  // Observers that see every attempt get, for each instance of a batch, what run_attempt and
+  // conclude give them one by one: attempt started and ended, then the instance's end, named by
+  // its item. Its times are the worker's (the batch asks for them), told after the batch.
+  const bool every = shared.interest == RunObserver::Interest::all;
+  std::optional<Item> item;
+  const auto item_of = [&](std::uint64_t index) -> const Item* {
+    if (!every || spec.foreach.kind == FanOut::Kind::none) return nullptr;
+    item.emplace(plan.source.item(index));
+    return &*item;
+  };
+  const auto attempt_events = [&](std::uint64_t index, Clock::time_point start,
+                                  Clock::time_point until, JobState state,
+                                  const std::string& message, const Item* of) {
+    AttemptEvent event{&stage_.stage(), &spec,      stage_.instance_id(plan, index),
+                       index,           stage_.iteration(), 1, current_worker_slot(), start, {},
+                       JobState::succeeded, {},     of};
+    if (every) shared.notify([&](RunObserver& observer) { observer.attempt_started(event); });
+    event.end = until;
+    event.state = state;
+    event.message = message;
+    shared.notify([&](RunObserver& observer) { observer.attempt_ended(event); });
+  };
+  std::uint64_t batch_from = i;
+  BatchOutcome outcome;
   const auto succeeded = [&](std::uint64_t from, std::uint64_t to, Clock::time_point start,
                              Clock::time_point until) {
     if (from >= to) return;
     report_succeeded(plan, from, to, start, until);
-    ends.tally[JobState::succeeded] += to - from;
     ends.ended += to - from;
+    if (!every) {
+      ends.tally[JobState::succeeded] += to - from;
+      return;
+    }
+    const auto share = (until - start) / static_cast<Clock::rep>(to - from);
+    for (auto k = from; k < to; ++k) {
+      // The worker's times; without them (it died), [start, until) shared evenly.
+      const auto at = k - batch_from;
+      const auto times = at < outcome.times.size()
+                             ? outcome.times[at]
+                             : std::pair{start + share * static_cast<Clock::rep>(k - from),
+                                         start + share * static_cast<Clock::rep>(k - from + 1)};
+      const Item* of = item_of(k);
+      attempt_events(k, times.first, times.second, JobState::succeeded, {}, of);
+      end_instance(plan, k, JobState::succeeded, 1, {}, &spec.params, false, ends.tally, of);
+    }
   };
   while (i < end && !stage_.stopping() && !token.cancelled()) {
     auto began = Clock::now();
-    BatchOutcome outcome;
+    const auto sent = began;
+    batch_from = i;
     {
       const auto running = running_.mark(current_worker_slot());
-      outcome = workers_->run_batch({*spec.type, spec.params, naming, i, end, range_of(spec.foreach)}, token,
-                                    spec.grace.value_or(kDefaultGrace), contexts);
+      outcome = workers_->run_batch(
+          {*spec.type, spec.params, naming, i, end, range_of(spec.foreach), every}, token,
+          spec.grace.value_or(kDefaultGrace), contexts);
     }
     const auto finished = Clock::now();
     const auto from = i;
     for (auto& ended : outcome.ended) {
       succeeded(i, ended.index, began, ended.start);
       Attempt attempt{ended.state, mask_secrets(ended.message)};
+      const Item* of = item_of(ended.index);
       if (shared.interest != RunObserver::Interest::stages) {
-        const AttemptEvent event{&stage_.stage(), &spec, stage_.instance_id(plan, ended.index),
-                                 ended.index, stage_.iteration(), 1, current_worker_slot(),
-                                 ended.start, ended.end, ended.state, attempt.message};
-        shared.notify([&](RunObserver& observer) { observer.attempt_ended(event); });
+        attempt_events(ended.index, ended.start, ended.end, ended.state, attempt.message, of);
       }
-      if (conclude(plan, ended.index, 1, std::move(attempt), {}, spec.params, nullptr, false,
+      if (conclude(plan, ended.index, 1, std::move(attempt), {}, spec.params, of, false,
                    ends.tally)) {
         ++ends.ended;
       }
@@ -448,6 +493,9 @@ void Feeder::run_batches(const CancelToken& token, JobPlan& plan, std::uint64_t&
     succeeded(i, std::max(i, outcome.next), began, finished);
     i = std::max(i, outcome.next);
     if (i == from) break;  // nothing ran: the caller runs the rest one by one
+    const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(finished - sent).count();
+    batch_ns_per_job_.store(std::max<std::int64_t>(1, took / static_cast<std::int64_t>(i - from)),
+                            std::memory_order_relaxed);
   }
 }
 

@@ -152,7 +152,7 @@ class Feeder {
                       const Params& params, const Item* item, WorkerClock* clock);
   // Whether a chunk's first attempts go to a worker process as batches (run_batches): on a
   // process-isolated bulkhead, for instances that need nothing of their own (no templates, no
-  // timeout) when no observer watches every attempt.
+  // timeout). Observers that watch every attempt see each instance of a batch once it returns.
   bool batched(const JobPlan& plan, bool tracked) const noexcept;
   // Instances from `i` to `end` in batches; `i` moves past each instance as its end is counted.
   // Stops early when the stage stops or `token` is cancelled: the caller ends the rest.
@@ -184,6 +184,7 @@ class Feeder {
   std::atomic<std::uint64_t> pending_{0};
   std::atomic<std::uint64_t> completed_{0};  // instances of chunks that ran: sizes chunks
   std::atomic<bool> waiting_{false};         // the feeder sleeps until pending_ is zero
+  std::atomic<std::int64_t> batch_ns_per_job_{0};  // of the last batch returned; 0: none yet
 
   std::mutex mutex_;                   // guards retries_ and retry_dispatcher_
   std::condition_variable wake_;       // pending_ reached zero

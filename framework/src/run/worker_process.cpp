@@ -254,7 +254,8 @@ BatchOutcome WorkerProcess::run_batch(const BatchRequest& request, const CancelT
                    {"from", request.from},
                    {"to", request.to}};
   if (request.range) batch["range"] = {request.range->first, request.range->second};
-  BatchOutcome outcome{request.from, {}};
+  if (request.timed) batch["timed"] = true;
+  BatchOutcome outcome{request.from, {}, {}};
   // The process fills it in as it goes: what we read after it died.
   if (progress_ != nullptr) {
     progress_->running.store(0);
@@ -298,6 +299,15 @@ BatchOutcome WorkerProcess::run_batch(const BatchRequest& request, const CancelT
       } else if (kind == "done") {
         outcome.next = message->value("next", request.to);
         if (message->value("restart", false)) stop();
+        if (const auto times = message->find("times"); times != message->end()) {
+          const auto at = [](const Message& ns) {
+            return Clock::time_point(std::chrono::nanoseconds(ns.get<std::int64_t>()));
+          };
+          outcome.times.reserve(times->size() / 2);
+          for (std::size_t k = 0; k + 1 < times->size(); k += 2) {
+            outcome.times.emplace_back(at((*times)[k]), at((*times)[k + 1]));
+          }
+        }
         return outcome;
       } else if (message->contains("index")) {
         relay(*message, contexts(message->value("index", request.from)));

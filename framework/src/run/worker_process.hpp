@@ -42,6 +42,7 @@ struct BatchRequest {
   std::uint64_t from = 0, to = 0;
   // A `range` fan-out's instance i has item from + i * step; unset: the instances' items are empty.
   std::optional<std::pair<std::int64_t, std::int64_t>> range{};
+  bool timed = false;  // every instance's start and end come back (BatchOutcome::times)
 };
 
 // How a batch went: [from, next) ran, and those not in `ended` succeeded; [next, to) never began.
@@ -54,6 +55,11 @@ struct BatchOutcome {
   };
   std::uint64_t next = 0;
   std::vector<Ended> ended{};  // by index
+  // When the request was `timed` and the batch returned: the start and end of each instance of
+  // [from, next), in order. Empty when the worker died (those times died with it).
+  std::vector<std::pair<std::chrono::steady_clock::time_point,
+                        std::chrono::steady_clock::time_point>>
+      times{};
 };
 
 // The context of instance `index` of a batch: its log lines, outputs and input requests go there.

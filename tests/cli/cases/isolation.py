@@ -2,6 +2,7 @@
 failure with its cause, and the run goes on; in thread mode a crash still ends lockstep, with a
 note naming the instance, and a job that ignores its timeout is named while it runs on."""
 import collections
+import json
 
 from spec import case, line, regex, row
 
@@ -50,6 +51,46 @@ case("isolation_every_tenth", f"run {ISOLATION}/every_tenth.yaml {FAULTS} --run-
      exit=0, stdout="", needs=["test_plugins"], check=each_index_once("{scratch}/ran.txt", 2000, 1000),
      stderr_has=[line("lockstep: s/crash failed: crashed: SIGSEGV (200 instances)"),
                  row("s  succeeded  @WALL@  1,800 succeeded, 200 failed")])
+
+
+def each_instance_observed(run):
+    """The report and the trace see each of the 2,000 instances once, as thread mode would:
+    instances in worker processes go in batches, and observers of every attempt still get each
+    one, with its item and the worker's times, inside its stage."""
+    report = json.loads(run.path("{scratch}/report.json").read_text(encoding="utf-8"))
+    counts = report["stages"][0]["counts"]
+    if (counts["succeeded"], counts["failed"]) != (1800, 200):
+        yield f"the report counts {counts}"
+    failures = report["stages"][0]["failures"]
+    if len(failures) + report["stages"][0]["failures_not_listed"] != 200:
+        yield f"the report lists {len(failures)} failures"
+    # Every 10th instance crashes: indices 9, 19, ...
+    wrong = [failure["id"] for failure in failures if failure["index"] % 10 != 9]
+    if wrong:
+        yield f"failures of instances that did not crash: {wrong[:5]}"
+    trace = json.loads(run.path("{scratch}/trace.json").read_text(encoding="utf-8"))
+    events = trace["traceEvents"]
+    stage = next(e for e in events if e.get("cat") == "stage")
+    attempts = [e for e in events if e.get("cat") == "attempt"]
+    seen = collections.Counter(int(e["args"]["item"]) for e in attempts)
+    if sorted(seen) != list(range(1000, 3000)) or max(seen.values()) != 1:
+        twice = [item for item, n in seen.items() if n > 1]
+        yield f"the trace has {len(attempts)} attempts; items twice: {twice[:5]}"
+    states = collections.Counter((e["args"]["state"], int(e["args"]["item"]) % 10 == 9)
+                                 for e in attempts)
+    if states != {("succeeded", False): 1800, ("failed", True): 200}:
+        yield f"the trace's attempts end (state, crashing item): {dict(states)}"
+    outside = [e["name"] for e in attempts
+               if e["ts"] < stage["ts"] or e["ts"] + e["dur"] > stage["ts"] + stage["dur"]]
+    if outside:
+        yield f"{len(outside)} attempts outside their stage's time, e.g. {outside[:3]}"
+
+
+case("isolation_every_tenth_observed",
+     f"run {ISOLATION}/every_tenth.yaml {FAULTS} --run-dir {{scratch}}/run"
+     " --report {scratch}/report.json --trace {scratch}/trace.json",
+     exit=0, stdout="", needs=["test_plugins"], check=each_instance_observed,
+     stderr_has=row("s  succeeded  @WALL@  1,800 succeeded, 200 failed"))
 # Thread mode: the crash ends lockstep (139: SIGSEGV), but first names what crashed it. A
 # sanitizer's own SIGSEGV handler would turn the signal into exit status 1: it is turned off here.
 case("isolation_thread_crash", f"run {ISOLATION}/thread_crash.yaml {FAULTS} --run-dir {{scratch}}/run",
