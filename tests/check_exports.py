@@ -11,7 +11,7 @@ import sys
 # What LOCKSTEP_INTERNAL_API marks (framework/src headers the tests and tools include).
 INTERNAL = ("lockstep::run::RunningAttempts", "lockstep::run::add_attempt_message",
             "lockstep::run::wait_percentiles",
-            "lockstep::run::serve_worker",
+            "lockstep::run::serve_worker", "lockstep::run::MemoryCgroup",
             "lockstep::config::", "lockstep::report::")
 WRAPPERS = re.compile(r"^(typeinfo name for |typeinfo for |vtable for |VTT for |guard variable for "
                       r"|non-virtual thunk to |virtual thunk to )")

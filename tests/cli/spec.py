@@ -37,7 +37,7 @@ PLACES = ("pipelines", "source", "test_plugins", "plugin_dir", "render_plugins",
 # What a case may need: the fixture plugins of tests/fixtures/plugins (when they are built),
 # Graphviz's dot, a device on which every write fails,
 # a build without sanitizers (an address-space limit cannot hold a sanitizer's shadow memory).
-NEEDS = ("test_plugins", "dot", "/dev/full", "uninstrumented")
+NEEDS = ("test_plugins", "dot", "/dev/full", "uninstrumented", "memory_cgroup")
 
 WALL = r"[0-9][0-9.hms]*"
 _PLACE = re.compile(r"\{(" + "|".join(PLACES) + r")\}")

@@ -8,8 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lockstep/plugin/diagnostics.hpp"
 #include "lockstep/pipeline/exit_codes.hpp"
+#include "lockstep/pipeline/runner.hpp"
+#include "lockstep/plugin/diagnostics.hpp"
 #include "lockstep/plugin/manifest.hpp"
 #include "lockstep/version.hpp"
 
@@ -92,7 +93,13 @@ std::string version_text() {
 }
 
 void configure_app(CLI::App& app) {
-  app.set_version_flag("--version", version_text(), "Print the version and the plugin ABI");
+  // A function: what it looks up (this process's cgroup) is read only when asked.
+  app.set_version_flag(
+      "--version",
+      [] {
+        return version_text() + "\nmemory limits of worker processes: " + memory_limit_mechanism();
+      },
+      "Print the version, the plugin ABI and what this machine offers");
   app.set_help_flag("-h,--help", "Print this help and exit");
   app.require_subcommand(0, 1);
   app.get_formatter()->label("SUBCOMMAND", "COMMAND");  // commands are in the group "Commands"

@@ -19,7 +19,7 @@ constexpr auto kRetryLater = [](const auto& a, const auto& b) { return a.due > b
 constexpr std::int64_t kChunkTargetNs = 50'000;
 constexpr std::int64_t kBatchTargetNs = 4'000'000;  // on a process-isolated bulkhead
 constexpr std::uint64_t kMaxChunk = 1024;
-constexpr std::uint64_t kMaxBatch = 4096;  // a batch's instances' ends are one message
+constexpr std::uint64_t kMaxBatch = 4096;   // a batch's instances' ends are one message
 constexpr std::uint64_t kResizeEvery = 64;  // dispatches between two looks at the clock
 
 Duration backoff_before(const RetryPolicy& retry, int next_attempt) {
@@ -431,9 +431,18 @@ void Feeder::run_batches(const CancelToken& token, JobPlan& plan, std::uint64_t&
   const auto attempt_events = [&](std::uint64_t index, Clock::time_point start,
                                   Clock::time_point until, JobState state,
                                   const std::string& message, const Item* of) {
-    AttemptEvent event{&stage_.stage(), &spec,      stage_.instance_id(plan, index),
-                       index,           stage_.iteration(), 1, current_worker_slot(), start, {},
-                       JobState::succeeded, {},     of};
+    AttemptEvent event{&stage_.stage(),
+                       &spec,
+                       stage_.instance_id(plan, index),
+                       index,
+                       stage_.iteration(),
+                       1,
+                       current_worker_slot(),
+                       start,
+                       {},
+                       JobState::succeeded,
+                       {},
+                       of};
     if (every) shared.notify([&](RunObserver& observer) { observer.attempt_started(event); });
     event.end = until;
     event.state = state;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -100,8 +101,23 @@ void WorkerProcess::remove_temp_dir() noexcept {
   temp_dir_.clear();
 }
 
+namespace {
+
+// Names a worker's cgroup: lockstep's pid and a count, unique on the machine while we run.
+std::string cgroup_name() {
+  static std::atomic<unsigned> made{0};
+  return "lockstep-" + std::to_string(::getpid()) + "-worker-" + std::to_string(made++);
+}
+
+}  // namespace
+
 bool WorkerProcess::start(std::string& error) {
   if (!make_temp_dir(error)) return false;
+  cgroup_.reset();
+  if (auto made =
+          setup_.memory ? MemoryCgroup::make(cgroup_name(), *setup_.memory) : std::nullopt) {
+    cgroup_.emplace(std::move(*made));
+  }
   // Our environment, with TMPDIR its own.
   const std::string tmpdir = "TMPDIR=" + temp_dir_;
   std::vector<char*> environment;
@@ -178,9 +194,12 @@ bool WorkerProcess::start(std::string& error) {
   pid_ = pid;
   fd_ = pair[0];
   note_group_started(pid_);  // the guard kills it if lockstep dies first
+  // Into its cgroup before it loads a plugin: it waits for hello first. A cgroup that will not
+  // take it leaves the limit to the worker's RLIMIT_AS.
+  if (cgroup_ && !cgroup_->add(pid_)) cgroup_.reset();
 
   Message hello = {{"t", "hello"}, {"plugins", setup_.plugins}};
-  if (setup_.memory) hello["memory"] = *setup_.memory;
+  if (setup_.memory && !cgroup_) hello["memory"] = *setup_.memory;
   if (setup_.cpu_time) hello["cpu_time_ns"] = setup_.cpu_time->count();
   bool closed = !worker::send(fd_, hello);
   std::optional<Message> answer;
@@ -375,12 +394,16 @@ std::string WorkerProcess::ended_how() {
   ::close(fd_);
   fd_ = -1;
   pid_ = -1;
+  const bool out_of_memory = cgroup_ && cgroup_->oom_kills() > 0;
+  cgroup_.reset();
   if (reaped < 0) return "its worker process ended";
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   const int signal = WTERMSIG(status);
   if (signal == SIGXCPU && setup_.cpu_time) {
     return "killed: cpu time limit " + format_duration(*setup_.cpu_time);
   }
+  if (signal == SIGKILL && out_of_memory)
+    return "killed: memory limit " + memory_text(*setup_.memory);
   if (signal == SIGKILL && setup_.memory) {
     return "killed: SIGKILL (memory limit " + memory_text(*setup_.memory) + "?)";
   }
@@ -397,6 +420,7 @@ void WorkerProcess::stop() noexcept {
   }
   pid_ = -1;
   remove_temp_dir();
+  cgroup_.reset();
 }
 
 WorkerPool::WorkerPool(int workers, WorkerSetup setup)

@@ -21,6 +21,7 @@
 #include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/plugin/job.hpp"
 #include "lockstep/plugin/registry.hpp"
+#include "run/memory_cgroup.hpp"
 #include "run/worker_protocol.hpp"
 
 namespace lockstep::run {
@@ -57,8 +58,8 @@ struct BatchOutcome {
   std::vector<Ended> ended{};  // by index
   // When the request was `timed` and the batch returned: the start and end of each instance of
   // [from, next), in order. Empty when the worker died (those times died with it).
-  std::vector<std::pair<std::chrono::steady_clock::time_point,
-                        std::chrono::steady_clock::time_point>>
+  std::vector<
+      std::pair<std::chrono::steady_clock::time_point, std::chrono::steady_clock::time_point>>
       times{};
 };
 
@@ -105,6 +106,9 @@ class WorkerProcess {
   pid_t pid_ = -1;
   int fd_ = -1;
   std::string temp_dir_;
+  // Its `memory:` limit, where lockstep may make a cgroup: made as it starts, removed once it is
+  // reaped. Else the worker limits its own address space (RLIMIT_AS).
+  std::optional<MemoryCgroup> cgroup_;
   // The page a batch's progress is kept in, shared with each process this slot starts.
   int progress_fd_ = -1;
   worker::BatchProgress* progress_ = nullptr;

@@ -214,6 +214,11 @@ struct RunOptions {
 // to the handler installed before. Once per process; `lockstep run` calls it.
 LOCKSTEP_API void install_crash_note() noexcept;
 
+// What a bulkhead's `memory:` uses on this machine: "cgroup v2 (PATH)" or "cgroup v1 (PATH)" (a
+// cgroup per worker process, made in PATH: the cgroup lockstep runs in, or LOCKSTEP_CGROUP), else
+// "RLIMIT_AS (no writable memory cgroup)". `lockstep --version` prints it.
+LOCKSTEP_API std::string memory_limit_mechanism();
+
 class LOCKSTEP_API Runner {
  public:
   Runner(const Pipeline& pipeline, RunOptions options = {});
