@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -65,6 +66,19 @@ TEST_CASE("a worker's cgroup is made with its limit, takes its process, reports 
     CHECK(fs::exists(made));
   }
   CHECK_FALSE(fs::exists(made));
+}
+
+TEST_CASE("making a cgroup removes those left by workers of a lockstep that is gone") {
+  const FakeCgroupParent parent("memory\n");
+  const auto gone = parent.dir / "lockstep-2147483646-worker-3";  // past any pid_max
+  const auto alive = parent.dir / ("lockstep-" + std::to_string(::getpid()) + "-worker-9");
+  const auto other = parent.dir / "lockstep-2147483646-data";  // not a worker's: not ours
+  for (const auto& dir : {gone, alive, other}) fs::create_directory(dir);
+  auto cgroup = MemoryCgroup::make("lockstep-1-worker-0", 1u << 20);
+  REQUIRE(cgroup);
+  CHECK_FALSE(fs::exists(gone));
+  CHECK(fs::exists(alive));
+  CHECK(fs::exists(other));
 }
 
 TEST_CASE("no cgroup where the memory controller is off for children, or when turned off") {

@@ -1,6 +1,7 @@
 #include "run/memory_cgroup.hpp"
 #include "lockstep/pipeline/runner.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -83,6 +84,19 @@ std::optional<std::pair<fs::path, MemoryCgroup::Version>> own_cgroup() {
   return std::nullopt;
 }
 
+// Removes the cgroups that workers of a lockstep no longer running left in `parent` (it was
+// killed with -9): empty by then, since the guard killed their processes.
+void remove_left_behind(const fs::path& parent) {
+  std::error_code failed;
+  for (const auto& entry : fs::directory_iterator(parent, failed)) {
+    const auto name = entry.path().filename().string();
+    if (!name.starts_with("lockstep-") || name.find("-worker-") == std::string::npos) continue;
+    const auto pid = std::strtol(name.c_str() + 9, nullptr, 10);
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    ::rmdir(entry.path().c_str());
+  }
+}
+
 }  // namespace
 
 std::optional<std::pair<fs::path, MemoryCgroup::Version>> MemoryCgroup::parent() {
@@ -101,6 +115,7 @@ std::optional<std::pair<fs::path, MemoryCgroup::Version>> MemoryCgroup::parent()
 std::optional<MemoryCgroup> MemoryCgroup::make(const std::string& name, std::uint64_t bytes) {
   const auto where = parent();
   if (!where) return std::nullopt;
+  remove_left_behind(where->first);
   std::error_code failed;
   const auto path = where->first / name;
   if (!fs::create_directory(path, failed) || failed) return std::nullopt;

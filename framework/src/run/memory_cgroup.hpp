@@ -29,6 +29,7 @@ class LOCKSTEP_INTERNAL_API MemoryCgroup {
   // v2's memory.max, else cgroup v1's memory.limit_in_bytes), or under LOCKSTEP_CGROUP, a cgroup
   // v2 directory delegated to lockstep with the memory controller on for its children. Nothing
   // where no such cgroup can be made (LOCKSTEP_CGROUP=off, no memory controller, not writable).
+  // First removes the empty cgroups there of workers whose lockstep is gone (killed with -9).
   static std::optional<MemoryCgroup> make(const std::string& name, std::uint64_t bytes);
   // Where make() would put cgroups and of which version; nothing when it would make none.
   static std::optional<std::pair<std::filesystem::path, Version>> parent();
