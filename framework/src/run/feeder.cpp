@@ -640,11 +640,14 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
   }
 
   Attempt outcome;
+  // In a worker process: when the job ran there, without the worker's start or the messages.
+  std::optional<std::pair<Clock::time_point, Clock::time_point>> worker_times;
   const auto running = running_.mark(current_worker_slot());  // for the ETA: no clock read
   try {
     if (workers_ != nullptr) {
       auto ran = workers_->run(*spec.type, context, spec.grace.value_or(kDefaultGrace));
       outcome = {ran.state, std::move(ran.message)};
+      worker_times = ran.ran;
     } else {
       // Which instance this thread runs, for the note a crash of the process writes.
       const RunningInstance instance{stage_.stage().name,
@@ -677,6 +680,7 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
   }
   if (observed) {
     event.end = Clock::now();
+    if (worker_times) std::tie(event.start, event.end) = *worker_times;
     event.state = outcome.state;
     event.message = outcome.message;
     shared.notify([&](RunObserver& observer) { observer.attempt_ended(event); });

@@ -259,22 +259,25 @@ Ended run_job(const RegisteredJobType& type, WorkerContext& context) {
   }
 }
 
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 Message run_one(Channel& channel, const RegisteredJobType& type, const Request& request) {
   const CancelToken token({request.cancel.get()});
   Message done = {{"t", "done"}};
+  // The attempt's own time, without the message's way here (nor a worker's start before it).
+  done["start_ns"] = steady_ns();
   try {
     WorkerContext context(channel, request.run, token);
     run_job(type, context).into(done);
   } catch (const std::exception& e) {  // the request's params
     Ended{"failed", e.what()}.into(done);
   }
+  done["end_ns"] = steady_ns();
   return done;
-}
-
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 // Instances [from, to) one after another until the batch is cancelled; an instance that does not

@@ -243,13 +243,24 @@ WorkerProcess::Outcome WorkerProcess::run(const RegisteredJobType& type, JobCont
       if (message->value("t", std::string()) == "done") {
         const auto state = message->value("state", std::string());
         auto text = message->value("message", std::string());
-        if (state == "ok") return {JobState::succeeded, {}};
-        if (state == "cancelled") return {JobState::cancelled, std::move(text)};
-        if (message->contains("out_of_memory")) {
-          stop();  // a process out of memory may hold it still: the next attempt gets a new one
-          return {JobState::failed, failure_text(std::move(text), true)};
+        Outcome outcome{JobState::failed, std::move(text)};
+        if (message->contains("start_ns") && message->contains("end_ns")) {
+          const auto at = [&](const char* key) {
+            return Clock::time_point(
+                std::chrono::nanoseconds(message->value(key, std::int64_t{0})));
+          };
+          outcome.ran = {at("start_ns"), at("end_ns")};
         }
-        return {JobState::failed, std::move(text)};
+        if (state == "ok") {
+          outcome.state = JobState::succeeded;
+          outcome.message.clear();
+        } else if (state == "cancelled") {
+          outcome.state = JobState::cancelled;
+        } else if (message->contains("out_of_memory")) {
+          stop();  // a process out of memory may hold it still: the next attempt gets a new one
+          outcome.message = failure_text(std::move(outcome.message), true);
+        }
+        return outcome;
       }
     } else if (closed) {
       return {JobState::failed, ended_how()};

@@ -71,6 +71,10 @@ class WorkerProcess {
   struct Outcome {
     JobState state = JobState::succeeded;
     std::string message{};
+    // When the job ran, as the worker timed it; unset when the worker did not say (it died).
+    std::optional<
+        std::pair<std::chrono::steady_clock::time_point, std::chrono::steady_clock::time_point>>
+        ran{};
   };
 
   explicit WorkerProcess(const WorkerSetup& setup) : setup_(setup) {}
