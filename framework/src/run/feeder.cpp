@@ -1,6 +1,8 @@
 #include "run/feeder.hpp"
 
 #include <algorithm>
+#include <cstddef>
+#include <memory>
 #include <optional>
 
 #include "lockstep/pipeline/output_text.hpp"
@@ -13,6 +15,13 @@ namespace lockstep::run {
 namespace {
 
 constexpr auto kRetryLater = [](const auto& a, const auto& b) { return a.due > b.due; };
+
+// A job type made in place (JobPlacement) up to this size; larger ones by their factory.
+constexpr std::size_t kInPlaceJobBytes = 512;
+
+struct DestroyInPlace {
+  void operator()(Job* job) const noexcept { job->~Job(); }
+};
 
 // A chunk should take about this long: long enough that a bulkhead place costs little per job,
 // short enough that the stage's tail stays balanced across workers.
@@ -656,8 +665,17 @@ Feeder::Attempt Feeder::run_job(const JobSpec& spec, AttemptContext& context,
     } else {
       // Which instance this thread runs, for the note a crash of the process writes.
       const CrashMark mark(instance);
-      auto job = spec.type->factory(context.params());
-      job->run(context);
+      const JobPlacement& placement = spec.type->placement;
+      if (placement.make != nullptr && placement.size <= kInPlaceJobBytes &&
+          placement.align <= alignof(std::max_align_t)) {
+        // Made on this thread's stack: a short job would spend more on the heap than running.
+        alignas(std::max_align_t) std::byte storage[kInPlaceJobBytes];
+        const std::unique_ptr<Job, DestroyInPlace> job(placement.make(storage, context.params()));
+        job->run(context);
+      } else {
+        auto job = spec.type->factory(context.params());
+        job->run(context);
+      }
     }
   } catch (const Cancelled&) {
     outcome = {JobState::cancelled, "cancelled"};
