@@ -124,3 +124,87 @@ TEST_CASE("attaching an observer or a log sink once run() has started is a logic
   CHECK_THROWS_AS(runner.log_to(quiet), std::logic_error);
   CHECK(late.sorted().empty());
 }
+
+namespace {
+
+// Failed attempts and instances only, as the report asks for them.
+class FailureLog final : public RunObserver {
+ public:
+  Interest interest() const override { return Interest::failures; }
+  void attempt_ended(const AttemptEvent& attempt) override {
+    std::lock_guard lock(mutex_);
+    attempts.push_back(attempt.id + " #" + std::to_string(attempt.attempt) + " " +
+                       std::string(to_string(attempt.state)));
+  }
+  void instance_ended(const InstanceEvent& instance) override {
+    std::lock_guard lock(mutex_);
+    instances.push_back(instance.id + " " + std::string(to_string(instance.state)));
+  }
+  std::mutex mutex_;
+  std::vector<std::string> attempts, instances;
+};
+
+}  // namespace
+
+TEST_CASE("each attempt of a chunk of instances sees its own index, id and item") {
+  // Consecutive instances run in chunks, one context made per chunk: what each attempt sees,
+  // and what observers of failures are told, must still be that instance's.
+  constexpr int kInstances = 2000;
+  struct Seen {
+    std::uint64_t index;
+    std::string id, item;
+    int attempt;
+  };
+  std::mutex mutex;
+  std::vector<Seen> seen;
+  ProbeTypes types;
+  types.behave([&](JobContext& ctx) {
+    {
+      std::lock_guard lock(mutex);
+      seen.push_back({ctx.index(), ctx.id(), ctx.item().value, ctx.attempt()});
+    }
+    if (ctx.index() % 11 == 5) throw std::runtime_error("always fails");
+    if (ctx.index() % 7 == 3 && ctx.attempt() == 1) throw std::runtime_error("fails once");
+  });
+  auto j = job(types.probe(), "j", range(0, kInstances));
+  j.retry.attempts = 2;
+  auto s = stage("s", {j});
+  s.on_failure = OnFailure::continue_;
+  const auto p = pipeline({s});
+  QuietLog quiet;
+  FailureLog failures;
+  Runner runner(p, {.log = &quiet, .observers = {&failures}});
+  const auto result = runner.run();
+
+  std::vector<std::string> expected_attempts, expected_instances;
+  std::uint64_t failed = 0, retried = 0;
+  for (int i = 0; i < kInstances; ++i) {
+    const auto id = "s/j[" + std::to_string(i) + "]";
+    if (i % 11 == 5) {
+      ++failed;
+      expected_attempts.push_back(id + " #1 failed");
+      expected_attempts.push_back(id + " #2 failed");
+      expected_instances.push_back(id + " failed");
+    } else if (i % 7 == 3) {
+      ++retried;
+      expected_attempts.push_back(id + " #1 failed");
+    }
+  }
+  REQUIRE(seen.size() == kInstances + retried + failed);
+  std::vector<int> first_attempts(kInstances, 0);
+  for (const auto& s : seen) {
+    REQUIRE(s.index < kInstances);
+    CHECK(s.id == "s/j[" + std::to_string(s.index) + "]");
+    CHECK(s.item == std::to_string(s.index));
+    if (s.attempt == 1) ++first_attempts[s.index];
+  }
+  CHECK(std::ranges::all_of(first_attempts, [](int n) { return n == 1; }));
+  std::ranges::sort(expected_attempts);
+  std::ranges::sort(expected_instances);
+  std::ranges::sort(failures.attempts);
+  std::ranges::sort(failures.instances);
+  CHECK(failures.attempts == expected_attempts);
+  CHECK(failures.instances == expected_instances);
+  CHECK(result.totals[JobState::failed] == failed);
+  CHECK(result.totals[JobState::succeeded] == kInstances - failed);
+}

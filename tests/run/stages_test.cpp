@@ -130,3 +130,81 @@ TEST_CASE("a full bulkhead does not hold back the jobs of another bulkhead in th
   CHECK(slow_saw_all_fast);
   CHECK(result.totals[JobState::succeeded] == 55);
 }
+
+namespace {
+
+// Job types registered with add_job<J>(), as plugins do: made in place when small, by the
+// factory when not. Each counts its objects, and each attempt checks that its object is new.
+struct Objects {
+  static inline std::atomic<int> made{0}, destroyed{0}, reused{0};
+  static void reset() { made = destroyed = reused = 0; }
+};
+
+template <std::size_t Bytes>
+class Counted final : public Job {
+ public:
+  static JobType type() {
+    return {"counted" + std::to_string(Bytes),
+            "counts its objects",
+            {ParamSpec::integer("n").default_value(0)}};
+  }
+  explicit Counted(const Params&) { ++Objects::made; }
+  ~Counted() override {
+    fresh_ = false;
+    ++Objects::destroyed;
+  }
+  void run(JobContext& ctx) override {
+    if (!fresh_) ++Objects::reused;  // an object run twice, or not made for this attempt
+    fresh_ = false;
+    padding_[ctx.index() % Bytes] = 1;
+    if (ctx.index() % 9 == 4 && ctx.attempt() == 1) throw std::runtime_error("fails once");
+  }
+
+ private:
+  bool fresh_ = true;
+  char padding_[Bytes]{};
+};
+
+class Refused final : public Job {
+ public:
+  static JobType type() { return {"refused", "its constructor throws"}; }
+  explicit Refused(const Params&) { throw std::invalid_argument("no such thing"); }
+  void run(JobContext&) override {}
+};
+
+}  // namespace
+
+TEST_CASE("each attempt runs a job object of its own, made for it and destroyed after it") {
+  Registry registry;
+  registry.add_job<Counted<16>>();
+  registry.add_job<Counted<4096>>();  // larger than what is made in place
+  registry.add_job<Refused>();
+  const auto* small = registry.lookup_job_type("counted16").job_type;
+  const auto* large = registry.lookup_job_type("counted4096").job_type;
+  REQUIRE(small->placement.make != nullptr);
+  CHECK(small->placement.size == sizeof(Counted<16>));
+  CHECK(small->placement.align == alignof(Counted<16>));
+
+  for (const auto* type : {small, large}) {
+    Objects::reset();
+    auto j = job(type, "j", range(0, 3000));
+    j.retry.attempts = 2;
+    const auto p = pipeline({stage("s", {j})});
+    const auto result = run(p);
+    CHECK(result.totals[JobState::succeeded] == 3000);
+    const int retried = 3000 / 9 + (3000 % 9 > 4 ? 1 : 0);
+    CHECK(Objects::made == 3000 + retried);
+    CHECK(Objects::destroyed == Objects::made.load());
+    CHECK(Objects::reused == 0);
+  }
+
+  auto refused = job(registry.lookup_job_type("refused").job_type, "r", range(0, 50));
+  refused.params = Params{};
+  auto s = stage("s", {refused});
+  s.on_failure = OnFailure::continue_;
+  const auto p = pipeline({s});
+  Recorder recorder;
+  const auto result = run(p, &recorder);
+  CHECK(result.totals[JobState::failed] == 50);
+  CHECK(recorder.messages_of("s/r[7]") == std::vector<std::string>{"no such thing"});
+}

@@ -159,14 +159,20 @@ void check_outputs(std::string_view what, const std::string& name,
 }  // namespace
 
 void Registry::add_job_type(JobType type, JobFactory factory) {
+  add_job_type(std::move(type), std::move(factory), JobPlacement{});
+}
+
+void Registry::add_job_type(JobType type, JobFactory factory, JobPlacement placement) {
   const auto name = type.name;
   check_outputs("job type", name, type.outputs);
   impl_->add(impl_->job_types, &PluginInfo::job_types, "job type", std::move(type),
              std::move(factory));
+  auto& added =
+      impl_->job_types.find(impl_->loading ? impl_->loading->name + "." + name : "app." + name)
+          ->second;
+  added.placement = placement;
   // A worker process loads the type from this file (isolation: process).
-  if (impl_->loading) {
-    impl_->job_types.find(impl_->loading->name + "." + name)->second.file = impl_->loading->path;
-  }
+  if (impl_->loading) added.file = impl_->loading->path;
 }
 
 JobTypeLookup Registry::lookup_job_type(std::string_view name) const {

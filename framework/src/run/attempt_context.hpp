@@ -37,6 +37,14 @@ class AttemptContext final : public JobContext {
 
   // For the runner, which may have made the item already (to fill in templates).
   void set_item(Item item) { item_ = std::move(item); }
+  // For the runner, which runs a chunk's plain instances one after another in one context: the
+  // first attempt of instance `index` of the same job, with the same params and token.
+  void retarget(std::uint64_t index) noexcept {
+    index_ = index;
+    id_.clear();
+    item_.reset();
+  }
+  const JobPlan& plan() const noexcept { return *plan_; }  // only in a stage
 
  private:
   class AttemptLogger final : public Logger {

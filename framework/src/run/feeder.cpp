@@ -1,6 +1,8 @@
 #include "run/feeder.hpp"
 
 #include <algorithm>
+#include <cstddef>
+#include <memory>
 #include <optional>
 
 #include "lockstep/pipeline/output_text.hpp"
@@ -13,6 +15,13 @@ namespace lockstep::run {
 namespace {
 
 constexpr auto kRetryLater = [](const auto& a, const auto& b) { return a.due > b.due; };
+
+// A job type made in place (JobPlacement) up to this size; larger ones by their factory.
+constexpr std::size_t kInPlaceJobBytes = 512;
+
+struct DestroyInPlace {
+  void operator()(Job* job) const noexcept { job->~Job(); }
+};
 
 // A chunk should take about this long: long enough that a bulkhead place costs little per job,
 // short enough that the stage's tail stays balanced across workers.
@@ -356,6 +365,12 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
   std::optional<WorkerClock> clock;
   if (timed()) clock.emplace(WorkerClock{Clock::now()});
   const auto chunk_token = run_token(token);  // once per chunk: the same for all its attempts
+  // Plain instances (see plain()) share one context, retargeted to each in turn, and the parts
+  // of the crash mark's name: made once per chunk, not per attempt.
+  std::optional<AttemptContext> context;
+  RunningInstance running = running_instance(plan, start);
+  if (plain(plan)) context.emplace(stage_, plan, start, 1, plan.spec.params, chunk_token);
+  const int slot = current_worker_slot();
   try {
     if (batched(plan, tracked)) {
       run_batches(chunk_token, plan, i, end, ends);
@@ -369,7 +384,10 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
         clock->cut = false;
       }
       const auto run_began = clock ? clock->since : Clock::time_point{};
-      if (run_instance(chunk_token, plan, i, 1, {}, tracked, ends.tally, clock ? &*clock : nullptr))
+      WorkerClock* const worker_clock = clock ? &*clock : nullptr;
+      if (context ? run_plain_instance(plan, *context, running, slot, i, tracked, ends.tally,
+                                       worker_clock)
+                  : run_instance(chunk_token, plan, i, 1, {}, tracked, ends.tally, worker_clock))
         ++ends.ended;
       if (ranges && ends.tally[JobState::succeeded] == succeeded_before) {
         if (!clock->cut) clock->split = clock->since = Clock::now();  // it did not run
@@ -532,6 +550,35 @@ void Feeder::end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool
   }
 }
 
+bool Feeder::plain(const JobPlan& plan) const noexcept {
+  const JobSpec& spec = plan.spec;
+  // An observer of every attempt names the instance's item (run_instance makes it).
+  return workers_ == nullptr && !spec.timeout && spec.templates.empty() &&
+         stage_.services().interest != RunObserver::Interest::all;
+}
+
+RunningInstance Feeder::running_instance(const JobPlan& plan, std::uint64_t index) const {
+  return {stage_.stage().name, stage_.stage().repeat ? stage_.iteration() : 0, plan.spec.id, index,
+          plan.spec.foreach.kind != FanOut::Kind::none};
+}
+
+bool Feeder::run_plain_instance(JobPlan& plan, AttemptContext& context, RunningInstance& running,
+                                int slot, std::uint64_t index, bool tracked, StateCounts& tally,
+                                WorkerClock* clock) {
+  context.retarget(index);
+  running.index = index;
+  Attempt outcome = run_job(plan.spec, context, running, slot);
+  if (outcome.state == JobState::succeeded) {
+    // What end_instance() does for a success that no observer sees one by one.
+    if (tracked) stage_.tracked_ended(plan, index, JobState::succeeded, 1, {});
+    ++tally[JobState::succeeded];
+    return true;
+  }
+  if (clock != nullptr) clock_failure(*clock, nullptr, context, outcome, slot, nullptr);
+  return conclude(plan, index, 1, std::move(outcome), {}, plan.spec.params, nullptr, tracked,
+                  tally);
+}
+
 bool Feeder::run_instance(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
                           std::vector<std::string> messages, bool tracked, StateCounts& tally,
                           WorkerClock* clock) {
@@ -639,37 +686,10 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
     }
   }
 
-  Attempt outcome;
-  // In a worker process: when the job ran there, without the worker's start or the messages.
-  std::optional<std::pair<Clock::time_point, Clock::time_point>> worker_times;
-  const auto running = running_.mark(current_worker_slot());  // for the ETA: no clock read
-  try {
-    if (workers_ != nullptr) {
-      auto ran = workers_->run(*spec.type, context, spec.grace.value_or(kDefaultGrace));
-      outcome = {ran.state, std::move(ran.message)};
-      worker_times = ran.ran;
-    } else {
-      // Which instance this thread runs, for the note a crash of the process writes.
-      const RunningInstance instance{stage_.stage().name,
-                                     stage_.stage().repeat ? stage_.iteration() : 0, spec.id,
-                                     index, spec.foreach.kind != FanOut::Kind::none};
-      const CrashMark mark(instance);
-      auto job = spec.type->factory(params);
-      job->run(context);
-    }
-  } catch (const Cancelled&) {
-    outcome = {JobState::cancelled, "cancelled"};
-  } catch (const std::exception& e) {
-    outcome = {attempt_token.cancelled() ? JobState::cancelled : JobState::failed, e.what()};
-  } catch (...) {
-    outcome = {attempt_token.cancelled() ? JobState::cancelled : JobState::failed,
-               "unknown exception"};
-  }
+  Attempt outcome = run_job(spec, context, running_instance(plan, index), current_worker_slot());
   if (deadline) shared.timer.disarm(*deadline);
   if (overdue_note) shared.timer.disarm(*overdue_note);
   if (overdue.load()) stage_.note_overdue(false);
-  // A job's message may quote its parameters.
-  if (!outcome.message.empty()) outcome.message = mask_secrets(outcome.message);
   // Past its deadline, the attempt timed out, whatever the job did then: returning late does not
   // meet a timeout. A cancellation of the stage, the bulkhead or the run stays a cancellation,
   // and a failure the job reported before the deadline stays a failure.
@@ -680,29 +700,88 @@ Feeder::Attempt Feeder::run_attempt(const CancelToken& token, JobPlan& plan, std
   }
   if (observed) {
     event.end = Clock::now();
-    if (worker_times) std::tie(event.start, event.end) = *worker_times;
+    // In a worker process: when the job ran there, without the worker's start or the messages.
+    if (outcome.ran) std::tie(event.start, event.end) = *outcome.ran;
     event.state = outcome.state;
     event.message = outcome.message;
     shared.notify([&](RunObserver& observer) { observer.attempt_ended(event); });
   }
   if (clock != nullptr && outcome.state != JobState::succeeded) {
-    if (!observed) {
-      // Timed from the worker's clock: the successes before it in the chunk and this attempt
-      // share the time since the last reading evenly.
-      const auto end = Clock::now();
-      const auto shares = static_cast<Clock::rep>(clock->successes + 1);
-      const auto start = clock->since + (end - clock->since) / shares *
-                                            static_cast<Clock::rep>(clock->successes);
-      event = {&stage_.stage(), &spec,        context.id(),  index,  stage_.iteration(),
-               attempt,         current_worker_slot(), start, end, outcome.state,
-               outcome.message, item};
-      shared.notify([&](RunObserver& observer) { observer.attempt_ended(event); });
-    }
-    clock->split = event.start;
-    clock->since = event.end;
-    clock->cut = true;
+    clock_failure(*clock, observed ? &event : nullptr, context, outcome, current_worker_slot(),
+                  item);
   }
   return outcome;
+}
+
+Feeder::Attempt Feeder::run_job(const JobSpec& spec, AttemptContext& context,
+                                const RunningInstance& instance, int slot) {
+  Attempt outcome;
+  const auto running = running_.mark(slot);  // for the ETA: no clock read
+  try {
+    if (workers_ != nullptr) {
+      auto ran = workers_->run(*spec.type, context, spec.grace.value_or(kDefaultGrace));
+      outcome = {ran.state, std::move(ran.message)};
+      outcome.ran = ran.ran;
+    } else {
+      // Which instance this thread runs, for the note a crash of the process writes.
+      const CrashMark mark(instance);
+      const JobPlacement& placement = spec.type->placement;
+      if (placement.make != nullptr && placement.size <= kInPlaceJobBytes &&
+          placement.align <= alignof(std::max_align_t)) {
+        // Made on this thread's stack: a short job would spend more on the heap than running.
+        alignas(std::max_align_t) std::byte storage[kInPlaceJobBytes];
+        const std::unique_ptr<Job, DestroyInPlace> job(placement.make(storage, context.params()));
+        job->run(context);
+      } else {
+        auto job = spec.type->factory(context.params());
+        job->run(context);
+      }
+    }
+  } catch (const Cancelled&) {
+    outcome = {JobState::cancelled, "cancelled"};
+  } catch (const std::exception& e) {
+    outcome = {context.cancel_token().cancelled() ? JobState::cancelled : JobState::failed,
+               e.what()};
+  } catch (...) {
+    outcome = {context.cancel_token().cancelled() ? JobState::cancelled : JobState::failed,
+               "unknown exception"};
+  }
+  // A job's message may quote its parameters.
+  if (!outcome.message.empty()) outcome.message = mask_secrets(outcome.message);
+  return outcome;
+}
+
+void Feeder::clock_failure(WorkerClock& clock, const AttemptEvent* seen,
+                           const AttemptContext& context, const Attempt& outcome, int slot,
+                           const Item* item) {
+  if (seen != nullptr) {
+    clock.split = seen->start;
+    clock.since = seen->end;
+  } else {
+    // Timed from the worker's clock: the successes before it in the chunk and this attempt
+    // share the time since the last reading evenly.
+    const auto end = Clock::now();
+    const auto shares = static_cast<Clock::rep>(clock.successes + 1);
+    const auto start =
+        clock.since + (end - clock.since) / shares * static_cast<Clock::rep>(clock.successes);
+    const JobSpec& spec = context.plan().spec;
+    const AttemptEvent event{&stage_.stage(),
+                             &spec,
+                             context.id(),
+                             context.index(),
+                             stage_.iteration(),
+                             context.attempt(),
+                             slot,
+                             start,
+                             end,
+                             outcome.state,
+                             outcome.message,
+                             item};
+    stage_.services().notify([&](RunObserver& observer) { observer.attempt_ended(event); });
+    clock.split = start;
+    clock.since = end;
+  }
+  clock.cut = true;
 }
 
 void Feeder::end_instance(JobPlan& plan, std::uint64_t index, JobState state, int attempts,

@@ -28,11 +28,14 @@
 
 #include "lockstep/engine/batch.hpp"
 #include "lockstep/engine/bulkhead.hpp"
+#include "run/crash_note.hpp"
 #include "run/job_plan.hpp"
 #include "run/running_attempts.hpp"
 #include "run/stage_run.hpp"
 
 namespace lockstep::run {
+
+class AttemptContext;
 
 class Feeder {
  public:
@@ -107,6 +110,8 @@ class Feeder {
     JobState state = JobState::succeeded;
     std::string message{};
     bool retryable = true;
+    // In a worker process: when the job ran there, as the worker timed it (unset if it died).
+    std::optional<std::pair<Clock::time_point, Clock::time_point>> ran{};
   };
 
   // What ended on one path: counted into the stage, and their pending places given back, when it
@@ -150,6 +155,24 @@ class Feeder {
                 bool tracked, StateCounts& tally);
   Attempt run_attempt(const CancelToken& token, JobPlan& plan, std::uint64_t index, int attempt,
                       const Params& params, const Item* item, WorkerClock* clock);
+  // Whether the plan's instances are plain: on a thread, with the job's own params, no timeout,
+  // and no observer of every attempt (which would name their items). Most instances are; a
+  // chunk makes what their first attempts share once (run_plain_instance).
+  bool plain(const JobPlan& plan) const noexcept;
+  // The first attempt of a plain instance, in the chunk's `context` (retargeted to `index`);
+  // returns whether the instance ended (false: a retry is scheduled).
+  bool run_plain_instance(JobPlan& plan, AttemptContext& context, RunningInstance& running,
+                          int slot, std::uint64_t index, bool tracked, StateCounts& tally,
+                          WorkerClock* clock);
+  RunningInstance running_instance(const JobPlan& plan, std::uint64_t index) const;
+  // The job itself, on worker place `slot`: made by its type's factory, run and destroyed (or
+  // run by a worker process); what it came to, its message masked.
+  Attempt run_job(const JobSpec& spec, AttemptContext& context, const RunningInstance& instance,
+                  int slot);
+  // After an attempt that did not succeed, on a worker that keeps a clock: observers of failures
+  // see it (timed from the clock, unless they saw it already: `seen`), and the clock restarts.
+  void clock_failure(WorkerClock& clock, const AttemptEvent* seen, const AttemptContext& context,
+                     const Attempt& outcome, int slot, const Item* item);
   // Whether a chunk's first attempts go to a worker process as batches (run_batches): on a
   // process-isolated bulkhead, for instances that need nothing of their own (no templates, no
   // timeout). Observers that watch every attempt see each instance of a batch once it returns.

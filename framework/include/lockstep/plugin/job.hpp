@@ -20,6 +20,7 @@
 // sleep with ctx.sleep_for(), which wakes at once when the job is cancelled or times out.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -150,5 +151,14 @@ LOCKSTEP_API Params validate_job_params(const JobType& type, std::span<const Raw
 
 // Makes a job from parameters already checked against its JobType's specs.
 using JobFactory = std::function<std::unique_ptr<Job>(const Params&)>;
+
+// Makes a job in storage the framework gives (`size` bytes, aligned to `align`), so that a short
+// job costs no heap allocation; the framework destroys it with `job->~Job()`. Registry::
+// add_job<J>() fills it in; a type without one is made by its JobFactory.
+struct JobPlacement {
+  std::size_t size = 0;
+  std::size_t align = 0;
+  Job* (*make)(void* where, const Params& params) = nullptr;
+};
 
 }  // namespace lockstep

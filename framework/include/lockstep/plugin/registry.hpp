@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,7 @@ struct RegisteredJobType {
   JobType declaration;         // what the plugin declared: name, doc, parameter specs
   JobFactory factory;
   std::filesystem::path file{};  // the plugin's file; empty when the program registered it
+  JobPlacement placement{};      // set by add_job<J>(): how to make J in place
 };
 
 struct JobTypeLookup {
@@ -67,13 +69,17 @@ class LOCKSTEP_API Registry {
   // Throws std::invalid_argument for a malformed name, a duplicate, duplicate parameter names
   // or a default value of the wrong type; a plugin's load fails with that message.
   void add_job_type(JobType type, JobFactory factory);
+  // The same, with a way to make the job in place (see JobPlacement).
+  void add_job_type(JobType type, JobFactory factory, JobPlacement placement);
 
   // J has `static lockstep::JobType type()` and a constructor taking `const lockstep::Params&`.
   template <class J>
   void add_job() {
-    add_job_type(J::type(), [](const Params& params) -> std::unique_ptr<Job> {
-      return std::make_unique<J>(params);
-    });
+    add_job_type(
+        J::type(),
+        [](const Params& params) -> std::unique_ptr<Job> { return std::make_unique<J>(params); },
+        {sizeof(J), alignof(J),
+         [](void* where, const Params& params) -> Job* { return ::new (where) J(params); }});
   }
 
   // Throws std::invalid_argument as add_job_type() does.
