@@ -16,8 +16,6 @@
 namespace lockstep::examples {
 namespace {
 
-constexpr std::int64_t kLinesBetweenCancelChecks = 1024;
-
 class CountWords final : public Job {
  public:
   static JobType type() {

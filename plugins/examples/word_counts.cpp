@@ -17,10 +17,6 @@ constexpr char lowercase(char c) noexcept {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// How often the reader looks at its token: often enough to stop at once, rarely enough to cost
-// nothing.
-constexpr std::int64_t kLinesBetweenCancelChecks = 1024;
-
 }  // namespace
 
 std::int64_t add_words(std::string_view text, WordCounts& counts) {

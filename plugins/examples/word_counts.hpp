@@ -23,6 +23,10 @@ namespace lockstep::examples {
 using WordCounts = std::map<std::string, std::int64_t, std::less<>>;
 using CountLines = std::vector<std::pair<std::string, std::int64_t>>;
 
+// How often a reader of a text or counts file looks at its token: often enough to stop at once,
+// rarely enough to cost nothing.
+inline constexpr std::int64_t kLinesBetweenCancelChecks = 1024;
+
 // The word rule: a word is a maximal run of ASCII letters and digits, lowercased. Every other
 // byte ends a word: spaces, punctuation, apostrophes and hyphens ("don't" is "don" and "t",
 // "well-known" is "well" and "known"), and the bytes of non-ASCII characters. Returns how many
