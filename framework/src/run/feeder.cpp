@@ -122,12 +122,17 @@ void Feeder::end_reused(JobPlan& plan, std::uint64_t from, std::uint64_t to, boo
 
 std::uint64_t Feeder::next_chunk(std::uint64_t remaining) {
   const auto workers = static_cast<std::uint64_t>(bulkhead_.workers());
-  // A worker process's batch is timed as it returns, round trip included: each batch is sized
-  // from the last one, so a stage of short jobs reaches long batches after a few, not after
-  // kResizeEvery of them (a short stage would end first).
-  if (const auto per_job = batch_ns_per_job_.load(std::memory_order_relaxed); per_job > 0) {
-    chunk_ = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(kBatchTargetNs / per_job), 1,
-                                       kMaxBatch);
+  if (workers_ != nullptr) {
+    // A worker process's batch is timed as it returns, round trip included: each batch is sized
+    // from the last one. Until one returns, each is twice the one before: the bulkhead's queue
+    // takes a short stage's batches all at once, before any returns, and they must not all be
+    // small (`balanced` below keeps the first ones from holding too much of the stage).
+    if (const auto per_job = batch_ns_per_job_.load(std::memory_order_relaxed); per_job > 0) {
+      chunk_ = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(kBatchTargetNs / per_job), 1,
+                                         kMaxBatch);
+    } else if (dispatches_++ > 0) {
+      chunk_ = std::min(chunk_ * 2, kMaxBatch);
+    }
   } else if (++dispatches_ % kResizeEvery == 0) {
     const auto done = completed_.load(std::memory_order_relaxed);
     if (done - window_done_ >= kResizeEvery) {
@@ -142,14 +147,8 @@ std::uint64_t Feeder::next_chunk(std::uint64_t remaining) {
                  static_cast<std::int64_t>(done - window_done_));
       window_start_ = now;
       window_done_ = done;
-      // A worker process's batch costs a message round trip: longer chunks make it small.
-      const auto target = workers_ != nullptr ? kBatchTargetNs : kChunkTargetNs;
-      chunk_ = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(target / per_job), 1,
+      chunk_ = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(kChunkTargetNs / per_job), 1,
                                          kMaxChunk);
-    } else if (workers_ != nullptr) {
-      // The bulkhead took many batches and few ended: its workers are behind us, and each batch
-      // pays a round trip. Longer ones cost them nothing (`balanced` still evens out the tail).
-      chunk_ = std::min(chunk_ * 2, kMaxChunk);
     }
   }
   // Near the end, smaller chunks keep every worker busy until the last instance.
