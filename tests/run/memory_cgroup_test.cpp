@@ -9,9 +9,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
+#include "../support/temp_dir.hpp"
 #include "lockstep/pipeline/runner.hpp"
 #include "run/memory_cgroup.hpp"
 
@@ -21,28 +21,17 @@ namespace {
 namespace fs = std::filesystem;
 using run::MemoryCgroup;
 
-std::string read(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 void write(const fs::path& file, const std::string& text) { std::ofstream(file) << text; }
 
 // A directory standing in for a delegated cgroup, named by LOCKSTEP_CGROUP while it lives.
 struct FakeCgroupParent {
-  fs::path dir;
+  TempDir scratch;
+  const fs::path& dir = scratch.path();
   explicit FakeCgroupParent(const std::string& subtree_control) {
-    std::string pattern = (fs::temp_directory_path() / "lockstep-cgroup-test-XXXXXX").string();
-    dir = ::mkdtemp(pattern.data());
     write(dir / "cgroup.subtree_control", subtree_control);
     ::setenv("LOCKSTEP_CGROUP", dir.c_str(), 1);
   }
-  ~FakeCgroupParent() {
-    ::unsetenv("LOCKSTEP_CGROUP");
-    fs::remove_all(dir);
-  }
+  ~FakeCgroupParent() { ::unsetenv("LOCKSTEP_CGROUP"); }
 };
 
 TEST_CASE("a worker's cgroup is made with its limit, takes its process, reports OOM kills") {
@@ -55,10 +44,10 @@ TEST_CASE("a worker's cgroup is made with its limit, takes its process, reports 
     made = cgroup->path();
     CHECK(made == parent.dir / "lockstep-1-worker-0");
     CHECK(cgroup->version() == MemoryCgroup::Version::v2);
-    CHECK(read(made / "memory.max") == "268435456");
+    CHECK(read_file(made / "memory.max") == "268435456");
     CHECK_FALSE(fs::exists(made / "memory.swap.max"));  // written only where the kernel has it
     CHECK(cgroup->add(4242));
-    CHECK(read(made / "cgroup.procs") == "4242");
+    CHECK(read_file(made / "cgroup.procs") == "4242");
     CHECK(cgroup->oom_kills() == 0);  // no memory.events yet
     write(made / "memory.events", "low 0\nhigh 0\nmax 7\noom 2\noom_kill 1\noom_group_kill 0\n");
     CHECK(cgroup->oom_kills() == 1);
