@@ -161,3 +161,34 @@ TEST_CASE("a repeated stage lists its jobs once; resuming reuses every iteration
   for (const auto& job : plan.jobs) reused += job.reused;
   CHECK(reused == 12);
 }
+
+TEST_CASE("resuming a resumed run restores each output once, in instance order") {
+  TempDir temp;
+  ProbeTypes types;
+  types.behave([](JobContext& ctx) { ctx.output("word", "w" + std::to_string(ctx.index())); });
+  const auto p = pipeline({stage("a", {job(types.probe(), "x", range(0, 6))})});
+  const auto first = temp.path() / "first";
+  REQUIRE(run_with_journal(p, first).totals[JobState::succeeded] == 6);
+  const auto plan = plan_resume(p, {}, read_journal(first));
+  REQUIRE(plan.note.empty());
+  // The resumed run lists its reused outputs first, then again as its reused instances end.
+  const auto second = temp.path() / "second";
+  {
+    QuietLog quiet;
+    Runner runner(p, {.log = &quiet, .reuse = &plan.reuse});
+    RunJournal journal(second, {.pipeline = &p, .run_id = "second", .reuse = &plan.reuse},
+                       &runner.outputs());
+    REQUIRE(journal.error().empty());
+    runner.observe(journal);
+    REQUIRE(runner.run().reused == 6);
+  }
+  const auto again = plan_resume(p, {}, read_journal(second));
+  REQUIRE(again.note.empty());
+  const auto* reused = again.reuse.find("a", 1, "x");
+  REQUIRE(reused != nullptr);
+  std::vector<std::string> words;
+  for (const auto& output : reused->outputs) {
+    words.push_back(std::to_string(output.index) + "=" + output.value);
+  }
+  CHECK(words == std::vector<std::string>{"0=w0", "1=w1", "2=w2", "3=w3", "4=w4", "5=w5"});
+}

@@ -3,6 +3,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "lockstep/pipeline/instance_id.hpp"
@@ -27,6 +28,48 @@ struct JobRecord {
 struct Succeeded {
   std::vector<IndexRange> ranges;
   std::vector<RestoredOutput> outputs;
+  std::vector<std::uint64_t> output_records;  // which record each output came from
+  std::uint64_t records = 0;                  // records read: numbers the next one
+  // Adds a record's outputs ([index, key, value] each).
+  void add_outputs(const Json& listed) {
+    ++records;
+    for (const auto& output : listed) {
+      if (output.is_array() && output.size() == 3 && output[0].is_number_unsigned() &&
+          output[1].is_string() && output[2].is_string()) {
+        outputs.push_back(
+            {output[0].get<std::uint64_t>(), output[1].get<std::string>(), output[2].get<std::string>()});
+        output_records.push_back(records);
+      }
+    }
+  }
+  // What the instances published last, in instance order: a key written by two records (a
+  // resumed run lists its reused outputs, then its `ok` records list them again) keeps the later
+  // record's values, a list's values stay in their order.
+  std::vector<RestoredOutput> published(std::uint64_t size) const {
+    std::vector<std::size_t> order(outputs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::ranges::stable_sort(order, [&](std::size_t a, std::size_t b) {
+      return std::tie(outputs[a].index, outputs[a].key) < std::tie(outputs[b].index, outputs[b].key);
+    });
+    std::vector<RestoredOutput> kept;
+    for (std::size_t at = 0; at < order.size();) {
+      const auto& first = outputs[order[at]];
+      std::size_t end = at;
+      std::uint64_t latest = 0;
+      for (; end < order.size() && outputs[order[end]].index == first.index &&
+             outputs[order[end]].key == first.key;
+           ++end) {
+        latest = std::max(latest, output_records[order[end]]);
+      }
+      if (first.index < size) {
+        for (auto i = at; i < end; ++i) {
+          if (output_records[order[i]] == latest) kept.push_back(outputs[order[i]]);
+        }
+      }
+      at = end;
+    }
+    return kept;
+  }
 };
 
 std::string job_key(std::string_view stage, int iteration, std::string_view job) {
@@ -100,13 +143,7 @@ void read_record(const Json& record, Earlier& earlier) {
                                            record.value("job", ""))];
     done.ranges.push_back(
         {number(record.value("from", Json())), number(record.value("to", Json()))});
-    for (const auto& output : record.value("outputs", Json::array())) {
-      if (output.is_array() && output.size() == 3 && output[1].is_string() &&
-          output[2].is_string()) {
-        done.outputs.push_back(
-            {number(output[0]), output[1].get<std::string>(), output[2].get<std::string>()});
-      }
-    }
+    done.add_outputs(record.value("outputs", Json::array()));
   } else if (type == "reused") {
     // What that run took over from the one before it, written before it ran anything.
     const auto stage = record.value("stage", "");
@@ -133,13 +170,7 @@ void read_record(const Json& record, Earlier& earlier) {
         done.ranges.push_back({number(range[0]), number(range[1])});
       }
     }
-    for (const auto& output : record.value("outputs", Json::array())) {
-      if (output.is_array() && output.size() == 3 && output[1].is_string() &&
-          output[2].is_string()) {
-        done.outputs.push_back(
-            {number(output[0]), output[1].get<std::string>(), output[2].get<std::string>()});
-      }
-    }
+    done.add_outputs(record.value("outputs", Json::array()));
   } else if (type == "end") {
     const auto text = record.value("id", "");
     if (const auto id = parse_instance_id(text)) {
@@ -333,9 +364,7 @@ class Planner {
           reused.ranges.push_back({range.from, std::min(range.to, size)});
         }
       }
-      for (const auto& output : done->second.outputs) {
-        if (output.index < size) reused.outputs.push_back(output);
-      }
+      reused.outputs = done->second.published(size);
     }
     Reuse merged;  // sorts and joins the ranges
     merged.add(stage.name, iteration, job.id, reused);
