@@ -43,6 +43,35 @@ stages:
   CHECK(run.count("fetch", JobState::cancelled) == 3);
 }
 
+TEST_CASE("a repeated race starts each iteration afresh: one iteration's cancel does not reach the next") {
+  // The stage keeps its plans and feeders from one iteration to the next; the cancellation of
+  // iteration 1's losers must not cancel iteration 2's racers before they run.
+  PipelineRun run(R"(
+version: 1
+plugins: [stages]
+bulkheads: { pool: { workers: 4 } }
+stages:
+  - name: fetch
+    kind: stages.race
+    bulkhead: pool
+    repeat: { times: 3 }
+    jobs:
+      - { id: slow, type: core.sleep, foreach: { range: { from: 0, to: 2 } }, params: { duration: 60s } }
+      - { id: fast, type: core.sleep, params: { duration: 10ms } }
+)");
+  const auto& recorder = run.recorder();
+  REQUIRE(run.result().exit_code() == 0);
+  CHECK(run.stage("fetch").iterations == 3);
+  for (int iteration = 1; iteration <= 3; ++iteration) {
+    const auto fast = "fetch@" + std::to_string(iteration) + "/fast";
+    INFO(fast);
+    CHECK(recorder.ran(fast));
+    CHECK(recorder.state_of(fast) == JobState::succeeded);
+  }
+  CHECK(run.count("fetch", JobState::succeeded) == 3);
+  CHECK(run.count("fetch", JobState::cancelled) == 6);
+}
+
 TEST_CASE("race ends the racers it never dispatched as cancelled, not skipped") {
   // One worker and a queue of one: `fast` runs, slow[0] waits in the queue, and dispatching
   // slow[1] blocks until fast has won. Every slow racer lost, none of them ran for long.

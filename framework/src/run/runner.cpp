@@ -167,6 +167,22 @@ void Runner::Impl::interrupt() noexcept {
   engine->cancel();  // wakes dispatchers waiting for room; queued jobs end without running
 }
 
+namespace {
+
+enum class Again { yes, no, no_max_reached };
+
+// Whether a stage runs another iteration after `iteration` ended with `status`.
+Again repeats_after(const StageSpec& stage, int iteration, StageStatus status, bool until_reached) {
+  if (status != StageStatus::succeeded || !stage.repeat) return Again::no;
+  const auto& repeat = *stage.repeat;
+  if (!repeat.until.empty() && until_reached) return Again::no;
+  if (repeat.times && iteration >= *repeat.times) return Again::no;
+  if (repeat.max && iteration >= *repeat.max) return Again::no_max_reached;
+  return Again::yes;
+}
+
+}  // namespace
+
 StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunServices& shared) {
   StageSummary summary{stage.name};
   const auto start = std::chrono::steady_clock::now();
@@ -179,9 +195,12 @@ StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunServices& s
     return summary;
   }
   run::BulkheadUsageMeter usage(shared.engine, run::bulkheads_of(pipeline, stage));
+  constexpr auto kUsageEvery = std::chrono::milliseconds(50);
+  auto usage_read = start;
+  run::StageRun stage_run(stage, shared);
   for (int iteration = 1;; ++iteration) {
     shared.notify([&](RunObserver& observer) { observer.stage_started(stage, iteration); });
-    run::StageRun stage_run(stage, iteration, shared);
+    stage_run.begin(iteration);
     {
       std::lock_guard lock(mutex);
       running.push_back(&stage_run);
@@ -207,20 +226,21 @@ StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunServices& s
       }
     }
     if (shared.interrupted.load()) summary.status = StageStatus::interrupted;
-    summary.wall = std::chrono::steady_clock::now() - start;
-    summary.bulkheads = usage.finish(summary.wall);  // so far: observers see it too
-    shared.notify([&](RunObserver& observer) { observer.stage_ended(stage, iteration, summary); });
-    if (summary.status != StageStatus::succeeded || !stage.repeat) break;
-    const auto& repeat = *stage.repeat;
-    if (!repeat.until.empty() && outcome.until_reached) break;
-    if (repeat.times && iteration >= *repeat.times) break;
-    if (repeat.max && iteration >= *repeat.max) {
-      if (!repeat.until.empty()) {
-        summary.note = "stopped after " + std::to_string(iteration) +
-                       " iterations: no job published '" + repeat.until + "'";
-      }
-      break;
+    const auto now = std::chrono::steady_clock::now();
+    summary.wall = now - start;
+    const auto again = repeats_after(stage, iteration, summary.status, outcome.until_reached);
+    // So far, for observers: at the last iteration, and between iterations at most every 50 ms
+    // (the percentiles of a bulkhead's waits cost a round of two short jobs as much again).
+    if (again != Again::yes || now - usage_read >= kUsageEvery) {
+      summary.bulkheads = usage.finish(summary.wall);
+      usage_read = now;
     }
+    shared.notify([&](RunObserver& observer) { observer.stage_ended(stage, iteration, summary); });
+    if (again == Again::no_max_reached && !stage.repeat->until.empty()) {
+      summary.note = "stopped after " + std::to_string(iteration) +
+                     " iterations: no job published '" + stage.repeat->until + "'";
+    }
+    if (again != Again::yes) break;
   }
   return summary;
 }

@@ -12,10 +12,35 @@
 
 namespace lockstep::run {
 
-StageRun::StageRun(const StageSpec& stage, int iteration, RunServices& shared)
-    : stage_(stage), iteration_(iteration), shared_(shared), logger_(*this) {}
+StageRun::StageRun(const StageSpec& stage, RunServices& shared)
+    : stage_(stage), shared_(shared), logger_(*this) {}
 
 StageRun::~StageRun() = default;
+
+void StageRun::begin(int iteration) {
+  iteration_ = iteration;
+  started_.store(false, std::memory_order_relaxed);
+  total_ = 0;
+  skipped_by_condition_ = 0;
+  skipped_jobs_note_.clear();
+  cursor_plan_ = 0;
+  cursor_index_ = 0;
+  position_ = 0;
+  taken_.clear();
+  // After the barrier of the iteration before: no attempt looks at the source any more.
+  if (cancelled_.exchange(false)) cancel_.reset();
+  stopping_.store(false);
+  failed_.store(false);
+  owns_failures_.store(false);
+  until_reached_.store(false);
+  for (auto& count : counts_) count.store(0, std::memory_order_relaxed);
+  reused_.store(0);
+  overdue_.store(0);
+  counts_at_wait_ = {};
+  std::lock_guard lock(ended_mutex_);
+  ended_.clear();
+  tracked_outstanding_ = 0;
+}
 
 // ---- the stage from start to barrier ---------------------------------------------------------
 
@@ -32,6 +57,20 @@ StageOutcome StageRun::run() {
 
 void StageRun::plan_instances() {
   // Instances are counted from what exists now: the outputs and files of earlier stages.
+  if (!plans_.empty()) {  // an iteration after the first: the same jobs, on the same feeders
+    for (std::size_t p = 0; p < plans_.size(); ++p) {
+      auto& plan = *plans_[p];
+      plan.source = InstanceSource(plan.spec.foreach, shared_.outputs);
+      plan.reuse = nullptr;
+      plan.skipped = false;
+      skip_if_false(plan);
+      plan_start_[p] = total_;
+      total_ += plan.source.size();
+      restore_reused(plan);
+    }
+    started_.store(true, std::memory_order_release);
+    return;
+  }
   for (const auto& job : stage_.jobs) {
     auto& bulkhead = shared_.engine.bulkhead(job.bulkhead);
     plans_.push_back(std::make_unique<JobPlan>(JobPlan{

@@ -38,11 +38,15 @@ struct StageOutcome {
 
 class StageRun final : public StageContext {
  public:
-  StageRun(const StageSpec& stage, int iteration, RunServices& shared);
+  StageRun(const StageSpec& stage, RunServices& shared);
   ~StageRun() override;
   StageRun(const StageRun&) = delete;
   StageRun& operator=(const StageRun&) = delete;
 
+  // Readies iteration `iteration` (from 1): the first, or the next once run() has returned. The
+  // plans and feeders of the stage's jobs are kept from one iteration to the next, so that a
+  // round of short jobs does not pay for making them again. Not while progress() may be called.
+  void begin(int iteration);
   StageOutcome run();
   // Thread-safe: how far this iteration got.
   StageProgress progress() const;
@@ -124,7 +128,7 @@ class StageRun final : public StageContext {
   void on_every_feeder(Fn fn);
 
   const StageSpec& stage_;
-  int iteration_;
+  int iteration_ = 0;
   RunServices& shared_;
   StageLogger logger_;
   std::vector<std::unique_ptr<JobPlan>> plans_;

@@ -75,7 +75,9 @@ struct StageSummary {
   // What deserves a look though nothing failed, e.g. "job 'hash': foreach files 'in/*.txt'
   // matched nothing (0 instances)"; each once, however many iterations said it.
   std::vector<std::string> warnings{};
-  std::vector<BulkheadUsage> bulkheads{};  // the bulkheads its jobs used, in pipeline order
+  // The bulkheads its jobs used, in pipeline order. At stage_ended of an iteration that is not
+  // the last, up to 50 ms old: a round of short jobs would otherwise pay for them every time.
+  std::vector<BulkheadUsage> bulkheads{};
 };
 
 // A snapshot of the stage running now, for progress displays: cheap enough to take ten times a
