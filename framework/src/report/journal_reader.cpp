@@ -1,5 +1,4 @@
 // Reading RUN_DIR/journal back: every whole record, up to the first one that is cut or corrupt.
-#include <boost/crc.hpp>
 #include <cerrno>
 #include <charconv>
 #include <fstream>
@@ -7,6 +6,7 @@
 #include <system_error>
 
 #include "lockstep/pipeline/journal.hpp"
+#include "report/record_checksum.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
 
@@ -37,9 +37,7 @@ JournalContents read_journal(const std::filesystem::path& file) {
     whole_record = whole_record && payload + length < text.size() + 0 &&
                    text[payload + length] == '\n';
     if (whole_record) {
-      boost::crc_32_type check;
-      check.process_bytes(text.data() + payload, length);
-      whole_record = check.checksum() == crc;
+      whole_record = report::record_checksum(std::string_view(text).substr(payload, length)) == crc;
     }
     if (!whole_record) {
       contents.torn = true;

@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <boost/crc.hpp>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -30,6 +29,7 @@
 
 #include "lockstep/pipeline/journal.hpp"
 #include "lockstep/pipeline/output_text.hpp"
+#include "report/record_checksum.hpp"
 #include "report/resume_keys.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
@@ -53,19 +53,32 @@ std::string dump(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-// "CRC LENGTH TEXT\n": how every record's text is written, so that a cut one is found.
-std::string framed(std::string_view text) {
-  boost::crc_32_type crc;
-  crc.process_bytes(text.data(), text.size());
-  std::string out(8, '0');
+// Appends "CRC LENGTH TEXT\n": how every record's text is written, so that a cut one is found.
+void append_framed(std::string& out, std::string_view text) {
+  char head[8 + 1 + 20 + 1];
   constexpr std::string_view kHex = "0123456789abcdef";
-  for (unsigned value = crc.checksum(), i = 8; i-- > 0; value >>= 4) out[i] = kHex[value & 0xfu];
-  out += ' ';
-  append_number(out, text.size());
-  out += ' ';
-  out += text;
+  for (std::uint32_t value = report::record_checksum(text), i = 8; i-- > 0; value >>= 4) {
+    head[i] = kHex[value & 0xfu];
+  }
+  head[8] = ' ';
+  auto* end = std::to_chars(head + 9, head + sizeof head - 1, text.size()).ptr;
+  *end++ = ' ';
+  out.append(head, end);
+  out.append(text);
   out += '\n';
+}
+
+std::string framed(std::string_view text) {
+  std::string out;
+  append_framed(out, text);
   return out;
+}
+
+// A record's text made by hand, in a buffer each thread keeps (no allocation per record).
+std::string& scratch_text() {
+  thread_local std::string text;
+  text.clear();
+  return text;
 }
 
 // The one place where a record's text is made from JSON: every such record goes through here,
@@ -147,49 +160,61 @@ struct RunJournal::Impl {
   // of ten million short jobs, and a JSON tree for each cost ~15 % of such a run. Stage names
   // and job ids are letters, digits, '_' and '-' (nothing to escape, no secret); a run with
   // retried attempts (messages) goes through frame().
-  static std::string framed_successes(const JobSpec& job, const Successes& run) {
-    if (!run.retried.is_null() || !run.outputs.is_null()) return frame(successes_record(job, run));
-    std::string text = R"({"end":)";
+  static void append_successes(std::string& out, const JobSpec& job, const Successes& run) {
+    if (!run.retried.is_null() || !run.outputs.is_null()) {
+      out += frame(successes_record(job, run));
+      return;
+    }
+    auto& text = scratch_text();
+    text += R"({"end":)";
     append_number(text, run.end_us);
     text += R"(,"from":)";
     append_number(text, run.from);
     text += R"(,"iteration":)";
     append_number(text, run.iteration);
-    text += R"(,"job":")" + job.id + R"(","slot":)";
+    text += R"(,"job":")";
+    text += job.id;
+    text += R"(","slot":)";
     append_number(text, run.slot);
-    text += R"(,"stage":")" + run.stage->name + R"(","start":)";
+    text += R"(,"stage":")";
+    text += run.stage->name;
+    text += R"(","start":)";
     append_number(text, run.start_us);
     text += R"(,"t":"ok","to":)";
     append_number(text, run.to);
     text += '}';
-    return framed(text);
+    append_framed(out, text);
   }
 
   // A `stage_end` record as frame() makes it, by hand: one per iteration of a stage that may
   // repeat ten thousand times.
-  static std::string framed_stage_end(const StageSpec& stage, int iteration,
-                                      const StageSummary& so_far) {
-    std::array<std::pair<std::string_view, std::uint64_t>, kJobStateCount> counts;
-    for (std::size_t i = 0; i < kJobStateCount; ++i) {
-      counts[i] = {to_string(kAllJobStates[i]), so_far.counts[kAllJobStates[i]]};
-    }
-    std::ranges::sort(counts);  // as JSON objects are written: keys in order
-    std::string text = R"({"counts":{)";
-    for (const auto& [state, count] : counts) {
+  static void append_stage_end(std::string& out, const StageSpec& stage, int iteration,
+                               const StageSummary& so_far) {
+    // As JSON objects are written: keys in order.
+    static const auto kStatesByName = [] {
+      auto states = kAllJobStates;
+      std::ranges::sort(states, {}, [](JobState state) { return to_string(state); });
+      return states;
+    }();
+    auto& text = scratch_text();
+    text += R"({"counts":{)";
+    for (const auto state : kStatesByName) {
       if (text.back() != '{') text += ',';
       text += '"';
-      text += state;
+      text += to_string(state);
       text += R"(":)";
-      append_number(text, count);
+      append_number(text, so_far.counts[state]);
     }
     text += R"(},"iteration":)";
     append_number(text, iteration);
     text += R"(,"reused":)";
     append_number(text, so_far.reused);
-    text += R"(,"stage":")" + stage.name + R"(","status":")";
+    text += R"(,"stage":")";
+    text += stage.name;
+    text += R"(","status":")";
     text += to_string(so_far.status);
     text += R"(","t":"stage_end"})";
-    return framed(text);
+    append_framed(out, text);
   }
 
   static Json successes_record(const JobSpec& job, const Successes& run) {
@@ -281,9 +306,9 @@ struct RunJournal::Impl {
 
   // Under `mutex`.
   void flush_pending() {
-    for (const auto& [job, run] : finished) buffer += framed_successes(*job, run);
+    for (const auto& [job, run] : finished) append_successes(buffer, *job, run);
     finished.clear();
-    for (const auto& [job, run] : pending) buffer += framed_successes(*job, run);
+    for (const auto& [job, run] : pending) append_successes(buffer, *job, run);
     pending.clear();
   }
 
@@ -301,7 +326,7 @@ struct RunJournal::Impl {
     }
     // Formatted here, outside the lock the workers take. Their order among the other records
     // does not matter: stage_ended() writes its stage's before its stage_end record.
-    for (const auto& [job, run] : ended) batch += framed_successes(*job, run);
+    for (const auto& [job, run] : ended) append_successes(batch, *job, run);
     if (fd < 0) return;
     if (batch.empty()) {
       if (sync && unsynced.exchange(false) && ::fdatasync(fd) != 0) {
@@ -440,8 +465,18 @@ void RunJournal::stage_started(const StageSpec& stage, int iteration) {
     if (!first) listed = found->second;
   }
   if (listed) {
-    impl_->append(
-        {{"t", "stage"}, {"stage", stage.name}, {"iteration", iteration}, {"jobs_as_in", *listed}});
+    // As frame() would make it, by hand (a stage may repeat ten thousand times): a stage name
+    // holds no secret and nothing to escape.
+    auto& text = scratch_text();
+    text += R"({"iteration":)";
+    append_number(text, iteration);
+    text += R"(,"jobs_as_in":)";
+    append_number(text, *listed);
+    text += R"(,"stage":")";
+    text += stage.name;
+    text += R"(","t":"stage"})";
+    std::lock_guard lock(impl_->mutex);
+    append_framed(impl_->buffer, text);
     return;  // written by the next commit, before any record of this iteration's instances
   }
   // What --resume compares before it reuses an instance of the job (report/resume_keys.hpp).
@@ -522,11 +557,12 @@ void RunJournal::stage_ended(const StageSpec& stage, int iteration, const StageS
     }
   }
   {
-    auto record = Impl::framed_stage_end(stage, iteration, so_far);
     std::lock_guard lock(impl_->mutex);
-    impl_->buffer += record;
+    Impl::append_stage_end(impl_->buffer, stage, iteration, so_far);
   }
-  impl_->commit(false);  // synced by the next group commit
+  // Written at once, synced by the next group commit; an iteration of a repeated stage waits
+  // for that commit (at most 100 ms): a write per round would cost more than the round.
+  if (!stage.repeat) impl_->commit(false);
 }
 
 void RunJournal::run_ended(const RunResult& result) {
