@@ -226,12 +226,16 @@ std::vector<Row> case_pipeline_range(const Options& o) {
                        if (!child.ok) throw std::runtime_error("child process: " + child.status);
                        return std::strtod(child.extra.c_str(), nullptr) / double(n);
                      });
-  impls.emplace_back("lockstep_run_journal", "the same, RunJournal (RUN_DIR/journal) on",
-                     "ns/job", [argv = child_argv("lockstep_run_journal"), n = o.instances] {
-                       const ChildRun child = run_child_process(argv);
-                       if (!child.ok) throw std::runtime_error("child process: " + child.status);
-                       return std::strtod(child.extra.c_str(), nullptr) / double(n);
-                     });
+  const auto same_with = [&](const char* impl, const char* note) {
+    impls.emplace_back(impl, note, "ns/job", [argv = child_argv(impl), n = o.instances] {
+      const ChildRun child = run_child_process(argv);
+      if (!child.ok) throw std::runtime_error("child process: " + child.status);
+      return std::strtod(child.extra.c_str(), nullptr) / double(n);
+    });
+  };
+  same_with("lockstep_run_journal", "the same, RunJournal (RUN_DIR/journal) on");
+  same_with("lockstep_run_report", "the same, JsonReport (--report) on, written at the end");
+  same_with("lockstep_run_trace", "the same, ChromeTrace (--trace) on, written at the end");
   impls.emplace_back("tbb_raw", "task_arena::enqueue + atomic counter, same number of jobs",
                      "ns/job", [spec] { return tbb_jobs(spec) / double(spec.jobs); });
   impls.emplace_back("thread_pool", "mutex + condition_variable queue, same number of jobs",
@@ -266,19 +270,25 @@ std::vector<Row> case_pipeline_range(const Options& o) {
     overhead.target_met = *on / *off <= kProgressMaxRatio;
     rows.push_back(std::move(overhead));
   }
-  // Issue 11: journal on over journal off.
-  const auto journaled = median_of(rows, "lockstep_run_journal", "ns/job");
-  if (off && journaled && *off > 0) {
+  // Issue 11: journal on over journal off; issue 15: the report and the trace, each on.
+  const auto add_overhead = [&](const char* name, const char* impl, double max) {
+    const auto with = median_of(rows, impl, "ns/job");
+    if (!off || !with || *off <= 0) return;
     Row overhead;
     overhead.case_name = "pipeline_range";
-    overhead.impl = "journal_overhead";
+    overhead.impl = name;
     overhead.unit = "ratio";
-    overhead.note = "lockstep_run_journal / lockstep_run, medians";
-    overhead.summary = summarize({*journaled / *off});
-    overhead.target = "<= 1.05";
-    overhead.target_met = *journaled / *off <= 1.05;
+    overhead.note = std::string(impl) + " / lockstep_run, medians";
+    overhead.summary = summarize({*with / *off});
+    char target[32];
+    std::snprintf(target, sizeof target, "<= %.2f", max);
+    overhead.target = target;
+    overhead.target_met = *with / *off <= max;
     rows.push_back(std::move(overhead));
-  }
+  };
+  add_overhead("journal_overhead", "lockstep_run_journal", 1.05);
+  add_overhead("report_overhead", "lockstep_run_report", kProgressMaxRatio);
+  add_overhead("trace_overhead", "lockstep_run_trace", kProgressMaxRatio);
   return rows;
 }
 
@@ -302,14 +312,14 @@ int run_child_case(const std::string& case_name, const std::string& impl, const 
     std::fprintf(stderr, "lockstep-bench: no child mode for case %s\n", case_name.c_str());
     return 2;
   }
-  if (case_name == "pipeline_range" &&
-      (impl == "lockstep_run" || impl == "lockstep_run_progress" ||
-       impl == "lockstep_run_journal")) {
+  if (case_name == "pipeline_range" && impl.starts_with("lockstep_run")) {
     Watchdog::instance().arm("child pipeline_range", options.timeout);
     try {
-      const double ns =
-          run_noop_range_pipeline(options.instances, options.workers,
-                                  impl == "lockstep_run_progress", impl == "lockstep_run_journal");
+      const Observers observers{.progress = impl == "lockstep_run_progress",
+                                .journal = impl == "lockstep_run_journal",
+                                .report = impl == "lockstep_run_report",
+                                .trace = impl == "lockstep_run_trace"};
+      const double ns = run_noop_range_pipeline(options.instances, options.workers, observers);
       Watchdog::instance().disarm();
       return report_peak_rss(report_fd, std::to_string(ns)) ? 0 : 1;
     } catch (const std::exception& e) {

@@ -63,7 +63,7 @@ std::vector<Row> case_stage_rounds(const Options& o) {
                      "the same with the run's journal, as `lockstep run` writes it by default",
                      "µs/round",
                      [yaml = stage_rounds_pipeline(o.rounds, o.workers), n = 2 * o.rounds,
-                      per_round] { return per_round(run_pipeline(yaml, n, false, true).run_ns); });
+                      per_round] { return per_round(run_pipeline(yaml, n, {.journal = true}).run_ns); });
   impls.emplace_back("engine_barrier", "Bulkhead + Batch::wait(), 2 empty jobs a round", "µs/round",
                      [spec, per_round] { return per_round(lockstep_rounds(spec)); });
   impls.emplace_back("tbb_raw", "task_group run/wait inside one arena.execute", "µs/round",

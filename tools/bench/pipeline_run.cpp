@@ -13,7 +13,9 @@
 #include <lockstep/pipeline/journal.hpp>
 #include <lockstep/pipeline/pipeline_loader.hpp>
 #include <lockstep/pipeline/progress.hpp>
+#include <lockstep/pipeline/report.hpp>
 #include <lockstep/pipeline/runner.hpp>
+#include <lockstep/pipeline/trace.hpp>
 
 namespace lockstep_bench {
 namespace {
@@ -110,8 +112,7 @@ std::string commands_pipeline(std::size_t commands, int workers, const std::stri
          std::to_string(commands) + " } }\n";
 }
 
-PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool progress,
-                           bool journal) {
+PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, Observers observers) {
   const auto file = std::filesystem::temp_directory_path() /
                     ("lockstep-bench-" + std::to_string(::getpid()) + ".yaml");
   std::ofstream(file) << yaml;
@@ -129,7 +130,7 @@ PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool 
   lockstep::Runner runner(*pipeline, {.log = &quiet});
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> null_out(nullptr, std::fclose);
   std::optional<lockstep::ProgressPrinter> printer;
-  if (progress) {
+  if (observers.progress) {
     null_out.reset(std::fopen("/dev/null", "w"));
     if (!null_out) throw std::runtime_error("cannot open /dev/null");
     printer.emplace(runner, null_out.get(),
@@ -139,7 +140,7 @@ PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool 
   const auto journal_file = std::filesystem::temp_directory_path() /
                             ("lockstep-bench-" + std::to_string(::getpid()) + ".journal");
   std::optional<lockstep::RunJournal> journal_observer;
-  if (journal) {
+  if (observers.journal) {
     std::filesystem::remove(journal_file);
     journal_observer.emplace(journal_file,
                              lockstep::JournalIdentity{.pipeline = &*pipeline,
@@ -148,9 +149,18 @@ PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool 
     if (!journal_observer->error().empty()) throw std::runtime_error(journal_observer->error());
     runner.observe(*journal_observer);
   }
+  std::optional<lockstep::JsonReport> report;
+  if (observers.report) runner.observe(report.emplace());
+  std::optional<lockstep::ChromeTrace> trace;
+  if (observers.trace) runner.observe(trace.emplace());
   const auto loaded = std::chrono::steady_clock::now();
   const auto result = runner.run();
   journal_observer.reset();  // its last commit is part of the cost
+  if (report || trace) {  // writing them is part of the cost too
+    std::ofstream null_file("/dev/null");
+    if (report) report->write(null_file);
+    if (trace) trace->write(null_file);
+  }
   const auto end = std::chrono::steady_clock::now();
   std::filesystem::remove(journal_file);
   if (result.totals[lockstep::JobState::succeeded] != instances) {
@@ -163,9 +173,8 @@ PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool 
   return {ns_between(start, loaded), ns_between(loaded, end), last_stage_ns};
 }
 
-double run_noop_range_pipeline(std::size_t instances, int workers, bool progress, bool journal) {
-  const auto times =
-      run_pipeline(noop_range_pipeline(instances, workers), instances, progress, journal);
+double run_noop_range_pipeline(std::size_t instances, int workers, Observers observers) {
+  const auto times = run_pipeline(noop_range_pipeline(instances, workers), instances, observers);
   return times.load_ns + times.run_ns;
 }
 

@@ -26,18 +26,25 @@ struct PipelineTimes {
   double last_stage_ns = 0;  // the last stage's wall, from its start to its end
 };
 
-// Loads `yaml` (from a file written for the purpose) and runs it. `instances` is how many
-// instances must succeed. With `progress`, a ProgressPrinter in terminal mode paints its line to
-// /dev/null meanwhile, as `lockstep run` does on a terminal (its cost is what is measured). With
-// `journal`, a RunJournal writes to a file in the temporary directory, as `lockstep run` does to
-// RUN_DIR/journal. Throws std::runtime_error when the pipeline does not load or an instance did
-// not succeed.
-PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances, bool progress = false,
-                           bool journal = false);
+// The observers `lockstep run` may attach, whose cost a case measures.
+struct Observers {
+  // A ProgressPrinter in terminal mode painting its line to /dev/null, as on a terminal.
+  bool progress = false;
+  // A RunJournal writing to a file in the temporary directory, as to RUN_DIR/journal.
+  bool journal = false;
+  // A JsonReport (--report) and a ChromeTrace (--trace), each written to /dev/null at the end.
+  bool report = false;
+  bool trace = false;
+};
+
+// Loads `yaml` (from a file written for the purpose) and runs it with `observers`. `instances` is
+// how many instances must succeed. Throws std::runtime_error when the pipeline does not load or
+// an instance did not succeed.
+PipelineTimes run_pipeline(const std::string& yaml, std::size_t instances,
+                           Observers observers = {});
 
 // run_pipeline() of noop_range_pipeline(); the nanoseconds from reading the file to the end of
-// the run.
-double run_noop_range_pipeline(std::size_t instances, int workers, bool progress = false,
-                               bool journal = false);
+// the run (the report and trace written included).
+double run_noop_range_pipeline(std::size_t instances, int workers, Observers observers = {});
 
 }  // namespace lockstep_bench
