@@ -132,3 +132,40 @@ TEST_CASE("an instance's duration in the report is the sum of its attempts, retr
   CHECK(durations[0]["count"] == 1);
   CHECK(durations[0]["max_seconds"] == slowest[0]["duration_seconds"]);
 }
+
+TEST_CASE("the JSON report counts short instances timed by chunk, and names only instances timed alone") {
+  // 20,000 instant instances run many to a chunk: each is counted in its job's histogram at its
+  // chunk's mean, none can be named as slow. Three that sleep 60 ms each run alone in theirs:
+  // they are the slowest, each with its item, timed exactly.
+  ProbeTypes types;
+  types.behave([](JobContext& context) {
+    if (context.id().starts_with("s/slow")) context.sleep_for(60ms);
+  });
+  auto p = pipeline({stage("s", {job(types.probe(), "quick", range(0, 20000)),
+                                 job(types.probe(), "slow", range(10, 13))})});
+  JsonReport report;
+  QuietLog quiet;
+  Runner runner(p, {.log = &quiet, .observers = {&report}});
+  REQUIRE(runner.run().exit_code() == 0);
+  std::ostringstream out;
+  report.write(out);
+  const auto json = nlohmann::json::parse(out.str());
+
+  const auto& durations = json["stages"][0]["durations"];
+  REQUIRE(durations.size() == 2);
+  CHECK(durations[0]["count"] == 20000);
+  CHECK(durations[1]["count"] == 3);
+  CHECK(durations[1]["p50_seconds"].get<double>() >= 0.045);  // a bucket's middle: within 25 %
+  const auto& slowest = json["stages"][0]["slowest"];
+  REQUIRE(slowest.size() >= 3);
+  for (int i = 0; i < 3; ++i) {
+    INFO(slowest[i].dump());
+    CHECK(slowest[i]["job"] == "slow");
+    CHECK(slowest[i]["attempts"] == 1);
+    CHECK(slowest[i]["duration_seconds"].get<double>() >= 0.06);
+    const auto id = slowest[i]["id"].get<std::string>();
+    const auto item = slowest[i]["item"].get<std::string>();
+    CHECK(id == "s/slow[" + std::to_string(std::stoi(item) - 10) + "]");  // item 10 is index 0
+  }
+  for (std::size_t i = 3; i < slowest.size(); ++i) CHECK(slowest[i]["job"] == "quick");
+}

@@ -70,15 +70,29 @@ std::chrono::nanoseconds AttemptTimes::take(const InstanceEvent& instance) {
   std::lock_guard lock(mutex_);
   if (auto found = unclaimed_.find({instance.job, instance.iteration, instance.index});
       found != unclaimed_.end()) {
-    ran += found->second;
+    ran += found->second.ran;
     unclaimed_.erase(found);
   }
   return ran;
 }
 
+AttemptTimes::Earlier AttemptTimes::take_earlier(const JobSpec* job, int iteration,
+                                                 std::uint64_t index) {
+  if (!any_unclaimed_.load(std::memory_order_acquire)) return {};
+  std::lock_guard lock(mutex_);
+  const auto found = unclaimed_.find({job, iteration, index});
+  if (found == unclaimed_.end()) return {};
+  const auto earlier = found->second;
+  unclaimed_.erase(found);
+  return earlier;
+}
+
 void AttemptTimes::keep(const Key& key, std::chrono::nanoseconds ran) {
   std::lock_guard lock(mutex_);
-  unclaimed_[key] += ran;
+  auto& earlier = unclaimed_[key];
+  earlier.ran += ran;
+  ++earlier.attempts;
+  any_unclaimed_.store(true, std::memory_order_release);
 }
 
 }  // namespace lockstep::report

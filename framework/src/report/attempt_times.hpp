@@ -13,6 +13,7 @@
 // succeed may be retried on another thread: they go to a locked map, which only failures pay for.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -30,13 +31,22 @@ class AttemptTimes {
   // The run time of the instance's attempts, forgotten once taken.
   std::chrono::nanoseconds take(const InstanceEvent& instance);
 
+  // Attempts kept but not taken: for an observer that sees successes as ranges
+  // (RunObserver::instances_succeeded), the attempts before a retried instance's success.
+  struct Earlier {
+    std::chrono::nanoseconds ran{};
+    int attempts = 0;
+  };
+  Earlier take_earlier(const JobSpec* job, int iteration, std::uint64_t index);
+
  private:
   using Key = std::tuple<const JobSpec*, int, std::uint64_t>;  // job, iteration, index
   void keep(const Key& key, std::chrono::nanoseconds ran);
 
   const std::uint64_t owner_;  // tells this object's thread-local slots from others', never reused
   std::mutex mutex_;           // guards unclaimed_
-  std::map<Key, std::chrono::nanoseconds> unclaimed_;
+  std::map<Key, Earlier> unclaimed_;
+  std::atomic<bool> any_unclaimed_{false};  // a hint: take_earlier() locks only when set
 };
 
 }  // namespace lockstep::report

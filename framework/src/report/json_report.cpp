@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/output_text.hpp"
 #include "lockstep/plugin/job.hpp"
 #include "lockstep/version.hpp"
@@ -151,6 +152,35 @@ void JsonReport::Impl::time(const InstanceEvent& instance) {
                                 instance.item != nullptr ? item_text(*instance.item) : "",
                                 instance.attempts,
                                 instance.state};
+  });
+}
+
+void JsonReport::instances_succeeded(const SucceededRange& range) {
+  auto& self = *impl_;
+  if (self.pipeline == nullptr || range.stage == nullptr || range.to <= range.from) return;
+  const auto stage = index_in(self.pipeline->stages, range.stage);
+  if (stage >= self.timings.size()) return;  // not a stage of this pipeline
+  const auto job = index_in(range.stage->jobs, range.job);
+  const auto took = std::max(std::chrono::nanoseconds{}, range.end - range.start);
+  const auto count = range.to - range.from;
+  if (count > 1) {
+    self.timings[stage]->add_together(job, took / static_cast<std::int64_t>(count), count);
+    return;
+  }
+  // Alone in its chunk: timed exactly, with the attempts that failed before it (a retry).
+  const auto earlier = self.attempt_times.take_earlier(range.job, range.iteration, range.from);
+  const auto ran = took + earlier.ran;
+  self.timings[stage]->add(job, ran, [&] {
+    InstanceId id{.stage = range.stage->name,
+                  .iteration = range.stage->repeat ? range.iteration : 0,
+                  .job = range.job->id};
+    if (range.job->foreach.kind != FanOut::Kind::none) id.index = range.from;
+    return report::SlowInstance{ran,
+                                to_string(id),
+                                range.job->id,
+                                range.item != nullptr ? item_text(*range.item) : "",
+                                1 + earlier.attempts,
+                                JobState::succeeded};
   });
 }
 

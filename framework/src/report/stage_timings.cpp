@@ -16,9 +16,9 @@ std::size_t shard_of_this_thread(std::size_t shards) noexcept {
 
 }  // namespace
 
-void JobRunTimes::add(std::chrono::nanoseconds ran) noexcept {
+void JobRunTimes::add(std::chrono::nanoseconds ran, std::uint64_t count) noexcept {
   auto& counts = shards_[shard_of_this_thread(kShards)].counts;
-  counts[DurationHistogram::bucket_of(ran)].fetch_add(1, std::memory_order_relaxed);
+  counts[DurationHistogram::bucket_of(ran)].fetch_add(count, std::memory_order_relaxed);
   auto seen = max_ns_.load(std::memory_order_relaxed);
   while (ran.count() > seen &&
          !max_ns_.compare_exchange_weak(seen, ran.count(), std::memory_order_relaxed)) {

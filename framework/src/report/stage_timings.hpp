@@ -38,7 +38,8 @@ struct SlowInstance {
 // report (measured on ten million core.noop jobs).
 class JobRunTimes {
  public:
-  void add(std::chrono::nanoseconds ran) noexcept;
+  // `count` instances of `ran` each.
+  void add(std::chrono::nanoseconds ran, std::uint64_t count = 1) noexcept;
   DurationHistogram histogram() const noexcept;  // a snapshot, the shards added up
   std::chrono::nanoseconds max() const noexcept;
 
@@ -81,6 +82,11 @@ class StageTimings {
   void add(std::size_t job, std::chrono::nanoseconds ran, MakeEntry&& make_entry) {
     if (job < jobs_.size()) jobs_[job]->add(ran);
     slowest_.offer(ran, std::forward<MakeEntry>(make_entry));
+  }
+  // `count` instances timed together (a chunk of short ones), each at their mean `each`: in the
+  // histogram only, since no one of them can be named as slow.
+  void add_together(std::size_t job, std::chrono::nanoseconds each, std::uint64_t count) {
+    if (job < jobs_.size()) jobs_[job]->add(each, count);
   }
   std::size_t jobs() const noexcept { return jobs_.size(); }
   const JobRunTimes& job(std::size_t index) const { return *jobs_.at(index); }

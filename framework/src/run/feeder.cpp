@@ -528,8 +528,12 @@ void Feeder::run_batches(const CancelToken& token, JobPlan& plan, std::uint64_t&
 void Feeder::report_succeeded(JobPlan& plan, std::uint64_t from, std::uint64_t to,
                               Clock::time_point start, Clock::time_point end) {
   if (from >= to || !stage_.services().succeeded_ranges) return;
-  const SucceededRange range{&stage_.stage(), &plan.spec, stage_.iteration(), from, to,
-                             current_worker_slot(), start, end};
+  SucceededRange range{&stage_.stage(), &plan.spec, stage_.iteration(), from, to,
+                       current_worker_slot(), start, end};
+  std::optional<Item> item;  // one instance: a job of long instances, worth naming it exactly
+  if (to == from + 1 && plan.spec.foreach.kind != FanOut::Kind::none) {
+    range.item = &item.emplace(plan.source.item(from));
+  }
   stage_.services().notify([&](RunObserver& observer) { observer.instances_succeeded(range); });
 }
 

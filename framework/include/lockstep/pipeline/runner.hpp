@@ -142,6 +142,9 @@ struct SucceededRange {
   std::uint64_t from = 0, to = 0;
   int slot = 0;  // the worker place that ran them; -1 outside any
   std::chrono::steady_clock::time_point start{}, end{};
+  // The fan-out item of a range of one instance (a job whose instances take about 50 us or more
+  // runs one per chunk); null for a longer range, or a job without fan-out.
+  const Item* item = nullptr;
 };
 
 // An instance reached its terminal state (after its last attempt, or without running).
