@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <ostream>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -39,7 +41,32 @@ struct Slice {
   JobState state = JobState::succeeded;
   Clock::time_point start{}, end{};
   std::string id, job, item, message;
+  std::uint64_t instances = 1;  // a run of successes of a chunk: more than one
+  std::uint64_t first = 0;      // then the index of its first instance
 };
+
+// A JSON string: plain text as it is, anything else (quotes, controls, bytes that are not UTF-8,
+// which become U+FFFD) as nlohmann::json writes it.
+void append_json_string(std::string& out, std::string_view text) {
+  const bool plain = std::ranges::all_of(text, [](unsigned char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out += '"';
+    out += text;
+    out += '"';
+    return;
+  }
+  out += json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Integers as they are; a double as the shortest text that reads back the same.
+template <class Number>
+void append_number(std::string& out, Number value) {
+  char digits[32];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
+}
 
 // An item this long or shorter is also shown in the slice's name, where the timeline shows it.
 constexpr std::size_t kItemInNameMax = 40;
@@ -67,6 +94,9 @@ struct ChromeTrace::Impl {
   std::vector<StageSpan> stages;
   std::map<std::pair<const StageSpec*, int>, Clock::time_point> stage_starts;  // stage, iteration
   std::atomic<std::uint64_t> dropped{0};
+  // Attempts that did not succeed, by job, iteration and index: the attempt number of a success
+  // that follows them (a retry), which arrives as a range.
+  std::map<std::tuple<const JobSpec*, int, std::uint64_t>, int> failed_attempts;
 
   int pid_of_bulkhead(const std::string& name) {
     for (std::size_t i = 0; i < bulkheads.size(); ++i) {
@@ -123,6 +153,9 @@ void ChromeTrace::attempt_ended(const AttemptEvent& attempt) {
   auto& self = *impl_;
   auto item = attempt.item != nullptr ? item_text(*attempt.item) : std::string();  // unlocked
   std::lock_guard lock(self.mutex);
+  if (attempt.state != JobState::succeeded) {
+    ++self.failed_attempts[{attempt.job, attempt.iteration, attempt.index}];
+  }
   if (self.slices.size() >= self.options.max_attempts) {
     self.dropped.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -131,6 +164,36 @@ void ChromeTrace::attempt_ended(const AttemptEvent& attempt) {
                          attempt.slot, attempt.attempt, attempt.state, attempt.start, attempt.end,
                          attempt.id, attempt.job ? attempt.job->id : std::string(), std::move(item),
                          attempt.message});
+}
+
+void ChromeTrace::instances_succeeded(const SucceededRange& range) {
+  auto& self = *impl_;
+  if (range.stage == nullptr || range.job == nullptr || range.to <= range.from) return;
+  InstanceId first{.stage = range.stage->name,
+                   .iteration = range.stage->repeat ? range.iteration : 0,
+                   .job = range.job->id};
+  const bool fans_out = range.job->foreach.kind != FanOut::Kind::none;
+  if (fans_out) first.index = range.from;
+  auto id = to_string(first);
+  const auto count = range.to - range.from;
+  if (count > 1) id += " .. [" + std::to_string(range.to - 1) + "]";  // as a rebuilt trace names it
+  auto item = range.item != nullptr ? item_text(*range.item) : std::string();  // unlocked
+  std::lock_guard lock(self.mutex);
+  int attempt = 1;
+  if (count == 1 && !self.failed_attempts.empty()) {
+    if (auto found = self.failed_attempts.find({range.job, range.iteration, range.from});
+        found != self.failed_attempts.end()) {
+      attempt += found->second;
+      self.failed_attempts.erase(found);
+    }
+  }
+  if (self.slices.size() >= self.options.max_attempts) {
+    self.dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  self.slices.push_back({self.pid_of(*range.job), range.slot, attempt, JobState::succeeded,
+                         range.start, range.end, std::move(id), range.job->id, std::move(item),
+                         std::string(), count, range.from});
 }
 
 void ChromeTrace::stage_ended(const StageSpec& stage, int iteration, const StageSummary& so_far) {
@@ -236,21 +299,47 @@ void ChromeTrace::write(std::ostream& out) const {
           {"args", args}});
   }
 
+  // The slices by hand, not as JSON trees: a million of them took 30 s that way.
+  std::string text;
   for (const auto& slice : self.slices) {
-    json args = {{"job", slice.job},
-                 {"attempt", slice.attempt},
-                 {"state", std::string(to_string(slice.state))}};
-    if (!slice.item.empty()) args["item"] = slice.item;
-    if (!slice.message.empty()) args["message"] = slice.message;
+    text.clear();
     const bool item_in_name = !slice.item.empty() && slice.item.size() <= kItemInNameMax;
-    emit({{"name", item_in_name ? slice.id + " " + slice.item : slice.id},
-          {"cat", "attempt"},
-          {"ph", "X"},
-          {"pid", slice.pid},
-          {"tid", slice.tid},
-          {"ts", self.micros(slice.start)},
-          {"dur", Impl::micros(std::max(Clock::duration{}, slice.end - slice.start))},
-          {"args", std::move(args)}});
+    text += R"({"name":)";
+    append_json_string(text, item_in_name ? slice.id + " " + slice.item : slice.id);
+    text += R"(,"cat":"attempt","ph":"X","pid":)";
+    append_number(text, slice.pid);
+    text += R"(,"tid":)";
+    append_number(text, slice.tid);
+    text += R"(,"ts":)";
+    append_number(text, self.micros(slice.start));
+    text += R"(,"dur":)";
+    append_number(text, Impl::micros(std::max(Clock::duration{}, slice.end - slice.start)));
+    text += R"(,"args":{"job":)";
+    append_json_string(text, slice.job);
+    text += R"(,"attempt":)";
+    append_number(text, slice.attempt);
+    text += R"(,"state":")";
+    text += to_string(slice.state);
+    text += '"';
+    if (!slice.item.empty()) {
+      text += R"(,"item":)";
+      append_json_string(text, slice.item);
+    }
+    if (!slice.message.empty()) {
+      text += R"(,"message":)";
+      append_json_string(text, slice.message);
+    }
+    if (slice.instances > 1) {
+      text += R"(,"instances":)";
+      append_number(text, slice.instances);
+      text += R"(,"first":)";
+      append_number(text, slice.first);
+      text += R"(,"last":)";
+      append_number(text, slice.first + slice.instances - 1);
+    }
+    text += "}}";
+    out << (first ? "\n" : ",\n") << mask_secrets(text);
+    first = false;
   }
 
   const json other = {{"pipeline", self.pipeline_name},

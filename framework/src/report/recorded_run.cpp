@@ -338,7 +338,10 @@ void RecordedRun::Impl::write_trace(std::ostream& out) const {
     auto name = id_of(range.job, range.iteration, range.from);
     if (range.to - range.from > 1) name += " .. [" + std::to_string(range.to - 1) + "]";
     slice(std::move(name), range.job, range.time,
-          {{"state", "succeeded"}, {"instances", range.to - range.from}});
+          {{"state", "succeeded"},
+           {"instances", range.to - range.from},
+           {"first", range.from},
+           {"last", range.to - 1}});
     ++slices;
   }
   for (const auto& retry : data->retries) {

@@ -505,7 +505,10 @@ void Feeder::run_batches(const CancelToken& token, JobPlan& plan, std::uint64_t&
     for (auto& ended : outcome.ended) {
       succeeded(i, ended.index, began, ended.start);
       Attempt attempt{ended.state, mask_secrets(ended.message)};
-      const Item* of = item_of(ended.index);
+      // A failure is rare: its item is made for the observers that name it (a trace).
+      const Item* of = every || spec.foreach.kind == FanOut::Kind::none
+                           ? item_of(ended.index)
+                           : &item.emplace(plan.source.item(ended.index));
       if (shared.interest != RunObserver::Interest::stages) {
         attempt_events(ended.index, ended.start, ended.end, ended.state, attempt.message, of);
       }
@@ -768,6 +771,12 @@ void Feeder::clock_failure(WorkerClock& clock, const AttemptEvent* seen,
     const auto start =
         clock.since + (end - clock.since) / shares * static_cast<Clock::rep>(clock.successes);
     const JobSpec& spec = context.plan().spec;
+    // A failure is rare: its item is made here when the attempt ran without one, for the
+    // observers that name it (a trace).
+    std::optional<Item> made;
+    if (item == nullptr && spec.foreach.kind != FanOut::Kind::none) {
+      item = &made.emplace(context.plan().source.item(context.index()));
+    }
     const AttemptEvent event{&stage_.stage(),
                              &spec,
                              context.id(),

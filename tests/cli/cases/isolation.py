@@ -62,8 +62,9 @@ case("isolation_every_tenth", f"run {ISOLATION}/every_tenth.yaml {FAULTS} --run-
 
 def each_instance_observed(run):
     """The report and the trace see each of the 2,000 instances once, as thread mode would:
-    instances in worker processes go in batches, and observers of every attempt still get each
-    one, with its item and the worker's times, inside its stage."""
+    instances in worker processes go in batches; the trace shows each failed attempt with its
+    item, and the successes between them as runs (a slice naming its first and last index, or
+    one instance with its item), all inside their stage."""
     report = json.loads(run.path("{scratch}/report.json").read_text(encoding="utf-8"))
     counts = report["stages"][0]["counts"]
     if (counts["succeeded"], counts["failed"]) != (1800, 200):
@@ -79,14 +80,18 @@ def each_instance_observed(run):
     events = trace["traceEvents"]
     stage = next(e for e in events if e.get("cat") == "stage")
     attempts = [e for e in events if e.get("cat") == "attempt"]
-    seen = collections.Counter(int(e["args"]["item"]) for e in attempts)
+    def items(args):  # the items of a slice: the job's items are 1000 + index
+        if "instances" in args:
+            return range(1000 + args["first"], 1000 + args["last"] + 1)
+        return [int(args["item"])]
+    seen = collections.Counter(item for e in attempts for item in items(e["args"]))
     if sorted(seen) != list(range(1000, 3000)) or max(seen.values()) != 1:
         twice = [item for item, n in seen.items() if n > 1]
-        yield f"the trace has {len(attempts)} attempts; items twice: {twice[:5]}"
-    states = collections.Counter((e["args"]["state"], int(e["args"]["item"]) % 10 == 9)
-                                 for e in attempts)
+        yield f"the trace has {len(attempts)} slices; items twice: {twice[:5]}"
+    states = collections.Counter((e["args"]["state"], item % 10 == 9)
+                                 for e in attempts for item in items(e["args"]))
     if states != {("succeeded", False): 1800, ("failed", True): 200}:
-        yield f"the trace's attempts end (state, crashing item): {dict(states)}"
+        yield f"the trace's instances end (state, crashing item): {dict(states)}"
     outside = [e["name"] for e in attempts
                if e["ts"] < stage["ts"] or e["ts"] + e["dur"] > stage["ts"] + stage["dur"]]
     if outside:
