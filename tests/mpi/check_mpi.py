@@ -218,6 +218,22 @@ def unsupported_flag(lockstep, work):
     return problems, run
 
 
+@case
+def ranks_mpi_does_not_see(lockstep, work):
+    """Launched as 3 ranks (as the environment says) but MPI sees 1: exit 2, nothing ran."""
+    out = os.path.join(work, "never.txt")
+    env = dict(os.environ, OMPI_COMM_WORLD_SIZE="3")
+    done = subprocess.run([lockstep, "run", pipeline("long-jobs.yaml"), "--set", f"vars.out={out}"],
+                          cwd=work, env=env, capture_output=True, text=True, timeout=60, check=False)
+    run = Run(done.returncode, done.stdout + done.stderr)
+    problems = []
+    expect(run.status == 2, problems, "exit status is not 2")
+    expect("lockstep run: error: launched as 3 ranks, but MPI sees 1" in run.output, problems,
+           "no message saying so")
+    expect(not os.path.exists(out), problems, "a job ran")
+    return problems, run
+
+
 def run_case(name, lockstep, work):
     if shutil.which("mpirun") is None:
         print("skipped: no mpirun on PATH (tools/install-deps installs openmpi-bin)")

@@ -54,6 +54,11 @@ int launched_ranks() {
       if (const int size = number_in(variable); size > 0) return size;
     }
   }
+  // A task of an srun step of several tasks, even without PMI (srun --mpi=none): MPI must then
+  // see them all, or each task would run the whole pipeline (run_command.cpp refuses that).
+  if (std::getenv("SLURM_PROCID") != nullptr) {
+    if (const int size = number_in("SLURM_STEP_NUM_TASKS"); size > 0) return size;
+  }
   return 1;
 }
 

@@ -243,6 +243,13 @@ int run_pipeline(const RunCommandOptions& options) {
     }
   }
   Cluster* cluster = ranks ? &ranks->cluster() : nullptr;
+  if (cluster != nullptr && cluster->size() != launched_ranks()) {
+    // MPI sees fewer ranks than were launched (each task alone: srun without --mpi=pmix or
+    // pmi2): every task would run the whole pipeline.
+    std::cerr << "lockstep run: error: launched as " << launched_ranks() << " ranks, but MPI sees "
+              << cluster->size() << " (under srun, pass --mpi=pmix or --mpi=pmi2)\n";
+    return kExitError;
+  }
   // Rank 0 speaks for all: the others print only their jobs' log lines.
   const bool speaks = cluster == nullptr || cluster->rank() == 0;
   std::ostringstream unheard;
