@@ -77,9 +77,15 @@ def version(lockstep, work):
 def exactly_once(lockstep, work):
     """3,000 instances: each index exactly once, on more than one rank; totals on rank 0."""
     out = os.path.join(work, "exactly-once.txt")
-    run = mpirun(lockstep, work, ["run", pipeline("exactly-once.yaml"), "--set", f"vars.out={out}"])
+    run_dir = os.path.join(work, "run-dir")
+    run = mpirun(lockstep, work, ["run", pipeline("exactly-once.yaml"), "--set", f"vars.out={out}",
+                                  "--run-dir", run_dir])
     problems = []
     expect(run.status == 0, problems, "exit status is not 0")
+    # Each rank keeps its job logs in a directory of its own.
+    for rank in range(RANKS):
+        expect(os.path.isdir(os.path.join(run_dir, f"rank-{rank}")), problems,
+               f"no {run_dir}/rank-{rank}")
     records = lines(out) if os.path.exists(out) else []
     indices = sorted(int(r[0]) for r in records)
     expect(indices == list(range(3000)), problems,

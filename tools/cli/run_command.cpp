@@ -212,8 +212,9 @@ bool ranks_agree(Cluster& cluster, const RunCommandOptions& options, const Loade
       loaded != nullptr ? "" : "the pipeline did not load: " + load_errors);
   if (!differ.empty()) {
     // Rank 0's own diagnostics are printed already: they come first.
-    if (speaks && loaded != nullptr)
+    if (speaks && loaded != nullptr) {
       std::cerr << "lockstep run: error: the ranks cannot run the same pipeline:\n" << differ;
+    }
     return false;
   }
   std::string refused;
