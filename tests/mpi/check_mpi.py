@@ -224,6 +224,38 @@ def unsupported_flag(lockstep, work):
     return problems, run
 
 
+def summary(output):
+    """The summary table and the notes after it, wall times and column widths left out."""
+    start = output.find("stage  ")
+    if start < 0:
+        return []
+    rows = []
+    for line in output[start:].splitlines():
+        if line.startswith("---"):
+            break  # mpirun's own text
+        line = re.sub(r"\b[0-9][0-9.]*(ns|us|µs|ms|s|m|h)\b", "WALL", line)
+        rows.append(" ".join(line.split()))
+    return rows
+
+
+@case
+def same_summary(lockstep, work):
+    """needs, repeat, if: and a failure that continues: rank 0's summary is a one-process run's."""
+    args = ["run", pipeline("graph.yaml")]
+    alone = subprocess.run([lockstep] + args, cwd=work, capture_output=True, text=True,
+                           timeout=120, check=False)
+    run = mpirun(lockstep, work, args)
+    problems = []
+    expect(alone.returncode == 1 and run.status == 1, problems,
+           f"exit status {alone.returncode} alone and {run.status} under mpirun, not 1 and 1")
+    want = summary(alone.stdout + alone.stderr)
+    got = summary(run.output)
+    expect(len(want) == 7, problems, f"the run alone printed no summary of 7 lines: {want}")
+    expect(got == want, problems, "the summaries differ:\n    " + "\n    ".join(want) +
+           "\n  under mpirun:\n    " + "\n    ".join(got))
+    return problems, run
+
+
 @case
 def ranks_mpi_does_not_see(lockstep, work):
     """Launched as 3 ranks (as the environment says) but MPI sees 1: exit 2, nothing ran."""
