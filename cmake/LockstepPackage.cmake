@@ -8,6 +8,8 @@
 #   lockstep-dev_<version>_<arch>.deb   headers and the CMake package, for embedders and plugin
 #                                       authors; it depends on the exact lockstep (no public header
 #                                       includes oneTBB, Boost or yaml-cpp).
+#   lockstep-mpi_<version>_<arch>.deb   the MPI backend (liblockstep-mpi, docs/scale-out.md), when
+#                                       the build found MPI: the exact lockstep and Open MPI.
 # Split so that running pipelines never installs headers.
 # Included from the top CMakeLists.txt, after every install() rule, and only when lockstep is the
 # top-level project: a project that embeds lockstep's sources packages itself.
@@ -42,8 +44,19 @@ set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS
 # What a plugin author builds with: lockstep_add_plugin() is CMake, the API is C++20.
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_RECOMMENDS "cmake (>= 3.25), g++ (>= 12)")
 
+set(CPACK_DEBIAN_MPI_PACKAGE_NAME lockstep-mpi)
+set(CPACK_DEBIAN_MPI_PACKAGE_SECTION utils)
+set(CPACK_DEBIAN_MPI_PACKAGE_SHLIBDEPS ON)  # the MPI library's package
+set(CPACK_DEBIAN_MPI_PACKAGE_DEPENDS "lockstep (= ${PROJECT_VERSION})")
+# liblockstep, which the backend links, is lockstep's (above), not a package of the system.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${PROJECT_BINARY_DIR}/${LOCKSTEP_LIBDIR}")
+
 include(CPack)
 cpack_add_component(runtime DISPLAY_NAME "lockstep"
   DESCRIPTION "The lockstep command, its library and the core, examples and stages plugins")
+if(TARGET lockstep_mpi)
+  cpack_add_component(mpi DISPLAY_NAME "lockstep-mpi" DEPENDS runtime
+    DESCRIPTION "The MPI backend: lockstep run across the ranks of mpirun or srun")
+endif()
 cpack_add_component(development DISPLAY_NAME "lockstep-dev" DEPENDS runtime
   DESCRIPTION "Headers and the CMake package (find_package(lockstep), lockstep_add_plugin)")

@@ -19,7 +19,11 @@ execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BINARY_DIR}" ${config} --t
                 COMMAND_ERROR_IS_FATAL ANY)
 
 file(REMOVE_RECURSE "${SCRATCH}")
-foreach(package IN ITEMS lockstep lockstep-dev)
+set(packages lockstep lockstep-dev)
+if(EXISTS "${BINARY_DIR}/lib/liblockstep-mpi.so")  # the build found MPI
+  list(APPEND packages lockstep-mpi)
+endif()
+foreach(package IN LISTS packages)
   file(GLOB deb "${BINARY_DIR}/${package}_${VERSION}_*.deb")
   list(LENGTH deb count)
   if(NOT count EQUAL 1)

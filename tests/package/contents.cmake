@@ -43,6 +43,17 @@ function(expect_depends package)
   set(failures "${failures}" PARENT_SCOPE)
 endfunction()
 
+# expect_no_depends(<package> <regex>): its Depends field does not match.
+function(expect_no_depends package regex)
+  file(GLOB deb "${BINARY_DIR}/${package}_${VERSION}_*.deb")
+  execute_process(COMMAND "${DPKG_DEB}" -f "${deb}" Depends OUTPUT_VARIABLE depends
+                  COMMAND_ERROR_IS_FATAL ANY)
+  if(depends MATCHES "${regex}")
+    string(APPEND failures "  - ${package} Depends matches ${regex}: ${depends}\n")
+  endif()
+  set(failures "${failures}" PARENT_SCOPE)
+endfunction()
+
 file(GLOB plugins RELATIVE "${BINARY_DIR}" "${BINARY_DIR}/lib/lockstep/*.so")
 if(NOT plugins)
   string(APPEND failures "  - the build tree has no plugins in ${BINARY_DIR}/lib/lockstep\n")
@@ -52,6 +63,14 @@ expect_files(lockstep bin/lockstep lib/liblockstep.so.${soversion}
              lib/liblockstep-engine.so.${soversion} ${plugins})
 expect_depends(lockstep "(^|, )libtbb" "(^|, )libyaml-cpp" "(^|, )libboost-filesystem"
                "(^|, )libstdc\\+\\+6" "(^|, )libc6")
+
+# Open MPI only with the MPI backend, in a package of its own.
+expect_no_depends(lockstep "(^|, )libopenmpi")
+if(EXISTS "${BINARY_DIR}/lib/liblockstep-mpi.so")
+  string(REPLACE "." "\\." version_re "${VERSION}")
+  expect_files(lockstep-mpi lib/liblockstep-mpi.so)
+  expect_depends(lockstep-mpi "(^|, )lockstep \\(= ${version_re}\\)" "(^|, )libopenmpi")
+endif()
 
 file(GLOB_RECURSE headers RELATIVE "${SOURCE_DIR}/framework/include"
      "${SOURCE_DIR}/framework/include/*.hpp")

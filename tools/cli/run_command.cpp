@@ -14,6 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "file_url.hpp"
 #include "group_guard.hpp"
 #include "interrupt_watch.hpp"
+#include "lockstep/pipeline/cluster.hpp"
 #include "lockstep/pipeline/exit_codes.hpp"
 #include "lockstep/pipeline/html_report.hpp"
 #include "lockstep/pipeline/journal.hpp"
@@ -32,6 +34,7 @@
 #include "lockstep/pipeline/run_dir.hpp"
 #include "lockstep/pipeline/runner.hpp"
 #include "lockstep/pipeline/trace.hpp"
+#include "mpi_ranks.hpp"
 #include "output_file.hpp"
 #include "pipeline_options.hpp"
 #include "run_dir_logs.hpp"
@@ -178,10 +181,84 @@ std::optional<ResumePlan> plan_from_earlier(const RunCommandOptions& options,
   return plan_resume(loaded.pipeline, loaded.registry.plugins(), earlier);
 }
 
+// Under MPI: what of this run the ranks cannot do together yet, one line each; empty when
+// nothing.
+std::vector<std::string> refused_under_mpi(const RunCommandOptions& options,
+                                           const LoadedPipeline& loaded) {
+  auto refused = unsupported_on_cluster(loaded.pipeline);
+  const std::pair<const char*, bool> flags[] = {
+      {"--report", !options.report.empty()},
+      {"--trace", !options.trace.empty()},
+      {"--html", !options.html.empty()},
+      {"--resume", options.resume},
+      {"--explain", options.explain},
+      {"--dry-run", options.dry_run},
+      {"--isolation process", options.isolation == "process"}};
+  for (const auto& [flag, given] : flags) {
+    if (given) refused.push_back(std::string(flag) + " is not supported under MPI yet");
+  }
+  return refused;
+}
+
+// Under MPI, before anything runs: the same pipeline and plugins on every rank, loaded without
+// error, and nothing refused. Diagnostics and errors are printed by rank 0 only; false (every
+// rank: exit 2) when the ranks must not run it.
+bool ranks_agree(Cluster& cluster, const RunCommandOptions& options, const LoadedPipeline* loaded,
+                 const std::string& load_errors) {
+  const bool speaks = cluster.rank() == 0;
+  const auto differ = same_pipeline_everywhere(
+      cluster, options.pipeline.pipeline,
+      loaded != nullptr ? loaded->registry.plugins() : std::vector<PluginInfo>{},
+      loaded != nullptr ? "" : "the pipeline did not load: " + load_errors);
+  if (!differ.empty()) {
+    // Rank 0's own diagnostics are printed already: they come first.
+    if (speaks && loaded != nullptr) {
+      std::cerr << "lockstep run: error: the ranks cannot run the same pipeline:\n" << differ;
+    }
+    return false;
+  }
+  std::string refused;
+  for (const auto& line : refused_under_mpi(options, *loaded)) refused += line + "\n";
+  if (const auto any = agree(cluster, refused); !any.empty()) {
+    if (speaks) std::cerr << "lockstep run: error: " << (refused.empty() ? any : refused);
+    return false;
+  }
+  return true;
+}
+
+// The first line of what the loader printed.
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 int run_pipeline(const RunCommandOptions& options) {
   // Before any thread, lock or child: the guard must hold none of them.
   GroupGuard::start();
-  const auto loaded = load_checked_pipeline(options.pipeline, std::cerr);
+  // Launched by mpirun or srun as one of several ranks: each runs its share of every stage. MPI
+  // is loaded and initialized only then, and finalized (on every rank) as this returns.
+  std::unique_ptr<MpiRanks> ranks;
+  if (launched_ranks() > 1) {
+    std::string error;
+    ranks = MpiRanks::start(error);
+    if (!ranks) {
+      std::cerr << "lockstep run: error: " << error << "\n";
+      return kExitError;
+    }
+  }
+  Cluster* cluster = ranks ? &ranks->cluster() : nullptr;
+  if (cluster != nullptr && cluster->size() != launched_ranks()) {
+    // MPI sees fewer ranks than were launched (each task alone: srun without --mpi=pmix or
+    // pmi2): every task would run the whole pipeline.
+    std::cerr << "lockstep run: error: launched as " << launched_ranks() << " ranks, but MPI sees "
+              << cluster->size() << " (under srun, pass --mpi=pmix or --mpi=pmi2)\n";
+    return kExitError;
+  }
+  // Rank 0 speaks for all: the others print only their jobs' log lines.
+  const bool speaks = cluster == nullptr || cluster->rank() == 0;
+  std::ostringstream unheard;
+  const auto loaded = load_checked_pipeline(options.pipeline, speaks ? std::cerr : unheard);
+  if (cluster != nullptr &&
+      !ranks_agree(*cluster, options, loaded.get(), first_line(unheard.str()))) {
+    return kExitError;
+  }
   if (!loaded) return kExitError;
   if (const auto clash = output_clash(options, *loaded); !clash.empty()) {
     std::cerr << "lockstep run: error: " << clash << ": choose another file\n";
@@ -199,25 +276,43 @@ int run_pipeline(const RunCommandOptions& options) {
   if (options.dry_run) return kExitOk;
   // The runner first: every observer below is attached to it by a call, in whatever order
   // (none of them prints as the run ends but the progress printer: the rest print after run()).
-  Runner runner(loaded->pipeline,
-                {.threads = options.threads > 0 ? std::optional(options.threads) : std::nullopt,
-                 .reuse = resume ? &resume->reuse : nullptr,
-                 .isolation = options.isolation == "process" ? Isolation::process
-                                                            : Isolation::thread});
+  Runner runner(
+      loaded->pipeline,
+      {.threads = options.threads > 0 ? std::optional(options.threads) : std::nullopt,
+       .reuse = resume ? &resume->reuse : nullptr,
+       .isolation = options.isolation == "process" ? Isolation::process : Isolation::thread,
+       .cluster = cluster});
   // A job on a thread of this process that crashes it: the note names the instance.
   install_crash_note();
   FailureReport failures(std::cerr);
-  runner.observe(failures);
+  if (speaks) runner.observe(failures);
   std::optional<std::uint64_t> log_max;
   parse_byte_size(options.log_max, log_max);  // checked as the flag was read
-  auto logs =
-      RunDirLogs::open(options.run_dir, options.quiet, log_max, loaded->pipeline, std::cerr);
+  // Under MPI each rank keeps its own job logs: the default run dir names its process, a given
+  // one gets a directory per rank in it.
+  auto run_dir = options.run_dir;
+  if (cluster != nullptr && !run_dir.empty()) {
+    run_dir =
+        (std::filesystem::path(run_dir) / ("rank-" + std::to_string(cluster->rank()))).string();
+    std::error_code error;
+    std::filesystem::create_directories(run_dir, error);
+  }
+  std::ostringstream logs_error;
+  auto logs = RunDirLogs::open(run_dir, options.quiet, log_max, loaded->pipeline,
+                               speaks ? std::cerr : logs_error);
+  if (cluster != nullptr &&
+      !agree(*cluster, logs ? "" : "no run directory: " + first_line(logs_error.str())).empty()) {
+    if (speaks && logs)
+      std::cerr << "lockstep run: error: a rank could not open its run directory\n";
+    return kExitError;  // every rank: nothing ran
+  }
   if (!logs) return kExitError;  // an unwritable --run-dir: nothing ran
   // It learns how instances end, to give the failed ones a file of their own.
   if (auto* observer = logs->observer()) runner.observe(*observer);
   // RUN_DIR/journal: what the run did, crash-safe (docs/resume.md).
   std::optional<RunJournal> journal;
-  if (const auto* dir = logs->dir(); dir != nullptr && !options.no_journal) {
+  // Not under MPI yet: each rank's journal would hold only its share of the run.
+  if (const auto* dir = logs->dir(); dir != nullptr && !options.no_journal && cluster == nullptr) {
     journal.emplace(keep_earlier_journal(*dir),
                     JournalIdentity{.pipeline = &loaded->pipeline,
                                     .plugins = loaded->registry.plugins(),
@@ -258,7 +353,8 @@ int run_pipeline(const RunCommandOptions& options) {
   // (always); none with never or --quiet.
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
   const bool show_progress =
-      !options.quiet && (options.progress == "always" || (options.progress == "auto" && terminal));
+      speaks && cluster == nullptr && !options.quiet &&
+      (options.progress == "always" || (options.progress == "auto" && terminal));
   std::optional<ProgressPrinter> progress;
   std::optional<ProgressLogSink> progress_log;
   if (show_progress) {
@@ -276,6 +372,8 @@ int run_pipeline(const RunCommandOptions& options) {
   // a signal cannot cut them short (a second one still ends the process within a second).
   InterruptWatch watch([&runner] { runner.interrupt(); });
   const RunResult result = runner.run();
+  // Every rank has the counts of all: rank 0 prints them, and every rank exits with the same code.
+  if (!speaks) return result.exit_code();
   logs->print_where();  // "logs: DIR"
   if (!result.error.empty()) std::cerr << "lockstep: error: " << result.error << '\n';
   failures.print_not_shown(std::cerr);

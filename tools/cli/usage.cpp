@@ -13,6 +13,7 @@
 #include "lockstep/plugin/diagnostics.hpp"
 #include "lockstep/plugin/manifest.hpp"
 #include "lockstep/version.hpp"
+#include "mpi_ranks.hpp"
 
 namespace lockstep::cli {
 
@@ -97,7 +98,8 @@ void configure_app(CLI::App& app) {
   app.set_version_flag(
       "--version",
       [] {
-        return version_text() + "\nmemory limits of worker processes: " + memory_limit_mechanism();
+        return version_text() + "\nmemory limits of worker processes: " + memory_limit_mechanism() +
+               "\n" + mpi_version_line();
       },
       "Print the version, the plugin ABI and what this machine offers");
   app.set_help_flag("-h,--help", "Print this help and exit");

@@ -12,17 +12,18 @@
 // framework/examples/run_pipeline.cpp is a whole program of it, built and run by a test.
 #pragma once
 
+#include "lockstep/pipeline/cluster.hpp"
 #include "lockstep/pipeline/exit_codes.hpp"
 #include "lockstep/pipeline/html_report.hpp"
 #include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/job_instance.hpp"
 #include "lockstep/pipeline/journal.hpp"
 #include "lockstep/pipeline/output_text.hpp"
-#include "lockstep/pipeline/recorded_run.hpp"
 #include "lockstep/pipeline/pipeline.hpp"
 #include "lockstep/pipeline/pipeline_loader.hpp"
 #include "lockstep/pipeline/plugin_loader.hpp"
 #include "lockstep/pipeline/progress.hpp"
+#include "lockstep/pipeline/recorded_run.hpp"
 #include "lockstep/pipeline/report.hpp"
 #include "lockstep/pipeline/resume.hpp"
 #include "lockstep/pipeline/reuse.hpp"

@@ -5,11 +5,12 @@
 #include <memory>
 #include <optional>
 
+#include "lockstep/pipeline/cluster.hpp"
 #include "lockstep/pipeline/output_text.hpp"
-#include "run/attempt_messages.hpp"
-#include "run/instance_params.hpp"
 #include "run/attempt_context.hpp"
+#include "run/attempt_messages.hpp"
 #include "run/crash_note.hpp"
+#include "run/instance_params.hpp"
 
 namespace lockstep::run {
 namespace {
@@ -51,6 +52,10 @@ std::optional<std::pair<std::int64_t, std::int64_t>> range_of(const FanOut& fan_
 
 void Feeder::dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t end) {
   auto& shared = stage_.services();
+  if (shared.cluster != nullptr) {
+    dispatch_shared_range(*shared.cluster, plan, start, end);
+    return;
+  }
   std::uint64_t next = start;
   // Reused instances (--resume) end at once, between the runs of instances that are dispatched.
   const auto* reused = plan.reuse != nullptr ? &plan.reuse->ranges : nullptr;
@@ -87,6 +92,52 @@ void Feeder::dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t en
     tally[JobState::cancelled] = cancelled;
     stage_.add(tally);
   }
+}
+
+void Feeder::dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_t start,
+                                   std::uint64_t end) {
+  auto& shared = stage_.services();
+  const auto range = stage_.shared_range(plan);
+  const int workers = bulkhead_.workers();
+  const auto stopped = [&] { return stage_.stopping() || shared.interrupted.load(); };
+  for (;;) {
+    // A chunk is asked for once a worker is free: a rank whose workers are all busy (long jobs)
+    // leaves the rest of the range to the ranks that have room.
+    wait_for_room(static_cast<std::uint64_t>(workers));
+    if (stopped()) break;
+    const auto chunk = cluster.claim(range, start, end, workers);
+    if (chunk.from == chunk.to) return;
+    auto next = chunk.from;
+    while (next < chunk.to && !stopped()) {
+      const std::uint64_t count = next_chunk(chunk.to - next);
+      dispatch_chunk(plan, next, count, false);
+      next += count;
+    }
+    if (next < chunk.to) {
+      StateCounts tally;
+      tally[JobState::cancelled] = chunk.to - next;
+      stage_.add(tally);
+      break;
+    }
+  }
+  // Stopped: this rank takes what is left of the range (workers 0: all of it), so that each
+  // instance still ends exactly once, and ends it as cancelled without running.
+  const auto rest = cluster.claim(range, start, end, 0);
+  StateCounts tally;
+  tally[JobState::cancelled] = rest.to - rest.from;
+  stage_.add(tally);
+}
+
+void Feeder::wait_for_room(std::uint64_t limit) {
+  if (pending_.load() < limit) return;
+  std::unique_lock lock(mutex_);
+  room_wanted_.store(limit);
+  // Woken by release() as pending_ drops below the limit; the 50 ms bound how late a stop or an
+  // interrupt is seen.
+  while (pending_.load() >= limit && !stage_.stopping() && !stage_.services().interrupted.load()) {
+    wake_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  room_wanted_.store(0);
 }
 
 bool Feeder::dispatch_one(JobPlan& plan, std::uint64_t index) {
@@ -334,7 +385,9 @@ Feeder::Ends::~Ends() {
 
 void Feeder::release(std::uint64_t ended) noexcept {
   if (ended == 0) return;
-  if (pending_.fetch_sub(ended) == ended && waiting_.load()) {
+  const auto before = pending_.fetch_sub(ended);
+  const auto room = room_wanted_.load();
+  if ((before == ended && waiting_.load()) || (room != 0 && before - ended < room)) {
     std::lock_guard lock(mutex_);
     wake_.notify_all();
   }

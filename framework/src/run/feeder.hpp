@@ -132,6 +132,12 @@ class Feeder {
   };
 
   std::uint64_t next_chunk(std::uint64_t remaining);
+  // Under a cluster: instances [start, end) are shared by every rank; this rank claims chunks of
+  // them (Cluster::claim) as its workers free up, until none is left.
+  void dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_t start,
+                             std::uint64_t end);
+  // Returns once fewer than `limit` dispatched instances have not ended (or the stage stops).
+  void wait_for_room(std::uint64_t limit);
   bool dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t count, bool tracked);
 
   // Retries: scheduled from workers, dispatched by the retry dispatcher when due.
@@ -207,6 +213,7 @@ class Feeder {
   std::atomic<std::uint64_t> pending_{0};
   std::atomic<std::uint64_t> completed_{0};  // instances of chunks that ran: sizes chunks
   std::atomic<bool> waiting_{false};         // the feeder sleeps until pending_ is zero
+  std::atomic<std::uint64_t> room_wanted_{0};      // wait_for_room() sleeps until pending_ is below
   std::atomic<std::int64_t> batch_ns_per_job_{0};  // of the last batch returned; 0: none yet
 
   std::mutex mutex_;                   // guards retries_ and retry_dispatcher_

@@ -13,6 +13,7 @@
 
 #include "lockstep/engine/cancel_token.hpp"
 #include "lockstep/engine/engine.hpp"
+#include "lockstep/pipeline/cluster.hpp"
 #include "lockstep/pipeline/job_instance.hpp"
 #include "lockstep/pipeline/runner.hpp"
 #include "run/deadline_timer.hpp"
@@ -31,6 +32,11 @@ struct RunServices {
   std::atomic<bool> interrupted{false};
   bool succeeded_ranges = false;  // some observer wants instances_succeeded()
   const Reuse* reuse = nullptr;   // instances that succeed without running (--resume)
+  // Several ranks run the pipeline (RunOptions::cluster); null: this process alone.
+  Cluster* cluster = nullptr;
+  // Under a cluster: the next Cluster::claim() range to use. Each iteration of a stage takes one
+  // per job, in the same order on every rank (stages run one at a time).
+  std::uint64_t next_range = 0;
   // The worker processes of bulkheads with process isolation, by bulkhead name.
   std::map<std::string, std::unique_ptr<WorkerPool>, std::less<>> worker_pools{};
 

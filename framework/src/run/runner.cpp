@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "lockstep/pipeline/cluster.hpp"
 #include "lockstep/pipeline/exit_codes.hpp"
 #include "lockstep/pipeline/plugin_loader.hpp"
 
@@ -92,6 +93,21 @@ void start_worker_pools(const Pipeline& pipeline, const RunOptions& options,
     shared.worker_pools.emplace(spec.name,
                                 std::make_unique<run::WorkerPool>(spec.workers, std::move(setup)));
   }
+}
+
+// Why this run cannot be spread over a cluster's ranks, else "".
+std::string refused_on_cluster(const Pipeline& pipeline, const RunOptions& options) {
+  std::string why;
+  for (const auto& line : unsupported_on_cluster(pipeline)) why += (why.empty() ? "" : "; ") + line;
+  if (options.isolation == Isolation::process) {
+    why +=
+        std::string(why.empty() ? "" : "; ") + "isolation: process is not supported under MPI yet";
+  }
+  if (options.reuse != nullptr && !options.reuse->empty()) {
+    why += std::string(why.empty() ? "" : "; ") +
+           "reusing instances (--resume) is not supported under MPI yet";
+  }
+  return why;
 }
 
 }  // namespace
@@ -262,7 +278,10 @@ std::vector<StageSummary> Runner::Impl::run_graph(run::StageGraph& graph, run::R
   for (;;) {
     const bool starting = !skip_all && !shared.interrupted.load();
     if (starting) graph.take_ready(ready);
-    if (starting && running_now == 0 && ready.size() == 1) {
+    // Under a cluster every rank must reach each stage's collective calls in the same order:
+    // one stage at a time, the first ready in pipeline order.
+    const bool one_at_a_time = shared.cluster != nullptr && !ready.empty();
+    if (starting && running_now == 0 && (ready.size() == 1 || one_at_a_time)) {
       // Alone: on this thread, as a chain of stages always runs.
       const auto s = ready.front();
       ready.pop_front();
@@ -356,6 +375,16 @@ RunResult Runner::run() {
   const auto at_once = static_cast<int>(std::min(kMaxStagesAtOnce, graph.widest()));
   const int spare = at_once * (2 * static_cast<int>(self.pipeline.bulkheads.size()) + 1) + 8;
   result.error = engine.check_threads(spare);
+  if (auto* cluster = self.options.cluster) {
+    shared.cluster = cluster;
+    if (result.error.empty()) result.error = refused_on_cluster(self.pipeline, self.options);
+    // Every rank starts, or none: a rank that skips every stage would leave the others waiting.
+    std::uint64_t failing = result.error.empty() ? 0 : 1;
+    cluster->sum({&failing, 1});
+    if (failing != 0 && result.error.empty()) {
+      result.error = "another rank could not start the run (its error is on its stderr)";
+    }
+  }
   shared.notify([&](RunObserver& observer) { observer.run_started(self.pipeline); });
   result.stages = self.run_graph(graph, shared, !result.error.empty());
   {

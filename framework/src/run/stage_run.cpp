@@ -68,6 +68,8 @@ void StageRun::plan_instances() {
       total_ += plan.source.size();
       restore_reused(plan);
     }
+    range_base_ = shared_.next_range;  // under a cluster, each iteration claims from new ranges
+    shared_.next_range += plans_.size();
     started_.store(true, std::memory_order_release);
     return;
   }
@@ -88,7 +90,15 @@ void StageRun::plan_instances() {
     plan_feeder_.push_back(static_cast<std::size_t>(feeder - feeders_.begin()));
     (*feeder)->add(*plans_.back());
   }
+  range_base_ = shared_.next_range;
+  shared_.next_range += plans_.size();
   started_.store(true, std::memory_order_release);
+}
+
+std::uint64_t StageRun::shared_range(const JobPlan& plan) const {
+  std::size_t p = 0;
+  while (plans_[p].get() != &plan) ++p;
+  return range_base_ + p;
 }
 
 void StageRun::skip_if_false(JobPlan& plan) {
@@ -232,11 +242,31 @@ void StageRun::finish(StageOutcome& outcome) {
   }
   for (auto& feeder : feeders_) feeder->settle();
   for (std::size_t s = 0; s < kJobStateCount; ++s) outcome.counts.by_state[s] = counts_[s].load();
+  if (shared_.cluster != nullptr) join_ranks(outcome);
   LOCKSTEP_ASSERT(outcome.counts.sum() == total_ + skipped_by_condition_,
                   "every instance of a stage ends in exactly one terminal state");
   outcome.reused = reused_.load();
   outcome.failed = outcome.failed || failed_.load();
   outcome.until_reached = until_reached_.load();
+}
+
+void StageRun::join_ranks(StageOutcome& outcome) {
+  auto& cluster = *shared_.cluster;
+  cluster.barrier(shared_.next_range);
+  // What every rank counted for itself, and a failure. Instances of a job whose `if:` is false
+  // are skipped on every rank: counted once, rank 0's.
+  std::vector<std::uint64_t> values(kJobStateCount + 1);
+  for (std::size_t s = 0; s < kJobStateCount; ++s) values[s] = outcome.counts.by_state[s];
+  if (cluster.rank() != 0) {
+    values[static_cast<std::size_t>(JobState::skipped)] -= skipped_by_condition_;
+  }
+  values[kJobStateCount] = failed_.load() ? 1 : 0;
+  cluster.sum(values);
+  for (std::size_t s = 0; s < kJobStateCount; ++s) {
+    outcome.counts.by_state[s] = values[s];
+    counts_[s].store(values[s]);
+  }
+  if (values[kJobStateCount] != 0) failed_.store(true);
 }
 
 // ---- the stream ------------------------------------------------------------------------------

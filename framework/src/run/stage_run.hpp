@@ -96,6 +96,8 @@ class StageRun final : public StageContext {
   // An instance the kind dispatched with dispatch() ended: next_ended() reports it.
   void tracked_ended(const JobPlan& plan, std::uint64_t index, JobState state, int attempts,
                      std::string message);
+  // Under a cluster: the Cluster::claim() range of the plan's instances in this iteration.
+  std::uint64_t shared_range(const JobPlan& plan) const;
   // "stage/job[3]", or "stage@2/job[3]" in a repeated stage.
   std::string instance_id(const JobPlan& plan, std::uint64_t index) const;
   // The id of the plan's instances, with index 0 when the job fans out (else none).
@@ -121,6 +123,9 @@ class StageRun final : public StageContext {
   void report_empty_fan_outs(StageOutcome& outcome);
   void run_kind(StageOutcome& outcome);
   void finish(StageOutcome& outcome);
+  // Under a cluster, after this rank's barrier: waits for every rank's, and makes the outcome
+  // the whole stage's (counts summed over ranks, failed if it failed on any).
+  void join_ranks(StageOutcome& outcome);
   std::size_t plan_of(const StageInstance& instance) const;
   Feeder& feeder_of(std::size_t plan);
   // Runs fn(feeder) for every feeder, each on a thread of its own but the first.
@@ -137,6 +142,7 @@ class StageRun final : public StageContext {
   std::vector<std::unique_ptr<Feeder>> feeders_;  // one per bulkhead
   std::atomic<bool> started_{false};              // plans_ and feeders_ are complete
   std::uint64_t total_ = 0;                   // instances in the stream
+  std::uint64_t range_base_ = 0;              // under a cluster: the first plan's claim range
   std::uint64_t skipped_by_condition_ = 0;    // not in it: their job's `if:` is false
   std::string skipped_jobs_note_{};           // why, for the stage's note
   std::chrono::steady_clock::time_point start_{};

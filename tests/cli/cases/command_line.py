@@ -27,9 +27,10 @@ case("run_help_run_dir", "run --help", exit=0, stderr="", stdout_has=".lockstep/
 case("version", "--version", exit=0, stderr="",
      stdout=regex(r"lockstep {version} \(plugin ABI [1-9][0-9]*\)\n"
                   r"memory limits of worker processes: "
-                  r"(cgroup v[12] \(/.+\)|RLIMIT_AS \(no writable memory cgroup\))\n"))
+                  r"(cgroup v[12] \(/.+\)|RLIMIT_AS \(no writable memory cgroup\))\n"
+                  r"MPI: (available \(liblockstep-mpi, .+\)|not built)\n"))
 case("version_without_cgroup", "--version", exit=0, stderr="", env={"LOCKSTEP_CGROUP": "off"},
-     stdout=regex(r"lockstep {version} .*\nmemory limits of worker processes: RLIMIT_AS \(no writable memory cgroup\)\n"))
+     stdout=regex(r"lockstep {version} .*\nmemory limits of worker processes: RLIMIT_AS \(no writable memory cgroup\)\nMPI: .+\n"))
 
 case("no_command", "", exit=2, stdout="",
      stderr_has=["Usage: lockstep", "Commands:", "plugins", "lockstep: error: no command given"])

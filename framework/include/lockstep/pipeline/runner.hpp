@@ -38,6 +38,8 @@
 
 namespace lockstep::inline LOCKSTEP_ABI {
 
+class Cluster;
+
 enum class StageStatus : unsigned char {
   succeeded,    // every instance succeeded, or failed as continue_on_error allows
   failed,       // an instance failed, and on_failure is continue
@@ -211,6 +213,11 @@ struct RunOptions {
   // The worker program of process isolation; empty: LOCKSTEP_WORKER, else lockstep-worker in
   // lib/lockstep/ next to liblockstep (where the build and an install put it).
   std::filesystem::path worker_program{};
+  // Several processes ("ranks") run this pipeline together, each its share of every stage
+  // (<lockstep/pipeline/cluster.hpp>); not owned. Null: this process alone, and nothing of it
+  // costs anything. Under a cluster, stages run one at a time, and every rank's RunResult holds
+  // the counts of all ranks; a pipeline unsupported_on_cluster() refuses is an error of the run.
+  Cluster* cluster = nullptr;
 };
 
 // For programs that run pipelines with jobs on their own threads (isolation: thread): a job that

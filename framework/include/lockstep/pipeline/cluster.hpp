@@ -1,0 +1,76 @@
+// lockstep/pipeline/cluster.hpp — one pipeline run by several processes ("ranks") at once, each
+// running a share of every stage's instances on its own bulkheads (docs/scale-out.md).
+//
+//   lockstep::Cluster& cluster = ...;   // e.g. the MPI backend's, from liblockstep-mpi
+//   if (auto why = lockstep::unsupported_on_cluster(pipeline); !why.empty()) { ...exit 2... }
+//   if (auto differ = lockstep::agree(cluster, my_problem); !differ.empty()) { ...exit 2... }
+//   lockstep::Runner runner(pipeline, {.cluster = &cluster});
+//   auto result = runner.run();   // every rank: the same counts, totals over all ranks
+//
+// The runner sees only this interface, no MPI type: RunOptions::cluster null (the default) is one
+// process, and costs nothing. Every rank must call the collective functions in the same order;
+// the runner does so by running stages one at a time under a cluster, in pipeline order.
+//
+// This is the first slice of issue 16. Later items extend it: outputs that cross ranks
+// (from_outputs, ${outputs.*}, repeat.until), the stage kinds other than `parallel` (their logic
+// on rank 0, instances anywhere), a stop on every rank, interrupts, a rank that dies, and the
+// report, trace and journal written by rank 0.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "lockstep/export.hpp"
+#include "lockstep/pipeline/pipeline.hpp"
+
+namespace lockstep::inline LOCKSTEP_ABI {
+
+class LOCKSTEP_API Cluster {
+ public:
+  virtual ~Cluster();
+
+  virtual int rank() const noexcept = 0;  // this process's, from 0
+  virtual int size() const noexcept = 0;  // how many ranks run the pipeline
+
+  // Collective: every rank's text, in rank order, on rank 0; the other ranks get nothing.
+  virtual std::vector<std::string> gather(const std::string& mine) = 0;
+  // Collective: rank 0's text on every rank (what the others pass is ignored).
+  virtual std::string broadcast(const std::string& text) = 0;
+  // Collective: each value summed over all ranks, on every rank.
+  virtual void sum(std::span<std::uint64_t> values) = 0;
+  // Collective: returns once every rank has called it. Ranges (claim()) below `ranges_done`
+  // are not used again.
+  virtual void barrier(std::uint64_t ranges_done) = 0;
+
+  // Not collective, from any thread: the next chunk [from, to) of shared range `range` (indices
+  // [start, end), the same on every rank), none left when from == to. Each index goes to exactly
+  // one rank. Chunks shrink as the range drains: about remaining / (2 x ranks x workers), at
+  // least 1, `workers` being the asking rank's.
+  struct Chunk {
+    std::uint64_t from = 0, to = 0;
+  };
+  virtual Chunk claim(std::uint64_t range, std::uint64_t start, std::uint64_t end, int workers) = 0;
+};
+
+// Collective: each rank's `problem` ("" when it has none), combined on rank 0 into one line per
+// rank that has one ("rank 2: ..."), and that text handed to every rank: "" when every rank is
+// fine, so that every rank stops, or goes on, together.
+LOCKSTEP_API std::string agree(Cluster& cluster, const std::string& problem);
+
+// Collective: that every rank loaded the same pipeline file and plugin files as rank 0 (their
+// contents' hashes), and without error (`load_error`: why this rank could not, else ""). "" when
+// they all did, else agree()'s text: what differs, or why a rank failed, one line per rank
+// ("rank 2: pipeline b.yaml differs from rank 0's a.yaml (hash ..., rank 0: ...)").
+LOCKSTEP_API std::string same_pipeline_everywhere(Cluster& cluster,
+                                                  const std::string& pipeline_file,
+                                                  const std::vector<PluginInfo>& plugins,
+                                                  const std::string& load_error);
+
+// What this slice does not yet carry across ranks, one line each ("pipe.yaml:9:16: foreach:
+// from_outputs is not supported under MPI yet"); empty when the pipeline can run on a cluster.
+// The runner refuses such a pipeline before any job runs (RunResult::error).
+LOCKSTEP_API std::vector<std::string> unsupported_on_cluster(const Pipeline& pipeline);
+
+}  // namespace lockstep::inline LOCKSTEP_ABI

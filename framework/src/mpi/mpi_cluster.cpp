@@ -1,0 +1,199 @@
+// liblockstep-mpi: lockstep::Cluster on MPI. The `lockstep` command dlopens it only when it was
+// launched by mpirun or srun with more than one rank, so that a run without MPI neither loads nor
+// initializes MPI (docs/scale-out.md).
+//
+// Chunks of a stage's instances are handed out by rank 0: a communication thread there answers
+// each rank's request (a point-to-point message) from one counter per shared range, and rank 0's
+// own feeders take theirs from the same counters under a lock. The thread sits in MPI_Recv all
+// run long, so requests are answered while rank 0's workers are busy in long jobs that never call
+// MPI (passive-target RMA would progress only when rank 0 calls into MPI). The other ranks need
+// no thread of their own: they only talk to rank 0 when they ask, and wait for the answer then.
+// Several feeders of one rank may ask at once: MPI_THREAD_MULTIPLE, each request carrying the tag
+// its answer must come back with.
+#include <mpi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lockstep/export.hpp"
+#include "lockstep/pipeline/cluster.hpp"
+
+namespace lockstep::inline LOCKSTEP_ABI::mpi {
+namespace {
+
+constexpr int kClaimTag = 1;  // a request: range, start, end, workers, answer tag
+constexpr int kStopTag = 2;   // rank 0 to itself: the communication thread ends
+constexpr int kFirstAnswerTag = 16;
+constexpr int kAnswerTags = 30000;  // MPI guarantees tags up to 32767
+
+class MpiCluster final : public Cluster {
+ public:
+  MpiCluster() {
+    MPI_Comm_dup(MPI_COMM_WORLD, &collective_);
+    MPI_Comm_dup(MPI_COMM_WORLD, &claims_);
+    MPI_Comm_rank(collective_, &rank_);
+    MPI_Comm_size(collective_, &size_);
+    if (rank_ == 0) server_ = std::thread([this] { serve(); });
+  }
+  ~MpiCluster() override {
+    MPI_Barrier(collective_);  // no request is in flight after it
+    if (rank_ == 0) {
+      std::uint64_t nothing[5] = {};
+      MPI_Send(nothing, 5, MPI_UINT64_T, 0, kStopTag, claims_);
+      server_.join();
+    }
+    MPI_Comm_free(&claims_);
+    MPI_Comm_free(&collective_);
+  }
+  MpiCluster(const MpiCluster&) = delete;
+  MpiCluster& operator=(const MpiCluster&) = delete;
+
+  int rank() const noexcept override { return rank_; }
+  int size() const noexcept override { return size_; }
+
+  std::vector<std::string> gather(const std::string& mine) override {
+    int length = static_cast<int>(mine.size());
+    std::vector<int> lengths(rank_ == 0 ? size_ : 0);
+    MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, collective_);
+    std::vector<int> offsets(lengths.size());
+    int total = 0;
+    for (std::size_t r = 0; r < lengths.size(); ++r) {
+      offsets[r] = total;
+      total += lengths[r];
+    }
+    std::string all(static_cast<std::size_t>(total), '\0');
+    MPI_Gatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR,
+                0, collective_);
+    std::vector<std::string> texts;
+    for (std::size_t r = 0; r < lengths.size(); ++r) {
+      texts.push_back(
+          all.substr(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(lengths[r])));
+    }
+    return texts;
+  }
+
+  std::string broadcast(const std::string& text) override {
+    std::uint64_t length = rank_ == 0 ? text.size() : 0;
+    MPI_Bcast(&length, 1, MPI_UINT64_T, 0, collective_);
+    std::string received = rank_ == 0 ? text : std::string(length, '\0');
+    MPI_Bcast(received.data(), static_cast<int>(length), MPI_CHAR, 0, collective_);
+    return received;
+  }
+
+  void sum(std::span<std::uint64_t> values) override {
+    MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_UINT64_T,
+                  MPI_SUM, collective_);
+  }
+
+  void barrier(std::uint64_t ranges_done) override {
+    MPI_Barrier(collective_);
+    if (rank_ != 0) return;
+    std::lock_guard lock(mutex_);
+    ranges_.erase(ranges_.begin(), ranges_.lower_bound(ranges_done));
+  }
+
+  Chunk claim(std::uint64_t range, std::uint64_t start, std::uint64_t end, int workers) override {
+    if (rank_ == 0) return take(range, start, end, workers);
+    const int tag = kFirstAnswerTag + static_cast<int>(next_tag_.fetch_add(1) % kAnswerTags);
+    std::uint64_t request[5] = {range, start, end, static_cast<std::uint64_t>(workers),
+                                static_cast<std::uint64_t>(tag)};
+    MPI_Send(request, 5, MPI_UINT64_T, 0, kClaimTag, claims_);
+    std::uint64_t answer[2] = {};
+    MPI_Recv(answer, 2, MPI_UINT64_T, 0, tag, claims_, MPI_STATUS_IGNORE);
+    return {answer[0], answer[1]};
+  }
+
+ private:
+  // The next chunk of `range`: guided self-scheduling, about remaining / (2 x ranks x workers).
+  Chunk take(std::uint64_t range, std::uint64_t start, std::uint64_t end, int workers) {
+    std::lock_guard lock(mutex_);
+    auto& next = ranges_.try_emplace(range, start).first->second;
+    if (next >= end) return {end, end};
+    const auto remaining = end - next;
+    const auto share = workers <= 0 ? remaining
+                                    : std::max<std::uint64_t>(
+                                          1, remaining / (2 * static_cast<std::uint64_t>(size_) *
+                                                          static_cast<std::uint64_t>(workers)));
+    const Chunk chunk{next, next + share};
+    next = chunk.to;
+    return chunk;
+  }
+
+  // Rank 0's communication thread: answers requests until told to stop.
+  void serve() {
+    for (;;) {
+      std::uint64_t request[5] = {};
+      MPI_Status status;
+      MPI_Recv(request, 5, MPI_UINT64_T, MPI_ANY_SOURCE, MPI_ANY_TAG, claims_, &status);
+      if (status.MPI_TAG == kStopTag) return;
+      const auto chunk = take(request[0], request[1], request[2], static_cast<int>(request[3]));
+      std::uint64_t answer[2] = {chunk.from, chunk.to};
+      MPI_Send(answer, 2, MPI_UINT64_T, status.MPI_SOURCE, static_cast<int>(request[4]), claims_);
+    }
+  }
+
+  MPI_Comm collective_ = MPI_COMM_NULL;  // gather, broadcast, sum, barrier: the runner's thread
+  MPI_Comm claims_ = MPI_COMM_NULL;      // requests and answers, from any thread
+  int rank_ = 0;
+  int size_ = 1;
+  std::thread server_;
+  std::mutex mutex_;                                 // guards ranges_
+  std::map<std::uint64_t, std::uint64_t> ranges_{};  // rank 0: each range's next index
+  std::atomic<std::uint64_t> next_tag_{0};
+};
+
+// Copies `text` into the caller's buffer, cut to fit.
+void put(const std::string& text, char* buffer, std::size_t size) {
+  if (buffer == nullptr || size == 0) return;
+  const auto length = std::min(text.size(), size - 1);
+  std::memcpy(buffer, text.data(), length);
+  buffer[length] = '\0';
+}
+
+}  // namespace
+}  // namespace lockstep::inline LOCKSTEP_ABI::mpi
+
+// The backend's C entry points, found with dlsym by the `lockstep` command.
+extern "C" {
+
+// "Open MPI v4.1.4": the MPI library's version, without initializing MPI (MPI_Get_library_version
+// may be called before MPI_Init).
+__attribute__((visibility("default"))) void lockstep_mpi_version(char* buffer, std::size_t size) {
+  char version[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int length = 0;
+  MPI_Get_library_version(version, &length);
+  std::string text(version, static_cast<std::size_t>(std::max(0, length)));
+  text = text.substr(0, text.find_first_of(",\n"));
+  lockstep::mpi::put(text, buffer, size);
+}
+
+// Initializes MPI (MPI_THREAD_MULTIPLE) and returns this rank's cluster; null with the reason in
+// `error` when MPI cannot give what the backend needs.
+__attribute__((visibility("default"))) lockstep::Cluster* lockstep_mpi_start(char* error,
+                                                                             std::size_t size) {
+  int provided = MPI_THREAD_SINGLE;
+  if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
+    lockstep::mpi::put("MPI_Init_thread failed", error, size);
+    return nullptr;
+  }
+  if (provided < MPI_THREAD_MULTIPLE) {
+    lockstep::mpi::put("the MPI library does not provide MPI_THREAD_MULTIPLE", error, size);
+    MPI_Finalize();
+    return nullptr;
+  }
+  return new lockstep::mpi::MpiCluster();
+}
+
+// Ends the cluster (a barrier: every rank calls it) and MPI.
+__attribute__((visibility("default"))) void lockstep_mpi_stop(lockstep::Cluster* cluster) {
+  delete cluster;
+  MPI_Finalize();
+}
+}

@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""`lockstep run` across MPI ranks: `mpirun -n 3 lockstep run PIPELINE` on this machine.
+
+  check_mpi.py list                                  the cases, one a line
+  check_mpi.py run CASE --lockstep PATH --work DIR   run one; exit 0 passed, 1 failed, 77 skipped
+  check_mpi.py quoted DOC                            DOC's yaml blocks after tests/mpi/pipelines/X
+                                                     are runs of that file's lines
+
+Each case runs a pipeline of tests/mpi/pipelines under mpirun and judges what its jobs recorded
+(indices, ranks, times in ns) and what rank 0 printed. Skipped (77) when mpirun is not on PATH or
+the MPI backend was not built, never passed.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PIPELINES = os.path.join(HERE, "pipelines")
+SKIPPED = 77
+RANKS = 3
+CASES = {}
+
+
+def case(function):
+    CASES[function.__name__] = function
+    return function
+
+
+class Run:
+    def __init__(self, status, output):
+        self.status, self.output = status, output
+
+    def __str__(self):
+        return f"exit status {self.status}; output:\n{self.output}"
+
+
+def mpirun(lockstep, work, args, ranks=RANKS, wrapper=None):
+    """`mpirun -n RANKS lockstep ARGS` in WORK (or the wrapper shell code, given $LOCKSTEP)."""
+    command = ["mpirun", "--oversubscribe", "--allow-run-as-root", "-n", str(ranks)]
+    if wrapper is None:
+        command += [lockstep] + args
+    else:
+        command += ["sh", "-c", wrapper]
+    env = dict(os.environ, LOCKSTEP=lockstep)
+    done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=240)
+    return Run(done.returncode, done.stdout + done.stderr)
+
+
+def lines(path):
+    with open(path, encoding="utf-8") as file:
+        return [line.split() for line in file if line.strip()]
+
+
+def pipeline(name):
+    return os.path.join(PIPELINES, name)
+
+
+def expect(condition, problems, text):
+    if not condition:
+        problems.append(text)
+
+
+@case
+def version(lockstep, work):
+    """--version says the MPI backend is there, with the MPI library's version."""
+    done = subprocess.run([lockstep, "--version"], capture_output=True, text=True, check=False)
+    problems = []
+    expect(re.search(r"^MPI: available \(liblockstep-mpi, Open MPI v?[0-9.]+\)$", done.stdout,
+                     re.M), problems, "no line 'MPI: available (liblockstep-mpi, Open MPI ...)'")
+    return problems, Run(done.returncode, done.stdout + done.stderr)
+
+
+@case
+def exactly_once(lockstep, work):
+    """3,000 instances: each index exactly once, on more than one rank; totals on rank 0."""
+    out = os.path.join(work, "exactly-once.txt")
+    run_dir = os.path.join(work, "run-dir")
+    run = mpirun(lockstep, work, ["run", pipeline("exactly-once.yaml"), "--set", f"vars.out={out}",
+                                  "--run-dir", run_dir])
+    problems = []
+    expect(run.status == 0, problems, "exit status is not 0")
+    # Each rank keeps its job logs in a directory of its own.
+    for rank in range(RANKS):
+        expect(os.path.isdir(os.path.join(run_dir, f"rank-{rank}")), problems,
+               f"no {run_dir}/rank-{rank}")
+    records = lines(out) if os.path.exists(out) else []
+    indices = sorted(int(r[0]) for r in records)
+    expect(indices == list(range(3000)), problems,
+           f"indices are not 0..2999 once each ({len(indices)} records, "
+           f"{len(set(indices))} distinct)")
+    ranks = {r[1] for r in records}
+    expect(len(ranks) > 1, problems, f"every instance ran on rank(s) {sorted(ranks)}")
+    # Rank 0 prints the summary once, with the totals of all ranks.
+    totals = re.findall(r"^total +succeeded +\S+ +3,000 succeeded$", run.output, re.M)
+    expect(len(totals) == 1, problems, "not one summary line 'total succeeded ... 3,000 succeeded'")
+    return problems, run
+
+
+@case
+def barrier_order(lockstep, work):
+    """Every start of stage 2 is after every end of stage 1, across ranks."""
+    out = os.path.join(work, "barrier.txt")
+    run = mpirun(lockstep, work, ["run", pipeline("barrier.yaml"), "--set", f"vars.out={out}"])
+    problems = []
+    expect(run.status == 0, problems, "exit status is not 0")
+    records = lines(out) if os.path.exists(out) else []
+    first = [r for r in records if r[0] == "first"]
+    second = [r for r in records if r[0] == "second"]
+    expect(len(first) == 24 and len(second) == 24, problems,
+           f"{len(first)} + {len(second)} records, not 24 + 24")
+    if first and second:
+        last_end = max(int(r[3]) for r in first)
+        first_start = min(int(r[2]) for r in second)
+        expect(first_start > last_end, problems,
+               f"stage 2 started {(last_end - first_start) / 1e6:.1f} ms before stage 1 ended")
+        expect(len({r[4] for r in first}) > 1 and len({r[4] for r in second}) > 1, problems,
+               "a stage ran on one rank only")
+    return problems, run
+
+
+@case
+def long_jobs(lockstep, work):
+    """Long jobs, one worker per rank: ranks get chunks while rank 0 is busy in its own job."""
+    out = os.path.join(work, "long-jobs.txt")
+    run = mpirun(lockstep, work, ["run", pipeline("long-jobs.yaml"), "--set", f"vars.out={out}"])
+    problems = []
+    expect(run.status == 0, problems, "exit status is not 0")
+    records = [(int(r[0]), int(r[1]), int(r[2]), r[3]) for r in lines(out)] if os.path.exists(
+        out) else []
+    expect(sorted(r[0] for r in records) == list(range(6)), problems,
+           "the 6 instances did not each run once")
+    expect({r[3] for r in records} == {"0", "1", "2"}, problems,
+           f"not every rank ran one: ranks {sorted({r[3] for r in records})}")
+    # The most running at once, from the recorded times: 3 (a worker on each rank) when the
+    # ranks ran side by side, 1 if the chunks were handed out one rank at a time.
+    events = sorted([(r[1], 1) for r in records] + [(r[2], -1) for r in records])
+    running = most = 0
+    for _, step in events:
+        running += step
+        most = max(most, running)
+    expect(most == 3, problems, f"at most {most} instances ran at once, not 3")
+    # Rank 0's one job takes 4 s, the others' 1 s: ranks 1 and 2 asked for, and got, their next
+    # jobs while rank 0's only worker was busy (answered by its communication thread), so at
+    # least two of their jobs started well inside rank 0's.
+    on_0 = [r for r in records if r[3] == "0"]
+    inside = [r for r in records if r[3] != "0" and any(
+        o[1] + 500_000_000 < r[1] < o[2] for o in on_0)]
+    expect(len(inside) >= 2, problems,
+           f"{len(inside)} jobs of ranks 1 and 2 started while rank 0 ran its own, not 2 or more")
+    return problems, run
+
+
+@case
+def differing_pipeline(lockstep, work):
+    """Rank 2 loads a copy with one byte changed: exit 2 naming rank 2 and its file; nothing ran."""
+    source = pipeline("long-jobs.yaml")
+    with open(source, encoding="utf-8") as file:
+        text = file.read()
+    same = os.path.join(work, "same.yaml")
+    changed = os.path.join(work, "changed.yaml")
+    with open(same, "w", encoding="utf-8") as file:
+        file.write(text)
+    with open(changed, "w", encoding="utf-8") as file:
+        file.write(text.replace("# Six", "# six", 1))  # one byte of a comment
+    out = os.path.join(work, "never.txt")
+    wrapper = ('if [ "$OMPI_COMM_WORLD_RANK" = 2 ]; then f=changed.yaml; else f=same.yaml; fi; '
+               f'exec "$LOCKSTEP" run "$f" --set vars.out={out}')
+    run = mpirun(lockstep, work, [], wrapper=wrapper)
+    problems = []
+    expect(run.status == 2, problems, "exit status is not 2")
+    expect(re.search(r"^rank 2: pipeline changed\.yaml differs from rank 0's same\.yaml",
+                     run.output, re.M), problems, "no line naming rank 2 and changed.yaml")
+    expect(not re.search(r"^rank [01]:", run.output, re.M), problems, "rank 0 or 1 was blamed")
+    expect(not os.path.exists(out), problems, "a job ran")
+    return problems, run
+
+
+@case
+def failure_on_rank_1(lockstep, work):
+    """Instances on rank 1 fail: rank 0's summary counts them; exit status 1."""
+    out = os.path.join(work, "fails.txt")
+    run = mpirun(lockstep, work, ["run", pipeline("fails-on-rank-1.yaml"), "--set",
+                                  f"vars.out={out}"])
+    problems = []
+    expect(run.status == 1, problems, "exit status is not 1")
+    records = lines(out) if os.path.exists(out) else []
+    on_1 = sum(1 for r in records if r[1] == "1")
+    expect(on_1 > 0, problems, "rank 1 ran nothing: the case proves nothing")
+    want = f"total +failed +\\S+ +{30 - on_1} succeeded, {on_1} failed"
+    expect(re.search("^" + want + "$", run.output, re.M), problems,
+           f"no summary line /{want}/ (rank 1 ran {on_1})")
+    return problems, run
+
+
+@case
+def unsupported_feature(lockstep, work):
+    """from_outputs under MPI: exit 2 before any job, naming the feature and where it is."""
+    out = os.path.join(work, "unsupported.txt")
+    run = mpirun(lockstep, work, ["run", pipeline("unsupported.yaml"), "--set", f"vars.out={out}"])
+    problems = []
+    expect(run.status == 2, problems, "exit status is not 2")
+    expect(re.search(r"unsupported\.yaml:18:11: job 'each': foreach from_outputs is not supported "
+                     r"under MPI yet", run.output), problems, "no message naming from_outputs")
+    expect(len(re.findall("not supported under MPI yet", run.output)) == 1, problems,
+           "the message is not printed once (by rank 0)")
+    expect(not os.path.exists(out), problems, "a job ran")
+    return problems, run
+
+
+@case
+def unsupported_flag(lockstep, work):
+    """--report under MPI: exit 2, nothing ran."""
+    out = os.path.join(work, "never.txt")
+    run = mpirun(lockstep, work, ["run", pipeline("long-jobs.yaml"), "--set", f"vars.out={out}",
+                                  "--report", os.path.join(work, "report.json")])
+    problems = []
+    expect(run.status == 2, problems, "exit status is not 2")
+    expect("lockstep run: error: --report is not supported under MPI yet" in run.output, problems,
+           "no message naming --report")
+    expect(not os.path.exists(out), problems, "a job ran")
+    return problems, run
+
+
+def summary(output):
+    """The summary table and the notes after it, wall times and column widths left out."""
+    start = output.find("stage  ")
+    if start < 0:
+        return []
+    rows = []
+    for line in output[start:].splitlines():
+        if line.startswith("---"):
+            break  # mpirun's own text
+        line = re.sub(r"\b[0-9][0-9.]*(ns|us|µs|ms|s|m|h)\b", "WALL", line)
+        rows.append(" ".join(line.split()))
+    return rows
+
+
+@case
+def same_summary(lockstep, work):
+    """needs, repeat, if: and a failure that continues: rank 0's summary is a one-process run's."""
+    args = ["run", pipeline("graph.yaml")]
+    alone = subprocess.run([lockstep] + args, cwd=work, capture_output=True, text=True,
+                           timeout=120, check=False)
+    run = mpirun(lockstep, work, args)
+    problems = []
+    expect(alone.returncode == 1 and run.status == 1, problems,
+           f"exit status {alone.returncode} alone and {run.status} under mpirun, not 1 and 1")
+    want = summary(alone.stdout + alone.stderr)
+    got = summary(run.output)
+    expect(len(want) == 7, problems, f"the run alone printed no summary of 7 lines: {want}")
+    expect(got == want, problems, "the summaries differ:\n    " + "\n    ".join(want) +
+           "\n  under mpirun:\n    " + "\n    ".join(got))
+    return problems, run
+
+
+@case
+def ranks_mpi_does_not_see(lockstep, work):
+    """Launched as 3 ranks (as the environment says) but MPI sees 1: exit 2, nothing ran."""
+    out = os.path.join(work, "never.txt")
+    env = dict(os.environ, OMPI_COMM_WORLD_SIZE="3")
+    done = subprocess.run([lockstep, "run", pipeline("long-jobs.yaml"), "--set", f"vars.out={out}"],
+                          cwd=work, env=env, capture_output=True, text=True, timeout=60, check=False)
+    run = Run(done.returncode, done.stdout + done.stderr)
+    problems = []
+    expect(run.status == 2, problems, "exit status is not 2")
+    expect("lockstep run: error: launched as 3 ranks, but MPI sees 1" in run.output, problems,
+           "no message saying so")
+    expect(not os.path.exists(out), problems, "a job ran")
+    return problems, run
+
+
+def run_case(name, lockstep, work):
+    if shutil.which("mpirun") is None:
+        print("skipped: no mpirun on PATH (tools/install-deps installs openmpi-bin)")
+        return SKIPPED
+    version_text = subprocess.run([lockstep, "--version"], capture_output=True, text=True,
+                                  check=False).stdout
+    if "MPI: available" not in version_text:
+        print("skipped: the MPI backend is not built (" + version_text.strip().splitlines()[-1] + ")")
+        return SKIPPED
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    problems, run = CASES[name](lockstep, work)
+    if not problems:
+        return 0
+    print(f"{name}: {CASES[name].__doc__}")
+    for problem in problems:
+        print(f"  - {problem}")
+    print(run)
+    return 1
+
+
+def quoted(doc):
+    """Problems with the pipelines DOC quotes: a yaml block after tests/mpi/pipelines/NAME must be
+    a run of that file's lines."""
+    with open(os.path.join(HERE, "..", "..", doc), encoding="utf-8") as file:
+        text = file.read()
+    named, count = None, 0
+    for block in re.finditer(r"tests/mpi/pipelines/[\w.-]+\.yaml|^```yaml\n(.*?)^```$", text,
+                             re.M | re.S):
+        if block.group(1) is None:
+            named = block.group(0)
+            continue
+        if named is None:
+            continue
+        with open(os.path.join(PIPELINES, os.path.basename(named)), encoding="utf-8") as file:
+            if "\n" + block.group(1) not in "\n" + file.read():
+                yield f"{doc}: a yaml block after {named} is not a run of its lines"
+        named = None
+        count += 1
+    if not count:
+        yield f"{doc} quotes no pipeline of tests/mpi/pipelines"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list")
+    run = commands.add_parser("run")
+    run.add_argument("name", choices=sorted(CASES))
+    run.add_argument("--lockstep", required=True)
+    run.add_argument("--work", required=True)
+    quote = commands.add_parser("quoted")
+    quote.add_argument("doc")
+    options = parser.parse_args()
+    if options.command == "list":
+        print("\n".join(CASES))
+        return 0
+    if options.command == "quoted":
+        problems = list(quoted(options.doc))
+        for problem in problems:
+            print(problem)
+        return 1 if problems else 0
+    return run_case(options.name, os.path.abspath(options.lockstep), os.path.abspath(options.work))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
