@@ -45,11 +45,7 @@ class PhantomCluster final : public Cluster {
     for (;;) {
       auto& next = next_.try_emplace(range, start).first->second;
       if (next >= end) return {end, end};
-      const auto remaining = end - next;
-      const auto share = workers <= 0 ? remaining
-                                      : std::max<std::uint64_t>(
-                                            1, remaining / (2 * static_cast<std::uint64_t>(size_) *
-                                                            static_cast<std::uint64_t>(workers)));
+      const auto share = guided_chunk_size(end - next, size_, workers);
       const Chunk chunk{next, next + share};
       next = chunk.to;
       sizes_.push_back(share);

@@ -13,6 +13,21 @@ using namespace lockstep;
 using namespace lockstep::test;
 using namespace std::chrono_literals;
 
+namespace {
+
+// The JSON report of a run of `p` that must succeed.
+nlohmann::json report_of_successful_run(const Pipeline& p) {
+  JsonReport report;
+  QuietLog quiet;
+  Runner runner(p, {.log = &quiet, .observers = {&report}});
+  REQUIRE(runner.run().exit_code() == 0);
+  std::ostringstream out;
+  report.write(out);
+  return nlohmann::json::parse(out.str());
+}
+
+}  // namespace
+
 TEST_CASE("a stage reports the bulkheads its jobs used, in pipeline order") {
   ProbeTypes types;
   auto p = pipeline({stage("both", {job(types.probe(), "b", range(0, 40), "second"),
@@ -111,13 +126,7 @@ TEST_CASE("an instance's duration in the report is the sum of its attempts, retr
   retried.retry.attempts = 2;
   auto p = pipeline({stage("s", {retried})});
 
-  JsonReport report;
-  QuietLog quiet;
-  Runner runner(p, {.log = &quiet, .observers = {&report}});
-  REQUIRE(runner.run().exit_code() == 0);
-  std::ostringstream out;
-  report.write(out);
-  const auto json = nlohmann::json::parse(out.str());
+  const auto json = report_of_successful_run(p);
 
   const auto& slowest = json["stages"][0]["slowest"];
   REQUIRE(slowest.size() == 1);
@@ -143,13 +152,7 @@ TEST_CASE("the JSON report counts short instances timed by chunk, and names only
   });
   auto p = pipeline({stage("s", {job(types.probe(), "quick", range(0, 20000)),
                                  job(types.probe(), "slow", range(10, 13))})});
-  JsonReport report;
-  QuietLog quiet;
-  Runner runner(p, {.log = &quiet, .observers = {&report}});
-  REQUIRE(runner.run().exit_code() == 0);
-  std::ostringstream out;
-  report.write(out);
-  const auto json = nlohmann::json::parse(out.str());
+  const auto json = report_of_successful_run(p);
 
   const auto& durations = json["stages"][0]["durations"];
   REQUIRE(durations.size() == 2);

@@ -116,12 +116,7 @@ class MpiCluster final : public Cluster {
     std::lock_guard lock(mutex_);
     auto& next = ranges_.try_emplace(range, start).first->second;
     if (next >= end) return {end, end};
-    const auto remaining = end - next;
-    const auto share = workers <= 0 ? remaining
-                                    : std::max<std::uint64_t>(
-                                          1, remaining / (2 * static_cast<std::uint64_t>(size_) *
-                                                          static_cast<std::uint64_t>(workers)));
-    const Chunk chunk{next, next + share};
+    const Chunk chunk{next, next + guided_chunk_size(end - next, size_, workers)};
     next = chunk.to;
     return chunk;
   }

@@ -1,9 +1,19 @@
 // What a cluster run (RunOptions::cluster) refuses: everything this slice of issue 16 does not
 // carry across ranks. Refused before any job runs, never run with a wrong result.
 #include "lockstep/pipeline/cluster.hpp"
+
+#include <algorithm>
+
 #include "lockstep/export.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
+
+std::uint64_t guided_chunk_size(std::uint64_t remaining, int ranks, int workers) {
+  if (workers <= 0) return remaining;
+  return std::max<std::uint64_t>(
+      1, remaining / (2 * static_cast<std::uint64_t>(std::max(ranks, 1)) *
+                      static_cast<std::uint64_t>(workers)));
+}
 
 Cluster::~Cluster() = default;
 

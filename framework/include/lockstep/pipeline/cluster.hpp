@@ -54,6 +54,10 @@ class LOCKSTEP_API Cluster {
   virtual Chunk claim(std::uint64_t range, std::uint64_t start, std::uint64_t end, int workers) = 0;
 };
 
+// The size of the next chunk claim() hands out: about remaining / (2 x ranks x workers), at
+// least 1; all that remains when `workers` is 0 (a rank that stops ends the rest itself).
+LOCKSTEP_API std::uint64_t guided_chunk_size(std::uint64_t remaining, int ranks, int workers);
+
 // Collective: each rank's `problem` ("" when it has none), combined on rank 0 into one line per
 // rank that has one ("rank 2: ..."), and that text handed to every rank: "" when every rank is
 // fine, so that every rank stops, or goes on, together.
