@@ -24,7 +24,7 @@ def usage_example(header):
         if line.startswith("//   "):
             if first is None:
                 first = number
-            snippet.append(line[5:])
+            snippet.append(line[5:].rstrip())
         elif line.strip() == "//" and first is not None:
             snippet.append("")
         elif first is not None:

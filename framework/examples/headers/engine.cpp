@@ -191,20 +191,20 @@ int main() {
     bool (*run)();
   };
   const Example examples[] = {
-      {"batch.hpp", batch_hpp},
-      {"bulkhead.hpp", bulkhead_hpp},
-      {"cancel_token.hpp", cancel_token_hpp},
-      {"dispatcher.hpp", dispatcher_hpp},
-      {"duration_histogram.hpp", duration_histogram_hpp},
-      {"engine.hpp", engine_hpp},
-      {"job_state.hpp", job_state_hpp},
-      {"task.hpp", task_hpp},
-      {"../version.hpp", version_hpp},
+      {"engine/batch.hpp", batch_hpp},
+      {"engine/bulkhead.hpp", bulkhead_hpp},
+      {"engine/cancel_token.hpp", cancel_token_hpp},
+      {"engine/dispatcher.hpp", dispatcher_hpp},
+      {"engine/duration_histogram.hpp", duration_histogram_hpp},
+      {"engine/engine.hpp", engine_hpp},
+      {"engine/job_state.hpp", job_state_hpp},
+      {"engine/task.hpp", task_hpp},
+      {"version.hpp", version_hpp},
   };
   int wrong = 0;
   for (const auto& example : examples) {
     const bool ok = example.run();
-    std::printf("lockstep/engine/%s: %s\n", example.header, ok ? "ok" : "WRONG RESULT");
+    std::printf("lockstep/%s: %s\n", example.header, ok ? "ok" : "WRONG RESULT");
     wrong += ok ? 0 : 1;
   }
   return wrong == 0 ? 0 : 1;
