@@ -265,7 +265,10 @@ bool progress_hpp(const lockstep::Pipeline& pipeline) {
   runner.run();
   // build [########------------]  40%  4.0k/10k  2 running  16 queued  1.2k/s  ETA 5s
   // clang-format on
-  return true;  // it printed and stopped: nothing to count here
+  // The run went through with the printer attached, and the printer's thread has stopped (a
+  // second stop() is a no-op, and the run no longer reports progress).
+  progress.stop();
+  return runner.outputs().values("fetch.get.path").size() == 1000 && !runner.progress();
 }
 
 int run_dir_hpp(const lockstep::Pipeline& pipeline) {
