@@ -3,7 +3,7 @@
 //
 //   #include <lockstep/engine.hpp>
 //   int main() {
-//     lockstep::Dispatcher pool(2);                      // 2 workers, a queue of 4
+//     lockstep::Dispatcher pool(2);                      // 2 workers, a queue of 4,094
 //     for (int i = 0; i < 100; ++i) pool.dispatch([i] { /* work */ });
 //     lockstep::BatchResult round = pool.wait();        // the barrier: all 100 have ended
 //     return round.ok() ? 0 : 1;

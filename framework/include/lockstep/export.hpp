@@ -1,8 +1,9 @@
 // lockstep/export.hpp — what liblockstep exports, and the ABI version its names carry.
 //
-//   namespace lockstep::inline LOCKSTEP_ABI {       // every public declaration lives here
-//   class LOCKSTEP_API Cancelled : public std::exception { ... };
+//   namespace lockstep::inline LOCKSTEP_ABI {  // every public declaration lives here, e.g.
+//   // class LOCKSTEP_API Cancelled : public std::exception { ... };
 //   }
+//   static_assert(std::is_same_v<lockstep::Cancelled, lockstep::LOCKSTEP_ABI::Cancelled>);
 //
 // The libraries are built with hidden visibility: only what is marked LOCKSTEP_API is exported.
 // A type whose identity must be the same on both sides of a plugin boundary (an exception type

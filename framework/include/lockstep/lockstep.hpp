@@ -3,7 +3,12 @@
 // <lockstep/plugin.hpp> (plugin authors), <lockstep/pipeline.hpp> (running pipelines).
 //
 //   #include <lockstep/lockstep.hpp>
-//   lockstep::Dispatcher pool(2);
+//   int main() {
+//     lockstep::Registry registry;                 // the plugin API
+//     lockstep::Dispatcher pool(2);                // the engine
+//     pool.dispatch([&registry] { registry.plugins(); });
+//     return pool.wait().ok() ? lockstep::kExitOk : lockstep::kExitFailures;  // pipelines
+//   }
 #pragma once
 
 #include "lockstep/engine.hpp"

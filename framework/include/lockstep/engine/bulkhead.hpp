@@ -7,8 +7,8 @@
 //                                     .max_wait = std::chrono::seconds(5)});
 //   lockstep::Batch batch;
 //   net.dispatch(batch, {"get-a", [] { fetch("a"); }});   // blocks while 2 run and 4 wait
-//   if (!net.try_dispatch(batch, [] { fetch("b"); }))     // never blocks
-//     std::puts("net is full: the job ended as rejected");
+//   if (net.try_dispatch(batch, [] { fetch("b"); }) != lockstep::Admission::admitted)
+//     std::puts("net is full: the job ended as rejected");  // try_dispatch() never blocks
 //   batch.wait();
 //
 // Each bulkhead is one oneTBB task_arena of `workers` slots, none reserved for external threads.

@@ -2,7 +2,7 @@
 // buckets, four per power of two of nanoseconds (so a percentile is within 25% of the true value).
 //
 //   auto before = bulkhead.stats().queue_wait_histogram;
-//   ...                                              // run some jobs
+//   run_some_jobs(bulkhead);
 //   auto waits = bulkhead.stats().queue_wait_histogram - before;
 //   std::cout << waits.count() << " waits, p99 " << waits.percentile(0.99).count() << " ns\n";
 //

@@ -1,7 +1,7 @@
 // lockstep/engine/job_state.hpp — the terminal states every dispatched job ends in, exactly once.
 //
 //   lockstep::Batch batch;
-//   ...
+//   for (int i = 0; i < 3; ++i) pool.dispatch(batch, [] { throw std::runtime_error("no"); });
 //   auto result = batch.wait();
 //   std::cout << result.count(lockstep::JobState::failed) << " "
 //             << lockstep::to_string(lockstep::JobState::failed) << "\n";   // "3 failed"

@@ -1,11 +1,11 @@
 // lockstep/pipeline/cluster.hpp — one pipeline run by several processes ("ranks") at once, each
 // running a share of every stage's instances on its own bulkheads (docs/scale-out.md).
 //
-//   lockstep::Cluster& cluster = ...;   // e.g. the MPI backend's, from liblockstep-mpi
-//   if (auto why = lockstep::unsupported_on_cluster(pipeline); !why.empty()) { ...exit 2... }
-//   if (auto differ = lockstep::agree(cluster, my_problem); !differ.empty()) { ...exit 2... }
+//   lockstep::Cluster& cluster = backend;  // e.g. the MPI backend's, from liblockstep-mpi
+//   if (!lockstep::unsupported_on_cluster(pipeline).empty()) return lockstep::kExitError;
+//   if (!lockstep::agree(cluster, my_problem).empty()) return lockstep::kExitError;  // any rank's
 //   lockstep::Runner runner(pipeline, {.cluster = &cluster});
-//   auto result = runner.run();   // every rank: the same counts, totals over all ranks
+//   auto result = runner.run();  // every rank: the same counts, totals over all ranks
 //
 // The runner sees only this interface, no MPI type: RunOptions::cluster null (the default) is one
 // process, and costs nothing. Every rank must call the collective functions in the same order;

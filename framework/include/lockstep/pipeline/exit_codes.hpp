@@ -1,13 +1,13 @@
 // lockstep/pipeline/exit_codes.hpp — what the `lockstep` command's exit status means (see
 // DESIGN.md).
 //
+//   for (const auto& code : lockstep::kExitCodes)  // what `lockstep --help` lists
+//     std::printf("%3d  %s\n", code.code, code.meaning);
 //   lockstep::Diagnostics diags;
-//   ...
+//   auto pipeline = lockstep::load_pipeline("pipe.yaml", {}, loader, diags);
 //   if (diags.has_errors()) return lockstep::kExitError;          // 2: nothing ran
-//   return report.all_succeeded() ? lockstep::kExitOk : lockstep::kExitFailures;
-//
-//   for (const auto& code : lockstep::kExitCodes) std::printf("%3d  %s\n", code.code,
-//   code.meaning);
+//   auto result = lockstep::Runner(*pipeline).run();
+//   return result.exit_code();  // kExitOk (0), kExitFailures (1) or kExitInterrupted (130)
 //
 // A program embedding the library can return the same codes, so that scripts treat it alike.
 #pragma once

@@ -6,7 +6,8 @@
 //   loader.load_core(diags);
 //   const auto* sleep = registry.lookup_job_type("core.sleep").job_type;
 //   std::vector<lockstep::RawEntry> given{{"duration", lockstep::RawValue::scalar("50ms")}};
-//   auto params = lockstep::validate_params(sleep->declaration.params, given, {}, "job 'nap': ", diags);
+//   auto params =
+//       lockstep::validate_params(sleep->declaration.params, given, {}, "job 'nap': ", diags);
 //
 //   lockstep::Outputs outputs;
 //   lockstep::Engine engine;

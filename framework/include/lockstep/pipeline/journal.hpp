@@ -11,7 +11,7 @@
 //                   // stage end and at the end of the run
 //
 //   auto read = lockstep::read_journal(run_dir / "journal");   // each record's JSON text
-//   if (read.torn) ...                                         // a cut last record, ignored
+//   if (read.torn) warn("its last record was cut: ignored");
 //
 // Each record is one line: "CRC32 LENGTH JSON\n", CRC32 (8 hex digits) of the JSON text, LENGTH
 // its size in bytes. A record whose line is cut, or whose length or checksum does not match,

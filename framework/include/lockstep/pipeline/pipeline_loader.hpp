@@ -7,7 +7,6 @@
 //   auto pipeline = lockstep::load_pipeline("pipe.yaml", options, loader, diags);
 //   for (const auto& d : diags.all()) std::cerr << lockstep::format(d) << '\n';
 //   if (!pipeline) return lockstep::kExitError;   // pipe.yaml:12:5: error: unknown key 'worker'
-//   ...
 //
 // Loading reads the whole file, loads the core plugin and the plugins it names, and checks
 // everything a run would use — keys, types, durations, ranges, names, bulkheads, job types,

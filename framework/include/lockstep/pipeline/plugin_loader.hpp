@@ -2,11 +2,12 @@
 // types.
 //
 //   lockstep::Registry registry;
-//   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs({"./plugins"}));
+//   const std::filesystem::path flags[] = {"./plugins"};  // the CLI's --plugin-path
+//   lockstep::PluginLoader loader(registry, lockstep::PluginLoader::search_dirs(flags));
 //   lockstep::Diagnostics diags;
 //   loader.load_core(diags);
 //   loader.load("examples", {"pipe.yaml", 3, 12}, diags);   // by name: lockstep-examples.so
-//   loader.load("./build/libmine.so", {}, diags);            // by path
+//   loader.load("./lockstep-mine.so", {}, diags);            // by path
 //   if (diags.has_errors()) { std::cerr << diags.to_string(); return 2; }
 //
 // A name is looked for as lockstep-<name>.so in, in order: the directories given (the CLI's

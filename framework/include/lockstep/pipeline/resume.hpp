@@ -5,7 +5,7 @@
 //   auto plan = lockstep::plan_resume(pipeline, registry.plugins(), earlier);
 //   std::cerr << plan.explain();   // "fetch/get: 980 of 1,000 reused; 20 run again:" ...
 //   lockstep::Runner runner(pipeline, {.reuse = &plan.reuse});
-//   runner.run();                  // result.reused == 980
+//   auto result = runner.run();    // result.reused == 980
 //
 // An instance is reused when the earlier run recorded it as succeeded and nothing it depends on
 // changed: its job's type, the plugin's version and file, its parameters, its items, and the

@@ -2,7 +2,7 @@
 // the lines of an instance that failed in a file of its own, every line in one structured log.
 //
 //   const auto dir = lockstep::default_run_dir(pipeline.name);  // .lockstep/runs/NAME-TIME-PID
-//   if (auto why = lockstep::RunDirLog::check_writable(dir); !why.empty()) { ... }
+//   if (auto why = lockstep::RunDirLog::check_writable(dir); !why.empty()) return fail(why);
 //   lockstep::RunDirLog log(dir, {.forward = &lockstep::stderr_log_sink(),
 //                                 .forward_from = lockstep::Logger::Level::warning});
 //   lockstep::Runner runner(pipeline, {.log = &log, .observers = {&log}});

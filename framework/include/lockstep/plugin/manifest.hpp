@@ -2,7 +2,7 @@
 // Plugin authors include <lockstep/plugin.hpp>, which brings this header and the rest of the API.
 //
 //   LOCKSTEP_PLUGIN("hello", "1.0.0", [](lockstep::Registry& registry) {
-//     registry.add_job<Greet>();                    // pipelines say "hello.greet"
+//     registry.add_job<Greet>();  // pipelines say "hello.greet"
 //   })
 //
 // The macro exports one C symbol, `lockstep_plugin_manifest`: a pointer to the manifest below.

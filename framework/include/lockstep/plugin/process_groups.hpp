@@ -1,9 +1,10 @@
 // lockstep/plugin/process_groups.hpp — for jobs that start processes: tell lockstep about each
 // process group you start, so that none outlives lockstep, kill -9 included.
 //
-//   pid_t pid = ...;                          // posix_spawn with POSIX_SPAWN_SETPGROUP, group 0
+//   pid_t pid = spawn_in_own_group();         // posix_spawn with POSIX_SPAWN_SETPGROUP, group 0
 //   lockstep::note_group_started(pid);        // its group is SIGKILLed if lockstep dies first
-//   ... waitpid(pid, ...) ...
+//   int status = 0;
+//   waitpid(pid, &status, 0);
 //   lockstep::note_group_reaped(pid);
 //
 // `lockstep run` starts a small guard process that lists these groups and SIGKILLs those still

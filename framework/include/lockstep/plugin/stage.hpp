@@ -8,7 +8,8 @@
 //     void run(lockstep::StageContext& stage) override {
 //       while (auto instance = stage.next()) {
 //         stage.dispatch(*instance);
-//         if (!stage.wait().ok() && stage.stops_on_failure()) return;  // the rest end skipped
+//         stage.wait();
+//         if (stage.failed() && stage.stops_on_failure()) return;  // the rest end skipped
 //       }
 //     }
 //   };
