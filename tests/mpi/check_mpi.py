@@ -251,8 +251,10 @@ def same_summary(lockstep, work):
     want = summary(alone.stdout + alone.stderr)
     got = summary(run.output)
     expect(len(want) == 7, problems, f"the run alone printed no summary of 7 lines: {want}")
-    expect(got == want, problems, "the summaries differ:\n    " + "\n    ".join(want) +
-           "\n  under mpirun:\n    " + "\n    ".join(got))
+    # Stages side by side (a and b need nothing) are listed as they end: alone, in either order;
+    # under MPI, one at a time in pipeline order. The same lines, in any order.
+    expect(sorted(got) == sorted(want), problems, "the summaries differ:\n    " +
+           "\n    ".join(want) + "\n  under mpirun:\n    " + "\n    ".join(got))
     return problems, run
 
 
