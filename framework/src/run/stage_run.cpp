@@ -68,8 +68,7 @@ void StageRun::plan_instances() {
       total_ += plan.source.size();
       restore_reused(plan);
     }
-    range_base_ = shared_.next_range;  // under a cluster, each iteration claims from new ranges
-    shared_.next_range += plans_.size();
+    take_claim_ranges();  // under a cluster, each iteration claims from new ranges
     started_.store(true, std::memory_order_release);
     return;
   }
@@ -90,9 +89,16 @@ void StageRun::plan_instances() {
     plan_feeder_.push_back(static_cast<std::size_t>(feeder - feeders_.begin()));
     (*feeder)->add(*plans_.back());
   }
+  take_claim_ranges();
+  started_.store(true, std::memory_order_release);
+}
+
+void StageRun::take_claim_ranges() {
+  // Only under a cluster, where stages run one at a time: stages side by side in one process
+  // must not touch the shared counter.
+  if (shared_.cluster == nullptr) return;
   range_base_ = shared_.next_range;
   shared_.next_range += plans_.size();
-  started_.store(true, std::memory_order_release);
 }
 
 std::uint64_t StageRun::shared_range(const JobPlan& plan) const {

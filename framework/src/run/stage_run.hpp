@@ -114,6 +114,8 @@ class StageRun final : public StageContext {
   };
 
   void plan_instances();
+  // Under a cluster: this iteration's Cluster::claim() ranges, one per job (shared_range()).
+  void take_claim_ranges();
   // A job whose `if:` is false: its instances end skipped before the kind sees the stream.
   void skip_if_false(JobPlan& plan);
   // Gives the plan what RunServices::reuse spares of it, and publishes their outputs.
