@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <lockstep/pipeline/report.hpp>
+#include <lockstep/pipeline/trace.hpp>
 
 #include "run_support.hpp"
 
@@ -171,4 +172,30 @@ TEST_CASE("the JSON report counts short instances timed by chunk, and names only
     CHECK(id == "s/slow[" + std::to_string(std::stoi(item) - 10) + "]");  // item 10 is index 0
   }
   for (std::size_t i = 3; i < slowest.size(); ++i) CHECK(slowest[i]["job"] == "quick");
+}
+
+TEST_CASE("reused instances (--resume) did not run: not in the report's durations nor the trace") {
+  ProbeTypes types;
+  types.behave([](JobContext&) {});
+  Reuse reuse;
+  reuse.add("s", 1, "j", {.ranges = {{0, 7}}});  // 7 of the 10 reused: 3 run
+  auto p = pipeline({stage("s", {job(types.probe(), "j", range(0, 10))})});
+  JsonReport report;
+  ChromeTrace trace;
+  QuietLog quiet;
+  Runner runner(p, {.log = &quiet, .observers = {&report, &trace}, .reuse = &reuse});
+  REQUIRE(runner.run().exit_code() == 0);
+  std::ostringstream report_text, trace_text;
+  report.write(report_text);
+  trace.write(trace_text);
+
+  const auto json = nlohmann::json::parse(report_text.str());
+  CHECK(json["stages"][0]["counts"]["succeeded"] == 10);
+  CHECK(json["stages"][0]["durations"][0]["count"] == 3);
+  std::uint64_t shown = 0;  // instances on the trace's worker tracks
+  const auto events = nlohmann::json::parse(trace_text.str())["traceEvents"];
+  for (const auto& event : events) {
+    if (event.value("cat", "") == "attempt") shown += event["args"].value("instances", 1);
+  }
+  CHECK(shown == 3);
 }

@@ -168,7 +168,9 @@ void ChromeTrace::attempt_ended(const AttemptEvent& attempt) {
 
 void ChromeTrace::instances_succeeded(const SucceededRange& range) {
   auto& self = *impl_;
-  if (range.stage == nullptr || range.job == nullptr || range.to <= range.from) return;
+  // Reused instances did not run: nothing to show on a worker's track.
+  if (range.reused || range.stage == nullptr || range.job == nullptr || range.to <= range.from)
+    return;
   InstanceId first{.stage = range.stage->name,
                    .iteration = range.stage->repeat ? range.iteration : 0,
                    .job = range.job->id};

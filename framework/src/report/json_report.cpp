@@ -157,7 +157,9 @@ void JsonReport::Impl::time(const InstanceEvent& instance) {
 
 void JsonReport::instances_succeeded(const SucceededRange& range) {
   auto& self = *impl_;
-  if (self.pipeline == nullptr || range.stage == nullptr || range.to <= range.from) return;
+  // Reused instances did not run: they have no duration (as in instance_ended, attempts 0).
+  if (range.reused || self.pipeline == nullptr || range.stage == nullptr || range.to <= range.from)
+    return;
   const auto stage = index_in(self.pipeline->stages, range.stage);
   if (stage >= self.timings.size()) return;  // not a stage of this pipeline
   const auto job = index_in(range.stage->jobs, range.job);

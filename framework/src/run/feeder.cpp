@@ -166,7 +166,7 @@ void Feeder::end_reused(JobPlan& plan, std::uint64_t from, std::uint64_t to, boo
     }
   }
   const auto now = Clock::now();  // reused: no time spent on them
-  report_succeeded(plan, from, to, now, now);
+  report_succeeded(plan, from, to, now, now, true);
   stage_.add_reused(to - from);
   ends.tally[JobState::succeeded] += to - from;
 }
@@ -582,10 +582,11 @@ void Feeder::run_batches(const CancelToken& token, JobPlan& plan, std::uint64_t&
 }
 
 void Feeder::report_succeeded(JobPlan& plan, std::uint64_t from, std::uint64_t to,
-                              Clock::time_point start, Clock::time_point end) {
+                              Clock::time_point start, Clock::time_point end, bool reused) {
   if (from >= to || !stage_.services().succeeded_ranges) return;
   SucceededRange range{&stage_.stage(), &plan.spec, stage_.iteration(), from, to,
                        current_worker_slot(), start, end};
+  range.reused = reused;
   std::optional<Item> item;  // one instance: a job of long instances, worth naming it exactly
   if (to == from + 1 && plan.spec.foreach.kind != FanOut::Kind::none) {
     range.item = &item.emplace(plan.source.item(from));

@@ -196,9 +196,10 @@ class Feeder {
   // Instances [from, to) of a chunk that will not run end as cancelled (observed, when observers
   // or the stage track them).
   void end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool tracked, Ends& ends);
-  // Instances [from, to) succeeded: RunObserver::instances_succeeded, when an observer wants it.
+  // Instances [from, to) succeeded (`reused`: without running): RunObserver::instances_succeeded,
+  // when an observer wants it.
   void report_succeeded(JobPlan& plan, std::uint64_t from, std::uint64_t to,
-                        Clock::time_point start, Clock::time_point end);
+                        Clock::time_point start, Clock::time_point end, bool reused = false);
   // Whether observers see failed attempts or ranges of successes: then workers keep a
   // WorkerClock.
   bool timed() const noexcept;

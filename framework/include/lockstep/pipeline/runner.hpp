@@ -147,6 +147,7 @@ struct SucceededRange {
   // The fan-out item of a range of one instance (a job whose instances take about 50 us or more
   // runs one per chunk); null for a longer range, or a job without fan-out.
   const Item* item = nullptr;
+  bool reused = false;  // they succeeded without running (RunOptions::reuse): no time, no worker
 };
 
 // An instance reached its terminal state (after its last attempt, or without running).
