@@ -29,8 +29,10 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import cdp  # noqa: E402  (after the setting above)
+import quoted_pipelines  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PIPELINES = os.path.join(HERE, "pipelines")
@@ -291,24 +293,9 @@ def run_case(name, lockstep, out, screenshot):
 
 
 def quoted(doc):
-    """Problems with the pipelines DOC quotes (see the module's comment)."""
-    with open(os.path.join(HERE, "..", "..", doc), encoding="utf-8") as file:
-        text = file.read()
-    named, count = None, 0
-    for block in re.finditer(r"tests/browser/pipelines/[\w.-]+\.yaml|^```yaml\n(.*?)^```$",
-                             text, re.M | re.S):
-        if block.group(1) is None:
-            named = block.group(0)
-            continue
-        if named is None:
-            continue  # another doc's example: not ours to check
-        with open(os.path.join(HERE, "pipelines", os.path.basename(named)), encoding="utf-8") as f:
-            if "\n" + block.group(1) not in "\n" + f.read():
-                yield f"{doc}: a yaml block after {named} is not a run of its lines"
-        named = None
-        count += 1
-    if not count:
-        yield f"{doc} quotes no pipeline of tests/browser"
+    """Problems with the pipelines DOC quotes (tests/support/quoted_pipelines.py)."""
+    return quoted_pipelines.problems(os.path.join(HERE, "..", "..", doc), doc,
+                                     "tests/browser/pipelines", PIPELINES)
 
 
 def main():

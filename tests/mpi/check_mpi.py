@@ -17,6 +17,10 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import quoted_pipelines  # noqa: E402  (after the path above)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PIPELINES = os.path.join(HERE, "pipelines")
 SKIPPED = 77
@@ -296,25 +300,9 @@ def run_case(name, lockstep, work):
 
 
 def quoted(doc):
-    """Problems with the pipelines DOC quotes: a yaml block after tests/mpi/pipelines/NAME must be
-    a run of that file's lines."""
-    with open(os.path.join(HERE, "..", "..", doc), encoding="utf-8") as file:
-        text = file.read()
-    named, count = None, 0
-    for block in re.finditer(r"tests/mpi/pipelines/[\w.-]+\.yaml|^```yaml\n(.*?)^```$", text,
-                             re.M | re.S):
-        if block.group(1) is None:
-            named = block.group(0)
-            continue
-        if named is None:
-            continue
-        with open(os.path.join(PIPELINES, os.path.basename(named)), encoding="utf-8") as file:
-            if "\n" + block.group(1) not in "\n" + file.read():
-                yield f"{doc}: a yaml block after {named} is not a run of its lines"
-        named = None
-        count += 1
-    if not count:
-        yield f"{doc} quotes no pipeline of tests/mpi/pipelines"
+    """Problems with the pipelines DOC quotes (tests/support/quoted_pipelines.py)."""
+    return quoted_pipelines.problems(os.path.join(HERE, "..", "..", doc), doc,
+                                     "tests/mpi/pipelines", PIPELINES)
 
 
 def main():
