@@ -212,7 +212,7 @@ StageSummary Runner::Impl::run_stage(const StageSpec& stage, run::RunServices& s
   }
   run::BulkheadUsageMeter usage(shared.engine, run::bulkheads_of(pipeline, stage));
   constexpr auto kUsageEvery = std::chrono::milliseconds(50);
-  auto usage_read = start;
+  auto usage_read = start - kUsageEvery;  // the first iteration reads it: never empty
   run::StageRun stage_run(stage, shared);
   for (int iteration = 1;; ++iteration) {
     shared.notify([&](RunObserver& observer) { observer.stage_started(stage, iteration); });
