@@ -92,6 +92,14 @@ class BoundedQueue {
     return true;
   }
 
+  // Whether the next entry to pop is written: a hint for polling, as it reads the lines a pop
+  // reads anyway and not the tail, which every push writes. It may miss a push that is under
+  // way, so a decision that must not miss one (a runner's last look) takes empty().
+  bool front_ready() const noexcept {
+    const std::size_t pos = head_.load(std::memory_order_relaxed);
+    return cells_[pos & mask_].seq.load(std::memory_order_acquire) == pos + 1;
+  }
+
   // Whether no push has claimed a position that no pop has claimed yet.
   bool empty() const noexcept {
     return head_.load(std::memory_order_seq_cst) == tail_.load(std::memory_order_seq_cst);

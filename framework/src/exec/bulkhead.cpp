@@ -52,6 +52,14 @@ class JobSlotScope {
   int outer_;
 };
 
+// Adds to a counter of a worker slot, whose holder is its only writer (slots pass between
+// runners with acquire and release): a load and a store, not a locked read-modify-write, which
+// costs more than an empty job's other bookkeeping. Readers see the old value or the new one.
+template <class T>
+void add_in_own_slot(std::atomic<T>& counter, T amount) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + amount, std::memory_order_relaxed);
+}
+
 void raise_to(std::atomic<int>& peak, int value) noexcept {
   auto seen = peak.load(std::memory_order_relaxed);
   while (value > seen && !peak.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
@@ -122,13 +130,13 @@ BulkheadCore::BulkheadCore(BulkheadOptions options)
       // quarter of the queue), not for every place that frees up.
       wake_at_free_(std::max<std::int64_t>(1, queue_capacity_ / 4)),
       may_spin_(cores_to_spare(options_.workers)),
+      slots_(std::make_unique<SlotStats[]>(static_cast<std::size_t>(options_.workers))),
+      slots_held_(std::make_unique<std::atomic<std::uint64_t>[]>(
+          (static_cast<std::size_t>(options_.workers) + 63) / 64)),
       // No slot reserved for external threads: they never join, and a reserved slot would
       // leave the bulkhead one worker short.
       arena_(options_.workers, 0),
-      queue_(static_cast<std::size_t>(capacity_)),
-      slots_(std::make_unique<SlotStats[]>(static_cast<std::size_t>(options_.workers))),
-      slots_held_(std::make_unique<std::atomic<std::uint64_t>[]>(
-          (static_cast<std::size_t>(options_.workers) + 63) / 64)) {}
+      queue_(static_cast<std::size_t>(capacity_)) {}
 
 BulkheadCore::~BulkheadCore() {
   quiesce();
@@ -143,7 +151,7 @@ Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, Patience patien
   if (batch.cancelled() || cancelled()) {
     return end_at_dispatch(batch, task, JobState::cancelled, "cancelled before it was admitted");
   }
-  std::int64_t in_flight = try_take_place();  // by the dispatchers' copy of released_
+  std::int64_t in_flight = try_take_place();  // by the dispatchers' copy of released()
   if (in_flight == 0) {
     if (RunnerScope::active_for(this)) {
       // A job of this bulkhead waiting for room here could be waiting for itself.
@@ -197,21 +205,29 @@ std::int64_t BulkheadCore::try_take_place() noexcept {
   }
 }
 
-std::int64_t BulkheadCore::look_at_released() noexcept {
-  const auto released = released_.load(std::memory_order_seq_cst);
-  auto seen = released_seen_.load(std::memory_order_relaxed);
-  while (seen < released &&
-         !released_seen_.compare_exchange_weak(seen, released, std::memory_order_relaxed)) {
+std::int64_t BulkheadCore::released() const noexcept {
+  std::int64_t sum = 0;
+  for (int i = 0; i < options_.workers; ++i) {
+    sum += slots_[static_cast<std::size_t>(i)].released.load(std::memory_order_seq_cst);
   }
-  return released;
+  return sum;
+}
+
+std::int64_t BulkheadCore::look_at_released() noexcept {
+  const auto released_now = released();
+  auto seen = released_seen_.load(std::memory_order_relaxed);
+  while (seen < released_now &&
+         !released_seen_.compare_exchange_weak(seen, released_now, std::memory_order_relaxed)) {
+  }
+  return released_now;
 }
 
 std::int64_t BulkheadCore::in_flight() const noexcept {
-  // released_ first: read the other way, a place taken and given back in between would count
+  // released() first: read the other way, a place taken and given back in between would count
   // as given back and not taken, below zero. Read this way, places given back and taken again
   // in between count twice, so the estimate is capped at what can ever be in flight.
-  const auto released = released_.load(std::memory_order_seq_cst);
-  return std::min(capacity_, taken_.load(std::memory_order_seq_cst) - released);
+  const auto released_now = released();
+  return std::min(capacity_, taken_.load(std::memory_order_seq_cst) - released_now);
 }
 
 std::int64_t BulkheadCore::wait_for_place(BatchState& batch, const Patience& patience) {
@@ -230,7 +246,8 @@ std::int64_t BulkheadCore::wait_for_place(BatchState& batch, const Patience& pat
   blocked_dispatchers_.fetch_add(1, std::memory_order_seq_cst);
   {
     std::unique_lock lock(admission_mutex_);
-    while (!ready()) {
+    // Cleared before each look, so that a release after it finds places sends a wake-up.
+    while ((wake_sent_.store(false, std::memory_order_seq_cst), !ready())) {
       auto until = Clock::now() + kBlockedRecheck;
       if (patience.deadline) {
         if (Clock::now() >= *patience.deadline) break;
@@ -245,18 +262,21 @@ std::int64_t BulkheadCore::wait_for_place(BatchState& batch, const Patience& pat
   return took;
 }
 
-void BulkheadCore::release_place() noexcept {
-  const auto released = released_.fetch_add(1, std::memory_order_seq_cst) + 1;
-  // The dispatchers' line (taken_) is read only while one of them sleeps, or at the end.
+void BulkheadCore::release_place(SlotStats& slot) noexcept {
+  slot.released.fetch_add(1, std::memory_order_seq_cst);
+  // The dispatchers' line (taken_) and the other slots are read only while a dispatcher
+  // sleeps, or at the end.
   const bool someone_blocked = blocked_dispatchers_.load(std::memory_order_seq_cst) > 0;
   if (!someone_blocked && !quiescing_.load(std::memory_order_seq_cst)) return;
+  const auto released_now = released();
   // Admissions since this release may count in it too (taken_ is read later): a value above
   // what is in flight now, never below.
-  const auto in_flight = taken_.load(std::memory_order_seq_cst) - released;
+  const auto in_flight = taken_.load(std::memory_order_seq_cst) - released_now;
   LOCKSTEP_ASSERT(in_flight >= 0, "a place is given back only by a job that took one");
-  // Only the release that brings the free places up to the threshold wakes a dispatcher (each
-  // release sees its own count); the others would only queue up on the mutex.
-  if (someone_blocked && capacity_ - in_flight == wake_at_free_) {
+  // Wake a dispatcher once it can admit a burst, and only once per sleep (wake_sent_): the
+  // releases after this one would only queue up on the mutex.
+  if (someone_blocked && capacity_ - in_flight >= wake_at_free_ &&
+      !wake_sent_.exchange(true, std::memory_order_seq_cst)) {
     std::lock_guard lock(admission_mutex_);
     place_freed_.notify_one();
   }
@@ -276,7 +296,7 @@ Admission BulkheadCore::end_at_dispatch(BatchState& batch, Task& task, JobState 
 }
 
 void BulkheadCore::note_queued_peak(std::int64_t in_flight) noexcept {
-  // What the admission saw may count places given back since the dispatchers' copy of released_
+  // What the admission saw may count places given back since the dispatchers' copy of released()
   // was taken: look at the real count only when that would raise the peak.
   if (in_flight - options_.workers <= peak_queued_.load(std::memory_order_relaxed)) return;
   const auto released = look_at_released();  // later dispatches compare with this one too
@@ -321,7 +341,7 @@ void BulkheadCore::run_as_drainer() {
       Entry entry;
       do {
         while (queue_.try_pop(entry)) {
-          if (!queue_.empty()) spawn_drainer_if_needed();  // more to do: wake one more worker
+          if (queue_.front_ready()) spawn_drainer_if_needed();  // more to do: wake one more
           run_burst(entry, nullptr, true);
         }
       } while (linger_for_work());
@@ -344,7 +364,7 @@ bool BulkheadCore::linger_for_work() noexcept {
   if (!lingering_.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) return false;
   Backoff backoff;
   bool found = false;
-  while (!(found = !queue_.empty()) && backoff.pause()) {
+  while (!(found = queue_.front_ready()) && backoff.pause()) {
   }
   // Seq_cst, then a last look: a dispatcher that saw this drainer lingering spawned nobody.
   lingering_.fetch_sub(1, std::memory_order_seq_cst);
@@ -520,7 +540,7 @@ JobState BulkheadCore::run_timed(Entry& entry, SlotStats& slot, bool holds_place
   const auto state = run_job(entry, slot, holds_place);
   // Before the caller tells the batch: whoever waits for it then sees this time counted.
   if (own_time) {
-    slot.busy_ns.fetch_add((Clock::now() - started).count() * weight, std::memory_order_relaxed);
+    add_in_own_slot(slot.busy_ns, (Clock::now() - started).count() * weight);
   }
   return state;
 }
@@ -548,20 +568,20 @@ JobState BulkheadCore::run_job(Entry& entry, SlotStats& slot, bool holds_place) 
     }
   }
 
-  slot.ended[static_cast<std::size_t>(state)].fetch_add(1, std::memory_order_relaxed);
+  add_in_own_slot(slot.ended[static_cast<std::size_t>(state)], std::uint64_t{1});
   if (state != JobState::succeeded) {
     batch->record_failure(Failure{identity(entry), options_.name, state, std::move(message)});
   }
   entry.task = Task{};  // the job's captures die before its batch can be released
-  if (holds_place) release_place();
+  if (holds_place) release_place(slot);
   return state;
 }
 
 void BulkheadCore::record_wait(SlotStats& slot, std::chrono::nanoseconds wait,
                                std::int64_t weight) noexcept {
-  slot.queue_wait_ns.fetch_add(wait.count() * weight, std::memory_order_relaxed);
+  add_in_own_slot(slot.queue_wait_ns, wait.count() * weight);
   const auto bucket = DurationHistogram::bucket_of(wait);
-  slot.queue_waits[bucket].fetch_add(static_cast<std::uint64_t>(weight), std::memory_order_relaxed);
+  add_in_own_slot(slot.queue_waits[bucket], static_cast<std::uint64_t>(weight));
   raise_to(slot.queue_wait_buckets, static_cast<std::int64_t>(bucket) + 1);
   raise_to(queue_wait_max_ns_, wait.count());
 }
