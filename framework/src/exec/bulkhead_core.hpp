@@ -177,9 +177,12 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   // One word, so that "nobody pending and a runner place free" is decided atomically.
   alignas(64) std::atomic<std::uint64_t> drain_state_{0};
   std::atomic<int> live_drainers_{0};
-  std::atomic<int> lingering_{0};  // 1: a runner in linger_for_work(); a new job needs no drainer
   std::mutex lifetime_mutex_;
   std::condition_variable drained_;
+
+  // Written by a drainer as it starts and stops lingering, read by every dispatch: apart from
+  // drain_state_, which a thread that waits for a batch writes as it helps.
+  alignas(64) std::atomic<int> lingering_{0};  // 1: a runner in linger_for_work()
 
   // Written by runners per burst, or per timed job.
   alignas(64) std::atomic<int> running_{0};
