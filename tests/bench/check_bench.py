@@ -7,6 +7,7 @@ no implementation failed, and that --json and the table agree on the rows.
 usage: check_bench.py LOCKSTEP_BENCH
 """
 import json
+import os
 import subprocess
 import sys
 
@@ -37,6 +38,15 @@ def have(program):
     return subprocess.run(["sh", "-c", "command -v " + program], capture_output=True).returncode == 0
 
 
+def mpi_runnable(bench):
+    """As lockstep-bench decides whether a run of all cases has case mpi_ranks."""
+    lockstep = os.path.join(os.path.dirname(bench), "lockstep")
+    if not have("mpirun") or not os.access(lockstep, os.X_OK):
+        return False
+    version = subprocess.run([lockstep, "--version"], capture_output=True, text=True)
+    return "MPI: available" in version.stdout
+
+
 def main():
     bench = sys.argv[1]
     failures = []
@@ -51,6 +61,11 @@ def main():
         expected += [("commands", "make"), ("commands", "lockstep_run/make")]
     if have("xargs"):
         expected += [("commands", "xargs"), ("commands", "lockstep_run/xargs")]
+    if mpi_runnable(bench):
+        expected += [("mpi_ranks", impl) for impl in (
+            "noop_one_rank", "noop_ranks", "serial", "spin_one_rank", "spin_ranks",
+            "round_one_rank", "round_ranks", "noop_ranks/noop_one_rank",
+            "spin_ranks/spin_one_rank", "round_ranks/round_one_rank")]
     for key in expected:
         if key not in seen:
             failures.append(f"no row {key[0]} / {key[1]}")

@@ -349,7 +349,7 @@ const std::vector<std::string>& case_names() {
   static const std::vector<std::string> names = {
       "dispatch_empty",    "cpu_1us",      "barrier_rounds",      "peak_rss",
       "pipeline_range",    "stage_rounds", "pipeline_small_jobs", "commands",
-      "process_isolation", "stage_graph"};
+      "process_isolation", "stage_graph",  "mpi_ranks"};
   return names;
 }
 
@@ -366,6 +366,7 @@ std::vector<Row> run_case(const std::string& name, Options& options) {
   if (name == "commands") return case_commands(options);
   if (name == "process_isolation") return case_process_isolation(options);
   if (name == "stage_graph") return case_stage_graph(options);
+  if (name == "mpi_ranks") return case_mpi_ranks(options);
   throw std::invalid_argument("unknown case " + name);
 }
 

@@ -57,6 +57,10 @@ std::vector<Row> case_commands(const Options& options);
 std::vector<Row> case_stage_graph(const Options& options);
 // cases_isolation.cpp.
 std::vector<Row> case_process_isolation(Options& options);
+// cases_mpi.cpp: one rank against several under mpirun. Runnable when mpirun is installed and
+// the lockstep next to lockstep-bench was built with MPI (else left out of a run of all cases).
+std::vector<Row> case_mpi_ranks(Options& options);
+bool mpi_ranks_runnable(const Options& options);
 
 // The hidden child mode of peak_rss: runs case 1 once with `impl` ("baseline": nothing), writes
 // its peak RSS to `report_fd` (see rss.hpp) and returns the process's exit status.

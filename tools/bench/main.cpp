@@ -119,7 +119,11 @@ int main(int argc, char** argv) {
 
   o.progress = !json;
   std::vector<std::string> cases = case_names();
-  if (!only_case.empty()) cases = {only_case};
+  if (!only_case.empty()) {
+    cases = {only_case};
+  } else if (!mpi_ranks_runnable(o)) {
+    std::erase(cases, "mpi_ranks");  // no mpirun, or a lockstep built without MPI
+  }
 
   const std::string load_before = load_average();
   std::vector<Row> rows;
