@@ -346,10 +346,17 @@ int run_child_case(const std::string& case_name, const std::string& impl, const 
 }  // namespace
 
 const std::vector<std::string>& case_names() {
-  static const std::vector<std::string> names = {
-      "dispatch_empty",    "cpu_1us",      "barrier_rounds",      "peak_rss",
-      "pipeline_range",    "stage_rounds", "pipeline_small_jobs", "commands",
-      "process_isolation", "stage_graph",  "mpi_ranks"};
+  static const std::vector<std::string> names = {"dispatch_empty",
+                                                 "cpu_1us",
+                                                 "barrier_rounds",
+                                                 "peak_rss",
+                                                 "pipeline_range",
+                                                 "stage_rounds",
+                                                 "pipeline_small_jobs",
+                                                 "commands",
+                                                 "process_isolation",
+                                                 "stage_graph",
+                                                 "mpi_ranks"};
   return names;
 }
 

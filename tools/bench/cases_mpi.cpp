@@ -112,8 +112,8 @@ double run_stage(const std::string& lockstep, const std::string& mpirun, const s
   std::ostringstream err;
   err << std::ifstream(files.err()).rdbuf();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw std::runtime_error(argv[0] + " failed (wait status " + std::to_string(status) +
-                             "):\n" + err.str());
+    throw std::runtime_error(argv[0] + " failed (wait status " + std::to_string(status) + "):\n" +
+                             err.str());
   }
   return stage_wall_ns(err.str(), stage);
 }
@@ -165,9 +165,8 @@ std::vector<Row> case_mpi_ranks(Options& o) {
   const auto add_noop = [&](const char* name, const std::string& note, Launch launch) {
     impls.emplace_back(name, note + ": core.noop in a range fan-out", "ns/instance",
                        [=, n = o.instances] {
-                         return run_stage(lockstep, mpirun,
-                                          noop_range_pipeline(n, launch.workers), "noop",
-                                          launch) /
+                         return run_stage(lockstep, mpirun, noop_range_pipeline(n, launch.workers),
+                                          "noop", launch) /
                                 double(n);
                        });
   };
@@ -176,33 +175,31 @@ std::vector<Row> case_mpi_ranks(Options& o) {
 
   const JobsSpec spec{.workers = 1, .jobs = o.small_jobs / 2, .iters = o.spin_iters};
   auto serial_ns = std::make_shared<double>(0.0);
-  impls.emplace_back("serial", "bench.spin's work on one thread; spin=" +
-                                   std::to_string(o.spin_iters),
+  impls.emplace_back("serial",
+                     "bench.spin's work on one thread; spin=" + std::to_string(o.spin_iters),
                      "ns/job", [spec, serial_ns] {
                        *serial_ns = serial_jobs(spec);
                        return *serial_ns / double(spec.jobs);
                      });
   const auto add_spin = [&](const char* name, const std::string& note, Launch launch) {
-    impls.emplace_back(
-        name, note + ": bench.spin (~1 µs) in a range fan-out", "efficiency",
-        [=, n = spec.jobs, iters = o.spin_iters] {
-          const auto wall = run_stage(lockstep, mpirun,
-                                      small_jobs_pipeline(n, launch.workers, iters), "spin",
-                                      launch);
-          return *serial_ns / (wall * launch.ranks * launch.workers);
-        });
+    impls.emplace_back(name, note + ": bench.spin (~1 µs) in a range fan-out", "efficiency",
+                       [=, n = spec.jobs, iters = o.spin_iters] {
+                         const auto wall = run_stage(lockstep, mpirun,
+                                                     small_jobs_pipeline(n, launch.workers, iters),
+                                                     "spin", launch);
+                         return *serial_ns / (wall * launch.ranks * launch.workers);
+                       });
   };
   add_spin("spin_one_rank", single, one);
   add_spin("spin_ranks", across, many);
 
   const auto add_rounds = [&](const char* name, const std::string& note, Launch launch) {
-    impls.emplace_back(name, note + ": 2 core.noop, repeat times", "µs/round",
-                       [=, rounds = o.rounds] {
-                         return run_stage(lockstep, mpirun,
-                                          stage_rounds_pipeline(rounds, launch.workers), "step",
-                                          launch) /
-                                1000.0 / double(rounds);
-                       });
+    impls.emplace_back(
+        name, note + ": 2 core.noop, repeat times", "µs/round", [=, rounds = o.rounds] {
+          return run_stage(lockstep, mpirun, stage_rounds_pipeline(rounds, launch.workers), "step",
+                           launch) /
+                 1000.0 / double(rounds);
+        });
   };
   add_rounds("round_one_rank", single, one);
   add_rounds("round_ranks", across, many);

@@ -14,8 +14,9 @@
 // No thread waits inside a blocking MPI call: Open MPI's blocking calls poll without pause, so
 // the communication thread would take a core from rank 0's workers for the whole run, and ranks
 // that share a machine would take turns by the scheduler's time slices (a stage round across 2
-// ranks of one 2-core machine took 21 ms; 0.3 to 0.5 ms so). Each wait is a nonblocking call completed by
-// complete(): it polls for a few microseconds, then sleeps between polls, longer and longer.
+// ranks of one 2-core machine took 21 ms; 0.3 to 0.5 ms so). Each wait is a nonblocking call
+// completed by complete(): it polls for a few microseconds, then sleeps between polls, longer and
+// longer.
 #include <mpi.h>
 #include <sys/prctl.h>
 
