@@ -11,6 +11,7 @@ Each case runs a pipeline of tests/mpi/pipelines under mpirun and judges what it
 the MPI backend was not built, never passed.
 """
 import argparse
+import collections
 import os
 import re
 import shutil
@@ -100,6 +101,26 @@ def exactly_once(lockstep, work):
     # Rank 0 prints the summary once, with the totals of all ranks.
     totals = re.findall(r"^total +succeeded +\S+ +3,000 succeeded$", run.output, re.M)
     expect(len(totals) == 1, problems, "not one summary line 'total succeeded ... 3,000 succeeded'")
+    return problems, run
+
+
+@case
+def small_ranges(lockstep, work):
+    """Jobs of at most as many instances as ranks, split by index, and one of more, claimed,
+    repeated 4 times: each instance once per iteration, the small ones on more than one rank."""
+    out = os.path.join(work, "small-ranges.txt")
+    run = mpirun(lockstep, work, ["run", pipeline("small-ranges.yaml"), "--set", f"vars.out={out}"])
+    problems = []
+    expect(run.status == 0, problems, "exit status is not 0")
+    records = lines(out) if os.path.exists(out) else []
+    counts = collections.Counter((job, int(index)) for job, index, _ in records)
+    wanted = {("a", 0): 4, ("b", 0): 4, ("c", 0): 4}
+    wanted.update({("pair", i): 4 for i in range(2)})
+    wanted.update({("three", i): 4 for i in range(3)})
+    wanted.update({("more", i): 4 for i in range(7)})
+    expect(counts == wanted, problems, f"not each instance once per iteration: {dict(counts)}")
+    small_ranks = {rank for job, _, rank in records if job != "more"}
+    expect(len(small_ranks) > 1, problems, f"the small jobs ran on rank(s) {sorted(small_ranks)}")
     return problems, run
 
 

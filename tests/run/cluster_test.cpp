@@ -115,6 +115,28 @@ TEST_CASE("cluster: each instance runs once on one rank; the totals count every 
   CHECK(cluster.sums() >= 2);  // the start (every rank starts, or none) and the stage's end
 }
 
+TEST_CASE("cluster: a job of no more instances than ranks is split by index, without claims") {
+  ProbeTypes types;
+  std::mutex mutex;
+  std::multiset<std::pair<std::string, std::uint64_t>> ran;
+  types.behave([&](JobContext& context) {
+    std::lock_guard lock(mutex);
+    ran.emplace(context.id(), context.index());
+  });
+  PhantomCluster cluster(3);
+  const auto result = run_on(
+      pipeline({stage("small", {job(types.probe(), "one"), job(types.probe(), "two", range(0, 2)),
+                                job(types.probe(), "three", range(0, 3))})}),
+      cluster);
+  REQUIRE(result.error.empty());
+  CHECK(cluster.sizes().empty());  // no chunk was claimed
+  // Ranges 0, 1 and 2 of the run: index i of range r is rank (i + r) % 3's; this is rank 0.
+  const std::multiset<std::pair<std::string, std::uint64_t>> mine = {{"small/one", 0},
+                                                                     {"small/three[1]", 1}};
+  CHECK(ran == mine);
+  CHECK(result.stages.at(0).counts[JobState::succeeded] == 2);  // the phantoms add none of theirs
+}
+
 TEST_CASE("cluster: every iteration of a repeated stage and every stage ends across ranks") {
   ProbeTypes types;
   PhantomCluster cluster(2);

@@ -100,6 +100,25 @@ void Feeder::dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_
   const auto range = stage_.shared_range(plan);
   const int workers = bulkhead_.workers();
   const auto stopped = [&] { return stage_.stopping() || shared.interrupted.load(); };
+  const auto ranks = static_cast<std::uint64_t>(cluster.size());
+  if (end - start <= ranks) {
+    // No more instances than ranks: each is this rank's or another's by its index (rotated by
+    // the range, so that a stage of one-instance jobs spreads them), without a message. Chunks
+    // claimed from rank 0 would balance no better, and cost a round trip each: a repeated stage
+    // of small jobs would pay them every round.
+    const auto mine = static_cast<std::uint64_t>(cluster.rank());
+    for (auto index = start; index < end; ++index) {
+      if ((index + range) % ranks != mine) continue;
+      if (stopped()) {
+        StateCounts tally;
+        tally[JobState::cancelled] = 1;
+        stage_.add(tally);
+        continue;
+      }
+      dispatch_chunk(plan, index, 1, false);
+    }
+    return;
+  }
   for (;;) {
     // A chunk is asked for once a worker is free: a rank whose workers are all busy (long jobs)
     // leaves the rest of the range to the ranks that have room.

@@ -133,7 +133,8 @@ class Feeder {
 
   std::uint64_t next_chunk(std::uint64_t remaining);
   // Under a cluster: instances [start, end) are shared by every rank; this rank claims chunks of
-  // them (Cluster::claim) as its workers free up, until none is left.
+  // them (Cluster::claim) as its workers free up, until none is left. A range of no more
+  // instances than ranks is split by index instead, without a message.
   void dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_t start,
                              std::uint64_t end);
   // Returns once fewer than `limit` dispatched instances have not ended (or the stage stops).
