@@ -15,8 +15,10 @@ import collections
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -176,6 +178,63 @@ def long_jobs(lockstep, work):
     expect(len(inside) >= 2, problems,
            f"{len(inside)} jobs of ranks 1 and 2 started while rank 0 ran its own, not 2 or more")
     return problems, run
+
+
+@case
+def interrupt(lockstep, work):
+    """Ctrl-C (SIGINT to mpirun's process group, as a terminal sends it) while every rank runs
+    long commands: each rank cancels them and exits 130, rank 0 prints the interrupted summary,
+    the next stage never starts, and no command is left running."""
+    started = os.path.join(work, "started.txt")
+    codes = os.path.join(work, "exit")
+    os.makedirs(codes, exist_ok=True)
+    # Each rank's exit status, written by a shell that outlives it (a trap, not an ignored signal:
+    # lockstep must get SIGINT with its default disposition to watch for it).
+    wrapper = (f'trap true INT TERM; "$LOCKSTEP" run {pipeline("interrupt.yaml")} '
+               f'--set vars.started={started} --progress never; '
+               f'echo $? > {codes}/rank-$OMPI_COMM_WORLD_RANK')
+    # mpirun SIGKILLs what it started (the shells) a second after its SIGTERM: given 10 s here,
+    # so that each shell lives to write its rank's status.
+    command = ["mpirun", "--oversubscribe", "--allow-run-as-root", "--mca",
+               "odls_base_sigkill_timeout", "10", "-n", str(RANKS), "sh", "-c", wrapper]
+    env = dict(os.environ, LOCKSTEP=lockstep)
+    began = time.monotonic()
+    launched = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    # Interrupt once a command runs on every rank (what the commands write, not a sleep).
+    while time.monotonic() - began < 60 and launched.poll() is None:
+        ranks = {r[1] for r in lines(started)} if os.path.exists(started) else set()
+        if len(ranks) == RANKS:
+            break
+        time.sleep(0.05)
+    os.killpg(launched.pid, signal.SIGINT)
+    output, _ = launched.communicate(timeout=60)
+    took = time.monotonic() - began
+    run = Run(launched.returncode, output)
+    problems = []
+    statuses = {}
+    for rank in range(RANKS):
+        path = os.path.join(codes, f"rank-{rank}")
+        statuses[rank] = open(path, encoding="utf-8").read().strip() if os.path.exists(path) else None
+    expect(all(code == "130" for code in statuses.values()), problems,
+           f"not every rank exited 130: {statuses}")
+    expect(re.search(r"^long +interrupted ", output, re.M), problems,
+           "rank 0 printed no summary line 'long  interrupted ...'")
+    expect(not re.search(r"^after +succeeded", output, re.M), problems, "stage 'after' ran")
+    expect(took < 100, problems, f"took {took:.0f} s: the 120 s commands were not stopped")
+    # mpirun itself exits 1 for a job it was told to kill (Open MPI's own status).
+    expect(run.status != 0, problems, f"mpirun exited {run.status}")
+    left = [pid for pid in os.listdir("/proc") if pid.isdigit() and started in cmdline(pid)]
+    expect(not left, problems, f"processes still running a command of the run: {left}")
+    return problems, run
+
+
+def cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return file.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 @case

@@ -16,6 +16,15 @@
 
 namespace lockstep::cli {
 
+void block_interrupts_in_threads_to_come() noexcept {
+  sigset_t interrupts;
+  sigemptyset(&interrupts);
+  sigaddset(&interrupts, SIGINT);
+  sigaddset(&interrupts, SIGTERM);
+  sigaddset(&interrupts, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &interrupts, nullptr);
+}
+
 InterruptWatch::InterruptWatch(std::function<void()> on_interrupt)
     : on_interrupt_(std::move(on_interrupt)) {
   sigemptyset(&watched_);

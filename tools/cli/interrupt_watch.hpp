@@ -41,6 +41,13 @@ class InterruptWatch {
   std::thread thread_;
 };
 
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread, and so in the threads it creates from
+// now on, before a watch exists: what a library starts threads of its own for (MPI_Init does)
+// must call it first. Otherwise the kernel may hand the signal to such a thread, where its
+// default action ends the process at once: no summary, no report. A signal that comes before the
+// watch waits, blocked, and the watch takes it when it starts.
+void block_interrupts_in_threads_to_come() noexcept;
+
 // SIGKILLs each descendant of this process: its whole process group when it leads one of its
 // own (what core.command and worker processes start), else the process alone. Found in /proc.
 void kill_child_process_groups() noexcept;

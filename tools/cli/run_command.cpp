@@ -236,6 +236,9 @@ int run_pipeline(const RunCommandOptions& options) {
   // is loaded and initialized only then, and finalized (on every rank) as this returns.
   std::unique_ptr<MpiRanks> ranks;
   if (launched_ranks() > 1) {
+    // Ctrl-C reaches the ranks as SIGTERM from mpirun (SIGKILL a second later, by default):
+    // MPI_Init's threads must leave it to the InterruptWatch below.
+    block_interrupts_in_threads_to_come();
     std::string error;
     ranks = MpiRanks::start(error);
     if (!ranks) {
