@@ -127,6 +127,24 @@ def small_ranges(lockstep, work):
 
 
 @case
+def isolation(lockstep, work):
+    """Worker processes on every rank (isolation: process), every 10th instance crashing its
+    worker: each index once across the ranks, 30 failed as crashed, the rest succeeded."""
+    out = os.path.join(work, "isolation.txt")
+    run = mpirun(lockstep, work, ["run", pipeline("isolation.yaml"), "--set", f"vars.out={out}"])
+    problems = []
+    expect(run.status == 0, problems, "exit status is not 0 (continue_on_error)")
+    records = lines(out) if os.path.exists(out) else []
+    indices = sorted(int(r[0]) for r in records)
+    expect(indices == list(range(300)), problems,
+           f"indices are not 0..299 once each ({len(indices)} records, {len(set(indices))} distinct)")
+    expect(len({r[1] for r in records}) > 1, problems, "every instance ran on one rank")
+    expect(re.search(r"^s +succeeded +\S+ +270 succeeded, 30 failed$", run.output, re.M), problems,
+           "no summary line 's  succeeded ... 270 succeeded, 30 failed'")
+    return problems, run
+
+
+@case
 def barrier_order(lockstep, work):
     """Every start of stage 2 is after every end of stage 1, across ranks."""
     out = os.path.join(work, "barrier.txt")

@@ -187,13 +187,9 @@ std::vector<std::string> refused_under_mpi(const RunCommandOptions& options,
                                            const LoadedPipeline& loaded) {
   auto refused = unsupported_on_cluster(loaded.pipeline);
   const std::pair<const char*, bool> flags[] = {
-      {"--report", !options.report.empty()},
-      {"--trace", !options.trace.empty()},
-      {"--html", !options.html.empty()},
-      {"--resume", options.resume},
-      {"--explain", options.explain},
-      {"--dry-run", options.dry_run},
-      {"--isolation process", options.isolation == "process"}};
+      {"--report", !options.report.empty()}, {"--trace", !options.trace.empty()},
+      {"--html", !options.html.empty()},     {"--resume", options.resume},
+      {"--explain", options.explain},        {"--dry-run", options.dry_run}};
   for (const auto& [flag, given] : flags) {
     if (given) refused.push_back(std::string(flag) + " is not supported under MPI yet");
   }

@@ -36,11 +36,6 @@ void check_condition(std::vector<std::string>& found, const std::optional<Condit
 
 std::vector<std::string> unsupported_on_cluster(const Pipeline& pipeline) {
   std::vector<std::string> found;
-  for (const auto& bulkhead : pipeline.bulkheads) {
-    if (bulkhead.isolation == Isolation::process) {
-      refuse(found, bulkhead.where, "bulkhead '" + bulkhead.name + "': isolation: process");
-    }
-  }
   for (const auto& stage : pipeline.stages) {
     // Only `parallel` spreads its instances over ranks; the others' logic must run once (rank 0)
     // with instances anywhere: a later item.
