@@ -107,6 +107,7 @@ void Feeder::dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_
     if (stopped()) break;
     const auto chunk = cluster.claim(range, start, end, workers);
     if (chunk.from == chunk.to) return;
+    stage_.claimed(plan, chunk.from, chunk.to);
     auto next = chunk.from;
     while (next < chunk.to && !stopped()) {
       const std::uint64_t count = next_chunk(chunk.to - next);
