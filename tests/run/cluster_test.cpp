@@ -46,6 +46,9 @@ class PhantomCluster final : public Cluster {
   std::string broadcast(const std::string& text) override { return text; }
   void sum(std::span<std::uint64_t> values) override {
     std::lock_guard lock(mutex_);
+    // A stage's end (StageRun::join_ranks): the counts, a failure, repeat.until, and the size of
+    // the outputs to share (the phantoms' too).
+    if (values.size() == kJobStateCount + 3) values[kJobStateCount + 2] += published_.size();
     values[static_cast<std::size_t>(JobState::succeeded)] += unsummed_;
     unsummed_ = 0;
     ++sums_;

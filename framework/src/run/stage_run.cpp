@@ -287,10 +287,9 @@ void StageRun::join_ranks(StageOutcome& outcome) {
     shared_.cluster_stage = nullptr;  // a stop that comes now is too late to matter
   }
   cluster.barrier(shared_.next_range);
-  share_outputs();
   // What every rank counted for itself, and a failure. Instances of a job whose `if:` is false
   // are skipped on every rank: counted once, rank 0's.
-  std::vector<std::uint64_t> values(kJobStateCount + 2);
+  std::vector<std::uint64_t> values(kJobStateCount + 3);
   for (std::size_t s = 0; s < kJobStateCount; ++s) values[s] = outcome.counts.by_state[s];
   if (cluster.rank() != 0) {
     values[static_cast<std::size_t>(JobState::skipped)] -= skipped_by_condition_;
@@ -299,6 +298,10 @@ void StageRun::join_ranks(StageOutcome& outcome) {
   // Whether an output ended the repeat, on any rank: a value published and replaced later still
   // counts, as it does in one process.
   values[kJobStateCount + 1] = until_reached_.load() ? 1 : 0;
+  // How much this rank's instances published: when no rank's did (most stages), the outputs
+  // are not gathered at all.
+  const auto mine = encode_outputs(outputs_claimed_here());
+  values[kJobStateCount + 2] = mine.size();
   cluster.sum(values);
   for (std::size_t s = 0; s < kJobStateCount; ++s) {
     outcome.counts.by_state[s] = values[s];
@@ -306,10 +309,10 @@ void StageRun::join_ranks(StageOutcome& outcome) {
   }
   if (values[kJobStateCount] != 0) failed_.store(true);
   if (values[kJobStateCount + 1] != 0) until_reached_.store(true);
+  if (values[kJobStateCount + 2] != 0) share_outputs(mine);
 }
 
-void StageRun::share_outputs() {
-  auto& cluster = *shared_.cluster;
+std::vector<SharedOutput> StageRun::outputs_claimed_here() {
   std::vector<SharedOutput> mine;
   {
     std::lock_guard lock(claimed_mutex_);
@@ -325,9 +328,14 @@ void StageRun::share_outputs() {
       }
     }
   }
+  return mine;
+}
+
+void StageRun::share_outputs(const std::string& mine) {
+  auto& cluster = *shared_.cluster;
   // Every rank's, one after another: rank 0 gathers them and hands them all to every rank.
   std::string all;
-  for (const auto& text : cluster.gather(encode_outputs(mine))) all += text;
+  for (const auto& text : cluster.gather(mine)) all += text;
   for (auto& output : decode_outputs(cluster.broadcast(all))) {
     if (!output.values.empty()) note_output(output.key, output.values.back());
     shared_.outputs.publish_list(output.job, output.index, output.key, std::move(output.values));

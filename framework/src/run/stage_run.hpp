@@ -20,6 +20,7 @@
 #include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/pipeline.hpp"
 #include "lockstep/plugin/stage.hpp"
+#include "run/cluster_outputs.hpp"
 #include "run/run_services.hpp"
 
 namespace lockstep::run {
@@ -136,9 +137,10 @@ class StageRun final : public StageContext {
   // Under a cluster, after this rank's barrier: waits for every rank's, and makes the outcome
   // the whole stage's (counts summed over ranks, failed if it failed on any).
   void join_ranks(StageOutcome& outcome);
-  // Under a cluster, at the stage's end: the outputs each rank's instances published reach every
-  // rank (run/cluster_outputs.hpp).
-  void share_outputs();
+  // Under a cluster, at the stage's end: what this rank's instances published (the chunks it
+  // claimed); and, given it encoded, all ranks' reach every rank (run/cluster_outputs.hpp).
+  std::vector<SharedOutput> outputs_claimed_here();
+  void share_outputs(const std::string& mine);
   std::size_t plan_of(const StageInstance& instance) const;
   Feeder& feeder_of(std::size_t plan);
   // Runs fn(feeder) for every feeder, each on a thread of its own but the first.
