@@ -12,6 +12,7 @@ import sys
 INTERNAL = ("lockstep::run::RunningAttempts", "lockstep::run::add_attempt_message",
             "lockstep::run::wait_percentiles",
             "lockstep::run::serve_worker", "lockstep::run::MemoryCgroup",
+            "lockstep::run::encode_outputs", "lockstep::run::decode_outputs",
             "lockstep::config::", "lockstep::report::")
 WRAPPERS = re.compile(r"^(typeinfo name for |typeinfo for |vtable for |VTT for |guard variable for "
                       r"|non-virtual thunk to |virtual thunk to )")

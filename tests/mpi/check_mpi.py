@@ -299,13 +299,13 @@ def failure_on_rank_1(lockstep, work):
 
 @case
 def unsupported_feature(lockstep, work):
-    """from_outputs under MPI: exit 2 before any job, naming the feature and where it is."""
+    """foreach files under MPI: exit 2 before any job, naming the feature and where it is."""
     out = os.path.join(work, "unsupported.txt")
     run = mpirun(lockstep, work, ["run", pipeline("unsupported.yaml"), "--set", f"vars.out={out}"])
     problems = []
     expect(run.status == 2, problems, "exit status is not 2")
-    expect(re.search(r"unsupported\.yaml:18:11: job 'each': foreach from_outputs is not supported "
-                     r"under MPI yet", run.output), problems, "no message naming from_outputs")
+    expect(re.search(r"unsupported\.yaml:19:11: job 'each': foreach files is not supported "
+                     r"under MPI yet", run.output), problems, "no message naming foreach files")
     expect(len(re.findall("not supported under MPI yet", run.output)) == 1, problems,
            "the message is not printed once (by rank 0)")
     expect(not os.path.exists(out), problems, "a job ran")
@@ -323,6 +323,118 @@ def unsupported_flag(lockstep, work):
     expect("lockstep run: error: --report is not supported under MPI yet" in run.output, problems,
            "no message naming --report")
     expect(not os.path.exists(out), problems, "a job ran")
+    return problems, run
+
+
+@case
+def outputs_across_ranks(lockstep, work):
+    """from_outputs, ${outputs.*} and if: read outputs made on every rank, as in one process."""
+    out = os.path.join(work, "outputs.txt")
+    run = mpirun(lockstep, work, ["run", pipeline("outputs.yaml"), "--set", f"vars.out={out}"])
+    problems = []
+    expect(run.status == 0, problems, "exit status is not 0")
+    records = lines(out) if os.path.exists(out) else []
+    made = [r for r in records if r[0] == "made"]
+    used = [r for r in records if r[0] == "used"]
+    names = [f"item-{i}" for i in range(40)]
+    expect(sorted(int(r[1]) for r in made) == list(range(40)), problems,
+           "stage make did not run each of its 40 instances once")
+    expect(len({r[2] for r in made}) > 1, problems, "stage make ran on one rank only")
+    # `use` ran (its if: read the one `go`, published by instance 39 on whichever rank), once per
+    # name, each instance with the name of its index, on several ranks.
+    expect(sorted(int(r[1]) for r in used) == list(range(40)), problems,
+           f"stage use did not run each of its 40 instances once ({len(used)} records)")
+    wrong = [r[:4] for r in used if r[2] != f"item-{r[1]}"]
+    expect(not wrong, problems, f"instances of use with another's item: {wrong[:5]}")
+    expect(len({r[3] for r in used}) > 1, problems, "stage use ran on one rank only")
+    # Every instance, on every rank, read all 40 names in instance order.
+    partial = [r[:4] for r in used if r[4:] != names]
+    expect(not partial, problems, f"instances that read other names than the 40: {partial[:5]}")
+    expect(re.search(r"^total +succeeded +\S+ +80 succeeded$", run.output, re.M), problems,
+           "no summary line 'total succeeded ... 80 succeeded'")
+    return problems, run
+
+
+@case
+def repeat_until_across_ranks(lockstep, work):
+    """repeat.until on an output published on any rank: every rank stops after iteration 3."""
+    out = os.path.join(work, "until.txt")
+    run = mpirun(lockstep, work, ["run", pipeline("until.yaml"), "--set", f"vars.out={out}"])
+    problems = []
+    expect(run.status == 0, problems, "exit status is not 0")
+    records = lines(out) if os.path.exists(out) else []
+    ran = sorted((int(r[0]), int(r[1])) for r in records)
+    expect(ran == [(i, n) for i in range(1, 4) for n in range(9)], problems,
+           f"not iterations 1 to 3 of 9 instances each, once: {ran}")
+    expect(len({r[2] for r in records}) > 1, problems, "every instance ran on one rank")
+    expect(re.search(r"^loop +succeeded +3 +\S+ +27 succeeded$", run.output, re.M), problems,
+           "no summary line 'loop succeeded 3 ... 27 succeeded'")
+    return problems, run
+
+
+@case
+def failure_lines_on_rank_0(lockstep, work):
+    """The failure lines of ranks 1 and 2 are printed by rank 0, once each; theirs print none."""
+    out = os.path.join(work, "failure-lines.txt")
+    # Each rank's stderr in a file of its own: rank 0's must name every failure.
+    wrapper = (f'exec "$LOCKSTEP" run {pipeline("failure-lines.yaml")} --set vars.out={out} '
+               '2> stderr-$OMPI_COMM_WORLD_RANK.txt')
+    run = mpirun(lockstep, work, [], wrapper=wrapper)
+    problems = []
+    expect(run.status == 1, problems, "exit status is not 1")
+    records = lines(out) if os.path.exists(out) else []
+    failing = sorted(int(r[0]) for r in records if r[1] != "0")
+    expect({r[1] for r in records if r[1] != "0"} == {"1", "2"}, problems,
+           "ranks 1 and 2 did not both run instances: the case proves nothing")
+    stderr = []
+    for rank in range(RANKS):
+        path = os.path.join(work, f"stderr-{rank}.txt")
+        with open(path, encoding="utf-8", errors="replace") as file:
+            stderr.append(file.read())
+        run.output += f"\n--- {path}:\n" + stderr[-1]
+    printed = sorted(int(m) for m in re.findall(
+        r"^lockstep: some-fail/check\[(\d+)\] failed: shell command exited with status 1\d\d$",
+        stderr[0], re.M))
+    expect(printed == failing, problems,
+           f"rank 0 named failures {printed}, not those of ranks 1 and 2: {failing}")
+    for index in failing:
+        expect(f"status {100 + index}\n" in stderr[0], problems,
+               f"the line of instance {index} has another's exit status")
+    expect(not re.search("^lockstep: ", stderr[1] + stderr[2], re.M), problems,
+           "rank 1 or 2 printed a failure line itself")
+    want = f"total +failed +\\S+ +{15 - len(failing)} succeeded, {len(failing)} failed"
+    expect(re.search("^" + want + "$", stderr[0], re.M), problems, f"no summary line /{want}/")
+    return problems, run
+
+
+@case
+def stop_on_every_rank(lockstep, work):
+    """on_failure: stop on rank 1 cancels the 30 s jobs of ranks 0 and 2 at once."""
+    out = os.path.join(work, "stop.txt")
+    begun = time.monotonic()
+    run = mpirun(lockstep, work, ["run", pipeline("stop.yaml"), "--set", f"vars.out={out}"])
+    took = time.monotonic() - begun
+    problems = []
+    expect(run.status == 1, problems, "exit status is not 1")
+    records = lines(out) if os.path.exists(out) else []
+    fails = [int(r[3]) for r in records if r[0] == "fail"]
+    cancels = {r[2]: int(r[3]) for r in records if r[0] == "cancelled"}
+    expect(len(fails) == 1, problems, f"{len(fails)} failures recorded, not 1")
+    expect(set(cancels) == {"0", "2"}, problems,
+           f"the running jobs of ranks 0 and 2 were not both cancelled: {sorted(cancels)}")
+    if fails:
+        for rank, at in sorted(cancels.items()):
+            # Within 2 s of the failure (a stop takes milliseconds; the jobs, 30 s).
+            late = (at - fails[0]) / 1e9
+            expect(-0.1 < late < 2, problems, f"rank {rank}'s job was cancelled {late:.3f} s after "
+                                              "the failure, not within 2 s")
+    expect(took < 20, problems, f"the run took {took:.1f} s: the 30 s jobs ran on")
+    expect(not any(r[0] == "after" for r in records), problems, "stage after ran")
+    # Every instance ended once: 1 failed, the other 29 cancelled (running or not started).
+    expect(re.search(r"^long +stopped +\S+ +1 failed, 29 cancelled$", run.output, re.M), problems,
+           "no summary line 'long stopped ... 1 failed, 29 cancelled'")
+    expect(re.search(r"^total +failed +\S+ +1 failed, 29 cancelled, 1 skipped$", run.output, re.M),
+           problems, "no summary line 'total failed ... 1 failed, 29 cancelled, 1 skipped'")
     return problems, run
 
 

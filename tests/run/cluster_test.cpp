@@ -1,35 +1,54 @@
 // RunOptions::cluster without MPI: a Cluster of this process as rank 0 beside phantom ranks that
-// take every other chunk, so that the runner's part (claims, stage ends, summed counts) runs in
-// every preset, the sanitizers' included. `ctest -L mpi` runs the real backend under mpirun.
+// take every other chunk, so that the runner's part (claims, stage ends, summed counts, outputs
+// and stops across ranks) runs in every preset, the sanitizers' included. `ctest -L mpi` runs
+// the real backend under mpirun.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 
 #include <lockstep/pipeline/cluster.hpp>
 
+#include "run/cluster_outputs.hpp"
 #include "run_support.hpp"
 
 namespace lockstep::test {
 
 namespace {
 
+// What a phantom instance publishes: instance `index` of claim range `range`.
+using PhantomOutputs =
+    std::function<std::vector<run::SharedOutput>(std::uint64_t range, std::uint64_t index)>;
+
 // Rank 0 of `size`: the other ranks are phantoms that take every other chunk claimed and count
-// its instances as succeeded when the stage's counts are summed.
+// its instances as succeeded when the stage's counts are summed. What they publish (`outputs`)
+// is rank 1's text when the stage's outputs are gathered.
 class PhantomCluster final : public Cluster {
  public:
-  explicit PhantomCluster(int size) : size_(size) {}
+  explicit PhantomCluster(int size, PhantomOutputs outputs = {})
+      : size_(size), outputs_(std::move(outputs)) {}
 
   int rank() const noexcept override { return 0; }
   int size() const noexcept override { return size_; }
   std::vector<std::string> gather(const std::string& mine) override {
-    return std::vector<std::string>(static_cast<std::size_t>(size_), mine);
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> texts(static_cast<std::size_t>(size_));
+    texts[0] = mine;
+    texts[1] = run::encode_outputs(published_);
+    published_.clear();
+    return texts;
   }
   std::string broadcast(const std::string& text) override { return text; }
   void sum(std::span<std::uint64_t> values) override {
     std::lock_guard lock(mutex_);
+    // A stage's end (StageRun::join_ranks): the counts, a failure, repeat.until, and the size of
+    // the outputs to share (the phantoms' too).
+    if (values.size() == kJobStateCount + 3) values[kJobStateCount + 2] += published_.size();
     values[static_cast<std::size_t>(JobState::succeeded)] += unsummed_;
     unsummed_ = 0;
     ++sums_;
@@ -50,18 +69,58 @@ class PhantomCluster final : public Cluster {
       next = chunk.to;
       sizes_.push_back(share);
       if (claims_++ % 2 == 0) return chunk;
-      for (auto i = chunk.from; i < chunk.to; ++i) phantom_.insert(i);
+      for (auto i = chunk.from; i < chunk.to; ++i) {
+        phantom_.insert(i);
+        phantom_by_range_[range].insert(i);
+        if (!outputs_) continue;
+        for (auto& output : outputs_(range, i)) published_.push_back(std::move(output));
+      }
       unsummed_ += share;
     }
   }
 
+  void post(const std::string& text) override {
+    std::lock_guard lock(mutex_);
+    if (receiver_) receiver_(0, text);
+  }
+  void receive(Receiver receiver) override {
+    std::lock_guard lock(mutex_);
+    receiver_ = std::move(receiver);
+  }
+  void stop(std::uint64_t key) override {
+    std::lock_guard lock(mutex_);
+    stops_.push_back(key);
+    if (stopper_) stopper_(key);
+  }
+  void on_stop(Stopper stopper) override {
+    std::lock_guard lock(mutex_);
+    stopper_ = std::move(stopper);
+  }
+
+  // Another rank stopped `key`: what the backend would tell this one.
+  void stop_elsewhere(std::uint64_t key) {
+    std::lock_guard lock(mutex_);
+    if (stopper_) stopper_(key);
+  }
+
   std::set<std::uint64_t> phantom() const { return phantom_; }
+  std::set<std::uint64_t> phantom(std::uint64_t range) {
+    std::lock_guard lock(mutex_);
+    return phantom_by_range_[range];
+  }
+  std::vector<std::uint64_t> stops() {
+    std::lock_guard lock(mutex_);
+    return stops_;
+  }
   std::vector<std::uint64_t> sizes() const { return sizes_; }
   int barriers() const { return barriers_; }
   int sums() const { return sums_; }
 
  private:
   int size_;
+  PhantomOutputs outputs_;
+  std::vector<run::SharedOutput> published_;  // by phantoms, since the last gather
+  std::map<std::uint64_t, std::set<std::uint64_t>> phantom_by_range_;
   std::mutex mutex_;
   std::map<std::uint64_t, std::uint64_t> next_;
   std::uint64_t claims_ = 0;
@@ -71,6 +130,9 @@ class PhantomCluster final : public Cluster {
   std::vector<std::uint64_t> sizes_;
   int barriers_ = 0;
   int sums_ = 0;
+  Receiver receiver_;
+  Stopper stopper_;
+  std::vector<std::uint64_t> stops_;
 };
 
 RunResult run_on(const Pipeline& p, Cluster& cluster) {
@@ -159,22 +221,137 @@ TEST_CASE("cluster: what does not cross ranks yet is refused before any job runs
   auto second = stage("second", {job(types.probe(), "each")});
   second.kind = "sequential";
   second.where = {"test.yaml", 7, 5};
-  second.jobs[0].foreach.kind = FanOut::Kind::from_outputs;
-  second.jobs[0].foreach.reference = "first.work.out";
+  second.jobs[0].foreach.kind = FanOut::Kind::files;
+  second.jobs[0].foreach.pattern = "*.txt";
   second.jobs[0].foreach.where = {"test.yaml", 9, 9};
   const auto p = pipeline({first, second});
   const auto refused = unsupported_on_cluster(p);
   REQUIRE(refused.size() == 2);
   CHECK(refused[0] ==
         "test.yaml:7:5: stage 'second': kind 'sequential' is not supported under MPI yet");
-  CHECK(refused[1] ==
-        "test.yaml:9:9: job 'each': foreach from_outputs is not supported under MPI yet");
+  CHECK(refused[1] == "test.yaml:9:9: job 'each': foreach files is not supported under MPI yet");
   PhantomCluster cluster(2);
   const auto result = run_on(p, cluster);
   CHECK(result.exit_code() == 2);
   CHECK(result.error.find("kind 'sequential' is not supported under MPI yet") != std::string::npos);
   CHECK(runs == 0);
   CHECK(unsupported_on_cluster(pipeline({first})).empty());
+  // Outputs cross ranks: reading them is not refused.
+  auto reads = stage("reads", {job(types.probe(), "each")});
+  reads.jobs[0].foreach.kind = FanOut::Kind::from_outputs;
+  reads.jobs[0].foreach.reference = "first.work.out";
+  reads.repeat = Repeat{.max = 3, .until = "done"};
+  CHECK(unsupported_on_cluster(pipeline({first, reads})).empty());
+}
+
+TEST_CASE("cluster: outputs made on any rank reach every rank, in instance order") {
+  ProbeTypes types;
+  std::mutex mutex;
+  std::map<std::uint64_t, std::string> made_here;
+  std::map<std::uint64_t, std::string> seen;  // use's instances here: index -> item
+  std::set<std::string> last;                 // what input() read in use
+  types.behave([&](JobContext& ctx) {
+    if (ctx.id().starts_with("make/")) {
+      ctx.output("word", "w" + std::to_string(ctx.index()));
+      return;
+    }
+    std::lock_guard lock(mutex);
+    seen[ctx.index()] = ctx.item().value;
+    last.insert(ctx.input("make.words.word").value_or("none"));
+  });
+  // The phantoms' instances of `make` (range 0) publish what this rank's would.
+  PhantomCluster cluster(3, [](std::uint64_t range, std::uint64_t index) {
+    std::vector<run::SharedOutput> outputs;
+    if (range == 0) outputs.push_back({"make.words", index, "word", {"w" + std::to_string(index)}});
+    return outputs;
+  });
+  FanOut over;
+  over.kind = FanOut::Kind::from_outputs;
+  over.reference = "make.words.word";
+  const auto result = run_on(pipeline({stage("make", {job(types.probe(), "words", range(0, 40))}),
+                                       stage("use", {job(types.probe(), "each", over)})}),
+                             cluster);
+  REQUIRE(result.error.empty());
+  // Half of `make` ran on phantoms: `use` fans out from all 40 words only if theirs arrived.
+  REQUIRE_FALSE(cluster.phantom(0).empty());
+  CHECK(result.stages.at(1).counts[JobState::succeeded] == 40);
+  REQUIRE_FALSE(seen.empty());
+  for (const auto& [index, item] : seen) {
+    CHECK(item == "w" + std::to_string(index));  // in instance order, whichever rank made it
+    CHECK(cluster.phantom(1).count(index) == 0);
+  }
+  CHECK(seen.size() + cluster.phantom(1).size() == 40);
+  CHECK(last == std::set<std::string>{"w39"});  // the last instance's, made here or not
+}
+
+TEST_CASE("cluster: repeat.until ends the repeat on every rank when any rank's output says so") {
+  ProbeTypes types;
+  // Iteration 2 (range 1): every phantom instance publishes done=yes; this rank's, nothing.
+  PhantomCluster cluster(2, [](std::uint64_t range, std::uint64_t index) {
+    std::vector<run::SharedOutput> outputs;
+    if (range == 1) outputs.push_back({"loop.step", index, "done", {"yes"}});
+    return outputs;
+  });
+  auto loop = stage("loop", {job(types.probe(), "step", range(0, 10))});
+  loop.repeat = Repeat{.max = 5, .until = "done"};
+  const auto result = run_on(pipeline({loop}), cluster);
+  REQUIRE(result.error.empty());
+  REQUIRE_FALSE(cluster.phantom(1).empty());
+  CHECK(result.stages.at(0).iterations == 2);
+  CHECK(result.stages.at(0).counts[JobState::succeeded] == 20);
+}
+
+TEST_CASE("cluster: a stop on another rank cancels the attempts running here") {
+  ProbeTypes types;
+  PhantomCluster cluster(2);
+  std::atomic<bool> first{true};
+  std::atomic<int> started{0};
+  std::atomic<int> cancelled{0};
+  types.behave([&](JobContext& ctx) {
+    ++started;
+    // The first instance here: another rank stops the stage (its key: its first claim range).
+    if (first.exchange(false)) cluster.stop_elsewhere(0);
+    if (!ctx.sleep_for(std::chrono::seconds(60))) {
+      ++cancelled;
+      throw Cancelled{};
+    }
+  });
+  const auto result =
+      run_on(pipeline({stage("long", {job(types.probe(), "wait", range(0, 200))})}), cluster);
+  REQUIRE(result.error.empty());
+  const auto& counts = result.stages.at(0).counts;
+  CHECK(started.load() >= 1);
+  CHECK(cancelled.load() == started.load());  // every attempt that started here
+  CHECK(counts[JobState::cancelled] >= static_cast<std::uint64_t>(started.load()));
+  CHECK(counts[JobState::succeeded] == cluster.phantom(0).size());  // the phantoms' share
+  CHECK(counts.sum() == 200);                                       // every instance ended once
+  CHECK(cluster.stops().empty());  // no failure here: this rank told no one
+}
+
+TEST_CASE("cluster: a failure with on_failure stop here stops every rank") {
+  ProbeTypes types;
+  PhantomCluster cluster(2);
+  std::atomic<bool> first{true};
+  std::atomic<int> waited{0};
+  std::atomic<int> cancelled{0};
+  types.behave([&](JobContext& ctx) {
+    if (first.exchange(false)) throw std::runtime_error("fails at once");
+    ++waited;
+    if (!ctx.sleep_for(std::chrono::seconds(60))) {
+      ++cancelled;
+      throw Cancelled{};
+    }
+  });
+  const auto result =
+      run_on(pipeline({stage("long", {job(types.probe(), "wait", range(0, 200))})}), cluster);
+  REQUIRE(result.error.empty());
+  CHECK(cluster.stops() == std::vector<std::uint64_t>{0});  // once, the stage's key
+  CHECK(cancelled.load() == waited.load());  // under a cluster the stop cancels them here too
+  const auto& counts = result.stages.at(0).counts;
+  CHECK(counts[JobState::failed] == 1);
+  CHECK(counts.sum() == 200);
+  CHECK(result.stages.at(0).status == StageStatus::stopped);
+  CHECK(result.exit_code() == 1);
 }
 
 }  // namespace lockstep::test

@@ -283,8 +283,21 @@ int run_pipeline(const RunCommandOptions& options) {
        .cluster = cluster});
   // A job on a thread of this process that crashes it: the note names the instance.
   install_crash_note();
-  FailureReport failures(std::cerr);
-  if (speaks) runner.observe(failures);
+  // Under MPI the other ranks forward their failures to rank 0, which prints them as its own.
+  FailureReport failures(
+      std::cerr, 20, speaks ? FailureReport::Forward() : [cluster](const std::string& text) {
+        cluster->post(text);
+      });
+  runner.observe(failures);
+  struct ReceiverReset {  // before `failures` goes, however this returns
+    Cluster* cluster;
+    ~ReceiverReset() {
+      if (cluster != nullptr) cluster->receive({});
+    }
+  } receiver_reset{speaks ? cluster : nullptr};
+  if (cluster != nullptr && speaks) {
+    cluster->receive([&failures](int, const std::string& text) { failures.received(text); });
+  }
   std::optional<std::uint64_t> log_max;
   parse_byte_size(options.log_max, log_max);  // checked as the flag was read
   // Under MPI each rank keeps its own job logs: the default run dir names its process, a given

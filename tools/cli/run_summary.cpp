@@ -92,6 +92,38 @@ void FailureReport::instance_ended(const InstanceEvent& instance) {
   if (!instance.messages.empty()) line += ": " + instance.messages.back();
   // A job's message may hold escape sequences: printed as text, never sent to the terminal.
   line = for_terminal(line) + '\n';
+  if (forward_) {
+    // Three fields, each its length, ':' and its bytes: any byte of a message crosses.
+    std::string text;
+    for (const auto* field : {&job, &why, &line}) {
+      text += std::to_string(field->size()) + ':' + *field;
+    }
+    forward_(text);
+    return;
+  }
+  add(job, why, line);
+}
+
+void FailureReport::received(const std::string& text) {
+  std::string fields[3];
+  std::size_t at = 0;
+  for (auto& field : fields) {
+    const auto colon = text.find(':', at);
+    if (colon == std::string::npos) return;  // not a forwarded failure: dropped
+    std::size_t length = 0;
+    try {
+      length = std::stoul(text.substr(at, colon - at));
+    } catch (const std::exception&) {
+      return;
+    }
+    if (length > text.size() - colon - 1) return;
+    field = text.substr(colon + 1, length);
+    at = colon + 1 + length;
+  }
+  add(fields[0], fields[1], fields[2]);
+}
+
+void FailureReport::add(const std::string& job, const std::string& why, const std::string& line) {
   std::string key = job + '\0' + why;
   const std::scoped_lock lock(mutex_);
   // Bounded: a million different reasons must not cost a million entries.

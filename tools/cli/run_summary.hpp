@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <mutex>
@@ -37,23 +38,35 @@ namespace lockstep::cli {
 // million failing jobs does not bury the summary; the rest are only counted. A failure that repeats
 // (the same job, state and reason) is printed once as it happens, and once more at the end with its
 // count.
+//
+// Under MPI, rank 0's report also takes the other ranks' failures: theirs forward each failure
+// (`forward`, Cluster::post) instead of printing it, and rank 0 hands what it receives to
+// received(). Counted, limited and repeated as if they had ended on rank 0.
 class FailureReport final : public RunObserver {
  public:
-  explicit FailureReport(std::ostream& out, std::size_t limit = 20) : out_(out), limit_(limit) {}
+  using Forward = std::function<void(const std::string& text)>;
+  explicit FailureReport(std::ostream& out, std::size_t limit = 20, Forward forward = {})
+      : out_(out), limit_(limit), forward_(std::move(forward)) {}
 
   Interest interest() const override { return Interest::failures; }  // succeeded ones cost nothing
   void instance_ended(const InstanceEvent& instance) override;
+  // A failure another report forwarded (its text, as it was given to `forward`).
+  void received(const std::string& text);
   // "lockstep: build/test failed: exit status 1 (300 instances)" for each repeated failure, then
   // "lockstep: 90 more failures not shown", when there were more than `limit` different ones.
   void print_not_shown(std::ostream& out) const;
 
  private:
+  // Prints `line` (within the limit) unless the same job, state and reason ended before.
+  void add(const std::string& job, const std::string& why, const std::string& line);
+
   struct Repeated {
     std::string what;  // "build/test failed: exit status 1"
     std::size_t count = 0;
   };
   std::ostream& out_;
   const std::size_t limit_;
+  const Forward forward_;
   mutable std::mutex mutex_;                              // instances end on many workers at once
   std::size_t seen_ = 0;                                  // different failures
   std::map<std::string, Repeated, std::less<>> repeats_;  // by job, state and reason

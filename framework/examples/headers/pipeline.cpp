@@ -364,10 +364,29 @@ class OneRank final : public lockstep::Cluster {
     next = chunk.to;
     return chunk;
   }
+  // Texts and stops of the one rank go straight to its own receiver and stopper.
+  void post(const std::string& text) override {
+    std::lock_guard lock(mutex_);
+    if (receiver_) receiver_(0, text);
+  }
+  void receive(Receiver receiver) override {
+    std::lock_guard lock(mutex_);
+    receiver_ = std::move(receiver);
+  }
+  void stop(std::uint64_t key) override {
+    std::lock_guard lock(mutex_);
+    if (stopper_) stopper_(key);
+  }
+  void on_stop(Stopper stopper) override {
+    std::lock_guard lock(mutex_);
+    stopper_ = std::move(stopper);
+  }
 
  private:
   std::mutex mutex_;
   std::map<std::uint64_t, std::uint64_t> next_;
+  Receiver receiver_;
+  Stopper stopper_;
 };
 
 int cluster_hpp(const lockstep::Pipeline& pipeline) {

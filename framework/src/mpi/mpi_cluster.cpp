@@ -4,19 +4,22 @@
 //
 // Chunks of a stage's instances are handed out by rank 0: a communication thread there answers
 // each rank's request (a point-to-point message) from one counter per shared range, and rank 0's
-// own feeders take theirs from the same counters under a lock. The thread waits for requests all
+// own feeders take theirs from the same counters under a lock. The thread waits for messages all
 // run long, so requests are answered while rank 0's workers are busy in long jobs that never call
-// MPI (passive-target RMA would progress only when rank 0 calls into MPI). The other ranks need
-// no thread of their own: they only talk to rank 0 when they ask, and wait for the answer then.
-// Several feeders of one rank may ask at once: MPI_THREAD_MULTIPLE, each request carrying the tag
-// its answer must come back with.
+// MPI (passive-target RMA would progress only when rank 0 calls into MPI). Several feeders of one
+// rank may ask at once: MPI_THREAD_MULTIPLE, each request carrying the tag its answer must come
+// back with.
+//
+// The same thread receives the texts other ranks post (their failure lines) and the stops
+// (on_failure: stop on some rank). A stop goes to rank 0, which tells every other rank: each of
+// them has a thread that looks for such a notice every few milliseconds with MPI_Iprobe, so that
+// a rank whose workers are busy in long jobs learns of it at once.
 //
 // No thread waits inside a blocking MPI call: Open MPI's blocking calls poll without pause, so
 // the communication thread would take a core from rank 0's workers for the whole run, and ranks
 // that share a machine would take turns by the scheduler's time slices (a stage round across 2
-// ranks of one 2-core machine took 21 ms; 0.3 to 0.5 ms so). Each wait is a nonblocking call
-// completed by complete(): it polls for a few microseconds, then sleeps between polls, longer and
-// longer.
+// ranks of one 2-core machine took 21 ms). Each wait is a nonblocking call completed by
+// poll_until(): it polls for a few microseconds, then sleeps between polls, longer and longer.
 #include <mpi.h>
 #include <sys/prctl.h>
 
@@ -37,30 +40,50 @@
 namespace lockstep::inline LOCKSTEP_ABI::mpi {
 namespace {
 
+// To rank 0's communication thread (on claims_):
 constexpr int kClaimTag = 1;  // a request: range, start, end, workers, answer tag
-constexpr int kStopTag = 2;   // rank 0 to itself: the communication thread ends
+constexpr int kEndTag = 2;    // rank 0 to itself: the communication thread ends
+constexpr int kStopTag = 3;   // a stop: its key
+constexpr int kPostTag = 4;   // a posted text
+constexpr int kSyncTag = 5;   // answer (an empty message) once what was posted before is received
+// To the other ranks' notice threads (on notices_):
+constexpr int kNoticeStopTag = 1;  // a stop: its key
+constexpr int kNoticeEndTag = 2;   // the notice thread ends
+// How often a rank other than 0 looks for a notice: well inside the 100 ms a stop may take.
+constexpr auto kNoticePoll = std::chrono::milliseconds(5);
 constexpr int kFirstAnswerTag = 16;
 constexpr int kAnswerTags = 30000;  // MPI guarantees tags up to 32767
 
-// Waits for `request` to complete: MPI_Test in a loop, for `spin` without pause, then with sleeps
-// that double from 10 µs up to `longest`. What a wait costs in latency is then at most about
-// `longest` more; what it costs in CPU is a poll per sleep.
-void complete(MPI_Request& request, MPI_Status* status, std::chrono::microseconds longest,
-              std::chrono::microseconds spin = std::chrono::microseconds(50)) {
+// Calls `ready` until it returns true: for `spin` without pause, then with sleeps that double
+// from 10 µs up to `longest`. What a wait costs in latency is then at most about `longest` more;
+// what it costs in CPU is a poll per sleep.
+template <class Ready>
+void poll_until(Ready ready, std::chrono::microseconds longest,
+                std::chrono::microseconds spin = std::chrono::microseconds(50)) {
   using Clock = std::chrono::steady_clock;
-  int done = 0;
-  MPI_Test(&request, &done, status);
+  if (ready()) return;
   const auto spin_until = Clock::now() + spin;
-  while (!done && Clock::now() < spin_until) MPI_Test(&request, &done, status);
-  auto pause = std::chrono::microseconds(10);
+  while (Clock::now() < spin_until) {
+    if (ready()) return;
+  }
   // Sleeps as long as asked: Linux lets a thread's timers fire up to 50 µs late by default.
   thread_local const bool precise_timers = ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) == 0;
   (void)precise_timers;
-  while (!done) {
+  for (auto pause = std::chrono::microseconds(10);; pause = std::min(longest, 2 * pause)) {
     std::this_thread::sleep_for(pause);
-    pause = std::min(longest, 2 * pause);
-    MPI_Test(&request, &done, status);
+    if (ready()) return;
   }
+}
+
+// Waits for a nonblocking call to complete.
+void complete(MPI_Request& request, MPI_Status* status, std::chrono::microseconds longest) {
+  poll_until(
+      [&] {
+        int done = 0;
+        MPI_Test(&request, &done, status);
+        return done != 0;
+      },
+      longest);
 }
 
 // The communication thread between requests: at most 200 µs late, about 5,000 polls a second
@@ -73,17 +96,27 @@ class MpiCluster final : public Cluster {
   MpiCluster() {
     MPI_Comm_dup(MPI_COMM_WORLD, &collective_);
     MPI_Comm_dup(MPI_COMM_WORLD, &claims_);
+    MPI_Comm_dup(MPI_COMM_WORLD, &notices_);
     MPI_Comm_rank(collective_, &rank_);
     MPI_Comm_size(collective_, &size_);
-    if (rank_ == 0) server_ = std::thread([this] { serve(); });
+    if (rank_ == 0) {
+      server_ = std::thread([this] { serve(); });
+    } else {
+      server_ = std::thread([this] { watch_notices(); });
+    }
   }
   ~MpiCluster() override {
     MPI_Barrier(collective_);  // no request is in flight after it
     if (rank_ == 0) {
       std::uint64_t nothing[5] = {};
-      MPI_Send(nothing, 5, MPI_UINT64_T, 0, kStopTag, claims_);
+      MPI_Send(nothing, 5, MPI_UINT64_T, 0, kEndTag, claims_);
+      server_.join();  // no stop notice is sent after it
+      for (int r = 1; r < size_; ++r)
+        MPI_Send(nothing, 1, MPI_UINT64_T, r, kNoticeEndTag, notices_);
+    } else {
       server_.join();
     }
+    MPI_Comm_free(&notices_);
     MPI_Comm_free(&claims_);
     MPI_Comm_free(&collective_);
   }
@@ -130,6 +163,17 @@ class MpiCluster final : public Cluster {
   }
 
   void barrier(std::uint64_t ranges_done) override {
+    if (rank_ != 0 && posted_.exchange(false)) {
+      // What this rank posted is received on rank 0 before the barrier ends there: messages of
+      // one rank to another on one communicator arrive in order, and rank 0's thread answers
+      // this one after it has handed the texts before it to the receiver.
+      const int tag = next_answer_tag();
+      std::uint64_t request = static_cast<std::uint64_t>(tag);
+      MPI_Send(&request, 1, MPI_UINT64_T, 0, kSyncTag, claims_);
+      MPI_Request answer;
+      MPI_Irecv(nullptr, 0, MPI_CHAR, 0, tag, claims_, &answer);
+      complete(answer, MPI_STATUS_IGNORE, kPeerPoll);
+    }
     MPI_Request request;
     MPI_Ibarrier(collective_, &request);
     complete(request, MPI_STATUS_IGNORE, kPeerPoll);
@@ -140,7 +184,7 @@ class MpiCluster final : public Cluster {
 
   Chunk claim(std::uint64_t range, std::uint64_t start, std::uint64_t end, int workers) override {
     if (rank_ == 0) return take(range, start, end, workers);
-    const int tag = kFirstAnswerTag + static_cast<int>(next_tag_.fetch_add(1) % kAnswerTags);
+    const int tag = next_answer_tag();
     std::uint64_t request[5] = {range, start, end, static_cast<std::uint64_t>(workers),
                                 static_cast<std::uint64_t>(tag)};
     MPI_Send(request, 5, MPI_UINT64_T, 0, kClaimTag, claims_);
@@ -151,7 +195,70 @@ class MpiCluster final : public Cluster {
     return {answer[0], answer[1]};
   }
 
+  void post(const std::string& text) override {
+    if (rank_ == 0) {
+      received(0, text);
+      return;
+    }
+    posted_.store(true);
+    MPI_Send(text.data(), static_cast<int>(text.size()), MPI_CHAR, 0, kPostTag, claims_);
+  }
+
+  void receive(Receiver receiver) override {
+    std::lock_guard lock(receiver_mutex_);
+    receiver_ = std::move(receiver);
+  }
+
+  void stop(std::uint64_t key) override {
+    // Rank 0's too goes through its communication thread: the stoppers are called there, never
+    // on the caller's thread (a worker, in the middle of ending an instance).
+    MPI_Send(&key, 1, MPI_UINT64_T, 0, kStopTag, claims_);
+  }
+
+  void on_stop(Stopper stopper) override {
+    std::lock_guard lock(stopper_mutex_);
+    stopper_ = std::move(stopper);
+  }
+
  private:
+  int next_answer_tag() {
+    return kFirstAnswerTag + static_cast<int>(next_tag_.fetch_add(1) % kAnswerTags);
+  }
+
+  void received(int rank, const std::string& text) {
+    std::lock_guard lock(receiver_mutex_);
+    if (receiver_) receiver_(rank, text);
+  }
+
+  void stopped(std::uint64_t key) {
+    std::lock_guard lock(stopper_mutex_);
+    if (stopper_) stopper_(key);
+  }
+
+  // Rank 0's communication thread: a stop of a key not stopped yet goes to every rank.
+  void stop_everywhere(std::uint64_t key) {
+    if (key + 1 <= stopped_) return;  // told already (several ranks failed at once)
+    stopped_ = key + 1;
+    for (int r = 1; r < size_; ++r) MPI_Send(&key, 1, MPI_UINT64_T, r, kNoticeStopTag, notices_);
+    stopped(key);
+  }
+
+  // The notice thread of a rank other than 0: stops, until the cluster ends.
+  void watch_notices() {
+    for (;;) {
+      int found = 0;
+      MPI_Status status;
+      MPI_Iprobe(0, MPI_ANY_TAG, notices_, &found, &status);
+      if (found == 0) {
+        std::this_thread::sleep_for(kNoticePoll);
+        continue;
+      }
+      std::uint64_t key = 0;
+      MPI_Recv(&key, 1, MPI_UINT64_T, 0, status.MPI_TAG, notices_, MPI_STATUS_IGNORE);
+      if (status.MPI_TAG == kNoticeEndTag) return;
+      stopped(key);
+    }
+  }
   // The next chunk of `range`: guided self-scheduling, about remaining / (2 x ranks x workers).
   Chunk take(std::uint64_t range, std::uint64_t start, std::uint64_t end, int workers) {
     std::lock_guard lock(mutex_);
@@ -162,26 +269,55 @@ class MpiCluster final : public Cluster {
     return chunk;
   }
 
-  // Rank 0's communication thread: answers requests until told to stop.
+  // Rank 0's communication thread: answers requests, in the order each rank sent them, until
+  // told to end.
   void serve() {
     for (;;) {
-      std::uint64_t request[5] = {};
+      MPI_Message message;
       MPI_Status status;
-      MPI_Request receive;
-      MPI_Irecv(request, 5, MPI_UINT64_T, MPI_ANY_SOURCE, MPI_ANY_TAG, claims_, &receive);
-      complete(receive, &status, kIdlePoll);
-      if (status.MPI_TAG == kStopTag) return;
-      const auto chunk = take(request[0], request[1], request[2], static_cast<int>(request[3]));
-      std::uint64_t answer[2] = {chunk.from, chunk.to};
-      MPI_Send(answer, 2, MPI_UINT64_T, status.MPI_SOURCE, static_cast<int>(request[4]), claims_);
+      poll_until(
+          [&] {
+            int found = 0;
+            MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, claims_, &found, &message, &status);
+            return found != 0;
+          },
+          kIdlePoll);
+      const int from = status.MPI_SOURCE;
+      if (status.MPI_TAG == kPostTag) {
+        int length = 0;
+        MPI_Get_count(&status, MPI_CHAR, &length);
+        std::string text(static_cast<std::size_t>(std::max(0, length)), '\0');
+        MPI_Mrecv(text.data(), length, MPI_CHAR, &message, MPI_STATUS_IGNORE);
+        received(from, text);
+        continue;
+      }
+      std::uint64_t request[5] = {};
+      MPI_Mrecv(request, 5, MPI_UINT64_T, &message, MPI_STATUS_IGNORE);
+      if (status.MPI_TAG == kEndTag) return;
+      if (status.MPI_TAG == kStopTag) {
+        stop_everywhere(request[0]);
+      } else if (status.MPI_TAG == kSyncTag) {
+        MPI_Send(nullptr, 0, MPI_CHAR, from, static_cast<int>(request[0]), claims_);
+      } else {
+        const auto chunk = take(request[0], request[1], request[2], static_cast<int>(request[3]));
+        std::uint64_t answer[2] = {chunk.from, chunk.to};
+        MPI_Send(answer, 2, MPI_UINT64_T, from, static_cast<int>(request[4]), claims_);
+      }
     }
   }
 
   MPI_Comm collective_ = MPI_COMM_NULL;  // gather, broadcast, sum, barrier: the runner's thread
   MPI_Comm claims_ = MPI_COMM_NULL;      // requests and answers, from any thread
+  MPI_Comm notices_ = MPI_COMM_NULL;     // rank 0 to the others' notice threads: stops
   int rank_ = 0;
   int size_ = 1;
-  std::thread server_;
+  std::thread server_;  // rank 0: the communication thread; the others: the notice thread
+  std::atomic<bool> posted_{false};  // a text was posted since the last barrier
+  std::uint64_t stopped_ = 0;        // rank 0's communication thread: the last stop's key + 1
+  std::mutex receiver_mutex_;        // guards receiver_ and its calls
+  Receiver receiver_{};
+  std::mutex stopper_mutex_;  // guards stopper_ and its calls
+  Stopper stopper_{};
   std::mutex mutex_;                                 // guards ranges_
   std::map<std::uint64_t, std::uint64_t> ranges_{};  // rank 0: each range's next index
   std::atomic<std::uint64_t> next_tag_{0};

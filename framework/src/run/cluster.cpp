@@ -25,13 +25,6 @@ void refuse(std::vector<std::string>& found, const SourceLocation& where, const 
   found.push_back(line + what + " is not supported under MPI yet");
 }
 
-void check_condition(std::vector<std::string>& found, const std::optional<Condition>& condition) {
-  if (!condition) return;
-  for (const auto& output : condition->outputs) {
-    refuse(found, output.where, "if: reading ${outputs." + output.reference + "}");
-  }
-}
-
 }  // namespace
 
 std::vector<std::string> unsupported_on_cluster(const Pipeline& pipeline) {
@@ -42,22 +35,12 @@ std::vector<std::string> unsupported_on_cluster(const Pipeline& pipeline) {
     if (stage.kind != "parallel") {
       refuse(found, stage.where, "stage '" + stage.name + "': kind '" + stage.kind + "'");
     }
-    if (stage.repeat && !stage.repeat->until.empty()) {
-      refuse(found, stage.repeat->where, "stage '" + stage.name + "': repeat.until");
-    }
-    check_condition(found, stage.condition);
     for (const auto& job : stage.jobs) {
       const auto& fan_out = job.foreach;
-      if (fan_out.kind == FanOut::Kind::from_outputs) {
-        refuse(found, fan_out.where, "job '" + job.id + "': foreach from_outputs");
-      } else if (fan_out.kind == FanOut::Kind::files) {
+      if (fan_out.kind == FanOut::Kind::files) {
         // Each rank would list the files itself: two nodes may see different ones.
         refuse(found, fan_out.where, "job '" + job.id + "': foreach files");
       }
-      for (const auto& read : job.reads) {
-        refuse(found, read.where, "job '" + job.id + "': ${outputs." + read.reference + "}");
-      }
-      check_condition(found, job.condition);
     }
   }
   return found;

@@ -109,6 +109,7 @@ void Feeder::dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_
     const auto mine = static_cast<std::uint64_t>(cluster.rank());
     for (auto index = start; index < end; ++index) {
       if ((index + range) % ranks != mine) continue;
+      stage_.claimed(plan, index, index + 1);
       if (stopped()) {
         StateCounts tally;
         tally[JobState::cancelled] = 1;
@@ -126,6 +127,7 @@ void Feeder::dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_
     if (stopped()) break;
     const auto chunk = cluster.claim(range, start, end, workers);
     if (chunk.from == chunk.to) return;
+    stage_.claimed(plan, chunk.from, chunk.to);
     auto next = chunk.from;
     while (next < chunk.to && !stopped()) {
       const std::uint64_t count = next_chunk(chunk.to - next);

@@ -53,6 +53,19 @@ std::vector<std::pair<std::uint64_t, std::string>> Outputs::published(std::strin
   return result;
 }
 
+std::vector<std::pair<std::uint64_t, std::vector<std::string>>> Outputs::lists(
+    std::string_view reference, std::uint64_t from, std::uint64_t to) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::uint64_t, std::vector<std::string>>> result;
+  if (auto found = values_.find(reference); found != values_.end()) {
+    for (auto it = found->second.lower_bound(from); it != found->second.end() && it->first < to;
+         ++it) {
+      result.emplace_back(it->first, it->second);
+    }
+  }
+  return result;
+}
+
 std::optional<std::string> Outputs::get(std::string_view reference) const {
   std::lock_guard lock(mutex_);
   auto found = values_.find(reference);

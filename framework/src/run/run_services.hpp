@@ -21,6 +21,8 @@
 
 namespace lockstep::run {
 
+class StageRun;
+
 struct RunServices {
   Engine& engine;
   Outputs& outputs;
@@ -37,6 +39,11 @@ struct RunServices {
   // Under a cluster: the next Cluster::claim() range to use. Each iteration of a stage takes one
   // per job, in the same order on every rank (stages run one at a time).
   std::uint64_t next_range = 0;
+  // Under a cluster: the stage iteration running now, and the last stop any rank made
+  // (Cluster::stop, its key + 1; 0 none), as Cluster's stopper sets it from its own thread.
+  std::mutex cluster_mutex{};
+  StageRun* cluster_stage = nullptr;
+  std::uint64_t cluster_stopped = 0;
   // The worker processes of bulkheads with process isolation, by bulkhead name.
   std::map<std::string, std::unique_ptr<WorkerPool>, std::less<>> worker_pools{};
 

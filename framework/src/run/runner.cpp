@@ -375,6 +375,13 @@ RunResult Runner::run() {
   const auto at_once = static_cast<int>(std::min(kMaxStagesAtOnce, graph.widest()));
   const int spare = at_once * (2 * static_cast<int>(self.pipeline.bulkheads.size()) + 1) + 8;
   result.error = engine.check_threads(spare);
+  // The cluster's stopper (below) reaches into `shared`: gone before it is, however run() ends.
+  struct StopperReset {
+    Cluster* cluster;
+    ~StopperReset() {
+      if (cluster != nullptr) cluster->on_stop({});
+    }
+  } stopper_reset{self.options.cluster};
   if (auto* cluster = self.options.cluster) {
     shared.cluster = cluster;
     if (result.error.empty()) result.error = refused_on_cluster(self.pipeline, self.options);
@@ -384,6 +391,15 @@ RunResult Runner::run() {
     if (failing != 0 && result.error.empty()) {
       result.error = "another rank could not start the run (its error is on its stderr)";
     }
+    // A stop on any rank (on_failure: stop) stops the stage iteration here too.
+    cluster->on_stop([&shared](std::uint64_t key) {
+      std::lock_guard lock(shared.cluster_mutex);
+      shared.cluster_stopped = std::max(shared.cluster_stopped, key + 1);
+      auto* stage = shared.cluster_stage;
+      if (stage != nullptr && stage->stop_key() + 1 == shared.cluster_stopped) {
+        stage->stop_by_cluster();
+      }
+    });
   }
   shared.notify([&](RunObserver& observer) { observer.run_started(self.pipeline); });
   result.stages = self.run_graph(graph, shared, !result.error.empty());

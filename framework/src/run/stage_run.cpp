@@ -5,6 +5,7 @@
 
 #include "exec/assert.hpp"
 #include "lockstep/pipeline/instance_id.hpp"
+#include "run/cluster_outputs.hpp"
 #include "run/condition_check.hpp"
 #include "run/feeder.hpp"
 #include "run/job_plan.hpp"
@@ -28,7 +29,9 @@ void StageRun::begin(int iteration) {
   position_ = 0;
   taken_.clear();
   // After the barrier of the iteration before: no attempt looks at the source any more.
-  if (cancelled_.exchange(false)) cancel_.reset();
+  const bool was_cancelled = cancelled_.exchange(false);
+  if (cluster_cancelled_.exchange(false) || was_cancelled) cancel_.reset();
+  stop_sent_.store(false);
   stopping_.store(false);
   failed_.store(false);
   owns_failures_.store(false);
@@ -99,6 +102,27 @@ void StageRun::take_claim_ranges() {
   if (shared_.cluster == nullptr) return;
   range_base_ = shared_.next_range;
   shared_.next_range += plans_.size();
+  {
+    std::lock_guard lock(claimed_mutex_);
+    claimed_.assign(plans_.size(), {});
+  }
+  // A rank may have stopped this iteration before this one began it.
+  std::lock_guard lock(shared_.cluster_mutex);
+  shared_.cluster_stage = this;
+  if (shared_.cluster_stopped == range_base_ + 1) stop_by_cluster();
+}
+
+void StageRun::claimed(const JobPlan& plan, std::uint64_t from, std::uint64_t to) {
+  std::size_t p = 0;
+  while (plans_[p].get() != &plan) ++p;
+  std::lock_guard lock(claimed_mutex_);
+  claimed_[p].emplace_back(from, to);
+}
+
+void StageRun::stop_by_cluster() noexcept {
+  stopping_.store(true);
+  cluster_cancelled_.store(true);
+  cancel_.cancel();
 }
 
 std::uint64_t StageRun::shared_range(const JobPlan& plan) const {
@@ -258,21 +282,64 @@ void StageRun::finish(StageOutcome& outcome) {
 
 void StageRun::join_ranks(StageOutcome& outcome) {
   auto& cluster = *shared_.cluster;
+  {
+    std::lock_guard lock(shared_.cluster_mutex);
+    shared_.cluster_stage = nullptr;  // a stop that comes now is too late to matter
+  }
   cluster.barrier(shared_.next_range);
   // What every rank counted for itself, and a failure. Instances of a job whose `if:` is false
   // are skipped on every rank: counted once, rank 0's.
-  std::vector<std::uint64_t> values(kJobStateCount + 1);
+  std::vector<std::uint64_t> values(kJobStateCount + 3);
   for (std::size_t s = 0; s < kJobStateCount; ++s) values[s] = outcome.counts.by_state[s];
   if (cluster.rank() != 0) {
     values[static_cast<std::size_t>(JobState::skipped)] -= skipped_by_condition_;
   }
   values[kJobStateCount] = failed_.load() ? 1 : 0;
+  // Whether an output ended the repeat, on any rank: a value published and replaced later still
+  // counts, as it does in one process.
+  values[kJobStateCount + 1] = until_reached_.load() ? 1 : 0;
+  // How much this rank's instances published: when no rank's did (most stages), the outputs
+  // are not gathered at all.
+  const auto mine = encode_outputs(outputs_claimed_here());
+  values[kJobStateCount + 2] = mine.size();
   cluster.sum(values);
   for (std::size_t s = 0; s < kJobStateCount; ++s) {
     outcome.counts.by_state[s] = values[s];
     counts_[s].store(values[s]);
   }
   if (values[kJobStateCount] != 0) failed_.store(true);
+  if (values[kJobStateCount + 1] != 0) until_reached_.store(true);
+  if (values[kJobStateCount + 2] != 0) share_outputs(mine);
+}
+
+std::vector<SharedOutput> StageRun::outputs_claimed_here() {
+  std::vector<SharedOutput> mine;
+  {
+    std::lock_guard lock(claimed_mutex_);
+    for (std::size_t p = 0; p < plans_.size() && p < claimed_.size(); ++p) {
+      const auto& job = plans_[p]->output_name;
+      for (const auto& reference : shared_.outputs.references(job + ".")) {
+        const auto key = reference.substr(job.size() + 1);
+        for (const auto& [from, to] : claimed_[p]) {
+          for (auto& [index, values] : shared_.outputs.lists(reference, from, to)) {
+            mine.push_back({job, index, key, std::move(values)});
+          }
+        }
+      }
+    }
+  }
+  return mine;
+}
+
+void StageRun::share_outputs(const std::string& mine) {
+  auto& cluster = *shared_.cluster;
+  // Every rank's, one after another: rank 0 gathers them and hands them all to every rank.
+  std::string all;
+  for (const auto& text : cluster.gather(mine)) all += text;
+  for (auto& output : decode_outputs(cluster.broadcast(all))) {
+    if (!output.values.empty()) note_output(output.key, output.values.back());
+    shared_.outputs.publish_list(output.job, output.index, output.key, std::move(output.values));
+  }
 }
 
 // ---- the stream ------------------------------------------------------------------------------
@@ -448,7 +515,16 @@ std::optional<JobState> StageRun::retry_end_state() const noexcept {
 void StageRun::record_failure() noexcept {
   if (owns_failures_.load(std::memory_order_relaxed)) return;
   failed_.store(true, std::memory_order_relaxed);
-  if (stage_.on_failure == OnFailure::stop) stopping_.store(true, std::memory_order_relaxed);
+  if (stage_.on_failure != OnFailure::stop) return;
+  stopping_.store(true, std::memory_order_relaxed);
+  // Under a cluster, every rank stops: the others through Cluster::stop(), within milliseconds.
+  if (shared_.cluster != nullptr && !stop_sent_.exchange(true)) {
+    try {
+      shared_.cluster->stop(range_base_);
+    } catch (...) {
+      // Not told: the other ranks finish their chunks, and the summed counts still add up.
+    }
+  }
 }
 
 void StageRun::add(const StateCounts& counts) noexcept {

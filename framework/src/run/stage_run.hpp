@@ -20,6 +20,7 @@
 #include "lockstep/pipeline/instance_id.hpp"
 #include "lockstep/pipeline/pipeline.hpp"
 #include "lockstep/plugin/stage.hpp"
+#include "run/cluster_outputs.hpp"
 #include "run/run_services.hpp"
 
 namespace lockstep::run {
@@ -98,6 +99,14 @@ class StageRun final : public StageContext {
                      std::string message);
   // Under a cluster: the Cluster::claim() range of the plan's instances in this iteration.
   std::uint64_t shared_range(const JobPlan& plan) const;
+  // Under a cluster: this rank claimed instances [from, to) of the plan (their outputs are this
+  // rank's to share at the stage's end).
+  void claimed(const JobPlan& plan, std::uint64_t from, std::uint64_t to);
+  // Under a cluster: this iteration's key for Cluster::stop(), its first claim range.
+  std::uint64_t stop_key() const noexcept { return range_base_; }
+  // Under a cluster: a rank stopped this iteration (Cluster::stop). The stage stops here too, as
+  // on a failure, and the attempts running here are cancelled. From the cluster's thread.
+  void stop_by_cluster() noexcept;
   // "stage/job[3]", or "stage@2/job[3]" in a repeated stage.
   std::string instance_id(const JobPlan& plan, std::uint64_t index) const;
   // The id of the plan's instances, with index 0 when the job fans out (else none).
@@ -128,6 +137,10 @@ class StageRun final : public StageContext {
   // Under a cluster, after this rank's barrier: waits for every rank's, and makes the outcome
   // the whole stage's (counts summed over ranks, failed if it failed on any).
   void join_ranks(StageOutcome& outcome);
+  // Under a cluster, at the stage's end: what this rank's instances published (the chunks it
+  // claimed); and, given it encoded, all ranks' reach every rank (run/cluster_outputs.hpp).
+  std::vector<SharedOutput> outputs_claimed_here();
+  void share_outputs(const std::string& mine);
   std::size_t plan_of(const StageInstance& instance) const;
   Feeder& feeder_of(std::size_t plan);
   // Runs fn(feeder) for every feeder, each on a thread of its own but the first.
@@ -161,6 +174,10 @@ class StageRun final : public StageContext {
   std::atomic<bool> failed_{false};
   std::atomic<bool> owns_failures_{false};
   std::atomic<bool> until_reached_{false};
+  std::atomic<bool> stop_sent_{false};          // Cluster::stop() called for this iteration
+  std::atomic<bool> cluster_cancelled_{false};  // stop_by_cluster() cancelled cancel_
+  std::mutex claimed_mutex_;                    // guards claimed_
+  std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>> claimed_;  // by plan
   std::array<std::atomic<std::size_t>, kJobStateCount> counts_{};
   std::atomic<std::uint64_t> reused_{0};
   std::atomic<std::uint64_t> overdue_{0};  // see StageProgress::overdue

@@ -11,13 +11,18 @@
 // process, and costs nothing. Every rank must call the collective functions in the same order;
 // the runner does so by running stages one at a time under a cluster, in pipeline order.
 //
-// This is the first slice of issue 16. Later items extend it: outputs that cross ranks
-// (from_outputs, ${outputs.*}, repeat.until), the stage kinds other than `parallel` (their logic
-// on rank 0, instances anywhere), a stop on every rank, interrupts, a rank that dies, and the
-// report, trace and journal written by rank 0.
+// Besides claims and stage ends, the runner uses it to carry outputs across ranks (gather and
+// broadcast at each stage's end: from_outputs, ${outputs.*}, if: and repeat.until read them on
+// any rank), to stop a stage on every rank (stop(), on_stop(): on_failure: stop), and the
+// command, to print every rank's failure lines on rank 0 (post(), receive()).
+//
+// This is a slice of issue 16. Later items extend it: the stage kinds other than `parallel`
+// (their logic on rank 0, instances anywhere), interrupts, a rank that dies, and the report,
+// trace and journal written by rank 0.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -52,6 +57,25 @@ class LOCKSTEP_API Cluster {
     std::uint64_t from = 0, to = 0;
   };
   virtual Chunk claim(std::uint64_t range, std::uint64_t start, std::uint64_t end, int workers) = 0;
+
+  // Not collective, from any thread: `text` goes to rank 0's receiver (receive()), called there
+  // on a thread of the cluster's (rank 0's own post: on the caller's), texts of one rank in the
+  // order it posted them. Every text a rank posted before it called barrier() has been received
+  // before barrier() returns on rank 0. Without a receiver, texts are dropped.
+  virtual void post(const std::string& text) = 0;
+  // Rank 0: where posted texts go, with the rank that posted each. Setting another (an empty one
+  // to stop) waits for a call of the one before that is under way.
+  using Receiver = std::function<void(int rank, const std::string& text)>;
+  virtual void receive(Receiver receiver) = 0;
+
+  // Not collective, from any thread: stops `key` on every rank. Each rank's stopper (on_stop())
+  // is called with it soon after, on a thread of the cluster's, also on the rank that called.
+  // The runner's keys are stage iterations (their first claim range).
+  virtual void stop(std::uint64_t key) = 0;
+  // Every rank: what a stop calls. Setting another (an empty one to stop) waits for a call of
+  // the one before that is under way.
+  using Stopper = std::function<void(std::uint64_t key)>;
+  virtual void on_stop(Stopper stopper) = 0;
 };
 
 // The size of the next chunk claim() hands out: about remaining / (2 x ranks x workers), at

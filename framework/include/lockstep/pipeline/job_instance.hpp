@@ -52,6 +52,11 @@ class LOCKSTEP_API Outputs {
   std::vector<std::pair<std::uint64_t, std::string>> published(std::string_view reference,
                                                               std::uint64_t from,
                                                               std::uint64_t to) const;
+  // The lists "stage.job.key" published by instances from <= index < to, by index, each as it
+  // was published (an empty one too): to copy them into another Outputs as they are.
+  std::vector<std::pair<std::uint64_t, std::vector<std::string>>> lists(std::string_view reference,
+                                                                        std::uint64_t from,
+                                                                        std::uint64_t to) const;
   // The value of "stage.job.key": the last instance's, when several published one (of a list,
   // its last element).
   std::optional<std::string> get(std::string_view reference) const;
