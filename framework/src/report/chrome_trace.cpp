@@ -162,9 +162,9 @@ struct ChromeTrace::Impl {
   const std::uint64_t owner = next_trace_owner.fetch_add(1, std::memory_order_relaxed);
   // Made by run_started, before any instance runs; read without a lock during the run.
   std::unordered_map<const JobSpec*, JobInfo> jobs;
-  std::atomic<std::uint64_t> kept{0};  // slices kept, of every kind
+  std::atomic<std::uint64_t> kept{0};   // slices kept, of every kind
   std::atomic<bool> any_failed{false};  // a hint: failed_attempts is worth a look
-  mutable std::mutex lanes_mutex;  // guards the list of lanes, not what is in them
+  mutable std::mutex lanes_mutex;       // guards the list of lanes, not what is in them
   std::vector<std::unique_ptr<Lane>> lanes;
 
   mutable std::mutex mutex;  // guards everything below
