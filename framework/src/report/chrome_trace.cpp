@@ -19,6 +19,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -133,6 +134,9 @@ struct JobInfo {
 struct Lane {
   std::mutex mutex;
   std::vector<RunSlice> runs;
+  // An attempt that did not succeed ended on this thread since the last run: the next run is a
+  // slice of its own, since the attempt's slice lies between the two on the worker's track.
+  bool cut = false;
 };
 
 // Each thread's lane of each trace (a few traces at once), found without a lock. Owners are
@@ -270,12 +274,18 @@ void ChromeTrace::stage_started(const StageSpec& stage, int iteration) {
 
 void ChromeTrace::attempt_ended(const AttemptEvent& attempt) {
   auto& self = *impl_;
+  // Successes come as ranges (instances_succeeded), also when another observer asks to see every
+  // attempt: a slice for both would show each success twice.
+  if (attempt.state == JobState::succeeded) return;
   auto item = attempt.item != nullptr ? item_text(*attempt.item) : std::string();  // unlocked
-  std::lock_guard lock(self.mutex);
-  if (attempt.state != JobState::succeeded) {
-    ++self.failed_attempts[{attempt.job, attempt.iteration, attempt.index}];
-    self.any_failed.store(true, std::memory_order_release);
+  {
+    auto& lane = self.lane();
+    std::lock_guard lane_lock(lane.mutex);
+    lane.cut = true;
   }
+  std::lock_guard lock(self.mutex);
+  ++self.failed_attempts[{attempt.job, attempt.iteration, attempt.index}];
+  self.any_failed.store(true, std::memory_order_release);
   if (!self.keep_one()) return;
   self.slices.push_back({attempt.job ? self.pid_of(*attempt.job) : self.pid_of_bulkhead("?"),
                          attempt.slot, attempt.attempt, attempt.state, attempt.start, attempt.end,
@@ -318,7 +328,7 @@ void ChromeTrace::instances_succeeded(const SucceededRange& range) {
                range.to,  range.start,     range.end,  {}};
   auto& lane = self.lane();
   std::lock_guard lock(lane.mutex);  // this thread's: taken by another only to clear or write
-  if (!lane.runs.empty()) {
+  if (!lane.runs.empty() && !std::exchange(lane.cut, false)) {
     auto& last = lane.runs.back();
     if (last.job == run.job && last.iteration == run.iteration && last.tid == run.tid &&
         last.attempt == 1 && run.attempt == 1 && last.to == run.from && run.start >= last.end &&
