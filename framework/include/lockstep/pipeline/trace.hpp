@@ -37,8 +37,8 @@ struct ChromeTraceOptions {
 // Shorter instances run many to a chunk, and a worker's back-to-back chunks of one job (the next
 // indices, under 10 us an instance and at most 10 us apart) are one slice,
 // "scan/hash[100] .. [91123]", with the count and the first and last index in its args: every
-// instance is in one slice, and a trace of ten million short jobs holds tens of slices, at no
-// cost per instance. Successes are slices only as ranges (instances_succeeded), also when another
+// instance is in one slice, and a trace of ten million short jobs holds a hundred slices or a
+// few thousand, at no cost per instance. Successes are slices only as ranges (instances_succeeded), also when another
 // observer has the runner send every attempt. Times are kept as the run goes (each thread in a
 // buffer of its own), and turned into JSON by write(): the pipeline given to run_started() need
 // not outlive the run.
