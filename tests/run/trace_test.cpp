@@ -108,10 +108,6 @@ TEST_CASE("back-to-back chunks of short instances on one worker are one slice") 
 
 TEST_CASE("runs of successes stay apart when something lies between them") {
   FedTrace fed;
-  SECTION("not the next index: another worker ran the ones between") {
-    fed.succeeded(fed.j(), 0, 1000, 0, 0us, 6us);
-    fed.succeeded(fed.j(), 2000, 3000, 0, 7us, 6us);
-  }
   SECTION("another worker place") {
     fed.succeeded(fed.j(), 0, 1000, 0, 0us, 6us);
     fed.succeeded(fed.j(), 1000, 2000, 1, 7us, 6us);
@@ -143,6 +139,41 @@ TEST_CASE("runs of successes stay apart when something lies between them") {
   }
   CHECK(successes == 2);
   CHECK(instances >= 2);
+}
+
+TEST_CASE("chunks a worker took turns at with another merge too, and the slice lists its runs") {
+  FedTrace fed;
+  fed.succeeded(fed.j(), 0, 1000, 0, 0us, 6us);
+  fed.succeeded(fed.j(), 2000, 3000, 0, 6us, 6us);  // the other worker ran 1000 .. 1999
+  fed.succeeded(fed.j(), 3000, 4000, 0, 12us, 6us);
+  fed.succeeded(fed.j(), 5000, 6000, 0, 18us, 6us);
+  const auto slices = fed.slices();
+  REQUIRE(slices.size() == 1);
+  CHECK(slices[0]["name"] == "s/j[0] .. [5999], 4000 in 3 runs");
+  CHECK(slices[0]["args"]["instances"] == 4000);
+  CHECK(slices[0]["args"]["first"] == 0);
+  CHECK(slices[0]["args"]["last"] == 5999);
+  CHECK(slices[0]["args"]["runs"] ==
+        nlohmann::json::parse("[[0, 999], [2000, 3999], [5000, 5999]]"));
+}
+
+TEST_CASE("a run on a worker place that another thread's run followed starts a new slice") {
+  // Threads may take turns at a worker place: the slice of one must not span the other's.
+  FedTrace fed;
+  fed.succeeded(fed.j(), 0, 1000, 0, 0us, 6us);
+  std::thread([&] { fed.succeeded(fed.j(), 1000, 2000, 0, 6us, 2us); }).join();
+  fed.succeeded(fed.j(), 2000, 3000, 0, 8us, 6us);
+  CHECK(fed.slices().size() == 3);
+}
+
+TEST_CASE("another thread's failed attempt on the worker place starts a new slice") {
+  FedTrace fed;
+  fed.succeeded(fed.j(), 0, 1000, 0, 0us, 6us);
+  std::thread([&] { fed.failed(1000, 0, 6us, 1us); }).join();
+  fed.succeeded(fed.j(), 1001, 2000, 0, 7us, 6us);
+  const auto slices = fed.slices();
+  REQUIRE(slices.size() == 3);
+  CHECK(slices[1]["args"]["state"] == "failed");
 }
 
 TEST_CASE("a long instance alone in its chunk is a slice of its own, named with its item") {
@@ -221,10 +252,10 @@ TEST_CASE("slices beyond max_attempts are counted, not kept; a merge is not a sl
   const auto& s = p.stages[0];
   const auto& j = s.jobs[0];
   trace.instances_succeeded({&s, &j, 1, 0, 10, 0, t0, t0 + 1us});
-  trace.instances_succeeded({&s, &j, 1, 10, 20, 0, t0 + 1us, t0 + 2us});  // merges
-  trace.instances_succeeded({&s, &j, 1, 30, 40, 0, t0 + 2us, t0 + 3us});  // a second slice
-  trace.instances_succeeded({&s, &j, 1, 50, 60, 0, t0 + 3us, t0 + 4us});  // a third: dropped
-  trace.instances_succeeded({&s, &j, 1, 60, 70, 1, t0 + 3us, t0 + 4us});  // dropped
+  trace.instances_succeeded({&s, &j, 1, 20, 30, 0, t0 + 1us, t0 + 2us});    // merges
+  trace.instances_succeeded({&s, &j, 1, 30, 40, 0, t0 + 20us, t0 + 21us});  // a second slice
+  trace.instances_succeeded({&s, &j, 1, 50, 60, 0, t0 + 40us, t0 + 41us});  // a third: dropped
+  trace.instances_succeeded({&s, &j, 1, 60, 70, 1, t0 + 40us, t0 + 41us});  // dropped
   CHECK(trace.dropped() == 2);
   std::ostringstream out;
   trace.write(out);

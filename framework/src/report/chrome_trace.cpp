@@ -80,12 +80,14 @@ void append_number(std::string& out, Number value) {
 constexpr std::size_t kItemInNameMax = 40;
 
 // A run of successes merges into the slice before it on its worker's track (same job, stage
-// iteration and worker place, the next index, no attempt in between) when both took less than
-// this per instance and the worker went from one to the other in at most kMergeGap. Instances
-// of about 50 us or more run alone in their chunk: each stays a slice of its own, named by its
-// item.
+// iteration and worker place, no failed attempt in between) when both took less than this per
+// instance and the worker went from one to the other in at most kMergeGap. Instances of about
+// 50 us or more run alone in their chunk: each stays a slice of its own, named by its item.
+// The runs need not be back to back in index: two workers mostly take turns at a job's chunks,
+// and a slice then lists its runs (at most kMaxRuns, then a new slice begins).
 constexpr std::chrono::microseconds kMergeBelowPerInstance{10};
 constexpr std::chrono::microseconds kMergeGap{10};
+constexpr std::size_t kMaxRuns = 1024;
 
 // Microseconds with the nanoseconds as decimals ("12.5", "3", "0.001"), the way to_chars writes
 // a double made from whole nanoseconds / 1000, but with integer arithmetic: a double's shortest
@@ -106,18 +108,36 @@ void append_micros(std::string& out, std::int64_t nanoseconds) {
   out.append(digits, length);
 }
 
-// A run of successes of one job on one worker place (or several back to back, merged).
+// A run of successes of one job on one worker place, or several one after another, merged.
 struct RunSlice {
   const JobSpec* job = nullptr;
   int iteration = 1;
   int tid = 0;
   int attempt = 1;  // > 1: a retried instance's success, alone
-  std::uint64_t from = 0, to = 0;
+  std::uint64_t from = 0, to = 0;  // the first run's first index, the last run's end
+  std::uint64_t instances = 0;
   Clock::time_point start{}, end{};
   std::string item;  // of a run of one instance; cleared when another merges into it
+  // [from, to) of each run, once one did not begin where the one before ended; else empty.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
 
   bool short_instances() const {
-    return end - start < kMergeBelowPerInstance * static_cast<std::int64_t>(to - from);
+    return end - start < kMergeBelowPerInstance * static_cast<std::int64_t>(instances);
+  }
+
+  void merge(const RunSlice& next) {
+    if (runs.empty() && next.from != to) runs.emplace_back(from, to);
+    if (!runs.empty()) {
+      if (runs.back().second == next.from) {
+        runs.back().second = next.to;
+      } else {
+        runs.emplace_back(next.from, next.to);
+      }
+    }
+    to = next.to;
+    instances += next.instances;
+    end = next.end;
+    item.clear();
   }
 };
 
@@ -137,6 +157,13 @@ struct Lane {
   // An attempt that did not succeed ended on this thread since the last run: the next run is a
   // slice of its own, since the attempt's slice lies between the two on the worker's track.
   bool cut = false;
+};
+
+// Which lane recorded the last run of successes on one worker place: a thread merges a run into
+// its last slice only when no other thread's slice (another place, or a failed attempt) came
+// between them on that track. On a cache line of its own: each worker writes its own.
+struct alignas(64) TrackOwner {
+  std::atomic<const Lane*> lane{nullptr};
 };
 
 // Each thread's lane of each trace (a few traces at once), found without a lock. Owners are
@@ -169,6 +196,27 @@ struct ChromeTrace::Impl {
   std::atomic<std::uint64_t> kept{0};   // slices kept, of every kind
   std::atomic<bool> any_failed{false};  // a hint: failed_attempts is worth a look
   mutable std::mutex lanes_mutex;       // guards the list of lanes, not what is in them
+  // By bulkhead (pid - 2) and worker place: made by run_started, for the declared workers.
+  std::vector<std::unique_ptr<TrackOwner[]>> track_owners;
+  std::vector<int> tracks_owned;
+
+  // Whether this lane's run on worker place `tid` of process `pid` follows its own last one on
+  // that track; it now owns the track. False for a place not declared.
+  bool owns_track(int pid, int tid, const Lane* lane) {
+    const auto bulkhead = static_cast<std::size_t>(pid - 2);
+    if (bulkhead >= track_owners.size() || tid < 0 || tid >= tracks_owned[bulkhead]) return false;
+    auto& owner = track_owners[bulkhead][static_cast<std::size_t>(tid)].lane;
+    if (owner.load(std::memory_order_relaxed) == lane) return true;
+    owner.store(lane, std::memory_order_relaxed);
+    return false;
+  }
+  // A slice of another kind (a failed attempt) lies on that track now.
+  void disown_track(int pid, int tid) {
+    const auto bulkhead = static_cast<std::size_t>(pid - 2);
+    if (bulkhead >= track_owners.size() || tid < 0 || tid >= tracks_owned[bulkhead]) return;
+    track_owners[bulkhead][static_cast<std::size_t>(tid)].lane.store(nullptr,
+                                                                     std::memory_order_relaxed);
+  }
   std::vector<std::unique_ptr<Lane>> lanes;
 
   mutable std::mutex mutex;  // guards everything below
@@ -254,8 +302,13 @@ void ChromeTrace::run_started(const Pipeline& pipeline) {
       lane->runs.clear();
     }
   }
+  self.track_owners.clear();
+  self.tracks_owned.clear();
   for (const auto& bulkhead : pipeline.bulkheads) {
     self.bulkheads.push_back({bulkhead.name, bulkhead.workers});
+    const auto workers = std::max(0, bulkhead.workers);
+    self.track_owners.push_back(std::make_unique<TrackOwner[]>(static_cast<std::size_t>(workers)));
+    self.tracks_owned.push_back(workers);
   }
   for (const auto& stage : pipeline.stages) {
     for (const auto& job : stage.jobs) {
@@ -282,6 +335,11 @@ void ChromeTrace::attempt_ended(const AttemptEvent& attempt) {
     auto& lane = self.lane();
     std::lock_guard lane_lock(lane.mutex);
     lane.cut = true;
+  }
+  if (attempt.job != nullptr) {
+    if (const auto job = self.jobs.find(attempt.job); job != self.jobs.end()) {
+      self.disown_track(job->second.pid, attempt.slot);
+    }
   }
   std::lock_guard lock(self.mutex);
   ++self.failed_attempts[{attempt.job, attempt.iteration, attempt.index}];
@@ -324,18 +382,27 @@ void ChromeTrace::instances_succeeded(const SucceededRange& range) {
                            std::string(), count, range.from});
     return;
   }
-  RunSlice run{range.job, range.iteration, range.slot, attempt, range.from,
-               range.to,  range.start,     range.end,  {}};
+  RunSlice run{.job = range.job,
+               .iteration = range.iteration,
+               .tid = range.slot,
+               .attempt = attempt,
+               .from = range.from,
+               .to = range.to,
+               .instances = count,
+               .start = range.start,
+               .end = range.end,
+               .item = {},
+               .runs = {}};
   auto& lane = self.lane();
+  const bool owned = self.owns_track(self.jobs.find(range.job)->second.pid, range.slot, &lane);
   std::lock_guard lock(lane.mutex);  // this thread's: taken by another only to clear or write
-  if (!lane.runs.empty() && !std::exchange(lane.cut, false)) {
+  if (!std::exchange(lane.cut, false) && owned && !lane.runs.empty()) {
     auto& last = lane.runs.back();
     if (last.job == run.job && last.iteration == run.iteration && last.tid == run.tid &&
-        last.attempt == 1 && run.attempt == 1 && last.to == run.from && run.start >= last.end &&
-        run.start - last.end <= kMergeGap && last.short_instances() && run.short_instances()) {
-      last.to = run.to;
-      last.end = run.end;
-      last.item.clear();
+        last.attempt == 1 && run.attempt == 1 && run.start >= last.end &&
+        run.start - last.end <= kMergeGap && last.short_instances() && run.short_instances() &&
+        last.runs.size() < kMaxRuns) {
+      last.merge(run);
       return;
     }
   }
@@ -498,7 +565,8 @@ void ChromeTrace::write(std::ostream& out) const {
   };
   const auto end_slice = [&](std::string_view job, int attempt, JobState state,
                              std::string_view item, std::string_view message,
-                             std::uint64_t instances, std::uint64_t first_index) {
+                             std::uint64_t instances, std::uint64_t first_index,
+                             std::uint64_t last_index) {
     text += R"(,"args":{"job":)";
     append_json_string(text, job);
     text += R"(,"attempt":)";
@@ -520,7 +588,7 @@ void ChromeTrace::write(std::ostream& out) const {
       text += R"(,"first":)";
       append_number(text, first_index);
       text += R"(,"last":)";
-      append_number(text, first_index + instances - 1);
+      append_number(text, last_index);
     }
     text += "}}";
   };
@@ -538,24 +606,49 @@ void ChromeTrace::write(std::ostream& out) const {
       const auto& slice = **next_attempt++;
       begin_slice(slice.id, slice.item, slice.pid, slice.tid, slice.start, slice.end);
       end_slice(slice.job, slice.attempt, slice.state, slice.item, slice.message, slice.instances,
-                slice.first);
+                slice.first, slice.first + slice.instances - 1);
       continue;
     }
     const auto& run = *next_run++;
     const auto& job = self.jobs.at(run.job);
-    const auto instances = run.to - run.from;
+    auto first_index = run.from, last_index = run.to - 1;
+    for (const auto& [from, to] : run.runs) {
+      first_index = std::min(first_index, from);
+      last_index = std::max(last_index, to - 1);
+    }
     name.clear();
     append_instance_id(name, {.stage = job.stage,
                               .iteration = job.repeats ? run.iteration : 0,
                               .job = job.job,
-                              .index = job.fans_out ? std::optional(run.from) : std::nullopt});
-    if (instances > 1) {  // as a trace rebuilt from the journal names it
+                              .index = job.fans_out ? std::optional(first_index) : std::nullopt});
+    if (run.instances > 1) {  // as a trace rebuilt from the journal names it
       name += " .. [";
-      append_number(name, run.to - 1);
+      append_number(name, last_index);
       name += ']';
     }
+    if (!run.runs.empty()) {  // not every instance between the first and the last
+      name += ", ";
+      append_number(name, run.instances);
+      name += " in ";
+      append_number(name, run.runs.size());
+      name += " runs";
+    }
     begin_slice(name, run.item, job.pid, run.tid, run.start, run.end);
-    end_slice(job.job, run.attempt, JobState::succeeded, run.item, {}, instances, run.from);
+    end_slice(job.job, run.attempt, JobState::succeeded, run.item, {}, run.instances, first_index,
+              last_index);
+    if (!run.runs.empty()) {
+      text.pop_back();  // the args' closing brace, and the event's below
+      text.pop_back();
+      text += R"(,"runs":[)";
+      for (std::size_t i = 0; i < run.runs.size(); ++i) {
+        text += i == 0 ? "[" : ",[";
+        append_number(text, run.runs[i].first);
+        text += ',';
+        append_number(text, run.runs[i].second - 1);
+        text += ']';
+      }
+      text += "]}}";
+    }
   }
   out << mask_secrets(text);
 
