@@ -366,7 +366,8 @@ void ChromeTrace::instances_succeeded(const SucceededRange& range) {
       self.failed_attempts.erase(found);
     }
   }
-  if (!self.jobs.contains(range.job)) {
+  const auto known = self.jobs.find(range.job);
+  if (known == self.jobs.end()) {
     // Not a job of the pipeline run_started() saw: a slice that names itself, under the lock.
     InstanceId first{.stage = range.stage->name,
                      .iteration = range.stage->repeat ? range.iteration : 0,
@@ -394,7 +395,7 @@ void ChromeTrace::instances_succeeded(const SucceededRange& range) {
                .item = {},
                .runs = {}};
   auto& lane = self.lane();
-  const bool owned = self.owns_track(self.jobs.find(range.job)->second.pid, range.slot, &lane);
+  const bool owned = self.owns_track(known->second.pid, range.slot, &lane);
   std::lock_guard lock(lane.mutex);  // this thread's: taken by another only to clear or write
   if (!std::exchange(lane.cut, false) && owned && !lane.runs.empty()) {
     auto& last = lane.runs.back();
