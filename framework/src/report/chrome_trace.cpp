@@ -113,7 +113,7 @@ struct RunSlice {
   const JobSpec* job = nullptr;
   int iteration = 1;
   int tid = 0;
-  int attempt = 1;  // > 1: a retried instance's success, alone
+  int attempt = 1;                 // > 1: a retried instance's success, alone
   std::uint64_t from = 0, to = 0;  // the first run's first index, the last run's end
   std::uint64_t instances = 0;
   Clock::time_point start{}, end{};
