@@ -38,7 +38,7 @@ struct ChromeTraceOptions {
 // another (under 10 us an instance, at most 10 us apart, nothing else on that track between) are
 // one slice, "scan/hash[100] .. [91123]", with the count and the first and last index in its
 // args, and its runs ("runs": [[first, last], ...]) when they are not back to back in index:
-// every instance is in one slice, and a trace of ten million short jobs holds a few dozen slices,
+// every instance is in one slice, and a trace of ten million short jobs holds 30 to 100 slices,
 // at no cost per instance. Successes are slices only as ranges (instances_succeeded), also when
 // another observer has the runner send every attempt. Times are kept as the run goes (each thread
 // in a buffer of its own), and turned into JSON by write(), which reads nothing of the pipeline:
