@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "lockstep/pipeline/cluster.hpp"
 #include "lockstep/pipeline/output_text.hpp"
@@ -436,7 +437,7 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
   std::uint64_t succeeded_from = start;
   // One clock read per chunk, and one per instance that did not succeed.
   std::optional<WorkerClock> clock;
-  if (timed()) clock.emplace(WorkerClock{Clock::now()});
+  if (timed()) clock.emplace(WorkerClock{Clock::now(), start});
   const auto chunk_token = run_token(token);  // once per chunk: the same for all its attempts
   // Plain instances (see plain()) share one context, retargeted to each in turn, and the parts
   // of the crash mark's name: made once per chunk, not per attempt.
@@ -452,20 +453,20 @@ void Feeder::run_chunk(const CancelToken& token, JobPlan& plan, std::uint64_t st
     for (; i < end; ++i) {
       if (stage_.stopping()) break;  // an interrupt included
       const auto succeeded_before = ends.tally[JobState::succeeded];
-      if (clock) {
-        clock->successes = i - succeeded_from;
-        clock->cut = false;
-      }
-      const auto run_began = clock ? clock->since : Clock::time_point{};
       WorkerClock* const worker_clock = clock ? &*clock : nullptr;
       if (context ? run_plain_instance(plan, *context, running, slot, i, tracked, ends.tally,
                                        worker_clock)
                   : run_instance(chunk_token, plan, i, 1, {}, tracked, ends.tally, worker_clock))
         ++ends.ended;
       if (ranges && ends.tally[JobState::succeeded] == succeeded_before) {
-        if (!clock->cut) clock->split = clock->since = Clock::now();  // it did not run
+        // The clock is touched only here, after an instance that did not succeed: nothing per
+        // success.
+        const auto run_began = clock->since;
+        if (!std::exchange(clock->cut, false))
+          clock->split = clock->since = Clock::now();  // it did not run
         report_succeeded(plan, succeeded_from, i, run_began, clock->split);
         succeeded_from = i + 1;
+        clock->from = i + 1;
       }
     }
     if (ranges && succeeded_from < i) report_succeeded(plan, succeeded_from, i, clock->since, Clock::now());
@@ -842,9 +843,10 @@ void Feeder::clock_failure(WorkerClock& clock, const AttemptEvent* seen,
     // Timed from the worker's clock: the successes before it in the chunk and this attempt
     // share the time since the last reading evenly.
     const auto end = Clock::now();
-    const auto shares = static_cast<Clock::rep>(clock.successes + 1);
+    const auto successes = context.index() - std::min(clock.from, context.index());
+    const auto shares = static_cast<Clock::rep>(successes + 1);
     const auto start =
-        clock.since + (end - clock.since) / shares * static_cast<Clock::rep>(clock.successes);
+        clock.since + (end - clock.since) / shares * static_cast<Clock::rep>(successes);
     const JobSpec& spec = context.plan().spec;
     // A failure is rare: its item is made here when the attempt ran without one, for the
     // observers that name it (a trace).
@@ -868,6 +870,7 @@ void Feeder::clock_failure(WorkerClock& clock, const AttemptEvent* seen,
     clock.split = start;
     clock.since = end;
   }
+  clock.from = context.index() + 1;
   clock.cut = true;
 }
 

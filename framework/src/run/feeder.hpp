@@ -97,8 +97,10 @@ class Feeder {
   // read when a chunk starts, after an attempt that did not succeed, and when a run of
   // successes is reported.
   struct WorkerClock {
-    Clock::time_point since{};    // the start of the current run of successes
-    std::uint64_t successes = 0;  // in that run before the attempt now running
+    Clock::time_point since{};  // the start of the current run of successes
+    // The index that run began at: the successes before the attempt now running are the ones
+    // from here to its index (no count kept per instance, which cost observed runs ~2 %).
+    std::uint64_t from = 0;
     // Set by an attempt that did not succeed: where the successes before it end (its start),
     // and that it did.
     Clock::time_point split{};

@@ -63,8 +63,9 @@ case("isolation_every_tenth", f"run {ISOLATION}/every_tenth.yaml {FAULTS} --run-
 def each_instance_observed(run):
     """The report and the trace see each of the 2,000 instances once, as thread mode would:
     instances in worker processes go in batches; the trace shows each failed attempt with its
-    item, and the successes between them as runs (a slice naming its first and last index, or
-    one instance with its item), all inside their stage."""
+    item, and the successes between them as runs (a slice naming its first and last index and,
+    when they are not back to back, its runs; or one instance with its item), all inside their
+    stage."""
     report = json.loads(run.path("{scratch}/report.json").read_text(encoding="utf-8"))
     counts = report["stages"][0]["counts"]
     if (counts["succeeded"], counts["failed"]) != (1800, 200):
@@ -81,6 +82,8 @@ def each_instance_observed(run):
     stage = next(e for e in events if e.get("cat") == "stage")
     attempts = [e for e in events if e.get("cat") == "attempt"]
     def items(args):  # the items of a slice: the job's items are 1000 + index
+        if "runs" in args:  # runs of successes merged: [first, last] of each
+            return [1000 + i for first, last in args["runs"] for i in range(first, last + 1)]
         if "instances" in args:
             return range(1000 + args["first"], 1000 + args["last"] + 1)
         return [int(args["item"])]

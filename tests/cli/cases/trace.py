@@ -1,6 +1,7 @@
 """`lockstep run --trace FILE`: a Chrome trace (check_trace.py: every attempt on a worker track of
 its bulkhead, no overlap on a track, barriers in order, each fan-out attempt with its item), the
 times it records, and a trace that cannot be written."""
+import collections
 import json
 
 import check_trace
@@ -22,6 +23,39 @@ def trace_holds(run):
 case("run_trace",
      "run {pipelines}/cli/trace.yaml --trace {scratch}/trace.json --progress=never"
      " --run-dir {scratch}/logs", exit=0, check=trace_holds)
+
+
+def each_short_instance_once(run):
+    """300,000 short instances: every one in exactly one slice of the trace (a slice's `runs`,
+    or its `first` to `last`, or the one instance its item names: the range is from 0), in
+    slices named by their first and last index, and fewer slices than instances: they ran many
+    to a chunk, and chunks merge."""
+    slices = [e for e in trace_of(run)["traceEvents"] if e.get("cat") == "attempt"]
+    seen = collections.Counter()
+    for s in slices:
+        args = s["args"]
+        if "instances" in args:
+            runs = args.get("runs", [[args["first"], args["last"]]])
+        else:
+            runs = [[int(args["item"]), int(args["item"])]]
+        indices = [i for first, last in runs for i in range(first, last + 1)]
+        seen.update(indices)
+        if len(indices) != args.get("instances", 1):
+            yield f"{s['name']}: {args.get('instances', 1)} instances, its runs hold {len(indices)}"
+        if args.get("instances", 1) > 1 and not s["name"].startswith(
+                f"s/noop[{args['first']}] .. [{args['last']}]"):
+            yield f"{s['name']} is not named by its first and last index"
+        if "runs" in args and not s["name"].endswith(f", {args['instances']} in {len(runs)} runs"):
+            yield f"{s['name']} does not say it holds {len(runs)} runs"
+    if sorted(seen) != list(range(300000)) or max(seen.values()) != 1:
+        yield f"{len(seen)} instances in the trace, {sum(n > 1 for n in seen.values())} twice"
+    if len(slices) >= 300000:
+        yield f"{len(slices)} slices for 300,000 short instances"
+
+
+case("run_trace_short_jobs",
+     "run {pipelines}/cli/short_jobs.yaml --trace {scratch}/trace.json --progress=never"
+     " --run-dir {scratch}/logs", exit=0, check=each_short_instance_once)
 
 
 def retry_not_held_back(run):

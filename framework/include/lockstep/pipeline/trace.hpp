@@ -34,9 +34,15 @@ struct ChromeTraceOptions {
 // A RunObserver that sees successes as ranges and every attempt that did not succeed
 // (Interest::failures); thread-safe. An instance of a job whose instances take about 50 us or
 // more runs alone in its chunk: its success is a slice of its own, as is every failed attempt.
-// Shorter instances run many to a chunk, and a chunk's run of successes on a worker is one slice,
-// "scan/hash[100] .. [1123]", with the count and the first and last index in its args: a trace of ten million short jobs shows
-// chunks, at no cost per instance. Times are kept as the run goes, and turned into JSON by write().
+// Shorter instances run many to a chunk, and the chunks of one job that a worker ran one after
+// another (under 10 us an instance, at most 10 us apart, nothing else on that track between) are
+// one slice, "scan/hash[100] .. [91123]", with the count and the first and last index in its
+// args, and its runs ("runs": [[first, last], ...]) when they are not back to back in index:
+// every instance is in one slice, and a trace of ten million short jobs holds 30 to 100 slices,
+// at no cost per instance. Successes are slices only as ranges (instances_succeeded), also when
+// another observer has the runner send every attempt. Times are kept as the run goes (each thread
+// in a buffer of its own), and turned into JSON by write(), which reads nothing of the pipeline:
+// it need not outlive the run.
 class LOCKSTEP_API ChromeTrace final : public RunObserver {
  public:
   explicit ChromeTrace(ChromeTraceOptions options = {});
