@@ -65,7 +65,8 @@ def main():
         expected += [("mpi_ranks", impl) for impl in (
             "noop_one_rank", "noop_ranks", "serial", "spin_one_rank", "spin_ranks",
             "round_one_rank", "round_ranks", "noop_ranks/noop_one_rank",
-            "spin_ranks/spin_one_rank", "round_ranks/round_one_rank")]
+            "spin_ranks/spin_one_rank", "round_ranks/round_one_rank", "claims_one_rank",
+            "claims_ranks", "claims_ranks/claims_one_rank")]
     for key in expected:
         if key not in seen:
             failures.append(f"no row {key[0]} / {key[1]}")

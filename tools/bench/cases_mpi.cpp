@@ -118,6 +118,20 @@ double run_stage(const std::string& lockstep, const std::string& mpirun, const s
   return stage_wall_ns(err.str(), stage);
 }
 
+// `jobs` core.noop jobs of `instances` each, in one stage: under MPI, a job of more instances than
+// ranks is claimed from rank 0 chunk by chunk, so this measures what the claims cost.
+std::string claims_pipeline(std::size_t jobs, std::size_t instances, int workers) {
+  std::string yaml =
+      "version: 1\nname: bench-claims\nbulkheads:\n  cpu: { workers: " + std::to_string(workers) +
+      " }\nstages:\n  - name: claims\n    jobs:\n";
+  for (std::size_t job = 0; job < jobs; ++job) {
+    yaml += "      - { id: j" + std::to_string(job) +
+            ", type: core.noop, bulkhead: cpu, foreach: { range: { from: 0, to: " +
+            std::to_string(instances) + " } } }\n";
+  }
+  return yaml;
+}
+
 std::string lockstep_next_to(const std::string& self_exe) {
   return (std::filesystem::path(self_exe).parent_path() / "lockstep").string();
 }
@@ -146,7 +160,8 @@ bool mpi_ranks_runnable(const Options& o) {
 // worker (`--workers` in all, split over the ranks): `instances` core.noop (ns/instance),
 // `small_jobs` / 2 bench.spin jobs of ~1 µs (efficiency against this process's serial run, half
 // the 2M so that the stage's wall stays under a second, where the summary prints
-// milliseconds), and a stage of two core.noop repeated `rounds` times (µs/round).
+// milliseconds), a stage of two core.noop repeated `rounds` times (µs/round), and a stage of 500
+// jobs each claimed in chunks from rank 0 (µs/job).
 std::vector<Row> case_mpi_ranks(Options& o) {
   const auto mpirun = find_program("mpirun");
   if (mpirun.empty()) throw std::runtime_error("case mpi_ranks: mpirun is not installed");
@@ -204,11 +219,26 @@ std::vector<Row> case_mpi_ranks(Options& o) {
   add_rounds("round_one_rank", single, one);
   add_rounds("round_ranks", across, many);
 
+  // Jobs of ranks + 1 instances: each rank asks rank 0 for chunks until none is left, a few
+  // round trips a job; µs per job against the same jobs in one process.
+  const auto add_claims = [&](const char* name, const std::string& note, Launch launch) {
+    impls.emplace_back(
+        name, note + ": 500 core.noop jobs of " + std::to_string(ranks + 1) + " instances, claimed",
+        "µs/job", [=] {
+          return run_stage(lockstep, mpirun, claims_pipeline(500, ranks + 1, launch.workers),
+                           "claims", launch) /
+                 1000.0 / 500.0;
+        });
+  };
+  add_claims("claims_one_rank", single, one);
+  add_claims("claims_ranks", across, many);
+
   run_interleaved("mpi_ranks", impls, o);
   auto rows = to_rows("mpi_ranks", impls, [](Row&) {});
   add_ratio_row(rows, "mpi_ranks", "noop_ranks", "noop_one_rank", "ns/instance");
   add_ratio_row(rows, "mpi_ranks", "spin_ranks", "spin_one_rank", "efficiency");
   add_ratio_row(rows, "mpi_ranks", "round_ranks", "round_one_rank", "µs/round");
+  add_ratio_row(rows, "mpi_ranks", "claims_ranks", "claims_one_rank", "µs/job");
   return rows;
 }
 
