@@ -70,6 +70,16 @@ def expect(condition, problems, text):
         problems.append(text)
 
 
+def run_recording(lockstep, work, yaml, out_name):
+    """Runs tests/mpi/pipelines/YAML with vars.out=WORK/OUT_NAME, where its jobs write a line
+    each: the run, its problems so far (an exit status other than 0), and the lines, split."""
+    out = os.path.join(work, out_name)
+    run = mpirun(lockstep, work, ["run", pipeline(yaml), "--set", f"vars.out={out}"])
+    problems = []
+    expect(run.status == 0, problems, "exit status is not 0")
+    return run, problems, lines(out) if os.path.exists(out) else []
+
+
 @case
 def version(lockstep, work):
     """--version says the MPI backend is there, with the MPI library's version."""
@@ -110,11 +120,7 @@ def exactly_once(lockstep, work):
 def small_ranges(lockstep, work):
     """Jobs of at most as many instances as ranks, split by index, and one of more, claimed,
     repeated 4 times: each instance once per iteration, the small ones on more than one rank."""
-    out = os.path.join(work, "small-ranges.txt")
-    run = mpirun(lockstep, work, ["run", pipeline("small-ranges.yaml"), "--set", f"vars.out={out}"])
-    problems = []
-    expect(run.status == 0, problems, "exit status is not 0")
-    records = lines(out) if os.path.exists(out) else []
+    run, problems, records = run_recording(lockstep, work, "small-ranges.yaml", "small-ranges.txt")
     counts = collections.Counter((job, int(index)) for job, index, _ in records)
     wanted = {("a", 0): 4, ("b", 0): 4, ("c", 0): 4}
     wanted.update({("pair", i): 4 for i in range(2)})
@@ -130,11 +136,7 @@ def small_ranges(lockstep, work):
 def isolation(lockstep, work):
     """Worker processes on every rank (isolation: process), every 10th instance crashing its
     worker: each index once across the ranks, 30 failed as crashed, the rest succeeded."""
-    out = os.path.join(work, "isolation.txt")
-    run = mpirun(lockstep, work, ["run", pipeline("isolation.yaml"), "--set", f"vars.out={out}"])
-    problems = []
-    expect(run.status == 0, problems, "exit status is not 0 (continue_on_error)")
-    records = lines(out) if os.path.exists(out) else []
+    run, problems, records = run_recording(lockstep, work, "isolation.yaml", "isolation.txt")
     indices = sorted(int(r[0]) for r in records)
     expect(indices == list(range(300)), problems,
            f"indices are not 0..299 once each ({len(indices)} records, {len(set(indices))} distinct)")
@@ -147,11 +149,7 @@ def isolation(lockstep, work):
 @case
 def barrier_order(lockstep, work):
     """Every start of stage 2 is after every end of stage 1, across ranks."""
-    out = os.path.join(work, "barrier.txt")
-    run = mpirun(lockstep, work, ["run", pipeline("barrier.yaml"), "--set", f"vars.out={out}"])
-    problems = []
-    expect(run.status == 0, problems, "exit status is not 0")
-    records = lines(out) if os.path.exists(out) else []
+    run, problems, records = run_recording(lockstep, work, "barrier.yaml", "barrier.txt")
     first = [r for r in records if r[0] == "first"]
     second = [r for r in records if r[0] == "second"]
     expect(len(first) == 24 and len(second) == 24, problems,
@@ -329,11 +327,7 @@ def unsupported_flag(lockstep, work):
 @case
 def outputs_across_ranks(lockstep, work):
     """from_outputs, ${outputs.*} and if: read outputs made on every rank, as in one process."""
-    out = os.path.join(work, "outputs.txt")
-    run = mpirun(lockstep, work, ["run", pipeline("outputs.yaml"), "--set", f"vars.out={out}"])
-    problems = []
-    expect(run.status == 0, problems, "exit status is not 0")
-    records = lines(out) if os.path.exists(out) else []
+    run, problems, records = run_recording(lockstep, work, "outputs.yaml", "outputs.txt")
     made = [r for r in records if r[0] == "made"]
     used = [r for r in records if r[0] == "used"]
     names = [f"item-{i}" for i in range(40)]
@@ -358,11 +352,7 @@ def outputs_across_ranks(lockstep, work):
 @case
 def repeat_until_across_ranks(lockstep, work):
     """repeat.until on an output published on any rank: every rank stops after iteration 3."""
-    out = os.path.join(work, "until.txt")
-    run = mpirun(lockstep, work, ["run", pipeline("until.yaml"), "--set", f"vars.out={out}"])
-    problems = []
-    expect(run.status == 0, problems, "exit status is not 0")
-    records = lines(out) if os.path.exists(out) else []
+    run, problems, records = run_recording(lockstep, work, "until.yaml", "until.txt")
     ran = sorted((int(r[0]), int(r[1])) for r in records)
     expect(ran == [(i, n) for i in range(1, 4) for n in range(9)], problems,
            f"not iterations 1 to 3 of 9 instances each, once: {ran}")
