@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -83,13 +84,13 @@ class PhantomCluster final : public Cluster {
     }
   }
 
-  void post(const std::string& text) override {
+  void post(Channel channel, const std::string& text) override {
     std::lock_guard lock(mutex_);
-    if (receiver_) receiver_(0, text);
+    if (auto& receiver = receivers_[static_cast<std::size_t>(channel)]) receiver(0, text);
   }
-  void receive(Receiver receiver) override {
+  void receive(Channel channel, Receiver receiver) override {
     std::lock_guard lock(mutex_);
-    receiver_ = std::move(receiver);
+    receivers_[static_cast<std::size_t>(channel)] = std::move(receiver);
   }
   void stop(std::uint64_t key) override {
     std::lock_guard lock(mutex_);
@@ -142,7 +143,7 @@ class PhantomCluster final : public Cluster {
   std::vector<std::uint64_t> sizes_;
   int barriers_ = 0;
   int sums_ = 0;
-  Receiver receiver_;
+  std::array<Receiver, kChannels> receivers_{};
   Stopper stopper_;
   std::vector<std::uint64_t> stops_;
 };

@@ -286,17 +286,18 @@ int run_pipeline(const RunCommandOptions& options) {
   // Under MPI the other ranks forward their failures to rank 0, which prints them as its own.
   FailureReport failures(
       std::cerr, 20, speaks ? FailureReport::Forward() : [cluster](const std::string& text) {
-        cluster->post(text);
+        cluster->post(Cluster::Channel::failures, text);
       });
   runner.observe(failures);
   struct ReceiverReset {  // before `failures` goes, however this returns
     Cluster* cluster;
     ~ReceiverReset() {
-      if (cluster != nullptr) cluster->receive({});
+      if (cluster != nullptr) cluster->receive(Cluster::Channel::failures, {});
     }
   } receiver_reset{speaks ? cluster : nullptr};
   if (cluster != nullptr && speaks) {
-    cluster->receive([&failures](int, const std::string& text) { failures.received(text); });
+    cluster->receive(Cluster::Channel::failures,
+                     [&failures](int, const std::string& text) { failures.received(text); });
   }
   std::optional<std::uint64_t> log_max;
   parse_byte_size(options.log_max, log_max);  // checked as the flag was read

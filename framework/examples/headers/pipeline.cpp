@@ -8,6 +8,7 @@
 #include <lockstep/pipeline.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -367,13 +368,13 @@ class OneRank final : public lockstep::Cluster {
     return chunk;
   }
   // Texts and stops of the one rank go straight to its own receiver and stopper.
-  void post(const std::string& text) override {
+  void post(Channel channel, const std::string& text) override {
     std::lock_guard lock(mutex_);
-    if (receiver_) receiver_(0, text);
+    if (auto& receiver = receivers_[static_cast<std::size_t>(channel)]) receiver(0, text);
   }
-  void receive(Receiver receiver) override {
+  void receive(Channel channel, Receiver receiver) override {
     std::lock_guard lock(mutex_);
-    receiver_ = std::move(receiver);
+    receivers_[static_cast<std::size_t>(channel)] = std::move(receiver);
   }
   void stop(std::uint64_t key) override {
     std::lock_guard lock(mutex_);
@@ -387,7 +388,7 @@ class OneRank final : public lockstep::Cluster {
  private:
   std::mutex mutex_;
   std::map<std::uint64_t, std::uint64_t> next_;
-  Receiver receiver_;
+  std::array<Receiver, kChannels> receivers_{};
   Stopper stopper_;
 };
 

@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -195,18 +196,23 @@ class MpiCluster final : public Cluster {
     return {answer[0], answer[1]};
   }
 
-  void post(const std::string& text) override {
+  void post(Channel channel, const std::string& text) override {
     if (rank_ == 0) {
-      received(0, text);
+      received(0, channel, text);
       return;
     }
     posted_.store(true);
-    MPI_Send(text.data(), static_cast<int>(text.size()), MPI_CHAR, 0, kPostTag, claims_);
+    // The channel travels as the text's first byte.
+    std::string message;
+    message.reserve(text.size() + 1);
+    message += static_cast<char>(channel);
+    message += text;
+    MPI_Send(message.data(), static_cast<int>(message.size()), MPI_CHAR, 0, kPostTag, claims_);
   }
 
-  void receive(Receiver receiver) override {
+  void receive(Channel channel, Receiver receiver) override {
     std::lock_guard lock(receiver_mutex_);
-    receiver_ = std::move(receiver);
+    receivers_[static_cast<std::size_t>(channel)] = std::move(receiver);
   }
 
   void stop(std::uint64_t key) override {
@@ -225,9 +231,10 @@ class MpiCluster final : public Cluster {
     return kFirstAnswerTag + static_cast<int>(next_tag_.fetch_add(1) % kAnswerTags);
   }
 
-  void received(int rank, const std::string& text) {
+  void received(int rank, Channel channel, const std::string& text) {
     std::lock_guard lock(receiver_mutex_);
-    if (receiver_) receiver_(rank, text);
+    const auto which = static_cast<std::size_t>(channel);
+    if (which < receivers_.size() && receivers_[which]) receivers_[which](rank, text);
   }
 
   void stopped(std::uint64_t key) {
@@ -288,7 +295,9 @@ class MpiCluster final : public Cluster {
         MPI_Get_count(&status, MPI_CHAR, &length);
         std::string text(static_cast<std::size_t>(std::max(0, length)), '\0');
         MPI_Mrecv(text.data(), length, MPI_CHAR, &message, MPI_STATUS_IGNORE);
-        received(from, text);
+        if (!text.empty()) {
+          received(from, static_cast<Channel>(text.front()), text.substr(1));
+        }
         continue;
       }
       std::uint64_t request[5] = {};
@@ -314,8 +323,8 @@ class MpiCluster final : public Cluster {
   std::thread server_;  // rank 0: the communication thread; the others: the notice thread
   std::atomic<bool> posted_{false};  // a text was posted since the last barrier
   std::uint64_t stopped_ = 0;        // rank 0's communication thread: the last stop's key + 1
-  std::mutex receiver_mutex_;        // guards receiver_ and its calls
-  Receiver receiver_{};
+  std::mutex receiver_mutex_;        // guards receivers_ and their calls
+  std::array<Receiver, kChannels> receivers_{};
   std::mutex stopper_mutex_;  // guards stopper_ and its calls
   Stopper stopper_{};
   std::mutex mutex_;                                 // guards ranges_

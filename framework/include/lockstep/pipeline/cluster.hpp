@@ -14,13 +14,14 @@
 // Besides claims and stage ends, the runner uses it to carry outputs across ranks (gather and
 // broadcast at each stage's end: from_outputs, ${outputs.*}, if: and repeat.until read them on
 // any rank), to stop a stage on every rank (stop(), on_stop(): on_failure: stop), and the
-// command, to print every rank's failure lines on rank 0 (post(), receive()).
+// command, to print every rank's failure lines on rank 0 (post(), receive(), by channel).
 //
 // This is a slice of issue 16. Later items extend it: the stage kinds other than `parallel`
 // (their logic on rank 0, instances anywhere), interrupts, a rank that dies, and the report,
 // trace and journal written by rank 0.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -58,15 +59,25 @@ class LOCKSTEP_API Cluster {
   };
   virtual Chunk claim(std::uint64_t range, std::uint64_t start, std::uint64_t end, int workers) = 0;
 
-  // Not collective, from any thread: `text` goes to rank 0's receiver (receive()), called there
-  // on a thread of the cluster's (rank 0's own post: on the caller's), texts of one rank in the
-  // order it posted them. Every text a rank posted before it called barrier() has been received
-  // before barrier() returns on rank 0. Without a receiver, texts are dropped.
-  virtual void post(const std::string& text) = 0;
-  // Rank 0: where posted texts go, with the rank that posted each. Setting another (an empty one
-  // to stop) waits for a call of the one before that is under way.
+  // What a posted text is for: each channel has its own receiver on rank 0, so that the users
+  // of post() need not share one.
+  enum class Channel : std::uint8_t {
+    failures,  // failure lines, printed by rank 0 (the command)
+    events,    // run events, for rank 0's observers
+    stage,     // a stage's own messages (its kind's logic runs on rank 0)
+  };
+  static constexpr std::size_t kChannels = 3;
+
+  // Not collective, from any thread: `text` goes to rank 0's receiver of `channel` (receive()),
+  // called there on a thread of the cluster's (rank 0's own post: on the caller's), texts of one
+  // rank in the order it posted them, whatever their channels. Every text a rank posted before
+  // it called barrier() has been received before barrier() returns on rank 0. Without a
+  // receiver, texts are dropped.
+  virtual void post(Channel channel, const std::string& text) = 0;
+  // Rank 0: where texts posted on `channel` go, with the rank that posted each. Setting another
+  // (an empty one to stop) waits for a call of the one before that is under way.
   using Receiver = std::function<void(int rank, const std::string& text)>;
-  virtual void receive(Receiver receiver) = 0;
+  virtual void receive(Channel channel, Receiver receiver) = 0;
 
   // Not collective, from any thread: stops `key` on every rank. Each rank's stopper (on_stop())
   // is called with it soon after, on a thread of the cluster's, also on the rank that called.
