@@ -245,6 +245,110 @@ def interrupt(lockstep, work):
     return problems, run
 
 
+@case
+def rank_killed(lockstep, work):
+    """kill -9 of rank 1 while every rank runs long commands: mpirun interrupts the others, and
+    rank 0, before mpirun kills it, names rank 1 and exactly the instances it held (they count as
+    failed), prints the summary, and runs no later stage; no command is left running."""
+    started = os.path.join(work, "started.txt")
+    # mpirun's SIGKILL comes a second after its SIGTERM by default; 5 s here, so that a loaded
+    # machine cannot make rank 0 miss it (the patience is half a second).
+    command = ["mpirun", "--oversubscribe", "--allow-run-as-root", "--mca",
+               "odls_base_sigkill_timeout", "5", "-n", str(RANKS), lockstep, "run",
+               pipeline("interrupt.yaml"), "--set", f"vars.started={started}", "--progress",
+               "never"]
+    began = time.monotonic()
+    launched = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    # Once a command runs on every rank (what the commands write, not a sleep), and each rank
+    # holds the two instances its two workers run.
+    while time.monotonic() - began < 60 and launched.poll() is None:
+        held = lines(started) if os.path.exists(started) else []
+        if all(sum(1 for _, r in held if r == str(rank)) == 2 for rank in range(RANKS)):
+            break
+        time.sleep(0.05)
+    victims = [pid for pid in rank_processes(lockstep, 1)]
+    for pid in victims:
+        os.kill(int(pid), signal.SIGKILL)
+    output, _ = launched.communicate(timeout=60)
+    run = Run(launched.returncode, output)
+    problems = []
+    expect(len(victims) == 1, problems, f"rank 1's lockstep processes: {victims}")
+    held = sorted(int(item) for item, rank in lines(started) if rank == "1")
+    named = " ".join(f"long/nap[{item}]" for item in held)
+    lost = re.search(r"^lockstep: error: rank 1 was lost: .*; the (\d+) instances it held count "
+                     r"as failed: (.*)$", output, re.M)
+    expect(lost is not None, problems, "rank 0 did not name rank 1 as lost, with what it held")
+    if lost:
+        expect(int(lost.group(1)) == len(held) and lost.group(2).replace(",", "") == named,
+               problems, f"rank 0 named {lost.group(0)!r}; rank 1 held {named}")
+    expect(re.search(rf"^long +interrupted .* {len(held)} failed, {12 - len(held)} cancelled$",
+                     output, re.M), problems,
+           f"no summary line 'long  interrupted ... {len(held)} failed, "
+           f"{12 - len(held)} cancelled'")
+    expect(not re.search(r"^after +succeeded", output, re.M), problems, "stage 'after' ran")
+    left = [pid for pid in os.listdir("/proc") if pid.isdigit() and started in cmdline(pid)]
+    expect(not left, problems, f"processes still running a command of the run: {left}")
+    return problems, run
+
+
+@case
+def interrupt_one_rank(lockstep, work):
+    """SIGINT to rank 2's process alone (not through mpirun): every rank stops, rank 0 prints the
+    interrupted summary and loses no rank, and no later stage runs."""
+    started = os.path.join(work, "started.txt")
+    command = ["mpirun", "--oversubscribe", "--allow-run-as-root", "-n", str(RANKS), lockstep,
+               "run", pipeline("interrupt.yaml"), "--set", f"vars.started={started}",
+               "--progress", "never"]
+    began = time.monotonic()
+    launched = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    while time.monotonic() - began < 60 and launched.poll() is None:
+        ranks = {r for _, r in lines(started)} if os.path.exists(started) else set()
+        if len(ranks) == RANKS:
+            break
+        time.sleep(0.05)
+    for pid in rank_processes(lockstep, 2):
+        os.kill(int(pid), signal.SIGINT)
+    output, _ = launched.communicate(timeout=60)
+    took = time.monotonic() - began
+    run = Run(launched.returncode, output)
+    problems = []
+    expect(re.search(r"^long +interrupted .* 12 cancelled$", output, re.M), problems,
+           "rank 0 printed no summary line 'long  interrupted ... 12 cancelled'")
+    expect("was lost" not in output, problems, "a rank was counted as lost")
+    expect(not re.search(r"^after +succeeded", output, re.M), problems, "stage 'after' ran")
+    expect(took < 100, problems, f"took {took:.0f} s: the 120 s commands were not stopped")
+    left = [pid for pid in os.listdir("/proc") if pid.isdigit() and started in cmdline(pid)]
+    expect(not left, problems, f"processes still running a command of the run: {left}")
+    return problems, run
+
+
+def rank_processes(lockstep, rank):
+    """The pids of the `lockstep` processes of MPI rank RANK: not their commands, nor the
+    process each forks to watch its commands' groups (tools/cli/group_guard.cpp)."""
+    def is_lockstep(pid):
+        try:
+            return os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(lockstep)
+        except OSError:
+            return False
+
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or not is_lockstep(pid):
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as file:
+                env = file.read().split(b"\0")
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as file:
+                parent = file.read().rsplit(")", 1)[1].split()[1]
+        except OSError:
+            continue
+        if f"OMPI_COMM_WORLD_RANK={rank}".encode() in env and not is_lockstep(parent):
+            found.append(pid)
+    return found
+
+
 def cmdline(pid):
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as file:

@@ -15,8 +15,10 @@
 #include <utility>
 
 #include <lockstep/pipeline/cluster.hpp>
+#include <lockstep/pipeline/exit_codes.hpp>
 
 #include "run/cluster_outputs.hpp"
+#include "run/lost_ranks.hpp"
 #include "run_support.hpp"
 
 namespace lockstep::test {
@@ -50,7 +52,7 @@ class PhantomCluster final : public Cluster {
     std::lock_guard lock(mutex_);
     // A stage's end (StageRun::join_ranks): the counts, a failure, repeat.until, and the size of
     // the outputs to share (the phantoms' too).
-    if (values.size() == kJobStateCount + 3) {
+    if (values.size() == kJobStateCount + 4) {
       values[kJobStateCount + 2] += published_.size();
       unsummed_ += std::exchange(split_elsewhere_, 0);
     }
@@ -60,6 +62,8 @@ class PhantomCluster final : public Cluster {
   }
   void barrier(std::uint64_t ranges_done) override {
     std::lock_guard lock(mutex_);
+    // The phantoms died: the barrier is given up, as the backend does after an interrupt.
+    if (lost_) throw RanksLost("phantoms lost");
     ++barriers_;
     ranges_done_ = ranges_done;
   }
@@ -74,6 +78,7 @@ class PhantomCluster final : public Cluster {
       next = chunk.to;
       sizes_.push_back(share);
       if (claims_++ % 2 == 0) return chunk;
+      phantom_claims_.push_back({range, chunk});
       for (auto i = chunk.from; i < chunk.to; ++i) {
         phantom_.insert(i);
         phantom_by_range_[range].insert(i);
@@ -100,6 +105,17 @@ class PhantomCluster final : public Cluster {
   void on_stop(Stopper stopper) override {
     std::lock_guard lock(mutex_);
     stopper_ = std::move(stopper);
+  }
+  // Rank 1 took what the phantoms claimed; the others claimed nothing.
+  std::vector<Claimed> claimed_by(int rank) const override {
+    std::lock_guard lock(mutex_);
+    return rank == 1 ? phantom_claims_ : std::vector<Claimed>{};
+  }
+
+  // From now on the phantom ranks are dead: the stage's barrier throws RanksLost.
+  void lose_phantoms() {
+    std::lock_guard lock(mutex_);
+    lost_ = true;
   }
 
   // The phantoms' instances of jobs split by index (no more instances than ranks, never
@@ -133,8 +149,10 @@ class PhantomCluster final : public Cluster {
   PhantomOutputs outputs_;
   std::vector<run::SharedOutput> published_;  // by phantoms, since the last gather
   std::map<std::uint64_t, std::set<std::uint64_t>> phantom_by_range_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::map<std::uint64_t, std::uint64_t> next_;
+  std::vector<Claimed> phantom_claims_;
+  bool lost_ = false;
   std::uint64_t claims_ = 0;
   std::uint64_t unsummed_ = 0;
   std::uint64_t split_elsewhere_ = 0;
@@ -225,6 +243,54 @@ TEST_CASE("cluster: every iteration of a repeated stage and every stage ends acr
   CHECK(result.stages.at(0).counts[JobState::succeeded] == 150);
   CHECK(result.stages.at(1).counts[JobState::succeeded] == 40);
   CHECK(cluster.barriers() == 4);
+}
+
+TEST_CASE("cluster: ranks lost at a stage's end are named with what they held, counted failed") {
+  ProbeTypes types;
+  std::atomic<std::uint64_t> ran{0};
+  types.behave([&](JobContext&) { ++ran; });
+  PhantomCluster cluster(3);
+  cluster.lose_phantoms();
+  const auto result = run_on(pipeline({stage("s", {job(types.probe(), "work", range(0, 1000)),
+                                                   job(types.probe(), "few", range(0, 3))}),
+                                       stage("later", {job(types.probe(), "never")})}),
+                             cluster);
+  const auto held = cluster.phantom().size();  // rank 1's chunks of s/work
+  REQUIRE(held > 0);
+  // Of s/few, split by index over 3 ranks (range 1: index i is rank (i + 1) % 3's), rank 0
+  // ran index 2; ranks 1 and 2 held 0 and 1.
+  CHECK(ran.load() == 1000 - held + 1);
+  const auto& counts = result.stages.at(0).counts;
+  CHECK(counts[JobState::succeeded] == 1000 - held + 1);
+  CHECK(counts[JobState::failed] == held + 2);
+  CHECK(counts.sum() == 1003);
+  INFO(result.ranks_lost);
+  CHECK(result.ranks_lost.find("rank 1 was lost: it did not come to the end of stage 's'") == 0);
+  CHECK(result.ranks_lost.find("; the " + std::to_string(held + 1) +
+                               " instances it held count as failed: s/few[0], s/work[") !=
+        std::string::npos);
+  CHECK(result.ranks_lost.find("; rank 2 was lost: ") != std::string::npos);
+  CHECK(result.ranks_lost.ends_with("; the 1 instance it held count as failed: s/few[1]"));
+  // No rank may go on as if the stage had ended everywhere.
+  CHECK(result.interrupted);
+  CHECK(result.stages.at(1).status == StageStatus::skipped);
+  CHECK(result.exit_code() == kExitInterrupted);
+}
+
+TEST_CASE("cluster: a rank's counts at an interrupted stage's end, and what a lost rank held") {
+  const run::RankEnd end{.key = 7, .values = {0, 12, 3, 0, 18446744073709551615ULL}};
+  CHECK(run::decode_rank_end(run::encode_rank_end(end)) == end);
+  CHECK_FALSE(run::decode_rank_end(""));
+  CHECK_FALSE(run::decode_rank_end("7 x"));
+  CHECK_FALSE(run::decode_rank_end("7  3"));
+  CHECK_FALSE(run::decode_rank_end("7 3 "));
+  CHECK_FALSE(run::decode_rank_end("7 18446744073709551616"));  // one past the largest
+  // In order of job and index; a single instance without "..", a job without fan-out without
+  // an index; past `shown` ranges, only how many instances more.
+  CHECK(run::held_text({{"s/b[0]", 9, 12}, {"s/a[0]", 4, 5}, {"s/b[0]", 0, 2}, {"s/one", 0, 1}}) ==
+        "s/a[4], s/b[0..1], s/b[9..11], s/one");
+  CHECK(run::held_text({{"s/a[0]", 0, 1}, {"s/a[0]", 5, 10}, {"s/a[0]", 20, 23}}, 1) ==
+        "s/a[0] and 8 more instances");
 }
 
 TEST_CASE("cluster: what does not cross ranks yet is refused before any job runs") {

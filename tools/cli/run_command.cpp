@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -179,6 +181,16 @@ std::optional<ResumePlan> plan_from_earlier(const RunCommandOptions& options,
     return std::nullopt;
   }
   return plan_resume(loaded.pipeline, loaded.registry.plugins(), earlier);
+}
+
+// Under MPI, when a rank was lost: the process ends here, with `status`. MPI cannot be finalized
+// (that waits for every rank), and mpirun kills what is left a second after its interrupt anyway.
+int end_rank(const RunResult& result, int status) {
+  if (result.ranks_lost.empty()) return status;
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  std::_Exit(status);
 }
 
 // Under MPI: what of this run the ranks cannot do together yet, one line each; empty when
@@ -386,9 +398,10 @@ int run_pipeline(const RunCommandOptions& options) {
   InterruptWatch watch([&runner] { runner.interrupt(); });
   const RunResult result = runner.run();
   // Every rank has the counts of all: rank 0 prints them, and every rank exits with the same code.
-  if (!speaks) return result.exit_code();
+  if (!speaks) return end_rank(result, result.exit_code());
   logs->print_where();  // "logs: DIR"
   if (!result.error.empty()) std::cerr << "lockstep: error: " << result.error << '\n';
+  if (!result.ranks_lost.empty()) std::cerr << "lockstep: error: " << result.ranks_lost << '\n';
   failures.print_not_shown(std::cerr);
   print_run_summary(std::cerr, loaded->pipeline, result);
   // After a failed or interrupted run too: they show what did happen.
@@ -402,7 +415,7 @@ int run_pipeline(const RunCommandOptions& options) {
       std::cerr << "page: " << (terminal ? file_url(options.html) : options.html) << "\n";
     }
   }
-  return status;
+  return end_rank(result, status);
 }
 
 }  // namespace

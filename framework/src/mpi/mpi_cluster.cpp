@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <string>
@@ -107,6 +108,18 @@ class MpiCluster final : public Cluster {
     }
   }
   ~MpiCluster() override {
+    if (abandoned_.load()) {
+      // A rank was lost: no collective call would end, and a message to it might not either.
+      // The process is about to end; its threads end with it.
+      if (rank_ == 0) {
+        std::uint64_t nothing[5] = {};
+        MPI_Send(nothing, 5, MPI_UINT64_T, 0, kEndTag, claims_);
+        server_.join();
+      } else {
+        server_.detach();
+      }
+      return;
+    }
     MPI_Barrier(collective_);  // no request is in flight after it
     if (rank_ == 0) {
       std::uint64_t nothing[5] = {};
@@ -127,7 +140,10 @@ class MpiCluster final : public Cluster {
   int rank() const noexcept override { return rank_; }
   int size() const noexcept override { return size_; }
 
+  bool abandoned() const noexcept { return abandoned_.load(); }
+
   std::vector<std::string> gather(const std::string& mine) override {
+    throw_if_abandoned();
     int length = static_cast<int>(mine.size());
     std::vector<int> lengths(rank_ == 0 ? size_ : 0);
     MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, collective_);
@@ -149,6 +165,7 @@ class MpiCluster final : public Cluster {
   }
 
   std::string broadcast(const std::string& text) override {
+    throw_if_abandoned();
     std::uint64_t length = rank_ == 0 ? text.size() : 0;
     MPI_Bcast(&length, 1, MPI_UINT64_T, 0, collective_);
     std::string received = rank_ == 0 ? text : std::string(length, '\0');
@@ -160,10 +177,11 @@ class MpiCluster final : public Cluster {
     MPI_Request request;
     MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_UINT64_T,
                    MPI_SUM, collective_, &request);
-    complete(request, MPI_STATUS_IGNORE, kPeerPoll);
+    complete_or_give_up(request);
   }
 
   void barrier(std::uint64_t ranges_done) override {
+    throw_if_abandoned();
     if (rank_ != 0 && posted_.exchange(false)) {
       // What this rank posted is received on rank 0 before the barrier ends there: messages of
       // one rank to another on one communicator arrive in order, and rank 0's thread answers
@@ -173,18 +191,19 @@ class MpiCluster final : public Cluster {
       MPI_Send(&request, 1, MPI_UINT64_T, 0, kSyncTag, claims_);
       MPI_Request answer;
       MPI_Irecv(nullptr, 0, MPI_CHAR, 0, tag, claims_, &answer);
-      complete(answer, MPI_STATUS_IGNORE, kPeerPoll);
+      complete_or_give_up(answer);
     }
     MPI_Request request;
     MPI_Ibarrier(collective_, &request);
-    complete(request, MPI_STATUS_IGNORE, kPeerPoll);
+    complete_or_give_up(request);
     if (rank_ != 0) return;
     std::lock_guard lock(mutex_);
     ranges_.erase(ranges_.begin(), ranges_.lower_bound(ranges_done));
+    claims_by_range_.erase(claims_by_range_.begin(), claims_by_range_.lower_bound(ranges_done));
   }
 
   Chunk claim(std::uint64_t range, std::uint64_t start, std::uint64_t end, int workers) override {
-    if (rank_ == 0) return take(range, start, end, workers);
+    if (rank_ == 0) return take(0, range, start, end, workers);
     const int tag = next_answer_tag();
     std::uint64_t request[5] = {range, start, end, static_cast<std::uint64_t>(workers),
                                 static_cast<std::uint64_t>(tag)};
@@ -226,7 +245,45 @@ class MpiCluster final : public Cluster {
     stopper_ = std::move(stopper);
   }
 
+  void give_up_waits_at(std::chrono::steady_clock::time_point deadline) override {
+    give_up_at_.store(deadline.time_since_epoch().count());
+  }
+
+  std::vector<Claimed> claimed_by(int rank) const override {
+    std::lock_guard lock(mutex_);
+    std::vector<Claimed> held;
+    for (const auto& [range, claims] : claims_by_range_) {
+      for (const auto& [by, chunk] : claims) {
+        if (by == rank) held.push_back({range, chunk});
+      }
+    }
+    return held;
+  }
+
  private:
+  // A collective wait, given up at the deadline of give_up_waits_at(): the request stays
+  // incomplete, and no collective call is made again.
+  void complete_or_give_up(MPI_Request& request) {
+    bool gave_up = false;
+    poll_until(
+        [&] {
+          int done = 0;
+          MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+          if (done != 0) return true;
+          gave_up =
+              std::chrono::steady_clock::now().time_since_epoch().count() >= give_up_at_.load();
+          return gave_up;
+        },
+        kPeerPoll);
+    if (gave_up) {
+      abandoned_.store(true);
+      throw_if_abandoned();
+    }
+  }
+  void throw_if_abandoned() const {
+    if (abandoned_.load()) throw RanksLost("a rank did not come to the stage's end in time");
+  }
+
   int next_answer_tag() {
     return kFirstAnswerTag + static_cast<int>(next_tag_.fetch_add(1) % kAnswerTags);
   }
@@ -267,12 +324,14 @@ class MpiCluster final : public Cluster {
     }
   }
   // The next chunk of `range`: guided self-scheduling, about remaining / (2 x ranks x workers).
-  Chunk take(std::uint64_t range, std::uint64_t start, std::uint64_t end, int workers) {
+  // Who took it is kept until the range's stage ends, to name what a lost rank held.
+  Chunk take(int by, std::uint64_t range, std::uint64_t start, std::uint64_t end, int workers) {
     std::lock_guard lock(mutex_);
     auto& next = ranges_.try_emplace(range, start).first->second;
     if (next >= end) return {end, end};
     const Chunk chunk{next, next + guided_chunk_size(end - next, size_, workers)};
     next = chunk.to;
+    claims_by_range_[range].emplace_back(by, chunk);
     return chunk;
   }
 
@@ -308,7 +367,8 @@ class MpiCluster final : public Cluster {
       } else if (status.MPI_TAG == kSyncTag) {
         MPI_Send(nullptr, 0, MPI_CHAR, from, static_cast<int>(request[0]), claims_);
       } else {
-        const auto chunk = take(request[0], request[1], request[2], static_cast<int>(request[3]));
+        const auto chunk =
+            take(from, request[0], request[1], request[2], static_cast<int>(request[3]));
         std::uint64_t answer[2] = {chunk.from, chunk.to};
         MPI_Send(answer, 2, MPI_UINT64_T, from, static_cast<int>(request[4]), claims_);
       }
@@ -327,8 +387,13 @@ class MpiCluster final : public Cluster {
   std::array<Receiver, kChannels> receivers_{};
   std::mutex stopper_mutex_;  // guards stopper_ and its calls
   Stopper stopper_{};
-  std::mutex mutex_;                                 // guards ranges_
+  mutable std::mutex mutex_;                         // guards ranges_ and claims_by_range_
   std::map<std::uint64_t, std::uint64_t> ranges_{};  // rank 0: each range's next index
+  // rank 0: who claimed which chunk of each range, until its stage ends
+  std::map<std::uint64_t, std::vector<std::pair<int, Chunk>>> claims_by_range_{};
+  // give_up_waits_at(), in steady_clock ticks: never, until an interrupt.
+  std::atomic<std::int64_t> give_up_at_{std::numeric_limits<std::int64_t>::max()};
+  std::atomic<bool> abandoned_{false};  // a collective wait was given up
   std::atomic<std::uint64_t> next_tag_{0};
 };
 
@@ -375,8 +440,10 @@ __attribute__((visibility("default"))) lockstep::Cluster* lockstep_mpi_start(cha
 }
 
 // Ends the cluster (a barrier: every rank calls it) and MPI.
+// Not when a rank was lost (Cluster::RanksLost): MPI_Finalize would wait for it.
 __attribute__((visibility("default"))) void lockstep_mpi_stop(lockstep::Cluster* cluster) {
+  const bool abandoned = static_cast<lockstep::mpi::MpiCluster*>(cluster)->abandoned();
   delete cluster;
-  MPI_Finalize();
+  if (!abandoned) MPI_Finalize();
 }
 }

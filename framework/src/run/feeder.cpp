@@ -109,7 +109,10 @@ void Feeder::dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_
     // of small jobs would pay them every round.
     const auto mine = static_cast<std::uint64_t>(cluster.rank());
     for (auto index = start; index < end; ++index) {
-      if ((index + range) % ranks != mine) continue;
+      if (const auto owner = (index + range) % ranks; owner != mine) {
+        if (mine == 0) stage_.split_to(plan, index, static_cast<int>(owner));
+        continue;
+      }
       stage_.claimed(plan, index, index + 1);
       if (stopped()) {
         StateCounts tally;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -17,11 +18,18 @@
 #include "lockstep/pipeline/job_instance.hpp"
 #include "lockstep/pipeline/runner.hpp"
 #include "run/deadline_timer.hpp"
+#include "run/lost_ranks.hpp"
 #include "run/worker_process.hpp"
 
 namespace lockstep::run {
 
 class StageRun;
+
+// Under a cluster, after an interrupt: how long the ranks wait for each other at a stage's end
+// before they count the ones that did not come as lost. Cancelled jobs end within it; mpirun
+// kills the ranks a second after its interrupt (odls_base_sigkill_timeout), which leaves rank 0
+// half a second to print the summary and write its files.
+inline constexpr std::chrono::milliseconds kRankPatience{500};
 
 struct RunServices {
   Engine& engine;
@@ -44,6 +52,13 @@ struct RunServices {
   std::mutex cluster_mutex{};
   StageRun* cluster_stage = nullptr;
   std::uint64_t cluster_stopped = 0;
+  // Under a cluster, rank 0: each rank's counts at the end of an interrupted stage, as posted on
+  // Cluster::Channel::ends (run/lost_ranks.hpp), by rank.
+  std::mutex rank_ends_mutex{};
+  std::map<int, RankEnd> rank_ends{};
+  // Under a cluster: which ranks were lost, and what they held (RunResult::ranks_lost). The
+  // runner's thread only.
+  std::string ranks_lost{};
   // The worker processes of bulkheads with process isolation, by bulkhead name.
   std::map<std::string, std::unique_ptr<WorkerPool>, std::less<>> worker_pools{};
 

@@ -131,7 +131,8 @@ struct Runner::Impl {
   // summaries in pipeline order.
   std::vector<StageSummary> run_graph(run::StageGraph& graph, run::RunServices& shared,
                                       bool skip_all);
-  void interrupt() noexcept;
+  // `from_cluster`: another rank's interrupt, which this rank need not pass on.
+  void interrupt(bool from_cluster = false) noexcept;
 };
 
 Runner::Runner(const Pipeline& pipeline, RunOptions options)
@@ -174,13 +175,20 @@ std::vector<StageProgress> Runner::progress_of_stages() const {
   return stages;
 }
 
-void Runner::Impl::interrupt() noexcept {
+void Runner::Impl::interrupt(bool from_cluster) noexcept {
   std::lock_guard lock(mutex);
   interrupt_requested = true;
   if (shared == nullptr) return;
   shared->interrupted.store(true);
   shared->interrupt.cancel();
   engine->cancel();  // wakes dispatchers waiting for room; queued jobs end without running
+  if (auto* cluster = shared->cluster) {
+    // mpirun interrupts every rank when one dies, and kills them a second later: a rank that died
+    // never comes to the stage's end, so the others wait for it only this long.
+    cluster->give_up_waits_at(std::chrono::steady_clock::now() + run::kRankPatience);
+    // An interrupt of this process alone (not through mpirun) reaches every rank.
+    if (!from_cluster) cluster->stop(Cluster::kInterruptKey);
+  }
 }
 
 namespace {
@@ -382,6 +390,14 @@ RunResult Runner::run() {
       if (cluster != nullptr) cluster->on_stop({});
     }
   } stopper_reset{self.options.cluster};
+  struct EndsReceiverReset {  // the receiver too reaches into `shared`
+    Cluster* cluster;
+    ~EndsReceiverReset() {
+      if (cluster != nullptr) cluster->receive(Cluster::Channel::ends, {});
+    }
+  } ends_receiver_reset{self.options.cluster != nullptr && self.options.cluster->rank() == 0
+                            ? self.options.cluster
+                            : nullptr};
   if (auto* cluster = self.options.cluster) {
     shared.cluster = cluster;
     if (result.error.empty()) result.error = refused_on_cluster(self.pipeline, self.options);
@@ -391,8 +407,13 @@ RunResult Runner::run() {
     if (failing != 0 && result.error.empty()) {
       result.error = "another rank could not start the run (its error is on its stderr)";
     }
-    // A stop on any rank (on_failure: stop) stops the stage iteration here too.
-    cluster->on_stop([&shared](std::uint64_t key) {
+    // A stop on any rank (on_failure: stop) stops the stage iteration here too; an interrupt on
+    // any rank interrupts this one.
+    cluster->on_stop([&self, &shared](std::uint64_t key) {
+      if (key == Cluster::kInterruptKey) {
+        self.interrupt(true);
+        return;
+      }
       std::lock_guard lock(shared.cluster_mutex);
       shared.cluster_stopped = std::max(shared.cluster_stopped, key + 1);
       auto* stage = shared.cluster_stage;
@@ -401,8 +422,17 @@ RunResult Runner::run() {
       }
     });
   }
+  if (auto* cluster = self.options.cluster; cluster != nullptr && cluster->rank() == 0) {
+    cluster->receive(Cluster::Channel::ends, [&shared](int rank, const std::string& text) {
+      if (auto end = run::decode_rank_end(text)) {
+        std::lock_guard lock(shared.rank_ends_mutex);
+        shared.rank_ends[rank] = std::move(*end);
+      }
+    });
+  }
   shared.notify([&](RunObserver& observer) { observer.run_started(self.pipeline); });
   result.stages = self.run_graph(graph, shared, !result.error.empty());
+  result.ranks_lost = shared.ranks_lost;
   {
     std::lock_guard lock(self.mutex);
     self.engine = nullptr;

@@ -1,7 +1,9 @@
 #include "run/stage_run.hpp"
 
 #include <algorithm>
+#include <map>
 #include <thread>
+#include <utility>
 
 #include "exec/assert.hpp"
 #include "lockstep/pipeline/instance_id.hpp"
@@ -117,6 +119,13 @@ void StageRun::claimed(const JobPlan& plan, std::uint64_t from, std::uint64_t to
   while (plans_[p].get() != &plan) ++p;
   std::lock_guard lock(claimed_mutex_);
   claimed_[p].emplace_back(from, to);
+}
+
+void StageRun::split_to(const JobPlan& plan, std::uint64_t index, int rank) {
+  std::size_t p = 0;
+  while (plans_[p].get() != &plan) ++p;
+  std::lock_guard lock(claimed_mutex_);
+  split_elsewhere_.push_back({rank, p, index});
 }
 
 void StageRun::stop_by_cluster() noexcept {
@@ -273,7 +282,10 @@ void StageRun::finish(StageOutcome& outcome) {
   for (auto& feeder : feeders_) feeder->settle();
   for (std::size_t s = 0; s < kJobStateCount; ++s) outcome.counts.by_state[s] = counts_[s].load();
   if (shared_.cluster != nullptr) join_ranks(outcome);
-  LOCKSTEP_ASSERT(outcome.counts.sum() == total_ + skipped_by_condition_,
+  // A rank other than 0 that lost another has its own counts only.
+  LOCKSTEP_ASSERT(outcome.counts.sum() == total_ + skipped_by_condition_ ||
+                      (shared_.cluster != nullptr && shared_.cluster->rank() != 0 &&
+                       !shared_.ranks_lost.empty()),
                   "every instance of a stage ends in exactly one terminal state");
   outcome.reused = reused_.load();
   outcome.failed = outcome.failed || failed_.load();
@@ -286,10 +298,9 @@ void StageRun::join_ranks(StageOutcome& outcome) {
     std::lock_guard lock(shared_.cluster_mutex);
     shared_.cluster_stage = nullptr;  // a stop that comes now is too late to matter
   }
-  cluster.barrier(shared_.next_range);
   // What every rank counted for itself, and a failure. Instances of a job whose `if:` is false
   // are skipped on every rank: counted once, rank 0's.
-  std::vector<std::uint64_t> values(kJobStateCount + 3);
+  std::vector<std::uint64_t> values(kValuesAtEnd);
   for (std::size_t s = 0; s < kJobStateCount; ++s) values[s] = outcome.counts.by_state[s];
   if (cluster.rank() != 0) {
     values[static_cast<std::size_t>(JobState::skipped)] -= skipped_by_condition_;
@@ -302,14 +313,84 @@ void StageRun::join_ranks(StageOutcome& outcome) {
   // are not gathered at all.
   const auto mine = encode_outputs(outputs_claimed_here());
   values[kJobStateCount + 2] = mine.size();
-  cluster.sum(values);
+  // An interrupt on any rank ends the run on every rank after this stage, whenever it came: the
+  // ranks agree on whether the next stage starts.
+  values[kJobStateCount + 3] = shared_.interrupted.load() ? 1 : 0;
+  // After an interrupt, rank 0 gets the counts on their own too (run/lost_ranks.hpp).
+  if (values[kJobStateCount + 3] != 0 && cluster.rank() != 0) {
+    cluster.post(Cluster::Channel::ends, encode_rank_end({range_base_, values}));
+  }
+  try {
+    cluster.barrier(shared_.next_range);
+    cluster.sum(values);
+  } catch (const Cluster::RanksLost&) {
+    count_lost_ranks(values);
+  }
   for (std::size_t s = 0; s < kJobStateCount; ++s) {
     outcome.counts.by_state[s] = values[s];
     counts_[s].store(values[s]);
   }
   if (values[kJobStateCount] != 0) failed_.store(true);
   if (values[kJobStateCount + 1] != 0) until_reached_.store(true);
-  if (values[kJobStateCount + 2] != 0) share_outputs(mine);
+  if (values[kJobStateCount + 3] != 0) shared_.interrupted.store(true);
+  if (values[kJobStateCount + 2] != 0 && shared_.ranks_lost.empty()) share_outputs(mine);
+}
+
+void StageRun::count_lost_ranks(std::vector<std::uint64_t>& values) {
+  auto& cluster = *shared_.cluster;
+  const auto failed = static_cast<std::size_t>(JobState::failed);
+  values[kJobStateCount + 2] = 0;  // nothing is shared any more
+  values[kJobStateCount + 3] = 1;
+  if (cluster.rank() != 0) {
+    // This rank's counts stay its own: rank 0 prints the run's.
+    shared_.ranks_lost = "another rank was lost";
+    return;
+  }
+  std::map<int, RankEnd> ends;
+  {
+    std::lock_guard lock(shared_.rank_ends_mutex);
+    ends = std::exchange(shared_.rank_ends, {});
+  }
+  std::vector<int> lost;
+  for (int rank = 1; rank < cluster.size(); ++rank) {
+    const auto end = ends.find(rank);
+    if (end == ends.end() || end->second.key != range_base_ ||
+        end->second.values.size() != values.size()) {
+      lost.push_back(rank);
+      continue;
+    }
+    for (std::size_t v = 0; v <= kJobStateCount; ++v) values[v] += end->second.values[v];
+    values[kJobStateCount + 1] |= end->second.values[kJobStateCount + 1];
+  }
+  // What the lost ranks held: the chunks they claimed, and their shares of jobs split by index.
+  // Whatever became of them, none has a record: they count as failed.
+  std::string text;
+  for (const int rank : lost) {
+    std::vector<HeldRange> held;
+    for (const auto& [range, chunk] : cluster.claimed_by(rank)) {
+      if (range < range_base_ || range >= range_base_ + plans_.size()) continue;
+      held.push_back({instance_id(*plans_[range - range_base_], 0), chunk.from, chunk.to});
+    }
+    {
+      std::lock_guard lock(claimed_mutex_);
+      for (const auto& [by, plan, index] : split_elsewhere_) {
+        if (by == rank) held.push_back({instance_id(*plans_[plan], 0), index, index + 1});
+      }
+    }
+    std::uint64_t count = 0;
+    for (const auto& range : held) count += range.to - range.from;
+    values[failed] += count;
+    values[kJobStateCount] = 1;
+    if (!text.empty()) text += "; ";
+    text += "rank " + std::to_string(rank) + " was lost: it did not come to the end of stage '" +
+            stage_.name + "' within " + std::to_string(kRankPatience.count()) +
+            " ms of the interrupt (its process died, or its jobs did not end)";
+    text += count == 0 ? "; it held no instance"
+                       : "; the " + std::to_string(count) + " instance" + (count == 1 ? "" : "s") +
+                             " it held count as failed: " + held_text(std::move(held));
+  }
+  if (text.empty()) text = "the ranks did not all come to the end of stage '" + stage_.name + "'";
+  shared_.ranks_lost = text;
 }
 
 std::vector<SharedOutput> StageRun::outputs_claimed_here() {

@@ -102,6 +102,9 @@ class StageRun final : public StageContext {
   // Under a cluster: this rank claimed instances [from, to) of the plan (their outputs are this
   // rank's to share at the stage's end).
   void claimed(const JobPlan& plan, std::uint64_t from, std::uint64_t to);
+  // Under a cluster, rank 0: instance `index` of the plan is `rank`'s by its index (a job of no
+  // more instances than ranks), named should that rank be lost.
+  void split_to(const JobPlan& plan, std::uint64_t index, int rank);
   // Under a cluster: this iteration's key for Cluster::stop(), its first claim range.
   std::uint64_t stop_key() const noexcept { return range_base_; }
   // Under a cluster: a rank stopped this iteration (Cluster::stop). The stage stops here too, as
@@ -137,6 +140,13 @@ class StageRun final : public StageContext {
   // Under a cluster, after this rank's barrier: waits for every rank's, and makes the outcome
   // the whole stage's (counts summed over ranks, failed if it failed on any).
   void join_ranks(StageOutcome& outcome);
+  // What join_ranks sums: the counts by state, a failure, repeat.until reached, the size of the
+  // outputs to share, an interrupt.
+  static constexpr std::size_t kValuesAtEnd = kJobStateCount + 4;
+  // Under a cluster, when the stage's barrier was given up after an interrupt (a rank did not
+  // come): on rank 0, `values` become the sum of the counts that came (Cluster::Channel::ends)
+  // and of the lost ranks' instances, as failed; RunServices::ranks_lost names them.
+  void count_lost_ranks(std::vector<std::uint64_t>& values);
   // Under a cluster, at the stage's end: what this rank's instances published (the chunks it
   // claimed); and, given it encoded, all ranks' reach every rank (run/cluster_outputs.hpp).
   std::vector<SharedOutput> outputs_claimed_here();
@@ -178,6 +188,12 @@ class StageRun final : public StageContext {
   std::atomic<bool> cluster_cancelled_{false};  // stop_by_cluster() cancelled cancel_
   std::mutex claimed_mutex_;                    // guards claimed_
   std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>> claimed_;  // by plan
+  struct SplitTo {
+    int rank = 0;
+    std::size_t plan = 0;
+    std::uint64_t index = 0;
+  };
+  std::vector<SplitTo> split_elsewhere_;  // rank 0: split_to()
   std::array<std::atomic<std::size_t>, kJobStateCount> counts_{};
   std::atomic<std::uint64_t> reused_{0};
   std::atomic<std::uint64_t> overdue_{0};  // see StageProgress::overdue

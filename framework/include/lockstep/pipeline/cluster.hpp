@@ -16,15 +16,20 @@
 // any rank), to stop a stage on every rank (stop(), on_stop(): on_failure: stop), and the
 // command, to print every rank's failure lines on rank 0 (post(), receive(), by channel).
 //
+// After an interrupt the runner gives up waiting for ranks that do not come to a stage's end
+// (give_up_waits_at(), RanksLost): they died, and rank 0 names what they held (claimed_by()).
+//
 // This is a slice of issue 16. Later items extend it: the stage kinds other than `parallel`
-// (their logic on rank 0, instances anywhere), interrupts, a rank that dies, and the report,
-// trace and journal written by rank 0.
+// (their logic on rank 0, instances anywhere), and the report, trace and journal written by
+// rank 0.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -65,8 +70,9 @@ class LOCKSTEP_API Cluster {
     failures,  // failure lines, printed by rank 0 (the command)
     events,    // run events, for rank 0's observers
     stage,     // a stage's own messages (its kind's logic runs on rank 0)
+    ends,  // a rank's counts at the end of a stage interrupted (what rank 0 sums if a rank is lost)
   };
-  static constexpr std::size_t kChannels = 3;
+  static constexpr std::size_t kChannels = 4;
 
   // Not collective, from any thread: `text` goes to rank 0's receiver of `channel` (receive()),
   // called there on a thread of the cluster's (rank 0's own post: on the caller's), texts of one
@@ -87,6 +93,25 @@ class LOCKSTEP_API Cluster {
   // the one before that is under way.
   using Stopper = std::function<void(std::uint64_t key)>;
   virtual void on_stop(Stopper stopper) = 0;
+  // The key of stop() that interrupts the run on every rank (an interrupt of one rank's process,
+  // not through mpirun, reaches the others so).
+  static constexpr std::uint64_t kInterruptKey = ~std::uint64_t{0} - 1;
+
+  // A rank that dies never comes to the stage's end: mpirun then interrupts the others (SIGTERM)
+  // and kills them a second later. So after an interrupt, from any thread: barrier() and sum()
+  // that have not returned by `deadline` throw RanksLost, and so does every collective call after
+  // (MPI cannot be finalized then: the process should end). Default: waits are never given up.
+  struct LOCKSTEP_API RanksLost : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+  virtual void give_up_waits_at(std::chrono::steady_clock::time_point /*deadline*/) {}
+  // Rank 0: the chunks `rank` claimed of ranges that barrier() did not end yet, with their range
+  // (what a lost rank held). Default: none known.
+  struct Claimed {
+    std::uint64_t range = 0;
+    Chunk chunk{};
+  };
+  virtual std::vector<Claimed> claimed_by(int /*rank*/) const { return {}; }
 };
 
 // The size of the next chunk claim() hands out: about remaining / (2 x ranks x workers), at

@@ -111,6 +111,9 @@ struct LOCKSTEP_API RunResult {
   // Why the run could not start (this machine cannot start the threads the bulkheads need):
   // then no job ran and every instance counts as skipped.
   std::string error{};
+  // Under a cluster: ranks lost after an interrupt (dead, or their jobs did not end), and the
+  // instances they held, which count as failed; "" when none. RunOptions::cluster.
+  std::string ranks_lost{};
   // 2 with an error, else 0 when no failure counts against the run, 1 when one does, 130 when
   // interrupted.
   int exit_code() const noexcept;
