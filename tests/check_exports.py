@@ -13,8 +13,9 @@ INTERNAL = ("lockstep::run::RunningAttempts", "lockstep::run::add_attempt_messag
             "lockstep::run::wait_percentiles",
             "lockstep::run::serve_worker", "lockstep::run::MemoryCgroup",
             "lockstep::run::encode_outputs", "lockstep::run::decode_outputs",
-            "lockstep::run::encode_rank_end", "lockstep::run::decode_rank_end",
-            "lockstep::run::held_text",
+            "lockstep::run::encode_rank_counts", "lockstep::run::decode_rank_counts",
+            "lockstep::run::held_text", "lockstep::run::progress_values",
+            "lockstep::run::add_progress",
             "lockstep::config::", "lockstep::report::")
 WRAPPERS = re.compile(r"^(typeinfo name for |typeinfo for |vtable for |VTT for |guard variable for "
                       r"|non-virtual thunk to |virtual thunk to )")

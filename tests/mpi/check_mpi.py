@@ -324,6 +324,20 @@ def interrupt_one_rank(lockstep, work):
     return problems, run
 
 
+@case
+def progress_across_ranks(lockstep, work):
+    """--progress always (plain lines in a log): rank 0's line while the stage runs counts the
+    commands running on every rank, 6, not its own 2."""
+    run = mpirun(lockstep, work, ["run", pipeline("progress.yaml"), "--progress", "always"])
+    problems = []
+    expect(run.status == 0, problems, "exit status is not 0")
+    running = re.findall(r"^naps .* 0/6 +(\d+) running", run.output, re.M)
+    expect(running, problems, "no progress line 'naps ... 0/6  N running' while the stage ran")
+    expect(all(count == "6" for count in running), problems,
+           f"the progress lines counted {running} running, not 6")
+    return problems, run
+
+
 def rank_processes(lockstep, rank):
     """The pids of the `lockstep` processes of MPI rank RANK: not their commands, nor the
     process each forks to watch its commands' groups (tools/cli/group_guard.cpp)."""

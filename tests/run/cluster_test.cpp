@@ -278,19 +278,41 @@ TEST_CASE("cluster: ranks lost at a stage's end are named with what they held, c
 }
 
 TEST_CASE("cluster: a rank's counts at an interrupted stage's end, and what a lost rank held") {
-  const run::RankEnd end{.key = 7, .values = {0, 12, 3, 0, 18446744073709551615ULL}};
-  CHECK(run::decode_rank_end(run::encode_rank_end(end)) == end);
-  CHECK_FALSE(run::decode_rank_end(""));
-  CHECK_FALSE(run::decode_rank_end("7 x"));
-  CHECK_FALSE(run::decode_rank_end("7  3"));
-  CHECK_FALSE(run::decode_rank_end("7 3 "));
-  CHECK_FALSE(run::decode_rank_end("7 18446744073709551616"));  // one past the largest
+  const run::RankCounts end{.key = 7, .values = {0, 12, 3, 0, 18446744073709551615ULL}};
+  CHECK(run::decode_rank_counts(run::encode_rank_counts(end)) == end);
+  CHECK_FALSE(run::decode_rank_counts(""));
+  CHECK_FALSE(run::decode_rank_counts("7 x"));
+  CHECK_FALSE(run::decode_rank_counts("7  3"));
+  CHECK_FALSE(run::decode_rank_counts("7 3 "));
+  CHECK_FALSE(run::decode_rank_counts("7 18446744073709551616"));  // one past the largest
   // In order of job and index; a single instance without "..", a job without fan-out without
   // an index; past `shown` ranges, only how many instances more.
   CHECK(run::held_text({{"s/b[0]", 9, 12}, {"s/a[0]", 4, 5}, {"s/b[0]", 0, 2}, {"s/one", 0, 1}}) ==
         "s/a[4], s/b[0..1], s/b[9..11], s/one");
   CHECK(run::held_text({{"s/a[0]", 0, 1}, {"s/a[0]", 5, 10}, {"s/a[0]", 20, 23}}, 1) ==
         "s/a[0] and 8 more instances");
+}
+
+TEST_CASE("cluster: another rank's progress adds to rank 0's, its total and name left alone") {
+  StageProgress mine{.name = "s", .total = 100, .running = 2, .queued = 1};
+  mine.ended[JobState::succeeded] = 10;
+  mine.longest_running = std::chrono::milliseconds(5);
+  StageProgress theirs{.name = "other", .total = 7, .running = 3, .queued = 4, .overdue = 1};
+  theirs.ended[JobState::failed] = 2;
+  theirs.running_for = std::chrono::milliseconds(9);
+  theirs.longest_running = std::chrono::milliseconds(8);
+  run::add_progress(mine, run::progress_values(theirs));
+  CHECK(mine.name == "s");
+  CHECK(mine.total == 100);
+  CHECK(mine.ended[JobState::succeeded] == 10);
+  CHECK(mine.ended[JobState::failed] == 2);
+  CHECK(mine.running == 5);
+  CHECK(mine.queued == 5);
+  CHECK(mine.running_for == std::chrono::milliseconds(9));
+  CHECK(mine.longest_running == std::chrono::milliseconds(8));
+  CHECK(mine.overdue == 1);
+  run::add_progress(mine, {1, 2, 3});  // not what progress_values() makes: nothing added
+  CHECK(mine.running == 5);
 }
 
 TEST_CASE("cluster: what does not cross ranks yet is refused before any job runs") {

@@ -378,7 +378,7 @@ int run_pipeline(const RunCommandOptions& options) {
   // (always); none with never or --quiet.
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
   const bool show_progress =
-      speaks && cluster == nullptr && !options.quiet &&
+      speaks && !options.quiet &&
       (options.progress == "always" || (options.progress == "auto" && terminal));
   std::optional<ProgressPrinter> progress;
   std::optional<ProgressLogSink> progress_log;

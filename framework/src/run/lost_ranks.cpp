@@ -2,19 +2,20 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 #include "lockstep/export.hpp"
 
 namespace lockstep::run {
 
-std::string encode_rank_end(const RankEnd& end) {
+std::string encode_rank_counts(const RankCounts& end) {
   // Decimal numbers, space separated: a few per stage, once per interrupted stage.
   std::string text = std::to_string(end.key);
   for (const auto value : end.values) text += ' ' + std::to_string(value);
   return text;
 }
 
-std::optional<RankEnd> decode_rank_end(std::string_view text) {
+std::optional<RankCounts> decode_rank_counts(std::string_view text) {
   std::vector<std::uint64_t> numbers;
   const char* next = text.data();
   const char* const last = text.data() + text.size();
@@ -28,7 +29,32 @@ std::optional<RankEnd> decode_rank_end(std::string_view text) {
     if (*next++ != ' ' || next == last) return std::nullopt;  // one space between numbers
   }
   if (numbers.empty()) return std::nullopt;
-  return RankEnd{numbers.front(), {numbers.begin() + 1, numbers.end()}};
+  return RankCounts{numbers.front(), {numbers.begin() + 1, numbers.end()}};
+}
+
+namespace {
+constexpr std::size_t kProgressValues = kJobStateCount + 5;
+}  // namespace
+
+std::vector<std::uint64_t> progress_values(const StageProgress& progress) {
+  std::vector<std::uint64_t> values(progress.ended.by_state.begin(), progress.ended.by_state.end());
+  values.push_back(progress.running);
+  values.push_back(progress.queued);
+  values.push_back(static_cast<std::uint64_t>(progress.running_for.count()));
+  values.push_back(static_cast<std::uint64_t>(progress.longest_running.count()));
+  values.push_back(progress.overdue);
+  return values;
+}
+
+void add_progress(StageProgress& progress, const std::vector<std::uint64_t>& values) {
+  if (values.size() != kProgressValues) return;
+  for (std::size_t s = 0; s < kJobStateCount; ++s) progress.ended.by_state[s] += values[s];
+  progress.running += values[kJobStateCount];
+  progress.queued += values[kJobStateCount + 1];
+  progress.running_for += std::chrono::nanoseconds(values[kJobStateCount + 2]);
+  progress.longest_running = std::max<std::chrono::nanoseconds>(
+      progress.longest_running, std::chrono::nanoseconds(values[kJobStateCount + 3]));
+  progress.overdue += values[kJobStateCount + 4];
 }
 
 std::string held_text(std::vector<HeldRange> held, std::size_t shown) {

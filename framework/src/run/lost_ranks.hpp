@@ -12,21 +12,28 @@
 #include <vector>
 
 #include "lockstep/export.hpp"
+#include "lockstep/pipeline/runner.hpp"
 
 namespace lockstep::run {
 
-// One rank's counts at a stage's end: the stage iteration's key (its first claim range) and the
-// values StageRun::join_ranks sums.
-struct RankEnd {
+// One rank's counts in a stage iteration, by the iteration's key (its first claim range): at its
+// end, the values StageRun::join_ranks sums; while it runs, its progress (progress_values()).
+struct RankCounts {
   std::uint64_t key = 0;
   std::vector<std::uint64_t> values;
 
-  bool operator==(const RankEnd&) const = default;
+  bool operator==(const RankCounts&) const = default;
 };
 
-LOCKSTEP_INTERNAL_API std::string encode_rank_end(const RankEnd& end);
-// Nothing for a text encode_rank_end() did not write.
-LOCKSTEP_INTERNAL_API std::optional<RankEnd> decode_rank_end(std::string_view text);
+LOCKSTEP_INTERNAL_API std::string encode_rank_counts(const RankCounts& end);
+// Nothing for a text encode_rank_counts() did not write.
+LOCKSTEP_INTERNAL_API std::optional<RankCounts> decode_rank_counts(std::string_view text);
+
+// A rank's StageProgress as numbers, for rank 0's progress line (Cluster::Channel::progress),
+// and back: added to rank 0's own (total, name and elapsed stay rank 0's).
+LOCKSTEP_INTERNAL_API std::vector<std::uint64_t> progress_values(const StageProgress& progress);
+LOCKSTEP_INTERNAL_API void add_progress(StageProgress& progress,
+                                        const std::vector<std::uint64_t>& values);
 
 // Instances [from, to) of one job, by its id with index 0 ("stage/job[0]"; no index: a job
 // without fan-out).

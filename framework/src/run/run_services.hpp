@@ -30,6 +30,8 @@ class StageRun;
 // kills the ranks a second after its interrupt (odls_base_sigkill_timeout), which leaves rank 0
 // half a second to print the summary and write its files.
 inline constexpr std::chrono::milliseconds kRankPatience{500};
+// Under a cluster: how often each rank other than 0 tells rank 0 how its stage is going.
+inline constexpr std::chrono::milliseconds kProgressPost{250};
 
 struct RunServices {
   Engine& engine;
@@ -55,7 +57,11 @@ struct RunServices {
   // Under a cluster, rank 0: each rank's counts at the end of an interrupted stage, as posted on
   // Cluster::Channel::ends (run/lost_ranks.hpp), by rank.
   std::mutex rank_ends_mutex{};
-  std::map<int, RankEnd> rank_ends{};
+  std::map<int, RankCounts> rank_ends{};
+  // Rank 0: each rank's progress in the stage running now, as it last posted it
+  // (Cluster::Channel::progress, every kProgressPost).
+  std::mutex rank_progress_mutex{};
+  std::map<int, RankCounts> rank_progress{};
   // Under a cluster: which ranks were lost, and what they held (RunResult::ranks_lost). The
   // runner's thread only.
   std::string ranks_lost{};

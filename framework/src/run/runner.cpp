@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <stop_token>
 #include <thread>
 
 #include "lockstep/pipeline/cluster.hpp"
@@ -131,6 +133,8 @@ struct Runner::Impl {
   // summaries in pipeline order.
   std::vector<StageSummary> run_graph(run::StageGraph& graph, run::RunServices& shared,
                                       bool skip_all);
+  // A stage's progress; under a cluster, on rank 0, with the other ranks'. Under `mutex`.
+  StageProgress progress_of(const run::StageRun& stage) const;
   // `from_cluster`: another rank's interrupt, which this rank need not pass on.
   void interrupt(bool from_cluster = false) noexcept;
 };
@@ -164,15 +168,27 @@ void Runner::interrupt() noexcept { impl_->interrupt(); }
 std::optional<StageProgress> Runner::progress() const {
   std::lock_guard lock(impl_->mutex);
   if (impl_->running.empty()) return std::nullopt;
-  return impl_->running.front()->progress();
+  return impl_->progress_of(*impl_->running.front());
 }
 
 std::vector<StageProgress> Runner::progress_of_stages() const {
   std::lock_guard lock(impl_->mutex);
   std::vector<StageProgress> stages;
   stages.reserve(impl_->running.size());
-  for (const auto* stage : impl_->running) stages.push_back(stage->progress());
+  for (const auto* stage : impl_->running) stages.push_back(impl_->progress_of(*stage));
   return stages;
+}
+
+StageProgress Runner::Impl::progress_of(const run::StageRun& stage) const {
+  auto progress = stage.progress();
+  // Under a cluster, rank 0 shows every rank's: what each last posted of this stage iteration.
+  if (shared != nullptr && shared->cluster != nullptr && shared->cluster->rank() == 0) {
+    std::lock_guard lock(shared->rank_progress_mutex);
+    for (const auto& [rank, posted] : shared->rank_progress) {
+      if (posted.key == stage.stop_key()) run::add_progress(progress, posted.values);
+    }
+  }
+  return progress;
 }
 
 void Runner::Impl::interrupt(bool from_cluster) noexcept {
@@ -390,10 +406,12 @@ RunResult Runner::run() {
       if (cluster != nullptr) cluster->on_stop({});
     }
   } stopper_reset{self.options.cluster};
-  struct EndsReceiverReset {  // the receiver too reaches into `shared`
+  struct EndsReceiverReset {  // the receivers too reach into `shared`
     Cluster* cluster;
     ~EndsReceiverReset() {
-      if (cluster != nullptr) cluster->receive(Cluster::Channel::ends, {});
+      if (cluster == nullptr) return;
+      cluster->receive(Cluster::Channel::ends, {});
+      cluster->receive(Cluster::Channel::progress, {});
     }
   } ends_receiver_reset{self.options.cluster != nullptr && self.options.cluster->rank() == 0
                             ? self.options.cluster
@@ -424,9 +442,37 @@ RunResult Runner::run() {
   }
   if (auto* cluster = self.options.cluster; cluster != nullptr && cluster->rank() == 0) {
     cluster->receive(Cluster::Channel::ends, [&shared](int rank, const std::string& text) {
-      if (auto end = run::decode_rank_end(text)) {
+      if (auto end = run::decode_rank_counts(text)) {
         std::lock_guard lock(shared.rank_ends_mutex);
         shared.rank_ends[rank] = std::move(*end);
+      }
+    });
+    cluster->receive(Cluster::Channel::progress, [&shared](int rank, const std::string& text) {
+      if (auto progress = run::decode_rank_counts(text)) {
+        std::lock_guard lock(shared.rank_progress_mutex);
+        shared.rank_progress[rank] = std::move(*progress);
+      }
+    });
+  }
+  // The other ranks tell rank 0 how their stage is going, for its progress line: a small message
+  // every kProgressPost while a stage runs.
+  std::jthread progress_poster;
+  if (auto* cluster = self.options.cluster; cluster != nullptr && cluster->rank() != 0) {
+    progress_poster = std::jthread([cluster, &shared](std::stop_token stop) {
+      std::mutex mutex;
+      std::condition_variable_any tick;
+      std::unique_lock wait_lock(mutex);
+      for (;;) {
+        tick.wait_for(wait_lock, stop, run::kProgressPost, [] { return false; });
+        if (stop.stop_requested()) return;
+        std::optional<run::RankCounts> posted;
+        {
+          std::lock_guard lock(shared.cluster_mutex);
+          if (const auto* stage = shared.cluster_stage) {
+            posted = run::RankCounts{stage->stop_key(), run::progress_values(stage->progress())};
+          }
+        }
+        if (posted) cluster->post(Cluster::Channel::progress, run::encode_rank_counts(*posted));
       }
     });
   }

@@ -318,7 +318,7 @@ void StageRun::join_ranks(StageOutcome& outcome) {
   values[kJobStateCount + 3] = shared_.interrupted.load() ? 1 : 0;
   // After an interrupt, rank 0 gets the counts on their own too (run/lost_ranks.hpp).
   if (values[kJobStateCount + 3] != 0 && cluster.rank() != 0) {
-    cluster.post(Cluster::Channel::ends, encode_rank_end({range_base_, values}));
+    cluster.post(Cluster::Channel::ends, encode_rank_counts({range_base_, values}));
   }
   try {
     cluster.barrier(shared_.next_range);
@@ -346,7 +346,7 @@ void StageRun::count_lost_ranks(std::vector<std::uint64_t>& values) {
     shared_.ranks_lost = "another rank was lost";
     return;
   }
-  std::map<int, RankEnd> ends;
+  std::map<int, RankCounts> ends;
   {
     std::lock_guard lock(shared_.rank_ends_mutex);
     ends = std::exchange(shared_.rank_ends, {});

@@ -70,9 +70,10 @@ class LOCKSTEP_API Cluster {
     failures,  // failure lines, printed by rank 0 (the command)
     events,    // run events, for rank 0's observers
     stage,     // a stage's own messages (its kind's logic runs on rank 0)
-    ends,  // a rank's counts at the end of a stage interrupted (what rank 0 sums if a rank is lost)
+    ends,      // a rank's counts at an interrupted stage's end (summed if a rank is lost)
+    progress,  // a rank's progress in the running stage, now and then (rank 0's progress line)
   };
-  static constexpr std::size_t kChannels = 4;
+  static constexpr std::size_t kChannels = 5;
 
   // Not collective, from any thread: `text` goes to rank 0's receiver of `channel` (receive()),
   // called there on a thread of the cluster's (rank 0's own post: on the caller's), texts of one
