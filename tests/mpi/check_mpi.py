@@ -338,6 +338,33 @@ def progress_across_ranks(lockstep, work):
     return problems, run
 
 
+@case
+def files_across_ranks(lockstep, work):
+    """foreach files, each rank given a directory of its own: rank 0's 40 files run, each once,
+    on more than one rank; none of the others' files."""
+    for rank in range(RANKS):
+        folder = os.path.join(work, f"rank-{rank}")
+        os.makedirs(folder, exist_ok=True)
+        for i in range(40 if rank == 0 else 5):
+            open(os.path.join(folder, f"r{rank}-{i:02}.txt"), "w", encoding="utf-8").close()
+    out = os.path.join(work, "files.txt")
+    wrapper = (f'exec "$LOCKSTEP" run {pipeline("files.yaml")} --set vars.out={out} '
+               f'--set vars.dir={work}/rank-$OMPI_COMM_WORLD_RANK')
+    run = mpirun(lockstep, work, [], wrapper=wrapper)
+    problems = []
+    expect(run.status == 0, problems, "exit status is not 0")
+    ran = lines(out) if os.path.exists(out) else []
+    names = collections.Counter(name for name, _ in ran)
+    expect(sorted(names) == [f"r0-{i:02}.txt" for i in range(40)], problems,
+           f"not rank 0's 40 files: {sorted(names)}")
+    expect(all(count == 1 for count in names.values()), problems,
+           f"files run more than once: {[n for n, c in names.items() if c > 1]}")
+    expect(len({rank for _, rank in ran}) > 1, problems, "every file ran on one rank")
+    expect(re.search(r"^each +succeeded .* 40 succeeded$", run.output, re.M), problems,
+           "no summary line 'each  succeeded ... 40 succeeded'")
+    return problems, run
+
+
 def rank_processes(lockstep, rank):
     """The pids of the `lockstep` processes of MPI rank RANK: not their commands, nor the
     process each forks to watch its commands' groups (tools/cli/group_guard.cpp)."""
@@ -415,13 +442,14 @@ def failure_on_rank_1(lockstep, work):
 
 @case
 def unsupported_feature(lockstep, work):
-    """foreach files under MPI: exit 2 before any job, naming the feature and where it is."""
+    """A kind not carried across ranks under MPI: exit 2 before any job, naming it and where."""
     out = os.path.join(work, "unsupported.txt")
     run = mpirun(lockstep, work, ["run", pipeline("unsupported.yaml"), "--set", f"vars.out={out}"])
     problems = []
     expect(run.status == 2, problems, "exit status is not 2")
-    expect(re.search(r"unsupported\.yaml:19:11: job 'each': foreach files is not supported "
-                     r"under MPI yet", run.output), problems, "no message naming foreach files")
+    expect(re.search(r"unsupported\.yaml:15:11: stage 'use': kind 'stages\.rate_limit' is not "
+                     r"supported under MPI yet", run.output), problems,
+           "no message naming the kind")
     expect(len(re.findall("not supported under MPI yet", run.output)) == 1, problems,
            "the message is not printed once (by rank 0)")
     expect(not os.path.exists(out), problems, "a job ran")

@@ -35,13 +35,6 @@ std::vector<std::string> unsupported_on_cluster(const Pipeline& pipeline) {
     if (stage.kind != "parallel") {
       refuse(found, stage.where, "stage '" + stage.name + "': kind '" + stage.kind + "'");
     }
-    for (const auto& job : stage.jobs) {
-      const auto& fan_out = job.foreach;
-      if (fan_out.kind == FanOut::Kind::files) {
-        // Each rank would list the files itself: two nodes may see different ones.
-        refuse(found, fan_out.where, "job '" + job.id + "': foreach files");
-      }
-    }
   }
   return found;
 }

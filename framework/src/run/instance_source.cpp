@@ -21,9 +21,26 @@ std::vector<std::string> matching_files(const std::string& pattern) {
   return paths;
 }
 
+// Rank 0's matches, on every rank: the paths one after another, each ended by a NUL (which no
+// path holds).
+std::vector<std::string> files_of_rank_0(Cluster& cluster, const std::string& pattern) {
+  std::string listed;
+  if (cluster.rank() == 0) {
+    for (const auto& path : matching_files(pattern)) listed += path + '\0';
+  }
+  listed = cluster.broadcast(listed);
+  std::vector<std::string> paths;
+  for (std::size_t start = 0, end; (end = listed.find('\0', start)) != std::string::npos;
+       start = end + 1) {
+    paths.emplace_back(listed, start, end - start);
+  }
+  return paths;
+}
+
 }  // namespace
 
-InstanceSource::InstanceSource(const FanOut& fan_out, const Outputs& outputs) : fan_out_(&fan_out) {
+InstanceSource::InstanceSource(const FanOut& fan_out, const Outputs& outputs, Cluster* cluster)
+    : fan_out_(&fan_out) {
   switch (fan_out.kind) {
     case FanOut::Kind::none:
     case FanOut::Kind::items:
@@ -36,7 +53,8 @@ InstanceSource::InstanceSource(const FanOut& fan_out, const Outputs& outputs) : 
       size_ = values_.size();
       break;
     case FanOut::Kind::files:
-      values_ = matching_files(fan_out.pattern);
+      values_ = cluster != nullptr ? files_of_rank_0(*cluster, fan_out.pattern)
+                                   : matching_files(fan_out.pattern);
       size_ = values_.size();
       break;
   }

@@ -6,17 +6,20 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/plugin/job.hpp"
+#include "lockstep/pipeline/cluster.hpp"
 #include "lockstep/pipeline/job_instance.hpp"
 #include "lockstep/pipeline/pipeline.hpp"
+#include "lockstep/plugin/job.hpp"
 
 namespace lockstep::run {
 
 class InstanceSource {
  public:
   // Reads what a fan-out depends on at the start of its stage: the outputs it fans out over, the
-  // files its pattern matches.
-  InstanceSource(const FanOut& fan_out, const Outputs& outputs);
+  // files its pattern matches. Under a cluster (every rank at once: it is collective for a files
+  // fan-out), the files rank 0 sees, on every rank: two nodes may see different ones, and the
+  // ranks must agree on what each index is.
+  InstanceSource(const FanOut& fan_out, const Outputs& outputs, Cluster* cluster = nullptr);
 
   std::uint64_t size() const noexcept { return size_; }
   // None of them is made: the job's `if:` is false (they are counted as skipped instead).

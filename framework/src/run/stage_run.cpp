@@ -65,7 +65,7 @@ void StageRun::plan_instances() {
   if (!plans_.empty()) {  // an iteration after the first: the same jobs, on the same feeders
     for (std::size_t p = 0; p < plans_.size(); ++p) {
       auto& plan = *plans_[p];
-      plan.source = InstanceSource(plan.spec.foreach, shared_.outputs);
+      plan.source = InstanceSource(plan.spec.foreach, shared_.outputs, shared_.cluster);
       plan.reuse = nullptr;
       plan.skipped = false;
       skip_if_false(plan);
@@ -79,8 +79,9 @@ void StageRun::plan_instances() {
   }
   for (const auto& job : stage_.jobs) {
     auto& bulkhead = shared_.engine.bulkhead(job.bulkhead);
-    plans_.push_back(std::make_unique<JobPlan>(JobPlan{
-        job, InstanceSource(job.foreach, shared_.outputs), bulkhead, stage_.name + "." + job.id}));
+    plans_.push_back(std::make_unique<JobPlan>(
+        JobPlan{job, InstanceSource(job.foreach, shared_.outputs, shared_.cluster), bulkhead,
+                stage_.name + "." + job.id}));
     skip_if_false(*plans_.back());
     plan_start_.push_back(total_);
     total_ += plans_.back()->source.size();
