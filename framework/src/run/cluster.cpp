@@ -30,11 +30,8 @@ void refuse(std::vector<std::string>& found, const SourceLocation& where, const 
 std::vector<std::string> unsupported_on_cluster(const Pipeline& pipeline) {
   std::vector<std::string> found;
   for (const auto& stage : pipeline.stages) {
-    // Only `parallel` spreads its instances over ranks; the others' logic must run once (rank 0)
-    // with instances anywhere: a later item.
-    if (stage.kind != "parallel") {
-      refuse(found, stage.where, "stage '" + stage.name + "': kind '" + stage.kind + "'");
-    }
+    // Every stage kind runs: `parallel` on every rank, the others on rank 0 with their instances
+    // on any rank (run/stage_on_rank0.cpp).
     for (const auto& job : stage.jobs) {
       const auto& fan_out = job.foreach;
       if (fan_out.kind == FanOut::Kind::files) {

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <filesystem>
 #include <map>
@@ -44,6 +46,11 @@ struct RunServices {
   std::mutex cluster_mutex{};
   StageRun* cluster_stage = nullptr;
   std::uint64_t cluster_stopped = 0;
+  // Under a cluster, a rank other than 0: what rank 0 sent (Cluster::send) for a stage whose kind
+  // runs there, in order, until this rank's StageRun serves it (StageRun::serve_rank0). Run-wide,
+  // not the stage's: a text may come before this rank has begun the stage.
+  std::deque<std::string> inbox{};
+  std::condition_variable inbox_wake{};
   // The worker processes of bulkheads with process isolation, by bulkhead name.
   std::map<std::string, std::unique_ptr<WorkerPool>, std::less<>> worker_pools{};
 

@@ -379,7 +379,10 @@ RunResult Runner::run() {
   struct StopperReset {
     Cluster* cluster;
     ~StopperReset() {
-      if (cluster != nullptr) cluster->on_stop({});
+      if (cluster == nullptr) return;
+      cluster->on_stop({});
+      cluster->receive(Cluster::Channel::stage, {});
+      cluster->on_message({});
     }
   } stopper_reset{self.options.cluster};
   if (auto* cluster = self.options.cluster) {
@@ -400,6 +403,34 @@ RunResult Runner::run() {
         stage->stop_by_cluster();
       }
     });
+    // A stage kind other than `parallel` runs on rank 0; the instances it hands to the other
+    // ranks end there (run/stage_on_rank0.cpp).
+    if (cluster->rank() == 0) {
+      cluster->receive(Cluster::Channel::stage, [&shared](int rank, const std::string& text) {
+        const auto message = run::decode_stage_message(text);
+        if (!message) return;
+        run::StageRun* stage = nullptr;
+        {
+          std::lock_guard lock(shared.cluster_mutex);
+          stage = shared.cluster_stage;
+        }
+        // Not under the lock: a failure it reports may stop the stage (Cluster::stop), whose
+        // stopper takes the lock. The stage cannot end before the message's end is counted.
+        if (stage != nullptr && stage->stop_key() == message->key) stage->from_rank(rank, *message);
+      });
+    } else {
+      cluster->on_message([&shared](const std::string& text) {
+        const auto message = run::decode_stage_message(text);
+        std::lock_guard lock(shared.cluster_mutex);
+        auto* stage = shared.cluster_stage;
+        if (message && message->kind == run::StageMessage::Kind::cancel && stage != nullptr &&
+            stage->stop_key() == message->key) {
+          stage->cancelled_by_rank0();  // at once: the stage's thread may be busy dispatching
+        }
+        shared.inbox.push_back(text);
+        shared.inbox_wake.notify_all();
+      });
+    }
   }
   shared.notify([&](RunObserver& observer) { observer.run_started(self.pipeline); });
   result.stages = self.run_graph(graph, shared, !result.error.empty());

@@ -14,11 +14,12 @@
 // Besides claims and stage ends, the runner uses it to carry outputs across ranks (gather and
 // broadcast at each stage's end: from_outputs, ${outputs.*}, if: and repeat.until read them on
 // any rank), to stop a stage on every rank (stop(), on_stop(): on_failure: stop), and the
-// command, to print every rank's failure lines on rank 0 (post(), receive(), by channel).
+// command, to print every rank's failure lines on rank 0 (post(), receive(), by channel), and to
+// run the stage kinds other than `parallel` on rank 0 with their instances on any rank (send(),
+// on_message() to a rank; post() on Channel::stage back).
 //
-// This is a slice of issue 16. Later items extend it: the stage kinds other than `parallel`
-// (their logic on rank 0, instances anywhere), interrupts, a rank that dies, and the report,
-// trace and journal written by rank 0.
+// This is a slice of issue 16. Later items extend it: a rank that dies, and the report, trace
+// and journal written by rank 0.
 #pragma once
 
 #include <cstddef>
@@ -87,6 +88,16 @@ class LOCKSTEP_API Cluster {
   // the one before that is under way.
   using Stopper = std::function<void(std::uint64_t key)>;
   virtual void on_stop(Stopper stopper) = 0;
+
+  // Rank 0 only, from any thread: `text` goes to rank `to`'s messenger (on_message()), called
+  // there on a thread of the cluster's, texts in the order rank 0 sent them. What a stage kind
+  // that runs on rank 0 uses to hand an instance to another rank (docs/stages.md). Without a
+  // messenger, texts are dropped.
+  virtual void send(int to, const std::string& text) = 0;
+  // Every rank but 0: where texts sent by rank 0 go. Setting another (an empty one to stop)
+  // waits for a call of the one before that is under way.
+  using Messenger = std::function<void(const std::string& text)>;
+  virtual void on_message(Messenger messenger) = 0;
 };
 
 // The size of the next chunk claim() hands out: about remaining / (2 x ranks x workers), at
