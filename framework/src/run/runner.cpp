@@ -388,12 +388,8 @@ RunResult Runner::run() {
   if (auto* cluster = self.options.cluster) {
     shared.cluster = cluster;
     if (result.error.empty()) result.error = refused_on_cluster(self.pipeline, self.options);
-    // Every rank starts, or none: a rank that skips every stage would leave the others waiting.
-    std::uint64_t failing = result.error.empty() ? 0 : 1;
-    cluster->sum({&failing, 1});
-    if (failing != 0 && result.error.empty()) {
-      result.error = "another rank could not start the run (its error is on its stderr)";
-    }
+    // Set before the sum below: once it returns on rank 0, no other rank is without them (a text
+    // rank 0 sends before a rank's messenger is set is dropped).
     // A stop on any rank (on_failure: stop) stops the stage iteration here too.
     cluster->on_stop([&shared](std::uint64_t key) {
       std::lock_guard lock(shared.cluster_mutex);
@@ -430,6 +426,12 @@ RunResult Runner::run() {
         shared.inbox.push_back(text);
         shared.inbox_wake.notify_all();
       });
+    }
+    // Every rank starts, or none: a rank that skips every stage would leave the others waiting.
+    std::uint64_t failing = result.error.empty() ? 0 : 1;
+    cluster->sum({&failing, 1});
+    if (failing != 0 && result.error.empty()) {
+      result.error = "another rank could not start the run (its error is on its stderr)";
     }
   }
   shared.notify([&](RunObserver& observer) { observer.run_started(self.pipeline); });
