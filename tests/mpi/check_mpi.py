@@ -362,7 +362,8 @@ def race_across_ranks(lockstep, work):
     expect(sorted(started) == ["0", "1", "2"], problems, f"racers started: {sorted(started)}")
     expect(sorted(started.values()) == ["0", "1", "2"], problems,
            f"the racers did not run one on each rank: {started}")
-    expect(not [r for r in records if r[0] == "race-end"], problems, "a losing racer ran to its end")
+    expect(not [r for r in records if r[0] == "race-end"], problems,
+           "a losing racer ran to its end")
     expect(took < 50, problems, f"took {took:.0f} s: the losers were not cancelled")
     expect(re.search(r"^race +succeeded +\S+ +1 succeeded, 2 cancelled$", run.output, re.M),
            problems, "no summary line 'race  succeeded ... 1 succeeded, 2 cancelled'")
@@ -375,7 +376,8 @@ def race_across_ranks(lockstep, work):
 @case
 def canary_across_ranks(lockstep, work):
     """kind: stages.canary under MPI: the canary (on rank 1) ends before any other instance starts,
-    on any rank; the rest run on several ranks. A canary that fails keeps the rest from every rank."""
+    on any rank; the rest run on several ranks. A canary that fails keeps the rest from every
+    rank."""
     run, problems, records = run_recording(lockstep, work, "kinds.yaml", "kinds.txt")
     gate = kind_records(records, "gate")
     expect([r[0] for r in gate] == list(range(9)), problems,
@@ -395,8 +397,9 @@ def canary_across_ranks(lockstep, work):
     run.output += "\n--- canary-fails.yaml:\n" + failing.output
     expect(failing.status == 1, problems, f"canary-fails.yaml: exit status {failing.status}, not 1")
     ran = lines(out) if os.path.exists(out) else []
-    expect([r for r in ran if r[0] == "gate"] == [["gate", "0", "1"]], problems,
-           f"canary-fails.yaml: gate ran {[r for r in ran if r[0] == 'gate']}, not the canary alone")
+    gate_ran = [r for r in ran if r[0] == "gate"]
+    expect(gate_ran == [["gate", "0", "1"]], problems,
+           f"canary-fails.yaml: gate ran {gate_ran}, not the canary alone")
     expect(len([r for r in ran if r[0] == "after"]) == 3, problems,
            "canary-fails.yaml: stage after did not run its 3 instances")
     expect(re.search(r"^gate +failed +\S+ +1 failed, 8 skipped$", failing.output, re.M), problems,
