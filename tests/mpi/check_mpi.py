@@ -440,19 +440,115 @@ def failure_on_rank_1(lockstep, work):
     return problems, run
 
 
+def kind_records(records, stage):
+    """The records of kinds.yaml's STAGE: (index, start ns, end ns, rank), by index."""
+    return sorted((int(r[1]), int(r[2]), int(r[3]), r[4]) for r in records if r[0] == stage)
+
+
+def most_at_once(records):
+    """The most instances running at once, from their recorded starts and ends."""
+    events = sorted([(r[1], 1) for r in records] + [(r[2], -1) for r in records])
+    running = most = 0
+    for _, step in events:
+        running += step
+        most = max(most, running)
+    return most
+
+
 @case
-def unsupported_feature(lockstep, work):
-    """A kind not carried across ranks under MPI: exit 2 before any job, naming it and where."""
-    out = os.path.join(work, "unsupported.txt")
-    run = mpirun(lockstep, work, ["run", pipeline("unsupported.yaml"), "--set", f"vars.out={out}"])
-    problems = []
-    expect(run.status == 2, problems, "exit status is not 2")
-    expect(re.search(r"unsupported\.yaml:15:11: stage 'use': kind 'stages\.rate_limit' is not "
-                     r"supported under MPI yet", run.output), problems,
-           "no message naming the kind")
-    expect(len(re.findall("not supported under MPI yet", run.output)) == 1, problems,
-           "the message is not printed once (by rank 0)")
-    expect(not os.path.exists(out), problems, "a job ran")
+def sequential_across_ranks(lockstep, work):
+    """kind: sequential under MPI: its 9 instances run once each, in order, never two at once in
+    the whole job, on every rank (rank 0's kind hands them out in turn)."""
+    run, problems, records = run_recording(lockstep, work, "kinds.yaml", "kinds.txt")
+    one = kind_records(records, "one")
+    expect([r[0] for r in one] == list(range(9)), problems,
+           f"not each of the 9 instances once: {[r[0] for r in one]}")
+    expect({r[3] for r in one} == {"0", "1", "2"}, problems,
+           f"not on every rank: ranks {sorted({r[3] for r in one})}")
+    expect(most_at_once(one) == 1, problems, f"{most_at_once(one)} instances ran at once, not 1")
+    by_start = [r[0] for r in sorted(one, key=lambda r: r[1])]
+    expect(by_start == sorted(by_start), problems, f"not run in order: {by_start}")
+    expect(re.search(r"^one +succeeded +\S+ +9 succeeded$", run.output, re.M), problems,
+           "no summary line 'one  succeeded ... 9 succeeded'")
+    return problems, run
+
+
+@case
+def batches_across_ranks(lockstep, work):
+    """kind: stages.batches under MPI: each wave of 4 starts after the one before ended on every
+    rank, and the waves run on several ranks at once."""
+    run, problems, records = run_recording(lockstep, work, "kinds.yaml", "kinds.txt")
+    waves = kind_records(records, "waves")
+    expect([r[0] for r in waves] == list(range(12)), problems,
+           f"not each of the 12 instances once: {[r[0] for r in waves]}")
+    for wave in range(1, 3):
+        before = [r for r in waves if r[0] // 4 == wave - 1]
+        this = [r for r in waves if r[0] // 4 == wave]
+        if before and this:
+            gap = min(r[1] for r in this) - max(r[2] for r in before)
+            expect(gap > 0, problems,
+                   f"wave {wave + 1} started {-gap / 1e6:.1f} ms before wave {wave} ended")
+    spread = [len({r[3] for r in waves if r[0] // 4 == w}) for w in range(3)]
+    expect(all(n > 1 for n in spread), problems, f"a wave ran on one rank: ranks per wave {spread}")
+    expect(most_at_once(waves) <= 4, problems, f"{most_at_once(waves)} ran at once, more than 4")
+    expect(re.search(r"^waves +succeeded +\S+ +12 succeeded$", run.output, re.M), problems,
+           "no summary line 'waves  succeeded ... 12 succeeded'")
+    return problems, run
+
+
+@case
+def race_across_ranks(lockstep, work):
+    """kind: stages.race under MPI: racers on all 3 ranks; once racer 0 won (on rank 1), the other
+    two are cancelled where they run (they would run 60 s); every rank reads the winner."""
+    began = time.monotonic()
+    run, problems, records = run_recording(lockstep, work, "kinds.yaml", "kinds.txt")
+    took = time.monotonic() - began
+    started = {r[1]: r[4] for r in records if r[0] == "race-start"}
+    expect(sorted(started) == ["0", "1", "2"], problems, f"racers started: {sorted(started)}")
+    expect(sorted(started.values()) == ["0", "1", "2"], problems,
+           f"the racers did not run one on each rank: {started}")
+    expect(not [r for r in records if r[0] == "race-end"], problems,
+           "a losing racer ran to its end")
+    expect(took < 50, problems, f"took {took:.0f} s: the losers were not cancelled")
+    expect(re.search(r"^race +succeeded +\S+ +1 succeeded, 2 cancelled$", run.output, re.M),
+           problems, "no summary line 'race  succeeded ... 1 succeeded, 2 cancelled'")
+    winners = [(r[1], r[4]) for r in records if r[0] == "winner"]
+    expect(sorted(winners) == [("race/r[0]", "0"), ("race/r[0]", "1"), ("race/r[0]", "2")],
+           problems, f"not every rank read the winner (a stage output of rank 0): {winners}")
+    return problems, run
+
+
+@case
+def canary_across_ranks(lockstep, work):
+    """kind: stages.canary under MPI: the canary (on rank 1) ends before any other instance starts,
+    on any rank; the rest run on several ranks. A canary that fails keeps the rest from every
+    rank."""
+    run, problems, records = run_recording(lockstep, work, "kinds.yaml", "kinds.txt")
+    gate = kind_records(records, "gate")
+    expect([r[0] for r in gate] == list(range(9)), problems,
+           f"not each of the 9 instances once: {[r[0] for r in gate]}")
+    if gate:
+        canary, rest = gate[0], gate[1:]
+        expect(canary[3] == "1", problems, f"the canary ran on rank {canary[3]}, not 1")
+        early = [r[0] for r in rest if r[1] <= canary[2]]
+        expect(not early, problems, f"instances {early} started before the canary ended")
+        expect(len({r[3] for r in rest}) > 1, problems, "the rest ran on one rank only")
+    expect(re.search(r"^gate +succeeded +\S+ +9 succeeded$", run.output, re.M), problems,
+           "no summary line 'gate  succeeded ... 9 succeeded'")
+    # The canary fails on rank 1: no other instance runs, on any rank.
+    out = os.path.join(work, "canary-fails.txt")
+    failing = mpirun(lockstep, work, ["run", pipeline("canary-fails.yaml"), "--set",
+                                      f"vars.out={out}"])
+    run.output += "\n--- canary-fails.yaml:\n" + failing.output
+    expect(failing.status == 1, problems, f"canary-fails.yaml: exit status {failing.status}, not 1")
+    ran = lines(out) if os.path.exists(out) else []
+    gate_ran = [r for r in ran if r[0] == "gate"]
+    expect(gate_ran == [["gate", "0", "1"]], problems,
+           f"canary-fails.yaml: gate ran {gate_ran}, not the canary alone")
+    expect(len([r for r in ran if r[0] == "after"]) == 3, problems,
+           "canary-fails.yaml: stage after did not run its 3 instances")
+    expect(re.search(r"^gate +failed +\S+ +1 failed, 8 skipped$", failing.output, re.M), problems,
+           "canary-fails.yaml: no summary line 'gate  failed ... 1 failed, 8 skipped'")
     return problems, run
 
 

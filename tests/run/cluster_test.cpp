@@ -10,8 +10,10 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include <lockstep/pipeline/cluster.hpp>
@@ -19,6 +21,7 @@
 
 #include "run/cluster_outputs.hpp"
 #include "run/lost_ranks.hpp"
+#include "run/stage_messages.hpp"
 #include "run_support.hpp"
 
 namespace lockstep::test {
@@ -29,13 +32,29 @@ namespace {
 using PhantomOutputs =
     std::function<std::vector<run::SharedOutput>(std::uint64_t range, std::uint64_t index)>;
 
+// How a phantom rank's instance of rank 0's kind ends (an instance sent with Cluster::send),
+// called on the instance's own thread.
+using PhantomEnds = std::function<JobState(std::uint64_t index)>;
+
 // Rank 0 of `size`: the other ranks are phantoms that take every other chunk claimed and count
 // its instances as succeeded when the stage's counts are summed. What they publish (`outputs`)
-// is rank 1's text when the stage's outputs are gathered.
+// is rank 1's text when the stage's outputs are gathered. An instance rank 0's stage kind sends
+// a phantom runs on a thread of its own (noted in `log` as it starts and ends) and ends as
+// `ends_as` says, reported back on Channel::stage as a real rank would.
 class PhantomCluster final : public Cluster {
  public:
   explicit PhantomCluster(int size, PhantomOutputs outputs = {})
       : size_(size), outputs_(std::move(outputs)) {}
+  ~PhantomCluster() override {
+    std::vector<std::jthread> runs;
+    {
+      std::lock_guard lock(mutex_);
+      runs = std::move(runs_);
+    }
+  }
+  void ends_as(PhantomEnds ends) { ends_ = std::move(ends); }
+  // Where phantom instances note their start ("+rank:index") and end ("-rank:index").
+  void log_to(std::function<void(std::string)> log) { log_ = std::move(log); }
 
   int rank() const noexcept override { return 0; }
   int size() const noexcept override { return size_; }
@@ -43,6 +62,7 @@ class PhantomCluster final : public Cluster {
     std::lock_guard lock(mutex_);
     std::vector<std::string> texts(static_cast<std::size_t>(size_));
     texts[0] = mine;
+    gathered_ = mine;
     texts[1] = run::encode_outputs(published_);
     published_.clear();
     return texts;
@@ -50,14 +70,17 @@ class PhantomCluster final : public Cluster {
   std::string broadcast(const std::string& text) override { return text; }
   void sum(std::span<std::uint64_t> values) override {
     std::lock_guard lock(mutex_);
-    // A stage's end (StageRun::join_ranks): the counts, a failure, repeat.until, and the size of
-    // the outputs to share (the phantoms' too).
+    // A stage's end (StageRun::join_ranks): the counts, a failure, repeat.until, the size of the
+    // outputs to share (the phantoms' too), and an interrupt.
     if (values.size() == kJobStateCount + 4) {
       values[kJobStateCount + 2] += published_.size();
       unsummed_ += std::exchange(split_elsewhere_, 0);
     }
     values[static_cast<std::size_t>(JobState::succeeded)] += unsummed_;
     unsummed_ = 0;
+    if (values.size() == kJobStateCount + 4) {
+      for (std::size_t s = 0; s < kJobStateCount; ++s) values[s] += std::exchange(ran_[s], 0);
+    }
     ++sums_;
   }
   void barrier(std::uint64_t ranges_done) override {
@@ -102,6 +125,27 @@ class PhantomCluster final : public Cluster {
     stops_.push_back(key);
     if (stopper_) stopper_(key);
   }
+  void send(int to, const std::string& text) override {
+    const auto message = run::decode_stage_message(text);
+    REQUIRE(message);
+    REQUIRE(to > 0);
+    REQUIRE(to < size_);
+    std::lock_guard lock(mutex_);
+    sent_.emplace_back(to, *message);
+    if (message->kind == run::StageMessage::Kind::rest) {
+      // Its share of the rest is what it claims (counted with the chunks): nothing more.
+      auto ended = *message;
+      ended.kind = run::StageMessage::Kind::rest_ended;
+      reply(to, ended, false);
+    } else if (message->kind == run::StageMessage::Kind::dispatch) {
+      auto ended = *message;
+      ended.kind = run::StageMessage::Kind::ended;
+      ended.attempts = 1;
+      reply(to, ended, !message->owns_failures);
+    }
+  }
+  void on_message(Messenger /*messenger*/) override {}  // rank 0 gets none
+
   void on_stop(Stopper stopper) override {
     std::lock_guard lock(mutex_);
     stopper_ = std::move(stopper);
@@ -141,12 +185,55 @@ class PhantomCluster final : public Cluster {
     return stops_;
   }
   std::vector<std::uint64_t> sizes() const { return sizes_; }
+  // What rank 0 sent the phantoms, to whom.
+  std::vector<std::pair<int, run::StageMessage>> sent() {
+    std::lock_guard lock(mutex_);
+    return sent_;
+  }
+  // The text rank 0 gave to the last gather.
+  std::string gathered() {
+    std::lock_guard lock(mutex_);
+    return gathered_;
+  }
   int barriers() const { return barriers_; }
   int sums() const { return sums_; }
 
  private:
+  // On a thread of its own, as another rank's instance: starts, ends, and its end goes back.
+  // `stops`: a failure stops the stage on every rank, as the phantom's StageRun would.
+  void reply(int from, run::StageMessage ended, bool stops) {
+    runs_.emplace_back([this, from, ended, stops]() mutable {
+      const auto what = std::to_string(from) + ":" + std::to_string(ended.index);
+      if (ended.kind == run::StageMessage::Kind::ended) {
+        if (log_) log_("+" + what);
+        ended.state = ends_ ? ends_(ended.index) : JobState::succeeded;
+        if (ended.state != JobState::succeeded) {
+          ended.message = "phantom " + std::string(to_string(ended.state));
+        }
+        {
+          std::lock_guard lock(mutex_);
+          ++ran_[static_cast<std::size_t>(ended.state)];
+        }
+        if (log_) log_("-" + what);
+        if (stops && is_failure(ended.state)) stop(ended.key);
+      }
+      Receiver receiver;
+      {
+        std::lock_guard lock(mutex_);
+        receiver = receivers_[static_cast<std::size_t>(Channel::stage)];
+      }
+      if (receiver) receiver(from, run::encode_stage_message(ended));
+    });
+  }
+
   int size_;
   PhantomOutputs outputs_;
+  PhantomEnds ends_;
+  std::function<void(std::string)> log_;
+  std::vector<std::pair<int, run::StageMessage>> sent_;
+  std::array<std::uint64_t, kJobStateCount> ran_{};
+  std::string gathered_;
+  std::vector<std::jthread> runs_;
   std::vector<run::SharedOutput> published_;  // by phantoms, since the last gather
   std::map<std::uint64_t, std::set<std::uint64_t>> phantom_by_range_;
   mutable std::mutex mutex_;
@@ -315,30 +402,18 @@ TEST_CASE("cluster: another rank's progress adds to rank 0's, its total and name
   CHECK(mine.running == 5);
 }
 
-TEST_CASE("cluster: what does not cross ranks yet is refused before any job runs") {
+TEST_CASE("cluster: no pipeline is refused: every stage kind, files and outputs cross ranks") {
   ProbeTypes types;
-  int runs = 0;
-  types.behave([&](JobContext&) { ++runs; });
   auto first = stage("first", {job(types.probe(), "work", range(0, 5))});
   auto second = stage("second", {job(types.probe(), "each")});
-  second.kind = "sequential";
-  second.where = {"test.yaml", 7, 5};
-  const auto p = pipeline({first, second});
-  const auto refused = unsupported_on_cluster(p);
-  REQUIRE(refused.size() == 1);
-  CHECK(refused[0] ==
-        "test.yaml:7:5: stage 'second': kind 'sequential' is not supported under MPI yet");
-  PhantomCluster cluster(2);
-  const auto result = run_on(p, cluster);
-  CHECK(result.exit_code() == 2);
-  CHECK(result.error.find("kind 'sequential' is not supported under MPI yet") != std::string::npos);
-  CHECK(runs == 0);
-  CHECK(unsupported_on_cluster(pipeline({first})).empty());
-  // Outputs cross ranks, and rank 0's files are every rank's: neither is refused.
+  second.kind = "sequential";  // its logic on rank 0, its instances on any rank
+  CHECK(unsupported_on_cluster(pipeline({first, second})).empty());
+  // Rank 0's files are every rank's.
   auto files = stage("files", {job(types.probe(), "each")});
   files.jobs[0].foreach.kind = FanOut::Kind::files;
   files.jobs[0].foreach.pattern = "*.txt";
   CHECK(unsupported_on_cluster(pipeline({files})).empty());
+  // Outputs cross ranks at each stage's end.
   auto reads = stage("reads", {job(types.probe(), "each")});
   reads.jobs[0].foreach.kind = FanOut::Kind::from_outputs;
   reads.jobs[0].foreach.reference = "first.work.out";
@@ -454,6 +529,268 @@ TEST_CASE("cluster: a failure with on_failure stop here stops every rank") {
   CHECK(counts.sum() == 200);
   CHECK(result.stages.at(0).status == StageStatus::stopped);
   CHECK(result.exit_code() == 1);
+}
+
+namespace {
+
+// The built-in kinds, as a pipeline's `kind:` names them.
+StageSpec of_kind(StageSpec spec, const char* kind) {
+  static const Registry registry;
+  spec.kind = kind;
+  spec.kind_type = registry.lookup_stage_kind(kind).kind;
+  REQUIRE(spec.kind_type != nullptr);
+  return spec;
+}
+
+using KindBody = std::function<void(StageContext&)>;
+
+class LambdaKind final : public StageKind {
+ public:
+  explicit LambdaKind(KindBody body) : body_(std::move(body)) {}
+  void run(StageContext& stage) override { body_(stage); }
+
+ private:
+  KindBody body_;
+};
+
+RegisteredStageKind lambda_kind(KindBody body) {
+  return {"app.test",
+          "app",
+          {"test", "a test's kind"},
+          [body = std::move(body)](const Params&) -> std::unique_ptr<StageKind> {
+            return std::make_unique<LambdaKind>(body);
+          }};
+}
+
+// Starts ("+rank:index") and ends ("-rank:index") of instances on every rank, in order.
+class Timeline {
+ public:
+  void note(std::string event) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(std::move(event));
+  }
+  std::vector<std::string> events() {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+  // The most instances running at once.
+  int widest() {
+    int running = 0;
+    int most = 0;
+    for (const auto& event : events()) {
+      running += event.front() == '+' ? 1 : -1;
+      most = std::max(most, running);
+    }
+    return most;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> events_;
+};
+
+std::vector<run::StageMessage> sent_of(PhantomCluster& cluster, run::StageMessage::Kind kind) {
+  std::vector<run::StageMessage> found;
+  for (const auto& [to, message] : cluster.sent()) {
+    if (message.kind == kind) found.push_back(message);
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("cluster: stage messages between rank 0 and the others read back as written") {
+  run::StageMessage message;
+  message.kind = run::StageMessage::Kind::ended;
+  message.key = 7;
+  message.plan = 2;
+  message.index = 123'456'789'012ULL;
+  message.owns_failures = true;
+  message.state = JobState::timed_out;
+  message.attempts = 3;
+  message.failed = true;
+  message.counts[JobState::skipped] = 5;
+  message.message = "line one\nline two \x01";
+  const auto text = run::encode_stage_message(message);
+  const auto back = run::decode_stage_message(text);
+  REQUIRE(back);
+  CHECK(run::encode_stage_message(*back) == text);
+  CHECK(back->kind == message.kind);
+  CHECK(back->index == message.index);
+  CHECK(back->state == JobState::timed_out);
+  CHECK(back->counts[JobState::skipped] == 5);
+  CHECK(back->message == message.message);
+  CHECK_FALSE(run::decode_stage_message(text.substr(0, 5)));
+  CHECK_FALSE(run::decode_stage_message("x 1 2\n"));
+  CHECK_FALSE(run::decode_stage_message(""));
+}
+
+TEST_CASE("cluster: sequential runs on rank 0, its instances on every rank, one at a time") {
+  ProbeTypes types;
+  Timeline timeline;
+  std::mutex mutex;
+  std::multiset<std::uint64_t> ran;
+  types.behave([&](JobContext& context) {
+    timeline.note("+0:" + std::to_string(context.index()));
+    {
+      std::lock_guard lock(mutex);
+      ran.insert(context.index());
+    }
+    timeline.note("-0:" + std::to_string(context.index()));
+  });
+  PhantomCluster cluster(3);
+  cluster.log_to([&](std::string event) { timeline.note(std::move(event)); });
+  const auto result = run_on(
+      pipeline({of_kind(stage("one", {job(types.probe(), "step", range(0, 12))}), "sequential")}),
+      cluster);
+  REQUIRE(result.error.empty());
+  CHECK(result.exit_code() == 0);
+  CHECK(result.stages.at(0).counts[JobState::succeeded] == 12);
+  CHECK(result.stages.at(0).counts.sum() == 12);
+  // Round robin from rank 1: 0 to rank 1, 1 to rank 2, 2 here, ...
+  std::set<int> ranks;
+  std::multiset<std::uint64_t> all(ran);
+  for (const auto& [to, message] : cluster.sent()) {
+    if (message.kind != run::StageMessage::Kind::dispatch) continue;
+    ranks.insert(to);
+    all.insert(message.index);
+    CHECK(static_cast<int>(message.index % 3) == to - 1);
+  }
+  CHECK(ranks == std::set<int>{1, 2});
+  CHECK(ran == std::multiset<std::uint64_t>{2, 5, 8, 11});
+  CHECK(all.size() == 12);
+  CHECK(std::set<std::uint64_t>(all.begin(), all.end()).size() == 12);  // each once
+  CHECK(timeline.events().size() == 24);
+  CHECK(timeline.widest() == 1);  // never two at once, on any rank
+  // The kind returned and every instance ended: each rank was told, once.
+  CHECK(sent_of(cluster, run::StageMessage::Kind::done).size() == 2);
+  CHECK(cluster.barriers() == 1);
+}
+
+TEST_CASE("cluster: a failure on another rank stops a sequential stage on rank 0") {
+  ProbeTypes types;
+  std::atomic<int> here{0};
+  types.behave([&](JobContext&) { ++here; });
+  PhantomCluster cluster(3);
+  // Index 0 goes to rank 1 (round robin from rank 1) and fails there.
+  cluster.ends_as(
+      [](std::uint64_t index) { return index == 0 ? JobState::failed : JobState::succeeded; });
+  const auto result = run_on(
+      pipeline({of_kind(stage("one", {job(types.probe(), "step", range(0, 6))}), "sequential")}),
+      cluster);
+  REQUIRE(result.error.empty());
+  const auto& stage = result.stages.at(0);
+  CHECK(stage.status == StageStatus::stopped);
+  CHECK(stage.counts[JobState::failed] == 1);
+  CHECK(stage.counts[JobState::skipped] == 5);
+  CHECK(stage.counts.sum() == 6);
+  CHECK(here.load() == 0);
+  CHECK(sent_of(cluster, run::StageMessage::Kind::dispatch).size() == 1);
+  CHECK(result.exit_code() == 1);
+}
+
+TEST_CASE("cluster: a kind's cancel and own_failures reach every rank; its outputs are shared") {
+  ProbeTypes types;
+  std::atomic<int> cancelled_here{0};
+  std::atomic<bool> started_here{false};
+  types.behave([&](JobContext& context) {
+    started_here.store(true);
+    started_here.notify_all();
+    if (!context.sleep_for(std::chrono::seconds(60))) {
+      ++cancelled_here;
+      throw Cancelled{};
+    }
+  });
+  PhantomCluster cluster(3);
+  cluster.ends_as([&](std::uint64_t index) {
+    if (index != 1) return JobState::failed;
+    started_here.wait(false);  // the winner wins once the racer here runs
+    return JobState::succeeded;
+  });
+  std::vector<std::optional<EndedInstance>> seen;
+  const auto kind = lambda_kind([&](StageContext& stage) {
+    stage.own_failures();
+    // 0 to rank 1 (fails, owned), 1 to rank 2 (wins), 2 here (sleeps until cancelled).
+    for (int i = 0; i < 3; ++i) CHECK(stage.dispatch(*stage.next()));
+    for (;;) {
+      auto ended = stage.next_ended();
+      REQUIRE(ended);
+      if (ended->state == JobState::succeeded) {
+        CHECK(ended->id == "race/r[1]");
+        break;
+      }
+      CHECK(ended->message == "phantom failed");
+      CHECK_FALSE(stage.failed());
+    }
+    stage.cancel();
+    stage.output("winner", "race/r[1]");
+  });
+  auto race = stage("race", {job(types.probe(), "r", range(0, 3))});
+  race.kind = kind.qualified_name;
+  race.kind_type = &kind;
+  const auto result = run_on(pipeline({race}), cluster);
+  REQUIRE(result.error.empty());
+  const auto& counts = result.stages.at(0).counts;
+  CHECK(result.stages.at(0).status == StageStatus::succeeded);
+  CHECK(counts[JobState::succeeded] == 1);
+  CHECK(counts[JobState::failed] == 1);
+  CHECK(counts[JobState::cancelled] == 1);
+  CHECK(cancelled_here.load() == 1);
+  CHECK(cluster.stops().empty());  // the kind owns its failures: no rank stopped
+  for (const auto& message : sent_of(cluster, run::StageMessage::Kind::dispatch)) {
+    CHECK(message.owns_failures);
+  }
+  std::set<int> told;
+  for (const auto& [to, message] : cluster.sent()) {
+    if (message.kind == run::StageMessage::Kind::cancel) told.insert(to);
+  }
+  CHECK(told == std::set<int>{1, 2});
+  // The kind's output (rank 0's alone) went into the gather, for every rank to publish.
+  const auto shared = run::decode_outputs(cluster.gathered());
+  CHECK(std::ranges::count(shared, run::SharedOutput{"race.stage", 0, "winner", {"race/r[1]"}}) ==
+        1);
+}
+
+TEST_CASE("cluster: dispatch_rest of rank 0's kind has every rank claim the rest") {
+  ProbeTypes types;
+  std::mutex mutex;
+  std::multiset<std::uint64_t> ran;
+  types.behave([&](JobContext& context) {
+    std::lock_guard lock(mutex);
+    ran.insert(context.index());
+  });
+  PhantomCluster cluster(3);
+  StateCounts after_rest;
+  const auto kind = lambda_kind([&](StageContext& stage) {
+    CHECK(stage.dispatch(*stage.next()));  // a canary: to rank 1
+    auto ended = stage.next_ended();
+    REQUIRE(ended);
+    CHECK(ended->state == JobState::succeeded);
+    stage.dispatch_rest();
+    after_rest = stage.wait();
+  });
+  auto canary = stage("gate", {job(types.probe(), "g", range(0, 400))});
+  canary.kind = kind.qualified_name;
+  canary.kind_type = &kind;
+  const auto result = run_on(pipeline({canary}), cluster);
+  REQUIRE(result.error.empty());
+  CHECK(result.stages.at(0).counts[JobState::succeeded] == 400);
+  const auto rests = sent_of(cluster, run::StageMessage::Kind::rest);
+  REQUIRE(rests.size() == 2);
+  for (const auto& rest : rests) {
+    CHECK(rest.plan == 0);
+    CHECK(rest.index == 1);  // from where the kind's stream stood
+  }
+  const auto phantom = cluster.phantom(0);
+  REQUIRE_FALSE(phantom.empty());
+  REQUIRE_FALSE(ran.empty());
+  CHECK(ran.count(0) == 0);  // the canary ran on rank 1
+  for (const auto index : ran) CHECK(phantom.count(index) == 0);
+  CHECK(ran.size() + phantom.size() == 399);
+  CHECK(phantom.count(0) == 0);
+  // wait() counts what ended since the kind began, the canary on rank 1 too (the phantoms'
+  // claims are summed at the stage's end).
+  CHECK(after_rest[JobState::succeeded] == ran.size() + 1);
 }
 
 }  // namespace lockstep::test

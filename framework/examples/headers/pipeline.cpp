@@ -384,6 +384,9 @@ class OneRank final : public lockstep::Cluster {
     std::lock_guard lock(mutex_);
     stopper_ = std::move(stopper);
   }
+  // No other rank to send to: every instance of a stage runs on rank 0.
+  void send(int /*to*/, const std::string& /*text*/) override {}
+  void on_message(Messenger /*messenger*/) override {}
 
  private:
   std::mutex mutex_;

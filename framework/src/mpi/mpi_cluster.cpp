@@ -51,7 +51,10 @@ constexpr int kSyncTag = 5;   // answer (an empty message) once what was posted 
 // To the other ranks' notice threads (on notices_):
 constexpr int kNoticeStopTag = 1;  // a stop: its key
 constexpr int kNoticeEndTag = 2;   // the notice thread ends
-// How often a rank other than 0 looks for a notice: well inside the 100 ms a stop may take.
+constexpr int kNoticeTextTag = 3;  // a text sent by rank 0 (send()): chars
+// How often a rank other than 0 looks for a notice: well inside the 100 ms a stop may take. After
+// a text from rank 0 it looks sooner (from 10 µs, doubling up to this): a stage kind on rank 0
+// that hands out one instance at a time should not wait 5 ms for each.
 constexpr auto kNoticePoll = std::chrono::milliseconds(5);
 constexpr int kFirstAnswerTag = 16;
 constexpr int kAnswerTags = 30000;  // MPI guarantees tags up to 32767
@@ -260,6 +263,16 @@ class MpiCluster final : public Cluster {
     return held;
   }
 
+  void send(int to, const std::string& text) override {
+    if (rank_ != 0 || to <= 0 || to >= size_) return;
+    MPI_Send(text.data(), static_cast<int>(text.size()), MPI_CHAR, to, kNoticeTextTag, notices_);
+  }
+
+  void on_message(Messenger messenger) override {
+    std::lock_guard lock(messenger_mutex_);
+    messenger_ = std::move(messenger);
+  }
+
  private:
   // A collective wait, given up at the deadline of give_up_waits_at(): the request stays
   // incomplete, and no collective call is made again.
@@ -307,14 +320,28 @@ class MpiCluster final : public Cluster {
     stopped(key);
   }
 
-  // The notice thread of a rank other than 0: stops, until the cluster ends.
+  // The notice thread of a rank other than 0: stops and texts, until the cluster ends.
   void watch_notices() {
+    std::chrono::microseconds pause = kNoticePoll;
     for (;;) {
       int found = 0;
       MPI_Status status;
       MPI_Iprobe(0, MPI_ANY_TAG, notices_, &found, &status);
       if (found == 0) {
-        std::this_thread::sleep_for(kNoticePoll);
+        std::this_thread::sleep_for(pause);
+        pause = std::min<std::chrono::microseconds>(kNoticePoll, 2 * pause);
+        continue;
+      }
+      if (status.MPI_TAG == kNoticeTextTag) {
+        int length = 0;
+        MPI_Get_count(&status, MPI_CHAR, &length);
+        std::string text(static_cast<std::size_t>(std::max(0, length)), '\0');
+        MPI_Recv(text.data(), length, MPI_CHAR, 0, kNoticeTextTag, notices_, MPI_STATUS_IGNORE);
+        {
+          std::lock_guard lock(messenger_mutex_);
+          if (messenger_) messenger_(text);
+        }
+        pause = std::chrono::microseconds(10);
         continue;
       }
       std::uint64_t key = 0;
@@ -387,6 +414,8 @@ class MpiCluster final : public Cluster {
   std::array<Receiver, kChannels> receivers_{};
   std::mutex stopper_mutex_;  // guards stopper_ and its calls
   Stopper stopper_{};
+  std::mutex messenger_mutex_;  // guards messenger_ and its calls
+  Messenger messenger_{};
   mutable std::mutex mutex_;                         // guards ranges_ and claims_by_range_
   std::map<std::uint64_t, std::uint64_t> ranges_{};  // rank 0: each range's next index
   // rank 0: who claimed which chunk of each range, until its stage ends

@@ -1,5 +1,5 @@
-// What a cluster run (RunOptions::cluster) refuses: everything this slice of issue 16 does not
-// carry across ranks. Refused before any job runs, never run with a wrong result.
+// The cluster's helpers: the size of a guided chunk, and what a cluster run (RunOptions::cluster)
+// would refuse before any job runs, never run with a wrong result.
 #include "lockstep/pipeline/cluster.hpp"
 
 #include <algorithm>
@@ -17,26 +17,10 @@ std::uint64_t guided_chunk_size(std::uint64_t remaining, int ranks, int workers)
 
 Cluster::~Cluster() = default;
 
-namespace {
-
-void refuse(std::vector<std::string>& found, const SourceLocation& where, const std::string& what) {
-  auto line = to_string(where);
-  if (!line.empty()) line += ": ";
-  found.push_back(line + what + " is not supported under MPI yet");
-}
-
-}  // namespace
-
-std::vector<std::string> unsupported_on_cluster(const Pipeline& pipeline) {
-  std::vector<std::string> found;
-  for (const auto& stage : pipeline.stages) {
-    // Only `parallel` spreads its instances over ranks; the others' logic must run once (rank 0)
-    // with instances anywhere: a later item.
-    if (stage.kind != "parallel") {
-      refuse(found, stage.where, "stage '" + stage.name + "': kind '" + stage.kind + "'");
-    }
-  }
-  return found;
-}
+// Nothing a pipeline says is refused any more: every stage kind runs (`parallel` on every rank,
+// the others' logic on rank 0 with their instances on any rank: run/stage_on_rank0.cpp), files
+// are listed by rank 0 (run/instance_source.cpp), and outputs cross ranks at each stage's end.
+// Kept for what a later feature cannot carry across ranks: its line, its location first.
+std::vector<std::string> unsupported_on_cluster(const Pipeline& /*pipeline*/) { return {}; }
 
 }  // namespace lockstep::inline LOCKSTEP_ABI

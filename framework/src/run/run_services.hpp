@@ -3,7 +3,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <filesystem>
 #include <map>
@@ -65,6 +67,11 @@ struct RunServices {
   // Under a cluster: which ranks were lost, and what they held (RunResult::ranks_lost). The
   // runner's thread only.
   std::string ranks_lost{};
+  // Under a cluster, a rank other than 0: what rank 0 sent (Cluster::send) for a stage whose kind
+  // runs there, in order, until this rank's StageRun serves it (StageRun::serve_rank0). Run-wide,
+  // not the stage's: a text may come before this rank has begun the stage.
+  std::deque<std::string> inbox{};
+  std::condition_variable inbox_wake{};
   // The worker processes of bulkheads with process isolation, by bulkhead name.
   std::map<std::string, std::unique_ptr<WorkerPool>, std::less<>> worker_pools{};
 

@@ -403,7 +403,10 @@ RunResult Runner::run() {
   struct StopperReset {
     Cluster* cluster;
     ~StopperReset() {
-      if (cluster != nullptr) cluster->on_stop({});
+      if (cluster == nullptr) return;
+      cluster->on_stop({});
+      cluster->receive(Cluster::Channel::stage, {});
+      cluster->on_message({});
     }
   } stopper_reset{self.options.cluster};
   struct EndsReceiverReset {  // the receivers too reach into `shared`
@@ -419,12 +422,8 @@ RunResult Runner::run() {
   if (auto* cluster = self.options.cluster) {
     shared.cluster = cluster;
     if (result.error.empty()) result.error = refused_on_cluster(self.pipeline, self.options);
-    // Every rank starts, or none: a rank that skips every stage would leave the others waiting.
-    std::uint64_t failing = result.error.empty() ? 0 : 1;
-    cluster->sum({&failing, 1});
-    if (failing != 0 && result.error.empty()) {
-      result.error = "another rank could not start the run (its error is on its stderr)";
-    }
+    // Set before the sum below: once it returns on rank 0, no other rank is without them (a text
+    // rank 0 sends before a rank's messenger is set is dropped).
     // A stop on any rank (on_failure: stop) stops the stage iteration here too; an interrupt on
     // any rank interrupts this one.
     cluster->on_stop([&self, &shared](std::uint64_t key) {
@@ -439,6 +438,40 @@ RunResult Runner::run() {
         stage->stop_by_cluster();
       }
     });
+    // A stage kind other than `parallel` runs on rank 0; the instances it hands to the other
+    // ranks end there (run/stage_on_rank0.cpp).
+    if (cluster->rank() == 0) {
+      cluster->receive(Cluster::Channel::stage, [&shared](int rank, const std::string& text) {
+        const auto message = run::decode_stage_message(text);
+        if (!message) return;
+        run::StageRun* stage = nullptr;
+        {
+          std::lock_guard lock(shared.cluster_mutex);
+          stage = shared.cluster_stage;
+        }
+        // Not under the lock: a failure it reports may stop the stage (Cluster::stop), whose
+        // stopper takes the lock. The stage cannot end before the message's end is counted.
+        if (stage != nullptr && stage->stop_key() == message->key) stage->from_rank(rank, *message);
+      });
+    } else {
+      cluster->on_message([&shared](const std::string& text) {
+        const auto message = run::decode_stage_message(text);
+        std::lock_guard lock(shared.cluster_mutex);
+        auto* stage = shared.cluster_stage;
+        if (message && message->kind == run::StageMessage::Kind::cancel && stage != nullptr &&
+            stage->stop_key() == message->key) {
+          stage->cancelled_by_rank0();  // at once: the stage's thread may be busy dispatching
+        }
+        shared.inbox.push_back(text);
+        shared.inbox_wake.notify_all();
+      });
+    }
+    // Every rank starts, or none: a rank that skips every stage would leave the others waiting.
+    std::uint64_t failing = result.error.empty() ? 0 : 1;
+    cluster->sum({&failing, 1});
+    if (failing != 0 && result.error.empty()) {
+      result.error = "another rank could not start the run (its error is on its stderr)";
+    }
   }
   if (auto* cluster = self.options.cluster; cluster != nullptr && cluster->rank() == 0) {
     cluster->receive(Cluster::Channel::ends, [&shared](int rank, const std::string& text) {

@@ -45,6 +45,10 @@ void StageRun::begin(int iteration) {
   std::lock_guard lock(ended_mutex_);
   ended_.clear();
   tracked_outstanding_ = 0;
+  on_rank0_ = false;
+  in_flight_.clear();
+  rest_pending_ = 0;
+  remote_counts_ = {};
 }
 
 // ---- the stage from start to barrier ---------------------------------------------------------
@@ -52,6 +56,17 @@ void StageRun::begin(int iteration) {
 StageOutcome StageRun::run() {
   start_ = std::chrono::steady_clock::now();
   plan_instances();
+  if (shared_.cluster != nullptr && shared_.cluster->size() > 1) {
+    const auto& kind = stage_.kind_type != nullptr ? *stage_.kind_type : builtin_parallel();
+    // `parallel` runs on every rank, each claiming chunks; any other kind's logic runs once.
+    if (kind.qualified_name != "parallel") {
+      const auto ranks = static_cast<std::size_t>(shared_.cluster->size());
+      std::lock_guard lock(ended_mutex_);
+      on_rank0_ = true;
+      in_flight_.assign(feeders_.size(), std::vector<std::uint64_t>(ranks, 0));
+      next_rank_ = 1 % ranks;  // rank 0's kind hands its first instance to another rank
+    }
+  }
   StageOutcome outcome;
   outcome.note = skipped_jobs_note_;
   report_empty_fan_outs(outcome);
@@ -108,6 +123,7 @@ void StageRun::take_claim_ranges() {
   {
     std::lock_guard lock(claimed_mutex_);
     claimed_.assign(plans_.size(), {});
+    split_elsewhere_.clear();
   }
   // A rank may have stopped this iteration before this one began it.
   std::lock_guard lock(shared_.cluster_mutex);
@@ -222,6 +238,10 @@ void StageRun::report_empty_fan_outs(StageOutcome& outcome) {
 }
 
 void StageRun::run_kind(StageOutcome& outcome) {
+  if (on_rank0_ && shared_.cluster->rank() != 0) {
+    serve_rank0();
+    return;
+  }
   const auto& kind = stage_.kind_type != nullptr ? *stage_.kind_type : builtin_parallel();
   std::string failure;
   try {
@@ -242,13 +262,16 @@ void StageRun::run_kind(StageOutcome& outcome) {
 
 void StageRun::finish(StageOutcome& outcome) {
   wait();  // the stage barrier, whatever the kind did
+  const bool serving = on_rank0_ && shared_.cluster->rank() != 0;
+  if (on_rank0_ && !serving) send_to_ranks(message_of(StageMessage::Kind::done));
   // What the kind never dispatched ends here: skipped (the kind chose not to run it, or stopped
   // on a failure), or cancelled when the run was interrupted. First those it took with next().
   std::vector<StageInstance> taken;
   for (const auto& [position, instance] : taken_) taken.push_back(instance);
   std::ranges::sort(taken, {}, &StageInstance::position);
   taken_.clear();
-  const std::uint64_t left = total_ - position_ + taken.size();
+  // A rank that served rank 0's kind: what the kind did not dispatch is rank 0's to count.
+  const std::uint64_t left = serving ? 0 : total_ - position_ + taken.size();
   if (left > 0) {
     const bool stopped = shared_.interrupted.load();
     const JobState state = stopped ? JobState::cancelled : JobState::skipped;
@@ -410,6 +433,16 @@ std::vector<SharedOutput> StageRun::outputs_claimed_here() {
       }
     }
   }
+  if (on_rank0_ && shared_.cluster->rank() == 0) {
+    // The kind ran here only: what it published (StageContext::output) is this rank's to share.
+    const auto job = stage_.name + ".stage";
+    for (const auto& reference : shared_.outputs.references(job + ".")) {
+      const auto key = reference.substr(job.size() + 1);
+      for (auto& [index, values] : shared_.outputs.lists(reference, 0, 1)) {
+        mine.push_back({job, index, key, std::move(values)});
+      }
+    }
+  }
   return mine;
 }
 
@@ -472,16 +505,10 @@ bool StageRun::dispatch(const StageInstance& instance) {
   const auto p = plan_of(instance);
   auto& plan = *plans_[p];
   if (stopping()) {
-    StateCounts tally;
-    tally[JobState::cancelled] = 1;
-    add(tally);
-    if (shared_.interest != RunObserver::Interest::stages) {
-      InstanceEvent event{&stage_, &plan.spec,        id(instance),    instance.index, iteration_,
-                          0,       JobState::cancelled, {stop_reason()}, nullptr};
-      shared_.notify([&](RunObserver& observer) { observer.instance_ended(event); });
-    }
+    end_cancelled(plan, instance.index);
     return false;
   }
+  if (on_rank0_) return dispatch_to_rank(p, instance.index);
   {
     std::lock_guard lock(ended_mutex_);
     ++tracked_outstanding_;
@@ -489,8 +516,30 @@ bool StageRun::dispatch(const StageInstance& instance) {
   return feeder_of(p).dispatch_one(plan, instance.index);
 }
 
+void StageRun::end_cancelled(const JobPlan& plan, std::uint64_t index) {
+  StateCounts tally;
+  tally[JobState::cancelled] = 1;
+  add(tally);
+  if (shared_.interest != RunObserver::Interest::stages) {
+    InstanceEvent event{&stage_, &plan.spec,          instance_id(plan, index), index,  iteration_,
+                        0,       JobState::cancelled, {stop_reason()},          nullptr};
+    shared_.notify([&](RunObserver& observer) { observer.instance_ended(event); });
+  }
+}
+
 void StageRun::dispatch_rest() {
   if (cursor_plan_ >= plans_.size()) return;
+  if (on_rank0_ && shared_.cluster->rank() == 0) {
+    // Every rank claims chunks of the rest, as under `parallel`; each tells when its part ended.
+    auto rest = message_of(StageMessage::Kind::rest);
+    rest.plan = static_cast<std::uint32_t>(cursor_plan_);
+    rest.index = cursor_index_;
+    {
+      std::lock_guard lock(ended_mutex_);
+      rest_pending_ += static_cast<std::uint64_t>(shared_.cluster->size() - 1);
+    }
+    send_to_ranks(rest);
+  }
   const auto first_plan = cursor_plan_;
   const auto first_index = cursor_index_;
   position_ = total_;
@@ -520,7 +569,15 @@ StateCounts StageRun::wait() {
     for (auto& feeder : feeders_) settle(*feeder);
   }
   StateCounts now;
-  for (std::size_t s = 0; s < kJobStateCount; ++s) now.by_state[s] = counts_[s].load();
+  if (on_rank0_ && shared_.cluster->rank() == 0) {
+    // And what it dispatched to the other ranks, and their parts of the rest.
+    std::unique_lock lock(ended_mutex_);
+    while ((tracked_outstanding_ > 0 || rest_pending_ > 0) && !shared_.interrupted.load()) {
+      ended_wake_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    now = remote_counts_;
+  }
+  for (std::size_t s = 0; s < kJobStateCount; ++s) now.by_state[s] += counts_[s].load();
   StateCounts since;
   for (std::size_t s = 0; s < kJobStateCount; ++s) {
     since.by_state[s] = now.by_state[s] - counts_at_wait_.by_state[s];
@@ -554,6 +611,19 @@ void StageRun::tracked_ended(const JobPlan& plan, std::uint64_t index, JobState 
                              std::string message) {
   std::size_t p = 0;
   while (plans_[p].get() != &plan) ++p;
+  if (on_rank0_ && shared_.cluster->rank() != 0) {
+    // Ran here for rank 0's kind: its end goes there.
+    auto report = message_of(StageMessage::Kind::ended);
+    report.plan = static_cast<std::uint32_t>(p);
+    report.index = index;
+    report.state = state;
+    report.attempts = attempts;
+    report.message = std::move(message);
+    shared_.cluster->post(Cluster::Channel::stage, encode_stage_message(report));
+    std::lock_guard lock(ended_mutex_);
+    --tracked_outstanding_;
+    return;
+  }
   EndedInstance ended{{static_cast<std::uint32_t>(p), index, plan_start_[p] + index},
                       instance_id(plan, index),
                       state,
@@ -563,6 +633,7 @@ void StageRun::tracked_ended(const JobPlan& plan, std::uint64_t index, JobState 
     std::lock_guard lock(ended_mutex_);
     ended_.push_back(std::move(ended));
     --tracked_outstanding_;
+    if (on_rank0_) --in_flight_[plan_feeder_[p]][0];
   }
   ended_wake_.notify_all();
 }
@@ -571,6 +642,9 @@ void StageRun::cancel() {
   cancelled_.store(true);
   cancel_.cancel();
   for (auto& feeder : feeders_) feeder->end_retries(JobState::cancelled);
+  if (on_rank0_ && shared_.cluster->rank() == 0) {
+    send_to_ranks(message_of(StageMessage::Kind::cancel));
+  }
 }
 
 // ---- state -----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include "lockstep/plugin/stage.hpp"
 #include "run/cluster_outputs.hpp"
 #include "run/run_services.hpp"
+#include "run/stage_messages.hpp"
 
 namespace lockstep::run {
 
@@ -103,13 +104,20 @@ class StageRun final : public StageContext {
   // rank's to share at the stage's end).
   void claimed(const JobPlan& plan, std::uint64_t from, std::uint64_t to);
   // Under a cluster, rank 0: instance `index` of the plan is `rank`'s by its index (a job of no
-  // more instances than ranks), named should that rank be lost.
+  // more instances than ranks), or rank 0's kind sent it there; named should that rank be lost.
   void split_to(const JobPlan& plan, std::uint64_t index, int rank);
   // Under a cluster: this iteration's key for Cluster::stop(), its first claim range.
   std::uint64_t stop_key() const noexcept { return range_base_; }
   // Under a cluster: a rank stopped this iteration (Cluster::stop). The stage stops here too, as
   // on a failure, and the attempts running here are cancelled. From the cluster's thread.
   void stop_by_cluster() noexcept;
+  // Under a cluster, when the stage's kind runs on rank 0 only (any kind but `parallel`):
+  // rank 0's receiver of Channel::stage hands it what another rank posted (an instance it ran
+  // ended, its part of the rest ended), from the cluster's thread.
+  void from_rank(int rank, const StageMessage& message);
+  // A rank other than 0: rank 0 cancelled the stage (Cluster::send). What can be done at once
+  // from the cluster's thread: running attempts see their token cancelled.
+  void cancelled_by_rank0() noexcept;
   // "stage/job[3]", or "stage@2/job[3]" in a repeated stage.
   std::string instance_id(const JobPlan& plan, std::uint64_t index) const;
   // The id of the plan's instances, with index 0 when the job fans out (else none).
@@ -136,6 +144,20 @@ class StageRun final : public StageContext {
   // error that fails the stage.
   void report_empty_fan_outs(StageOutcome& outcome);
   void run_kind(StageOutcome& outcome);
+  // Under a cluster, a rank other than 0, for a kind that runs on rank 0: runs what rank 0 sends
+  // (instances, the rest, a cancel) until it says the kind is done.
+  void serve_rank0();
+  void serve_dispatch(const StageMessage& message);
+  void serve_rest(const StageMessage& message);
+  // Rank 0, for a kind that runs there: hands the instance to a rank with room (round robin,
+  // waiting for one while every rank has workers + queue of its bulkhead's instances), itself
+  // included.
+  bool dispatch_to_rank(std::size_t plan, std::uint64_t index);
+  // An instance the kind dispatched while the stage stops: it ends cancelled without running.
+  void end_cancelled(const JobPlan& plan, std::uint64_t index);
+  // Rank 0: `message` to every other rank.
+  void send_to_ranks(const StageMessage& message);
+  StageMessage message_of(StageMessage::Kind kind) const;
   void finish(StageOutcome& outcome);
   // Under a cluster, after this rank's barrier: waits for every rank's, and makes the outcome
   // the whole stage's (counts summed over ranks, failed if it failed on any).
@@ -203,6 +225,14 @@ class StageRun final : public StageContext {
   std::condition_variable ended_wake_;
   std::deque<EndedInstance> ended_;
   std::uint64_t tracked_outstanding_ = 0;
+
+  // Under a cluster, a kind other than `parallel`: its logic runs on rank 0 only, its instances
+  // on any rank (docs/stages.md). Rank 0's bookkeeping, guarded by ended_mutex_:
+  bool on_rank0_ = false;
+  std::vector<std::vector<std::uint64_t>> in_flight_;  // by feeder, by rank: dispatched there
+  std::size_t next_rank_ = 0;                          // where round robin looks first
+  std::uint64_t rest_pending_ = 0;  // ranks whose part of dispatch_rest() has not ended
+  StateCounts remote_counts_{};     // what ended on other ranks, as they reported it (wait())
 };
 
 // The number of instances a stage would run now (one iteration): what a skipped stage counts.

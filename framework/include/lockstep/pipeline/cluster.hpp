@@ -14,13 +14,14 @@
 // Besides claims and stage ends, the runner uses it to carry outputs across ranks (gather and
 // broadcast at each stage's end: from_outputs, ${outputs.*}, if: and repeat.until read them on
 // any rank), to stop a stage on every rank (stop(), on_stop(): on_failure: stop), and the
-// command, to print every rank's failure lines on rank 0 (post(), receive(), by channel).
+// command, to print every rank's failure lines on rank 0 (post(), receive(), by channel), and to
+// run the stage kinds other than `parallel` on rank 0 with their instances on any rank (send(),
+// on_message() to a rank; post() on Channel::stage back).
 //
 // After an interrupt the runner gives up waiting for ranks that do not come to a stage's end
 // (give_up_waits_at(), RanksLost): they died, and rank 0 names what they held (claimed_by()).
 //
-// This is a slice of issue 16. Later items extend it: the stage kinds other than `parallel`
-// (their logic on rank 0, instances anywhere), and the report, trace and journal written by
+// This is a slice of issue 16. Later items extend it: the report, trace and journal written by
 // rank 0.
 #pragma once
 
@@ -113,6 +114,16 @@ class LOCKSTEP_API Cluster {
     Chunk chunk{};
   };
   virtual std::vector<Claimed> claimed_by(int /*rank*/) const { return {}; }
+
+  // Rank 0 only, from any thread: `text` goes to rank `to`'s messenger (on_message()), called
+  // there on a thread of the cluster's, texts in the order rank 0 sent them. What a stage kind
+  // that runs on rank 0 uses to hand an instance to another rank (docs/stages.md). Without a
+  // messenger, texts are dropped.
+  virtual void send(int to, const std::string& text) = 0;
+  // Every rank but 0: where texts sent by rank 0 go. Setting another (an empty one to stop)
+  // waits for a call of the one before that is under way.
+  using Messenger = std::function<void(const std::string& text)>;
+  virtual void on_message(Messenger messenger) = 0;
 };
 
 // The size of the next chunk claim() hands out: about remaining / (2 x ranks x workers), at
@@ -133,8 +144,8 @@ LOCKSTEP_API std::string same_pipeline_everywhere(Cluster& cluster,
                                                   const std::vector<PluginInfo>& plugins,
                                                   const std::string& load_error);
 
-// What this slice does not yet carry across ranks, one line each ("pipe.yaml:9:16: foreach:
-// from_outputs is not supported under MPI yet"); empty when the pipeline can run on a cluster.
+// What of a pipeline cannot be carried across ranks, one line each ("pipe.yaml:9:16: ... is not
+// supported under MPI yet"); empty when it can run on a cluster, which today every pipeline can.
 // The runner refuses such a pipeline before any job runs (RunResult::error).
 LOCKSTEP_API std::vector<std::string> unsupported_on_cluster(const Pipeline& pipeline);
 
