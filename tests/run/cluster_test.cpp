@@ -542,26 +542,6 @@ StageSpec of_kind(StageSpec spec, const char* kind) {
   return spec;
 }
 
-using KindBody = std::function<void(StageContext&)>;
-
-class LambdaKind final : public StageKind {
- public:
-  explicit LambdaKind(KindBody body) : body_(std::move(body)) {}
-  void run(StageContext& stage) override { body_(stage); }
-
- private:
-  KindBody body_;
-};
-
-RegisteredStageKind lambda_kind(KindBody body) {
-  return {"app.test",
-          "app",
-          {"test", "a test's kind"},
-          [body = std::move(body)](const Params&) -> std::unique_ptr<StageKind> {
-            return std::make_unique<LambdaKind>(body);
-          }};
-}
-
 // Starts ("+rank:index") and ends ("-rank:index") of instances on every rank, in order.
 class Timeline {
  public:

@@ -13,6 +13,7 @@
 
 #include <lockstep/pipeline/pipeline.hpp>
 #include <lockstep/plugin/registry.hpp>
+#include <lockstep/plugin/stage.hpp>
 #include <lockstep/pipeline/runner.hpp>
 
 namespace lockstep::test {
@@ -151,6 +152,27 @@ inline RunResult run(const Pipeline& p, Recorder* recorder = nullptr) {
   if (recorder) options.observers.push_back(recorder);
   Runner runner(p, options);
   return runner.run();
+}
+
+// A stage kind whose run() is the test's lambda, registered as "app.test".
+using KindBody = std::function<void(StageContext&)>;
+
+class LambdaKind final : public StageKind {
+ public:
+  explicit LambdaKind(KindBody body) : body_(std::move(body)) {}
+  void run(StageContext& stage) override { body_(stage); }
+
+ private:
+  KindBody body_;
+};
+
+inline RegisteredStageKind lambda_kind(KindBody body) {
+  return {"app.test",
+          "app",
+          {"test", "a test's kind"},
+          [body = std::move(body)](const Params&) -> std::unique_ptr<StageKind> {
+            return std::make_unique<LambdaKind>(body);
+          }};
 }
 
 }  // namespace lockstep::test

@@ -15,26 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using KindBody = std::function<void(StageContext&)>;
-
-// A stage kind whose run() is the test's lambda.
-class LambdaKind final : public StageKind {
- public:
-  explicit LambdaKind(KindBody body) : body_(std::move(body)) {}
-  void run(StageContext& stage) override { body_(stage); }
-
- private:
-  KindBody body_;
-};
-
-RegisteredStageKind kind_of(KindBody body) {
-  return {"app.test",
-          "app",
-          {"test", "a test's kind"},
-          [body = std::move(body)](const Params&) -> std::unique_ptr<StageKind> {
-            return std::make_unique<LambdaKind>(body);
-          }};
-}
+RegisteredStageKind kind_of(KindBody body) { return lambda_kind(std::move(body)); }
 
 StageSpec with_kind(StageSpec spec, const RegisteredStageKind& kind) {
   spec.kind = kind.qualified_name;
