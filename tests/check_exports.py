@@ -13,6 +13,9 @@ INTERNAL = ("lockstep::run::RunningAttempts", "lockstep::run::add_attempt_messag
             "lockstep::run::wait_percentiles",
             "lockstep::run::serve_worker", "lockstep::run::MemoryCgroup",
             "lockstep::run::encode_outputs", "lockstep::run::decode_outputs",
+            "lockstep::run::EventForwarder", "lockstep::run::EventReplay",
+            "lockstep::run::wanted_of_ranks", "lockstep::run::encode_wanted",
+            "lockstep::run::decode_wanted",
             "lockstep::config::", "lockstep::report::")
 WRAPPERS = re.compile(r"^(typeinfo name for |typeinfo for |vtable for |VTT for |guard variable for "
                       r"|non-virtual thunk to |virtual thunk to )")

@@ -186,10 +186,9 @@ std::optional<ResumePlan> plan_from_earlier(const RunCommandOptions& options,
 std::vector<std::string> refused_under_mpi(const RunCommandOptions& options,
                                            const LoadedPipeline& loaded) {
   auto refused = unsupported_on_cluster(loaded.pipeline);
+  // --report, --trace and --html are written by rank 0, of every rank's instances.
   const std::pair<const char*, bool> flags[] = {
-      {"--report", !options.report.empty()}, {"--trace", !options.trace.empty()},
-      {"--html", !options.html.empty()},     {"--resume", options.resume},
-      {"--explain", options.explain},        {"--dry-run", options.dry_run}};
+      {"--resume", options.resume}, {"--explain", options.explain}, {"--dry-run", options.dry_run}};
   for (const auto& [flag, given] : flags) {
     if (given) refused.push_back(std::string(flag) + " is not supported under MPI yet");
   }

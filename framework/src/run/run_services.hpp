@@ -22,6 +22,7 @@
 namespace lockstep::run {
 
 class StageRun;
+class EventForwarder;
 
 struct RunServices {
   Engine& engine;
@@ -44,6 +45,9 @@ struct RunServices {
   std::mutex cluster_mutex{};
   StageRun* cluster_stage = nullptr;
   std::uint64_t cluster_stopped = 0;
+  // Under a cluster, on a rank other than 0 when rank 0's observers want its events: flushed
+  // before each stage's barrier (run/rank_events.hpp).
+  EventForwarder* forwarder = nullptr;
   // The worker processes of bulkheads with process isolation, by bulkhead name.
   std::map<std::string, std::unique_ptr<WorkerPool>, std::less<>> worker_pools{};
 

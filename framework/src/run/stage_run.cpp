@@ -9,6 +9,7 @@
 #include "run/condition_check.hpp"
 #include "run/feeder.hpp"
 #include "run/job_plan.hpp"
+#include "run/rank_events.hpp"
 #include "stage/builtin_kinds.hpp"
 
 namespace lockstep::run {
@@ -286,6 +287,9 @@ void StageRun::join_ranks(StageOutcome& outcome) {
     std::lock_guard lock(shared_.cluster_mutex);
     shared_.cluster_stage = nullptr;  // a stop that comes now is too late to matter
   }
+  // Every event of this stage reaches rank 0 before the barrier returns there, and so before
+  // rank 0's observers see the stage end.
+  if (shared_.forwarder != nullptr) shared_.forwarder->flush();
   cluster.barrier(shared_.next_range);
   // What every rank counted for itself, and a failure. Instances of a job whose `if:` is false
   // are skipped on every rank: counted once, rank 0's.
