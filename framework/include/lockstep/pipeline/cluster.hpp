@@ -17,8 +17,9 @@
 // command, to print every rank's failure lines on rank 0 (post(), receive(), by channel).
 //
 // This is a slice of issue 16. Later items extend it: the stage kinds other than `parallel`
-// (their logic on rank 0, instances anywhere), interrupts, a rank that dies, and the report,
-// trace and journal written by rank 0.
+// (their logic on rank 0, instances anywhere), a rank that dies, and the journal written by
+// rank 0. The runner itself forwards the other ranks' instance events to rank 0's observers that
+// see other ranks (RunObserver::sees_other_ranks()) on Channel::events.
 #pragma once
 
 #include <cstddef>
