@@ -419,10 +419,13 @@ def trace_per_rank(lockstep, work):
 
 @case
 def html(lockstep, work):
-    """--html under MPI: rank 0 writes the page, which names the failures of the other ranks."""
+    """--html under MPI: rank 0 writes the page, which names the failures of the other ranks
+    and has timeline rows of each rank's workers."""
     run, problems, failing, text = whole_run(lockstep, work, "--html", "page.html")
     if text is None:
         return problems, run
+    for rank in range(1, RANKS):
+        expect(f'"rank":{rank}' in text, problems, f"no timeline row of rank {rank}'s workers")
     for index, rank in sorted(failing.items()):
         expect(f"mix/check[{index}]" in text, problems,
                f"the page does not name failure mix/check[{index}] (rank {rank})")

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include <lockstep/pipeline/cluster.hpp>
+#include <lockstep/pipeline/html_report.hpp>
 #include <lockstep/pipeline/report.hpp>
 #include <lockstep/pipeline/trace.hpp>
 
@@ -232,6 +233,28 @@ TEST_CASE("cluster events: rank 0's report and trace show every rank's instances
   CHECK(instances_of[rank0] == 3000 - elsewhere);
   CHECK(seen.size() == 3000);
   CHECK(std::set<std::uint64_t>(seen.begin(), seen.end()).size() == 3000);
+}
+
+TEST_CASE("cluster events: rank 0's page has rows of the other rank's workers, and its failures") {
+  ProbeTypes types;
+  auto failing = stage("s", {job(types.probe(), "work", range(0, 600))});
+  failing.on_failure = OnFailure::continue_;
+  const auto p = pipeline({failing});
+  ForwardingCluster cluster(p, [](std::uint64_t index) { return index % 50 == 7; });
+  HtmlReport page;
+  QuietLog quiet;
+  Runner runner(p, {.log = &quiet, .cluster = &cluster});
+  runner.observe(page);
+  const auto result = runner.run();
+  REQUIRE(result.error.empty());
+  CHECK(cluster.wanted() == run::encode_wanted({RunObserver::Interest::all, false}));
+  REQUIRE_FALSE(cluster.failed().empty());
+  std::ostringstream text;
+  page.write(text);
+  CHECK(text.str().find(R"("rank":1)") != std::string::npos);
+  for (const auto index : cluster.failed()) {
+    CHECK(text.str().find("s/work[" + std::to_string(index) + "]") != std::string::npos);
+  }
 }
 
 // Rank 1 of 2, alone: it claims every chunk, and keeps what it posts on Channel::events.
