@@ -370,9 +370,9 @@ def report_sums(lockstep, work):
     counts = stages.get("mix", {}).get("counts", {})
     expect(counts.get("failed") == 3 and counts.get("succeeded") == 21, problems,
            f"stage mix counts {counts}, not 21 succeeded and 3 failed")
-    listed = sorted(f["index"] for f in stages.get("mix", {}).get("failures", []))
-    expect(listed == sorted(failing), problems,
-           f"failures listed {listed}, not those of every rank: {sorted(failing.items())}")
+    listed = {f["index"]: str(f.get("rank", 0)) for f in stages.get("mix", {}).get("failures", [])}
+    expect(listed == failing, problems, f"failures listed {sorted(listed.items())} (index, rank), "
+                                        f"not those of every rank: {sorted(failing.items())}")
     return problems, run
 
 

@@ -185,11 +185,16 @@ TEST_CASE("cluster events: rank 0's report and trace show every rank's instances
   const auto json = nlohmann::json::parse(report_text.str());
   const auto& stage = json.at("stages").at(0);
   CHECK(stage.at("durations").at(0).at("count") == 3000);
-  std::set<std::string> listed;
-  for (const auto& failure : stage.at("failures")) listed.insert(failure.at("id"));
+  std::map<std::uint64_t, int> listed;  // index: rank
+  for (const auto& failure : stage.at("failures"))
+    listed[failure.at("index")] = failure.value("rank", 0);
   CHECK(listed.size() == 30);
   for (const auto index : cluster.failed()) {
-    CHECK(listed.count("s/work[" + std::to_string(index) + "]") == 1);
+    CHECK(listed.count(index) == 1);
+    CHECK(listed[index] == 1);
+  }
+  for (const auto& [index, rank] : listed) {
+    if (!cluster.failed().contains(index)) CHECK(rank == 0);
   }
 
   // The trace: a process per rank and bulkhead; each instance in exactly one slice, rank 1's
