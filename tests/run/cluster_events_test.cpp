@@ -64,7 +64,8 @@ class ForwardingCluster final : public Cluster {
         if (next >= end) return {end, end};
         chunk = {next, next + guided_chunk_size(end - next, 2, workers)};
         next = chunk.to;
-        if (claims_++ % 2 == 0) return chunk;
+        // A rank that stops takes the rest (workers 0) itself.
+        if (claims_++ % 2 == 0 || workers == 0) return chunk;
       }
       run_elsewhere(chunk);
     }
@@ -260,6 +261,31 @@ TEST_CASE("cluster events: rank 0's page has rows of the other rank's workers, a
   for (const auto index : cluster.failed()) {
     CHECK(text.str().find("s/work[" + std::to_string(index) + "]") != std::string::npos);
   }
+}
+
+TEST_CASE("cluster events: the instances a stopped rank claims and never runs are listed") {
+  ProbeTypes types;
+  types.behave([](JobContext& context) {
+    if (context.index() == 0) throw std::runtime_error("stops the stage");
+  });
+  // Fewer than the 1,000 failures the report lists.
+  const auto p = pipeline({stage("s", {job(types.probe(), "work", range(0, 600))})});
+  ForwardingCluster cluster(p, [](std::uint64_t) { return false; });
+  JsonReport report;
+  QuietLog quiet;
+  Runner runner(p, {.log = &quiet, .cluster = &cluster});
+  runner.observe(report);
+  const auto result = runner.run();
+  REQUIRE(result.error.empty());
+  REQUIRE(result.stages.at(0).status == StageStatus::stopped);
+  const auto& counts = result.stages.at(0).counts;
+  REQUIRE(counts[JobState::cancelled] > 0);
+  std::ostringstream text;
+  report.write(text);
+  const auto stage = nlohmann::json::parse(text.str()).at("stages").at(0);
+  // As in one process: every instance that did not succeed is listed, or counted as not listed.
+  CHECK(stage.at("failures_not_listed") == 0);
+  CHECK(stage.at("failures").size() == counts[JobState::failed] + counts[JobState::cancelled]);
 }
 
 // Rank 1 of 2, alone: it claims every chunk, and keeps what it posts on Channel::events.
