@@ -17,6 +17,9 @@ INTERNAL = ("lockstep::run::RunningAttempts", "lockstep::run::add_attempt_messag
             "lockstep::run::held_text", "lockstep::run::progress_values",
             "lockstep::run::add_progress",
             "lockstep::run::encode_stage_message", "lockstep::run::decode_stage_message",
+            "lockstep::run::EventForwarder", "lockstep::run::EventReplay",
+            "lockstep::run::wanted_of_ranks", "lockstep::run::encode_wanted",
+            "lockstep::run::decode_wanted",
             "lockstep::config::", "lockstep::report::")
 WRAPPERS = re.compile(r"^(typeinfo name for |typeinfo for |vtable for |VTT for |guard variable for "
                       r"|non-virtual thunk to |virtual thunk to )")

@@ -12,6 +12,7 @@ the MPI backend was not built, never passed.
 """
 import argparse
 import collections
+import json
 import os
 import re
 import shutil
@@ -554,15 +555,122 @@ def canary_across_ranks(lockstep, work):
 
 @case
 def unsupported_flag(lockstep, work):
-    """--report under MPI: exit 2, nothing ran."""
+    """--resume under MPI: exit 2, nothing ran."""
     out = os.path.join(work, "never.txt")
     run = mpirun(lockstep, work, ["run", pipeline("long-jobs.yaml"), "--set", f"vars.out={out}",
-                                  "--report", os.path.join(work, "report.json")])
+                                  "--resume", work])
     problems = []
     expect(run.status == 2, problems, "exit status is not 2")
-    expect("lockstep run: error: --report is not supported under MPI yet" in run.output, problems,
-           "no message naming --report")
+    expect("lockstep run: error: --resume is not supported under MPI yet" in run.output, problems,
+           "no message naming --resume")
     expect(not os.path.exists(out), problems, "a job ran")
+    return problems, run
+
+
+WHOLE_RUN = {"mix": 24, "quick": 20000}  # instances of whole-run.yaml's stages
+
+
+def whole_run(lockstep, work, flag, name):
+    """whole-run.yaml under mpirun with FLAG WORK/NAME: the run (exit status 1: its failures),
+    its problems so far, the recorded lines of stage mix, and the file rank 0 wrote (None if
+    none)."""
+    out = os.path.join(work, "whole-run.txt")
+    written = os.path.join(work, name)
+    run = mpirun(lockstep, work, ["run", pipeline("whole-run.yaml"), "--set", f"vars.out={out}",
+                                  flag, written])
+    problems = []
+    expect(run.status == 1, problems, "exit status is not 1")
+    records = lines(out) if os.path.exists(out) else []
+    failing = {int(r[0]): r[1] for r in records if int(r[0]) % 7 == 3}
+    expect(sorted(int(r[0]) for r in records) == list(range(24)) and len(failing) == 3, problems,
+           f"stage mix did not run its 24 instances once, 3 of them failing: {records}")
+    expect(any(rank != "0" for rank in failing.values()), problems,
+           f"every failing instance ran on rank 0: the case proves nothing ({failing})")
+    expect(os.path.exists(written), problems, f"rank 0 wrote no {name}")
+    text = None
+    if os.path.exists(written):
+        with open(written, encoding="utf-8") as file:
+            text = file.read()
+    return run, problems, failing, text
+
+
+@case
+def report_sums(lockstep, work):
+    """--report under MPI: rank 0's report counts, times and lists every rank's instances."""
+    run, problems, failing, text = whole_run(lockstep, work, "--report", "report.json")
+    if text is None:
+        return problems, run
+    report = json.loads(text)
+    stages = {stage["name"]: stage for stage in report["stages"]}
+    for name, instances in WHOLE_RUN.items():
+        stage = stages.get(name, {})
+        expect(stage.get("instances") == instances, problems,
+               f"stage {name}: {stage.get('instances')} instances, not {instances}")
+        timed = sum(job["count"] for job in stage.get("durations", []))
+        expect(timed == instances, problems,
+               f"stage {name}: {timed} instances timed (durations), not {instances}")
+    counts = stages.get("mix", {}).get("counts", {})
+    expect(counts.get("failed") == 3 and counts.get("succeeded") == 21, problems,
+           f"stage mix counts {counts}, not 21 succeeded and 3 failed")
+    listed = {f["index"]: str(f.get("rank", 0)) for f in stages.get("mix", {}).get("failures", [])}
+    expect(listed == failing, problems, f"failures listed {sorted(listed.items())} (index, rank), "
+                                        f"not those of every rank: {sorted(failing.items())}")
+    return problems, run
+
+
+@case
+def trace_per_rank(lockstep, work):
+    """--trace under MPI: a process per rank and bulkhead, each instance in exactly one slice."""
+    run, problems, failing, text = whole_run(lockstep, work, "--trace", "trace.json")
+    if text is None:
+        return problems, run
+    events = json.loads(text)["traceEvents"]
+    processes = {e["pid"]: e["args"]["name"] for e in events if e["name"] == "process_name"}
+    for rank in range(RANKS):
+        expect(f"rank {rank} \u00b7 default" in processes.values(), problems,
+               f"no process 'rank {rank} \u00b7 default': {sorted(processes.values())}")
+    seen = collections.Counter()
+    ranks_of = collections.defaultdict(set)  # stage mix: index -> the ranks of its slices
+    for event in events:
+        if event.get("cat") != "attempt":
+            continue
+        args, stage = event["args"], event["name"].split("/")[0]
+        rank = processes.get(event["pid"], "?").split(" ")[1]
+        if "runs" in args:
+            indices = [i for first, last in args["runs"] for i in range(first, last + 1)]
+        elif args.get("instances", 1) > 1:
+            indices = range(args["first"], args["last"] + 1)
+        else:
+            indices = [int(re.search(r"\[(\d+)\]", event["name"]).group(1))]
+        for index in indices:
+            seen[(stage, index)] += 1
+            if stage == "mix":
+                ranks_of[index].add(rank)
+    for name, instances in WHOLE_RUN.items():
+        want = {(name, i) for i in range(instances)}
+        twice = sorted(k for k, n in seen.items() if n > 1)
+        missing = sorted(want - set(seen))
+        expect(not missing and not [k for k in twice if k[0] == name], problems,
+               f"stage {name}: instances not in exactly one slice (missing {missing[:5]}, "
+               f"twice {twice[:5]})")
+    records = lines(os.path.join(work, "whole-run.txt"))
+    wrong = [r for r in records if ranks_of.get(int(r[0])) != {r[1]}]
+    expect(not wrong, problems, f"mix instances in another rank's process: {wrong[:5]}")
+    return problems, run
+
+
+@case
+def html(lockstep, work):
+    """--html under MPI: rank 0 writes the page, which names the failures of the other ranks
+    and has timeline rows of each rank's workers."""
+    run, problems, failing, text = whole_run(lockstep, work, "--html", "page.html")
+    if text is None:
+        return problems, run
+    for rank in range(1, RANKS):
+        expect(f'"rank":{rank}' in text, problems, f"no timeline row of rank {rank}'s workers")
+    for index, rank in sorted(failing.items()):
+        expect(f"mix/check[{index}]" in text, problems,
+               f"the page does not name failure mix/check[{index}] (rank {rank})")
     return problems, run
 
 

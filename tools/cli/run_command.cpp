@@ -198,10 +198,9 @@ int end_rank(const RunResult& result, int status) {
 std::vector<std::string> refused_under_mpi(const RunCommandOptions& options,
                                            const LoadedPipeline& loaded) {
   auto refused = unsupported_on_cluster(loaded.pipeline);
+  // --report, --trace and --html are written by rank 0, of every rank's instances.
   const std::pair<const char*, bool> flags[] = {
-      {"--report", !options.report.empty()}, {"--trace", !options.trace.empty()},
-      {"--html", !options.html.empty()},     {"--resume", options.resume},
-      {"--explain", options.explain},        {"--dry-run", options.dry_run}};
+      {"--resume", options.resume}, {"--explain", options.explain}, {"--dry-run", options.dry_run}};
   for (const auto& [flag, given] : flags) {
     if (given) refused.push_back(std::string(flag) + " is not supported under MPI yet");
   }
@@ -271,8 +270,14 @@ int run_pipeline(const RunCommandOptions& options) {
     return kExitError;
   }
   if (!loaded) return kExitError;
-  if (const auto clash = output_clash(options, *loaded); !clash.empty()) {
-    std::cerr << "lockstep run: error: " << clash << ": choose another file\n";
+  // Under MPI every rank checks (a rank that stopped alone would leave the others waiting).
+  const auto clash = output_clash(options, *loaded);
+  const auto clashes = cluster != nullptr ? agree(*cluster, clash) : clash;
+  if (!clashes.empty()) {
+    if (speaks) {
+      std::cerr << "lockstep run: error: " << (clash.empty() ? clashes : clash)
+                << ": choose another file\n";
+    }
     return kExitError;
   }
   std::optional<ResumePlan> resume;
@@ -351,29 +356,39 @@ int run_pipeline(const RunCommandOptions& options) {
     }
   }
   // --report FILE, --trace FILE: created now, so that a path they cannot write stops the run
-  // before any job.
+  // before any job. Under MPI rank 0 writes them, of every rank's instances (the others forward
+  // their events to it), and every rank stops if it cannot.
   std::unique_ptr<OutputFile<JsonReport>> report;
-  if (!options.report.empty()) {
-    report = OutputFile<JsonReport>::open("report", options.report, std::cerr);
-    if (!report) return kExitError;
-    runner.observe(report->observer());
-  }
   std::unique_ptr<OutputFile<ChromeTrace>> trace;
-  if (!options.trace.empty()) {
-    trace = OutputFile<ChromeTrace>::open("trace", options.trace, std::cerr);
-    if (!trace) return kExitError;
-    runner.observe(trace->observer());
-  }
-  // --html FILE: the same, the page's failures showing the tails of the run dir's job logs.
   std::unique_ptr<OutputFile<HtmlReport>> page;
-  if (!options.html.empty()) {
-    page = OutputFile<HtmlReport>::open(
-        "page", options.html, std::cerr,
-        HtmlReportOptions{.run_dir =
-                              logs->dir() != nullptr ? *logs->dir() : std::filesystem::path()});
-    if (!page) return kExitError;
-    runner.observe(page->observer());
+  const bool outputs_opened = !speaks || [&] {
+    if (!options.report.empty()) {
+      report = OutputFile<JsonReport>::open("report", options.report, std::cerr);
+      if (!report) return false;
+      runner.observe(report->observer());
+    }
+    if (!options.trace.empty()) {
+      trace = OutputFile<ChromeTrace>::open("trace", options.trace, std::cerr);
+      if (!trace) return false;
+      runner.observe(trace->observer());
+    }
+    // --html FILE: the same, the page's failures showing the tails of the run dir's job logs.
+    if (!options.html.empty()) {
+      page = OutputFile<HtmlReport>::open(
+          "page", options.html, std::cerr,
+          HtmlReportOptions{.run_dir =
+                                logs->dir() != nullptr ? *logs->dir() : std::filesystem::path()});
+      if (!page) return false;
+      runner.observe(page->observer());
+    }
+    return true;
+  }();
+  if (cluster != nullptr &&
+      !agree(*cluster, outputs_opened ? "" : "cannot write its --report, --trace or --html")
+           .empty()) {
+    return kExitError;  // every rank: nothing ran (rank 0 said why)
   }
+  if (!outputs_opened) return kExitError;
   // --progress: a live line on a terminal (auto, always), plain lines now and then elsewhere
   // (always); none with never or --quiet.
   const bool terminal = ::isatty(STDERR_FILENO) != 0;

@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <ostream>
+#include <set>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -36,6 +37,9 @@ using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 
 constexpr int kStagesPid = 1;  // the "stages" process; bulkheads follow, from 2
+// Under a cluster, rank R's bulkhead of process P (R > 0) is process R x kRankPids + P: a
+// process per rank and bulkhead, sorted by rank.
+constexpr int kRankPids = 100000;
 
 struct Process {
   std::string name;
@@ -111,6 +115,7 @@ void append_micros(std::string& out, std::int64_t nanoseconds) {
 // A run of successes of one job on one worker place, or several one after another, merged.
 struct RunSlice {
   const JobSpec* job = nullptr;
+  int pid = 0;  // its bulkhead's process, of its rank
   int iteration = 1;
   int tid = 0;
   int attempt = 1;                 // > 1: a retried instance's success, alone
@@ -268,6 +273,14 @@ struct ChromeTrace::Impl {
     return pid_of_job[&job] = pid_of_bulkhead(job.bulkhead);
   }
 
+  // The process of bulkhead process `pid` of `rank` (under the lock): `pid` itself for rank 0.
+  std::set<int> other_ranks;  // ranks > 0 seen
+  int pid_of_rank(int rank, int pid) {
+    if (rank <= 0) return pid;
+    other_ranks.insert(rank);
+    return rank * kRankPids + pid;
+  }
+
   // Microseconds from the run's start, the nanoseconds as decimals (made from whole nanoseconds,
   // so 1.5 reads 1.5, not 1.4999999999).
   double micros(Clock::time_point at) const { return micros(at - start); }
@@ -292,6 +305,7 @@ void ChromeTrace::run_started(const Pipeline& pipeline) {
   self.stages.clear();
   self.stage_starts.clear();
   self.failed_attempts.clear();
+  self.other_ranks.clear();
   self.any_failed.store(false, std::memory_order_relaxed);
   self.kept.store(0, std::memory_order_relaxed);
   self.dropped.store(0, std::memory_order_relaxed);
@@ -336,7 +350,7 @@ void ChromeTrace::attempt_ended(const AttemptEvent& attempt) {
     std::lock_guard lane_lock(lane.mutex);
     lane.cut = true;
   }
-  if (attempt.job != nullptr) {
+  if (attempt.job != nullptr && attempt.rank <= 0) {  // another rank's places are not tracks here
     if (const auto job = self.jobs.find(attempt.job); job != self.jobs.end()) {
       self.disown_track(job->second.pid, attempt.slot);
     }
@@ -345,7 +359,8 @@ void ChromeTrace::attempt_ended(const AttemptEvent& attempt) {
   ++self.failed_attempts[{attempt.job, attempt.iteration, attempt.index}];
   self.any_failed.store(true, std::memory_order_release);
   if (!self.keep_one()) return;
-  self.slices.push_back({attempt.job ? self.pid_of(*attempt.job) : self.pid_of_bulkhead("?"),
+  self.slices.push_back({self.pid_of_rank(attempt.rank, attempt.job ? self.pid_of(*attempt.job)
+                                                                    : self.pid_of_bulkhead("?")),
                          attempt.slot, attempt.attempt, attempt.state, attempt.start, attempt.end,
                          attempt.id, attempt.job ? attempt.job->id : std::string(), std::move(item),
                          attempt.message});
@@ -378,12 +393,18 @@ void ChromeTrace::instances_succeeded(const SucceededRange& range) {
     auto item = range.item != nullptr ? item_text(*range.item) : std::string();
     std::lock_guard lock(self.mutex);
     if (!self.keep_one()) return;
-    self.slices.push_back({self.pid_of(*range.job), range.slot, attempt, JobState::succeeded,
-                           range.start, range.end, std::move(id), range.job->id, std::move(item),
-                           std::string(), count, range.from});
+    self.slices.push_back({self.pid_of_rank(range.rank, self.pid_of(*range.job)), range.slot,
+                           attempt, JobState::succeeded, range.start, range.end, std::move(id),
+                           range.job->id, std::move(item), std::string(), count, range.from});
     return;
   }
+  int pid = known->second.pid;
+  if (range.rank > 0) {  // another rank's, from rank 0's receiving thread
+    std::lock_guard lock(self.mutex);
+    pid = self.pid_of_rank(range.rank, pid);
+  }
   RunSlice run{.job = range.job,
+               .pid = pid,
                .iteration = range.iteration,
                .tid = range.slot,
                .attempt = attempt,
@@ -395,12 +416,13 @@ void ChromeTrace::instances_succeeded(const SucceededRange& range) {
                .item = {},
                .runs = {}};
   auto& lane = self.lane();
-  const bool owned = self.owns_track(known->second.pid, range.slot, &lane);
+  // Another rank's worker places are not this process's tracks: its runs never merge.
+  const bool owned = range.rank <= 0 && self.owns_track(pid, range.slot, &lane);
   std::lock_guard lock(lane.mutex);  // this thread's: taken by another only to clear or write
   if (!std::exchange(lane.cut, false) && owned && !lane.runs.empty()) {
     auto& last = lane.runs.back();
-    if (last.job == run.job && last.iteration == run.iteration && last.tid == run.tid &&
-        last.attempt == 1 && run.attempt == 1 && run.start >= last.end &&
+    if (last.job == run.job && last.pid == run.pid && last.iteration == run.iteration &&
+        last.tid == run.tid && last.attempt == 1 && run.attempt == 1 && run.start >= last.end &&
         run.start - last.end <= kMergeGap && last.short_instances() && run.short_instances() &&
         last.runs.size() < kMaxRuns) {
       last.merge(run);
@@ -478,10 +500,18 @@ void ChromeTrace::write(std::ostream& out) const {
   for (std::size_t lane = 1; lane < lane_ends.size(); ++lane) {
     name_thread(kStagesPid, static_cast<int>(lane), "stages " + std::to_string(lane + 1));
   }
-  std::vector<int> tracks(self.bulkheads.size());  // tracks to name per bulkhead
-  for (std::size_t i = 0; i < self.bulkheads.size(); ++i) tracks[i] = self.bulkheads[i].workers;
+  // Tracks to name per process: a bulkhead's declared workers, of every rank seen, and any
+  // place a slice used beyond them.
+  std::map<int, int> tracks;
+  const bool ranks = !self.other_ranks.empty();
+  for (std::size_t i = 0; i < self.bulkheads.size(); ++i) {
+    const int pid = static_cast<int>(i) + 2;
+    tracks[pid] = self.bulkheads[i].workers;
+    for (const int rank : self.other_ranks)
+      tracks[rank * kRankPids + pid] = self.bulkheads[i].workers;
+  }
   for (const auto& slice : self.slices) {
-    auto& count = tracks[static_cast<std::size_t>(slice.pid - 2)];
+    auto& count = tracks[slice.pid];
     count = std::max(count, slice.tid + 1);
   }
   {
@@ -489,16 +519,19 @@ void ChromeTrace::write(std::ostream& out) const {
     for (const auto& lane : self.lanes) {
       std::lock_guard lane_lock(lane->mutex);
       for (const auto& run : lane->runs) {
-        auto& count = tracks[static_cast<std::size_t>(self.jobs.at(run.job).pid - 2)];
+        auto& count = tracks[run.pid];
         count = std::max(count, run.tid + 1);
       }
     }
   }
-  for (std::size_t i = 0; i < self.bulkheads.size(); ++i) {
-    const int pid = static_cast<int>(i) + 2;
-    name_process(pid, self.bulkheads[i].name, pid);
-    for (int tid = 0; tid < tracks[i]; ++tid)
-      name_thread(pid, tid, "worker " + std::to_string(tid));
+  for (const auto& [pid, count] : tracks) {
+    const auto bulkhead = static_cast<std::size_t>(pid % kRankPids - 2);
+    if (bulkhead >= self.bulkheads.size()) continue;
+    const auto& name = self.bulkheads[bulkhead].name;
+    // Under a cluster, "rank 1 · pool": each rank's workers are its own.
+    name_process(pid, ranks ? "rank " + std::to_string(pid / kRankPids) + " \u00b7 " + name : name,
+                 pid);
+    for (int tid = 0; tid < count; ++tid) name_thread(pid, tid, "worker " + std::to_string(tid));
   }
 
   for (std::size_t i = 0; i < self.stages.size(); ++i) {
@@ -634,7 +667,7 @@ void ChromeTrace::write(std::ostream& out) const {
       append_number(name, run.runs.size());
       name += " runs";
     }
-    begin_slice(name, run.item, job.pid, run.tid, run.start, run.end);
+    begin_slice(name, run.item, run.pid, run.tid, run.start, run.end);
     end_slice(job.job, run.attempt, JobState::succeeded, run.item, {}, run.instances, first_index,
               last_index);
     if (!run.runs.empty()) {

@@ -151,6 +151,7 @@ std::int64_t timeline_ns(const PageData& data) {
 void append_row(std::string& out, const PageData::Row& row, std::size_t columns) {
   const auto& bars = row.attempts.bars;
   out += "{\"bulkhead\":" + std::to_string(row.bulkhead) + ",\"slot\":" + std::to_string(row.slot);
+  if (row.rank != 0) out += ",\"rank\":" + std::to_string(row.rank);  // under a cluster
   out += ",\"attempts\":";
   append_numbers(out, columns, [&](std::size_t c) { return row.attempts.columns[c].attempts; });
   out += ",\"busy\":[";

@@ -92,6 +92,10 @@ struct HtmlReport::Impl {
   std::vector<std::uint32_t> first_row;    // per bulkhead, its first row; one more at the end
   std::vector<std::uint32_t> job_params;   // per job, its params' text when shared, else kNone
   std::vector<std::unique_ptr<Row>> rows;  // rows do not move
+  // Under a cluster, the rows of the other ranks' worker places, by rank and rank 0's row:
+  // made as their attempts arrive (from one thread, rank 0's receiving one). Rows do not move.
+  mutable std::mutex rank_rows_mutex;
+  std::map<std::pair<int, std::uint32_t>, std::unique_ptr<Row>> rank_rows;
   std::vector<std::unique_ptr<report::StageTimings>> timings;  // per stage
   report::AttemptTimes attempt_times;
   // Each on a cache line of its own: `counted` is read by every attempt.
@@ -121,6 +125,18 @@ struct HtmlReport::Impl {
                            ? static_cast<std::uint32_t>(slot)
                            : places;  // outside a worker place: the bulkhead's last row
     return *rows[first_row[bulkhead] + place];
+  }
+  // The row of `slot` of `rank`: rank 0's own rows, the others' made on their first attempt.
+  Row& row_of(std::uint32_t job, int slot, int rank) {
+    auto& own = row_of(job, slot);
+    if (rank <= 0) return own;
+    const auto r = static_cast<std::uint32_t>(
+        std::ranges::find_if(rows, [&](const auto& row) { return row.get() == &own; }) -
+        rows.begin());
+    std::lock_guard lock(rank_rows_mutex);
+    auto& row = rank_rows[{rank, r}];
+    if (!row) row = std::make_unique<Row>();
+    return *row;
   }
 
   void begin(const Pipeline& pipeline);
@@ -193,6 +209,10 @@ void HtmlReport::run_started(const Pipeline& pipeline) {
   self.counted = 0;
   self.unsuccessful_bars = 0;
   self.instance_params_kept = 0;
+  {
+    std::lock_guard rows_lock(self.rank_rows_mutex);
+    self.rank_rows.clear();
+  }
   self.begin(pipeline);
 }
 
@@ -230,7 +250,7 @@ void HtmlReport::attempt_ended(const AttemptEvent& attempt) {
                   attempt.attempt,
                   attempt.state,
                   report::Bar::kNoMessage};
-  auto& row = self.row_of(job, attempt.slot);
+  auto& row = self.row_of(job, attempt.slot, attempt.rank);
   // At most the attempts so far: the run's count, and this row's that it does not hold yet.
   // A step leaves the row before it reaches the count (release, acquire), so that no attempt is
   // seen twice by a thread that shares the row (the one for attempts outside worker places).
@@ -329,18 +349,42 @@ PageData HtmlReport::Impl::snapshot() const {
     snapshots.push_back(row->timeline.snapshot());
     data.attempts += row->uncounted.load(std::memory_order_relaxed);
   }
+  // The other ranks' rows after rank 0's, by rank, then as rank 0's are ordered.
+  std::vector<std::pair<int, std::uint32_t>> rank_rows_of;  // rank, rank 0's row
+  {
+    std::lock_guard lock(rank_rows_mutex);
+    for (const auto& [key, row] : rank_rows) {
+      snapshots.push_back(row->timeline.snapshot());
+      data.attempts += row->uncounted.load(std::memory_order_relaxed);
+      rank_rows_of.push_back(key);
+    }
+  }
   data.aggregated = data.attempts > options.max_bars;
   for (const auto& snapshot : snapshots) {
     data.column_width_ns = std::max(data.column_width_ns, snapshot.width_ns);
   }
+  // Rank 0's rows of each bulkhead, then each other rank's of it.
+  std::vector<std::tuple<std::uint32_t, int, std::uint32_t, std::size_t>> order;  // b, rank, r, s
   for (std::uint32_t b = 0; b < data.bulkheads.size(); ++b) {
-    for (auto r = first_row[b]; r < first_row[b + 1]; ++r) {
-      auto& snapshot = snapshots[r];
+    for (auto r = first_row[b]; r < first_row[b + 1]; ++r) order.emplace_back(b, 0, r, r);
+  }
+  for (std::size_t k = 0; k < rank_rows_of.size(); ++k) {
+    const auto [rank, r] = rank_rows_of[k];
+    const auto b =
+        static_cast<std::uint32_t>(std::ranges::upper_bound(first_row, r) - first_row.begin() - 1);
+    order.emplace_back(b, rank, r, rows.size() + k);
+  }
+  std::ranges::stable_sort(order, {}, [](const auto& o) {
+    return std::tuple(std::get<0>(o), std::get<1>(o), std::get<2>(o));
+  });
+  for (const auto& [b, rank, r, s] : order) {
+    {
+      auto& snapshot = snapshots[s];
       const int slot = r + 1 < first_row[b + 1] ? static_cast<int>(r - first_row[b]) : -1;
       if (slot < 0 && snapshot.bars.empty() &&
           std::ranges::all_of(snapshot.columns, [](const auto& c) { return c.attempts == 0; }))
         continue;  // no attempt ran outside a worker place: no such row
-      PageData::Row row{b, slot, snapshot.widened_to(data.column_width_ns), {}};
+      PageData::Row row{b, slot, snapshot.widened_to(data.column_width_ns), {}, rank};
       for (const auto& bar : snapshot.bars) {
         if (data.aggregated && bar.state == JobState::succeeded) continue;
         row.attempts.bars.push_back(bar);

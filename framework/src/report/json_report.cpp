@@ -46,7 +46,7 @@ std::size_t index_in(const std::vector<T>& items, const T* item) {
 }
 
 json failure_json(const InstanceEvent& instance) {
-  return {
+  json entry = {
       {"id", instance.id},
       {"stage", instance.stage != nullptr ? instance.stage->name : std::string()},
       {"job", instance.job != nullptr ? instance.job->id : std::string()},
@@ -58,6 +58,10 @@ json failure_json(const InstanceEvent& instance) {
       {"params",
        instance.params != nullptr ? report::params_json(*instance.params) : json::object()},
   };
+  // Under MPI, which rank ran it: only when not rank 0, so that a run in one process (and its
+  // report rebuilt from the journal) reads as before.
+  if (instance.rank != 0) entry["rank"] = instance.rank;
+  return entry;
 }
 
 json slowest_json(const std::vector<report::SlowInstance>& slowest) {

@@ -54,6 +54,7 @@ struct PageData {
     int slot = 0;
     RowSnapshot attempts;               // columns of `column_width_ns`, and bars kept
     std::vector<std::uint32_t> params;  // per bar, its instance's position in `params`
+    int rank = 0;                       // under a cluster, the rank whose worker place it is
   };
   static constexpr std::uint32_t kUnknown = 0xFFFFFFFF;  // in Row::params, Job params unknown
   struct Failure {

@@ -115,9 +115,7 @@ void Feeder::dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_
       }
       stage_.claimed(plan, index, index + 1);
       if (stopped()) {
-        StateCounts tally;
-        tally[JobState::cancelled] = 1;
-        stage_.add(tally);
+        end_claimed_unrun(plan, index, index + 1);
         continue;
       }
       dispatch_chunk(plan, index, 1, false);
@@ -139,17 +137,26 @@ void Feeder::dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_
       next += count;
     }
     if (next < chunk.to) {
-      StateCounts tally;
-      tally[JobState::cancelled] = chunk.to - next;
-      stage_.add(tally);
+      end_claimed_unrun(plan, next, chunk.to);
       break;
     }
   }
   // Stopped: this rank takes what is left of the range (workers 0: all of it), so that each
   // instance still ends exactly once, and ends it as cancelled without running.
   const auto rest = cluster.claim(range, start, end, 0);
+  end_claimed_unrun(plan, rest.from, rest.to);
+}
+
+void Feeder::end_claimed_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to) {
+  if (from >= to) return;
   StateCounts tally;
-  tally[JobState::cancelled] = rest.to - rest.from;
+  if (stage_.services().interest == RunObserver::Interest::stages) {
+    tally[JobState::cancelled] = to - from;
+  } else {
+    for (auto i = from; i < to; ++i) {
+      end_instance(plan, i, JobState::cancelled, 0, {stage_.stop_reason()}, nullptr, false, tally);
+    }
+  }
   stage_.add(tally);
 }
 

@@ -199,6 +199,10 @@ class Feeder {
   // Instances [from, to) of a chunk that will not run end as cancelled (observed, when observers
   // or the stage track them).
   void end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to, bool tracked, Ends& ends);
+  // Under a cluster, instances [from, to) this rank claimed (never pending) and will not run:
+  // cancelled, and told to observers that see failures, as StageRun::finish tells them of the
+  // instances a stopped stage never dispatched in one process.
+  void end_claimed_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to);
   // Instances [from, to) succeeded (`reused`: without running): RunObserver::instances_succeeded,
   // when an observer wants it.
   void report_succeeded(JobPlan& plan, std::uint64_t from, std::uint64_t to,

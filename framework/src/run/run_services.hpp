@@ -26,6 +26,7 @@
 namespace lockstep::run {
 
 class StageRun;
+class EventForwarder;
 
 // Under a cluster, after an interrupt: how long the ranks wait for each other at a stage's end
 // before they count the ones that did not come as lost. Cancelled jobs end within it; mpirun
@@ -72,6 +73,9 @@ struct RunServices {
   // not the stage's: a text may come before this rank has begun the stage.
   std::deque<std::string> inbox{};
   std::condition_variable inbox_wake{};
+  // Under a cluster, on a rank other than 0 when rank 0's observers want its events: flushed
+  // before each stage's barrier (run/rank_events.hpp).
+  EventForwarder* forwarder = nullptr;
   // The worker processes of bulkheads with process isolation, by bulkhead name.
   std::map<std::string, std::unique_ptr<WorkerPool>, std::less<>> worker_pools{};
 

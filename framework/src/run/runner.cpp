@@ -16,6 +16,7 @@
 
 #include "run/bulkhead_usage.hpp"
 #include "run/condition_check.hpp"
+#include "run/rank_events.hpp"
 #include "run/run_services.hpp"
 #include "run/stage_graph.hpp"
 #include "run/stage_run.hpp"
@@ -369,16 +370,57 @@ RunResult Runner::run() {
     engine.add_bulkhead({spec.name, spec.workers, spec.queue, spec.max_wait});
   }
   run::DeadlineTimer timer;
+  // Under a cluster, rank 0's reports see every rank's instances: the other ranks forward what
+  // rank 0's observers want (run/rank_events.hpp), as rank 0 tells them, so that every rank
+  // decides it the same.
+  auto* cluster = self.options.cluster;
+  std::vector<RunObserver*> observers = self.options.observers;
+  run::WantedEvents wanted;
+  std::optional<run::EventForwarder> forwarder;
+  if (cluster != nullptr) {
+    const bool first = cluster->rank() == 0;
+    wanted = run::decode_wanted(
+        cluster->broadcast(first ? run::encode_wanted(run::wanted_of_ranks(observers)) : ""));
+    if (!first && wanted.any()) {
+      observers.push_back(&forwarder.emplace(
+          self.pipeline, wanted, start,
+          [cluster](const std::string& text) { cluster->post(Cluster::Channel::events, text); }));
+    }
+  }
   run::RunServices shared{engine,
                           self.outputs,
                           self.options.log ? *self.options.log : stderr_log_sink(),
-                          self.options.observers,
-                          most_interest(self.options.observers),
+                          observers,
+                          most_interest(observers),
                           timer};
+  shared.forwarder = forwarder ? &*forwarder : nullptr;
+  std::optional<run::EventReplay> replay;
+  struct EventsReset {  // before `replay` and `shared` go, however run() ends
+    Cluster* cluster;
+    ~EventsReset() {
+      if (cluster != nullptr) cluster->receive(Cluster::Channel::events, {});
+    }
+  } events_reset{cluster != nullptr && cluster->rank() == 0 && wanted.any() ? cluster : nullptr};
+  if (events_reset.cluster != nullptr) {
+    std::vector<RunObserver*> seeing;
+    for (auto* observer : observers) {
+      if (observer->sees_other_ranks()) seeing.push_back(observer);
+    }
+    replay.emplace(self.pipeline, self.outputs, std::move(seeing), start,
+                   [&shared](const char* what) { shared.observer_failed(what); });
+    cluster->receive(Cluster::Channel::events,
+                     [&replay, &shared](int rank, const std::string& text) {
+                       try {
+                         replay->received(rank, text);
+                       } catch (const std::exception& e) {
+                         shared.observer_failed(e.what());
+                       }
+                     });
+  }
   shared.reuse =
       self.options.reuse != nullptr && !self.options.reuse->empty() ? self.options.reuse : nullptr;
   start_worker_pools(self.pipeline, self.options, shared);
-  for (const auto* observer : self.options.observers) {
+  for (const auto* observer : observers) {
     shared.succeeded_ranges = shared.succeeded_ranges || observer->wants_succeeded_ranges();
   }
   bool interrupted_before = false;  // interrupt() called before the engine existed
@@ -408,7 +450,7 @@ RunResult Runner::run() {
       cluster->receive(Cluster::Channel::stage, {});
       cluster->on_message({});
     }
-  } stopper_reset{self.options.cluster};
+  } stopper_reset{cluster};
   struct EndsReceiverReset {  // the receivers too reach into `shared`
     Cluster* cluster;
     ~EndsReceiverReset() {
@@ -416,10 +458,8 @@ RunResult Runner::run() {
       cluster->receive(Cluster::Channel::ends, {});
       cluster->receive(Cluster::Channel::progress, {});
     }
-  } ends_receiver_reset{self.options.cluster != nullptr && self.options.cluster->rank() == 0
-                            ? self.options.cluster
-                            : nullptr};
-  if (auto* cluster = self.options.cluster) {
+  } ends_receiver_reset{cluster != nullptr && cluster->rank() == 0 ? cluster : nullptr};
+  if (cluster != nullptr) {
     shared.cluster = cluster;
     if (result.error.empty()) result.error = refused_on_cluster(self.pipeline, self.options);
     // Set before the sum below: once it returns on rank 0, no other rank is without them (a text
@@ -473,7 +513,7 @@ RunResult Runner::run() {
       result.error = "another rank could not start the run (its error is on its stderr)";
     }
   }
-  if (auto* cluster = self.options.cluster; cluster != nullptr && cluster->rank() == 0) {
+  if (cluster != nullptr && cluster->rank() == 0) {
     cluster->receive(Cluster::Channel::ends, [&shared](int rank, const std::string& text) {
       if (auto end = run::decode_rank_counts(text)) {
         std::lock_guard lock(shared.rank_ends_mutex);
@@ -490,7 +530,7 @@ RunResult Runner::run() {
   // The other ranks tell rank 0 how their stage is going, for its progress line: a small message
   // every kProgressPost while a stage runs.
   std::jthread progress_poster;
-  if (auto* cluster = self.options.cluster; cluster != nullptr && cluster->rank() != 0) {
+  if (cluster != nullptr && cluster->rank() != 0) {
     progress_poster = std::jthread([cluster, &shared](std::stop_token stop) {
       std::mutex mutex;
       std::condition_variable_any tick;

@@ -11,6 +11,7 @@
 #include "run/condition_check.hpp"
 #include "run/feeder.hpp"
 #include "run/job_plan.hpp"
+#include "run/rank_events.hpp"
 #include "stage/builtin_kinds.hpp"
 
 namespace lockstep::run {
@@ -340,6 +341,9 @@ void StageRun::join_ranks(StageOutcome& outcome) {
   // An interrupt on any rank ends the run on every rank after this stage, whenever it came: the
   // ranks agree on whether the next stage starts.
   values[kJobStateCount + 3] = shared_.interrupted.load() ? 1 : 0;
+  // Every event of this stage reaches rank 0 before the barrier returns there, and so before
+  // rank 0's observers see the stage end.
+  if (shared_.forwarder != nullptr) shared_.forwarder->flush();
   // After an interrupt, rank 0 gets the counts on their own too (run/lost_ranks.hpp).
   if (values[kJobStateCount + 3] != 0 && cluster.rank() != 0) {
     cluster.post(Cluster::Channel::ends, encode_rank_counts({range_base_, values}));

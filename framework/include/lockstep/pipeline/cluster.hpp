@@ -20,9 +20,10 @@
 //
 // After an interrupt the runner gives up waiting for ranks that do not come to a stage's end
 // (give_up_waits_at(), RanksLost): they died, and rank 0 names what they held (claimed_by()).
+// The runner forwards the other ranks' instance events to rank 0's observers that see other
+// ranks (RunObserver::sees_other_ranks()) on Channel::events.
 //
-// This is a slice of issue 16. Later items extend it: the report, trace and journal written by
-// rank 0.
+// This is a slice of issue 16. Later items extend it: the journal written by rank 0.
 #pragma once
 
 #include <chrono>

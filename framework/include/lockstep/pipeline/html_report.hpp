@@ -48,6 +48,7 @@ class LOCKSTEP_API HtmlReport final : public RunObserver {
   HtmlReport& operator=(const HtmlReport&) = delete;
 
   Interest interest() const override { return Interest::all; }
+  bool sees_other_ranks() const override { return true; }  // the whole run, on rank 0
   void run_started(const Pipeline& pipeline) override;
   void stage_started(const StageSpec& stage, int iteration) override;
   void attempt_ended(const AttemptEvent& attempt) override;

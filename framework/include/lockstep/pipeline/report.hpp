@@ -47,6 +47,7 @@ class LOCKSTEP_API JsonReport final : public RunObserver {
   // succeed: a run of ten million core.noop jobs pays about as much for the report as for the
   // journal, not an event per instance.
   Interest interest() const override { return Interest::failures; }
+  bool sees_other_ranks() const override { return true; }  // the whole run, on rank 0
   bool wants_succeeded_ranges() const override { return true; }
   void run_started(const Pipeline& pipeline) override;
   void attempt_ended(const AttemptEvent& attempt) override;

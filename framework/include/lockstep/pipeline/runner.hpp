@@ -134,6 +134,9 @@ struct AttemptEvent {
   JobState state = JobState::succeeded;                  // in attempt_ended
   std::string message{};                                 // why it did not succeed
   const Item* item = nullptr;  // the fan-out item, when observers see every instance; else null
+  // Under a cluster, the rank that ran it, as rank 0's observers that see other ranks
+  // (RunObserver::sees_other_ranks()) are told; 0 for the events of this process's own runner.
+  int rank = 0;
 };
 
 // Instances [from, to) of one job that succeeded one after another on one worker place: what
@@ -151,6 +154,7 @@ struct SucceededRange {
   // runs one per chunk); null for a longer range, or a job without fan-out.
   const Item* item = nullptr;
   bool reused = false;  // they succeeded without running (RunOptions::reuse): no time, no worker
+  int rank = 0;         // as in AttemptEvent
 };
 
 // An instance reached its terminal state (after its last attempt, or without running).
@@ -166,6 +170,7 @@ struct InstanceEvent {
   const Params* params = nullptr;       // the instance's parameters, templates filled in
   const Item* item = nullptr;           // the fan-out item, when it ran with one; null otherwise
   bool reused = false;  // succeeded without running: RunOptions::reuse (attempts is 0)
+  int rank = 0;         // as in AttemptEvent
 };
 
 // Receives run events, from the thread that runs the pipeline and from workers; implementations
@@ -202,6 +207,14 @@ class LOCKSTEP_API RunObserver {
   // (Interest::all) see each success both ways.
   virtual bool wants_succeeded_ranges() const { return false; }
   virtual void instances_succeeded(const SucceededRange& /*range*/) {}
+
+  // Under a cluster (RunOptions::cluster), on rank 0: true to also see the instance events of
+  // every other rank (attempts, instance ends, runs of successes, as interest() and
+  // wants_succeeded_ranges() ask), each with its `rank`, before the stage_ended() of their
+  // stage; their times are rank 0's run start plus their time since their own rank's run start.
+  // False (the default) for what belongs to this process alone, such as its log files. Reports,
+  // traces and pages of the whole run say true.
+  virtual bool sees_other_ranks() const { return false; }
 };
 
 struct RunOptions {

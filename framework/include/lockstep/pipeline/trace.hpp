@@ -51,6 +51,7 @@ class LOCKSTEP_API ChromeTrace final : public RunObserver {
   ChromeTrace& operator=(const ChromeTrace&) = delete;
 
   Interest interest() const override { return Interest::failures; }
+  bool sees_other_ranks() const override { return true; }  // the whole run, on rank 0
   bool wants_succeeded_ranges() const override { return true; }
   void run_started(const Pipeline& pipeline) override;
   void stage_started(const StageSpec& stage, int iteration) override;

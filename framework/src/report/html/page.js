@@ -254,15 +254,18 @@ function utilisationOverTime(data) {
   const t = data.timeline;
   return data.bulkheads.map((bulkhead, b) => {
     const busy = new Float64Array(t.columns);
+    const ranks = new Set();  // under a cluster each rank has the bulkhead's workers
     for (const row of t.rows) {
       if (row.bulkhead !== b) continue;
+      ranks.add(row.rank || 0);
       for (const column of row.busy) {
         for (let c = 0; c < column.length; ++c) busy[c] += column[c];
       }
     }
     return Array.from(busy, (ns, c) => {
       const span = Math.min(t.column_ns, t.length_ns - c * t.column_ns);
-      return span > 0 ? Math.min(1, ns / (Math.max(1, bulkhead.workers) * span)) : 0;
+      const workers = Math.max(1, bulkhead.workers) * Math.max(1, ranks.size);
+      return span > 0 ? Math.min(1, ns / (workers * span)) : 0;
     });
   });
 }

@@ -2,7 +2,8 @@
 // attempt a bar coloured by how it ended, the stages above and their barriers as dashed lines.
 //
 // data.timeline: length_ns (the run's), attempts (that ended), max_bars, aggregated, column_ns,
-// columns, and rows [{bulkhead, slot (-1: outside any worker place), attempts (started per
+// columns, and rows [{bulkhead, slot (-1: outside any worker place), rank (under a cluster, when
+// not 0: the rank whose worker place it is; rank 0's rows come first), attempts (started per
 // column), busy (per attempt state — succeeded, failed, timed_out, cancelled — the nanoseconds
 // run per column, [] when none), bars {start, dur, job, iteration, index, attempt, state,
 // message, params}: columns of equal length, sorted by start}]. Up to max_bars attempts every
@@ -13,6 +14,14 @@
 // would take seconds. Adjacent bars that fall on the same pixels are drawn as one.
 
 const TIMELINE = { row: 16, group: 20, axis: 42, labels: 150, right: 10, tolerance: 3 };
+
+// A row's bulkhead, "rank 1 · pool" once rows of ranks other than 0 are there (each rank has
+// workers of its own).
+function placeName(data, row) {
+  const name = data.bulkheads[row.bulkhead].name;
+  const ranks = data.timeline.rows.some((r) => r.rank);
+  return ranks ? "rank " + (row.rank || 0) + " \u00b7 " + name : name;
+}
 
 function buildTimeline(data, container, note) {
   const t = data.timeline;
@@ -33,12 +42,13 @@ function buildTimeline(data, container, note) {
     el("span", { class: "chip" }, el("span", { class: "swatch", style: "background:" +
       stateColour(state) }), state.replace("_", " ")))));
 
-  // Rows top to bottom: each bulkhead's name, then its workers.
+  // Rows top to bottom: each bulkhead's name, then its workers; under a cluster, each rank's.
   const layout = [], groups = [];
   let y = TIMELINE.axis;
   t.rows.forEach((row, r) => {
-    if (!r || row.bulkhead !== t.rows[r - 1].bulkhead) {
-      groups.push({ y, name: data.bulkheads[row.bulkhead].name });
+    const before = r ? t.rows[r - 1] : null;
+    if (!before || row.bulkhead !== before.bulkhead || (row.rank || 0) !== (before.rank || 0)) {
+      groups.push({ y, name: placeName(data, row) });
       y += TIMELINE.group;
     }
     layout.push({ row, y, label: row.slot >= 0 ? "worker " + row.slot : "outside a worker" });
@@ -264,7 +274,7 @@ function buildTimeline(data, container, note) {
         instanceId(data, bars.job[i], bars.iteration[i], bars.index[i])),
       el("div", {}, "attempt " + bars.attempt[i] + " · " + state.replace("_", " ") + " · ran " +
         duration(bars.dur[i]) + " from " + duration(bars.start[i])),
-      el("div", { class: "muted" }, data.bulkheads[line.row.bulkhead].name + ", " + line.label),
+      el("div", { class: "muted" }, placeName(data, line.row) + ", " + line.label),
     ];
     if (bars.message[i] >= 0) parts.push(el("div", { class: "failure-message" },
       data.messages[bars.message[i]]));
@@ -283,7 +293,7 @@ function buildTimeline(data, container, note) {
     const busy = row.busy.map((column) => (column.length ? column[c] : 0));
     const total = busy.reduce((sum, ns) => sum + ns, 0);
     return [
-      el("div", { class: "id" }, data.bulkheads[row.bulkhead].name + ", " + line.label),
+      el("div", { class: "id" }, placeName(data, row) + ", " + line.label),
       el("div", {}, duration(c * t.column_ns) + " to " + duration(c * t.column_ns + span) + ": " +
         plural(row.attempts[c] || 0, "attempt") + " started, busy " + percent(total / span)),
       el("div", { class: "muted" }, busy.map((ns, s) => (ns ? percent(ns / span) + " " +
