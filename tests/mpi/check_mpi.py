@@ -366,6 +366,38 @@ def files_across_ranks(lockstep, work):
     return problems, run
 
 
+@case
+def resume_across_ranks(lockstep, work):
+    """rank 0's journal records every rank's instances: after a run under MPI that failed 30 of
+    300, `--resume` of its run directory (in one process: --dry-run; under MPI: for real) reuses
+    the 270 and runs exactly the 30 again, across ranks."""
+    ok, out, first = (os.path.join(work, name) for name in ("ok", "resume.txt", "first"))
+    args = ["run", pipeline("resume.yaml"), "--set", f"vars.ok={ok}", "--set", f"vars.out={out}"]
+    run = mpirun(lockstep, work, args + ["--run-dir", first])
+    problems = []
+    expect(run.status != 0, problems, "the first run did not fail")
+    expect(os.path.exists(os.path.join(first, "rank-0", "journal")), problems,
+           "no journal in RUN_DIR/rank-0")
+    open(ok, "w", encoding="utf-8").close()
+    # In one process, the MPI run's directory names rank 0's journal.
+    planned = subprocess.run([lockstep] + args + ["--resume", first, "--dry-run"], cwd=work,
+                             capture_output=True, text=True, check=False)
+    expect("work/cmd: 270 of 300 reused; 30 run again:" in planned.stderr, problems,
+           f"one process plans otherwise: {planned.stderr}")
+    resumed = mpirun(lockstep, work, args + ["--resume", first, "--run-dir",
+                                             os.path.join(work, "second")])
+    expect(resumed.status == 0, problems, f"the resumed run failed: {resumed}")
+    expect(re.search(r"^work +succeeded .* 300 succeeded \(270 reused\)$", resumed.output, re.M),
+           problems, "no summary line 'work  succeeded ... 300 succeeded (270 reused)'")
+    ran = lines(out) if os.path.exists(out) else []
+    again = sorted(int(item) for item, count in
+                   collections.Counter(item for item, _ in ran).items() if count > 1)
+    expect(len(ran) == 330 and again == list(range(3, 300, 10)), problems,
+           f"{len(ran)} runs; run twice: {again}")
+    expect(len({rank for item, rank in ran[300:]}) > 1, problems, "the 30 ran on one rank")
+    return problems, Run(resumed.status, run.output + resumed.output)
+
+
 def rank_processes(lockstep, rank):
     """The pids of the `lockstep` processes of MPI rank RANK: not their commands, nor the
     process each forks to watch its commands' groups (tools/cli/group_guard.cpp)."""
@@ -555,14 +587,14 @@ def canary_across_ranks(lockstep, work):
 
 @case
 def unsupported_flag(lockstep, work):
-    """--resume under MPI: exit 2, nothing ran."""
+    """--explain under MPI: exit 2, named once (by rank 0), nothing ran."""
     out = os.path.join(work, "never.txt")
     run = mpirun(lockstep, work, ["run", pipeline("long-jobs.yaml"), "--set", f"vars.out={out}",
-                                  "--resume", work])
+                                  "--explain"])
     problems = []
     expect(run.status == 2, problems, "exit status is not 2")
-    expect("lockstep run: error: --resume is not supported under MPI yet" in run.output, problems,
-           "no message naming --resume")
+    expect(run.output.count("lockstep run: error: --explain is not supported under MPI yet") == 1,
+           problems, "no message naming --explain, once")
     expect(not os.path.exists(out), problems, "a job ran")
     return problems, run
 

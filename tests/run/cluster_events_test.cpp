@@ -45,7 +45,7 @@ class ForwardingCluster final : public Cluster {
   }
   void sum(std::span<std::uint64_t> values) override {
     std::lock_guard lock(mutex_);
-    if (values.size() != kJobStateCount + 4) return;  // not a stage's end
+    if (values.size() != kJobStateCount + 5) return;  // not a stage's end
     for (std::size_t s = 0; s < kJobStateCount; ++s) values[s] += unsummed_.by_state[s];
     values[kJobStateCount] += unsummed_[JobState::failed] > 0 ? 1 : 0;
     unsummed_ = {};

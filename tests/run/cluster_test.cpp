@@ -71,14 +71,14 @@ class PhantomCluster final : public Cluster {
   void sum(std::span<std::uint64_t> values) override {
     std::lock_guard lock(mutex_);
     // A stage's end (StageRun::join_ranks): the counts, a failure, repeat.until, the size of the
-    // outputs to share (the phantoms' too), and an interrupt.
-    if (values.size() == kJobStateCount + 4) {
+    // outputs to share (the phantoms' too), an interrupt, and the reused.
+    if (values.size() == kJobStateCount + 5) {
       values[kJobStateCount + 2] += published_.size();
       unsummed_ += std::exchange(split_elsewhere_, 0);
     }
     values[static_cast<std::size_t>(JobState::succeeded)] += unsummed_;
     unsummed_ = 0;
-    if (values.size() == kJobStateCount + 4) {
+    if (values.size() == kJobStateCount + 5) {
       for (std::size_t s = 0; s < kJobStateCount; ++s) values[s] += std::exchange(ran_[s], 0);
     }
     ++sums_;

@@ -39,6 +39,7 @@
 #include "mpi_ranks.hpp"
 #include "output_file.hpp"
 #include "pipeline_options.hpp"
+#include "reuse_text.hpp"
 #include "run_dir_logs.hpp"
 #include "run_summary.hpp"
 
@@ -175,7 +176,14 @@ std::optional<ResumePlan> plan_from_earlier(const RunCommandOptions& options,
               << " under .lockstep/runs (name its run directory: --resume RUN_DIR)\n";
     return std::nullopt;
   }
-  const auto earlier = read_journal(dir / "journal");
+  // An MPI run's journal is rank 0's: RUN_DIR/rank-0/journal under a given --run-dir.
+  auto journal = dir / "journal";
+  std::error_code missing;
+  if (!std::filesystem::exists(journal, missing) &&
+      std::filesystem::exists(dir / "rank-0" / "journal", missing)) {
+    journal = dir / "rank-0" / "journal";
+  }
+  const auto earlier = read_journal(journal);
   if (!earlier.error.empty()) {
     std::cerr << "lockstep run: error: --resume: " << earlier.error << "\n";
     return std::nullopt;
@@ -199,8 +207,8 @@ std::vector<std::string> refused_under_mpi(const RunCommandOptions& options,
                                            const LoadedPipeline& loaded) {
   auto refused = unsupported_on_cluster(loaded.pipeline);
   // --report, --trace and --html are written by rank 0, of every rank's instances.
-  const std::pair<const char*, bool> flags[] = {
-      {"--resume", options.resume}, {"--explain", options.explain}, {"--dry-run", options.dry_run}};
+  const std::pair<const char*, bool> flags[] = {{"--explain", options.explain},
+                                                {"--dry-run", options.dry_run}};
   for (const auto& [flag, given] : flags) {
     if (given) refused.push_back(std::string(flag) + " is not supported under MPI yet");
   }
@@ -281,9 +289,21 @@ int run_pipeline(const RunCommandOptions& options) {
     return kExitError;
   }
   std::optional<ResumePlan> resume;
-  if (options.resume) {
+  if (options.resume && cluster == nullptr) {
     resume = plan_from_earlier(options, *loaded);
     if (!resume) return kExitError;
+  } else if (options.resume) {
+    // Rank 0 reads the journal (the other ranks' run directories hold none) and plans; every
+    // rank gets the same reuse.
+    if (speaks) resume = plan_from_earlier(options, *loaded);
+    if (!agree(*cluster, speaks && !resume ? "no plan" : "").empty()) return kExitError;
+    const auto text = cluster->broadcast(speaks ? reuse_text(resume->reuse) : std::string());
+    if (!speaks) {
+      auto reuse = reuse_of(text);
+      if (!reuse) return kExitError;  // never: rank 0 wrote it
+      resume.emplace();
+      resume->reuse = std::move(*reuse);
+    }
   }
   if (options.explain || options.dry_run) {
     std::cerr << (resume ? resume->explain()
@@ -341,8 +361,8 @@ int run_pipeline(const RunCommandOptions& options) {
   if (auto* observer = logs->observer()) runner.observe(*observer);
   // RUN_DIR/journal: what the run did, crash-safe (docs/resume.md).
   std::optional<RunJournal> journal;
-  // Not under MPI yet: each rank's journal would hold only its share of the run.
-  if (const auto* dir = logs->dir(); dir != nullptr && !options.no_journal && cluster == nullptr) {
+  // Under MPI, rank 0's alone (in RUN_DIR/rank-0): it records every rank's instances.
+  if (const auto* dir = logs->dir(); dir != nullptr && !options.no_journal && speaks) {
     journal.emplace(keep_earlier_journal(*dir),
                     JournalIdentity{.pipeline = &loaded->pipeline,
                                     .plugins = loaded->registry.plugins(),

@@ -130,6 +130,8 @@ struct RunJournal::Impl {
   // Runs of successes that ended, formatted by the committer rather than on the workers (a run
   // of ten million short jobs ends about ten thousand of them).
   std::vector<std::pair<const JobSpec*, Successes>> finished;
+  // Under MPI: successes of other ranks, whose outputs reach this rank at their stage's end.
+  std::vector<SucceededRange> other_ranks;
   bool stop = false;
   std::atomic<bool> unsynced{false};  // written, not yet synced: the next group commit syncs it
   std::string first_error;
@@ -269,6 +271,11 @@ struct RunJournal::Impl {
   }
 
   void add_successes(const SucceededRange& range) {
+    if (range.rank != 0 && outputs != nullptr) {
+      std::lock_guard lock(mutex);
+      other_ranks.push_back(range);
+      return;
+    }
     Successes added{range.stage,
                     range.iteration,
                     range.from,
@@ -545,6 +552,16 @@ void RunJournal::instance_ended(const InstanceEvent& instance) {
 void RunJournal::instances_succeeded(const SucceededRange& range) { impl_->add_successes(range); }
 
 void RunJournal::stage_ended(const StageSpec& stage, int iteration, const StageSummary& so_far) {
+  // The other ranks' outputs of this stage are here now (shared at its end, before this event).
+  std::vector<SucceededRange> other_ranks;
+  {
+    std::lock_guard lock(impl_->mutex);
+    other_ranks.swap(impl_->other_ranks);
+  }
+  for (auto& range : other_ranks) {
+    range.rank = 0;  // recorded as if here
+    impl_->add_successes(range);
+  }
   {
     std::lock_guard lock(impl_->mutex);  // the stage's successes before its end
     impl_->flush_pending();

@@ -57,6 +57,11 @@ void Feeder::dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t en
     dispatch_shared_range(*shared.cluster, plan, start, end);
     return;
   }
+  dispatch_here(plan, start, end);
+}
+
+bool Feeder::dispatch_here(JobPlan& plan, std::uint64_t start, std::uint64_t end) {
+  auto& shared = stage_.services();
   std::uint64_t next = start;
   // Reused instances (--resume) end at once, between the runs of instances that are dispatched.
   const auto* reused = plan.reuse != nullptr ? &plan.reuse->ranges : nullptr;
@@ -78,29 +83,45 @@ void Feeder::dispatch_range(JobPlan& plan, std::uint64_t start, std::uint64_t en
     dispatch_chunk(plan, next, count, false);
     next += count;
   }
-  if (next < end) {
-    // Stopped: what was not dispatched ends without running, as cancelled; a reused instance
-    // still ends reused (it succeeded before, and a later --resume must find it so).
-    std::uint64_t cancelled = end - next;
-    for (; reused != nullptr && reused_next != reused->end() && reused_next->from < end;
-         ++reused_next) {
-      const auto from = std::max(next, reused_next->from);
-      const auto to = std::min(end, reused_next->to);
-      end_reused(plan, from, to, false);
-      cancelled -= to - from;
+  end_unrun(plan, next, end);
+  return next >= end;
+}
+
+void Feeder::end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to) {
+  if (from >= to) return;
+  // A reused instance still ends reused (it succeeded before, and a later --resume must find it
+  // so); the others end cancelled, without running.
+  const auto* reused = plan.reuse != nullptr ? &plan.reuse->ranges : nullptr;
+  auto next = from;
+  if (reused != nullptr) {
+    for (auto r = std::ranges::upper_bound(*reused, from, {}, &IndexRange::to);
+         r != reused->end() && r->from < to; ++r) {
+      end_cancelled(plan, next, std::max(next, r->from));
+      next = std::min(to, r->to);
+      end_reused(plan, std::max(from, r->from), next, false);
     }
-    StateCounts tally;
-    tally[JobState::cancelled] = cancelled;
-    stage_.add(tally);
   }
+  end_cancelled(plan, next, to);
+}
+
+void Feeder::end_cancelled(JobPlan& plan, std::uint64_t from, std::uint64_t to) {
+  if (from >= to) return;
+  // Under a cluster observers are told of each (a rank's report lists what others cancelled);
+  // in one process they are counted, as the instances the kind never took are.
+  if (stage_.services().cluster != nullptr) {
+    end_claimed_unrun(plan, from, to);
+    return;
+  }
+  StateCounts tally;
+  tally[JobState::cancelled] = to - from;
+  stage_.add(tally);
 }
 
 void Feeder::dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_t start,
                                    std::uint64_t end) {
-  auto& shared = stage_.services();
   const auto range = stage_.shared_range(plan);
   const int workers = bulkhead_.workers();
-  const auto stopped = [&] { return stage_.stopping() || shared.interrupted.load(); };
+  const auto stopped = [&] { return stage_.stopping() || stage_.services().interrupted.load(); };
   const auto ranks = static_cast<std::uint64_t>(cluster.size());
   if (end - start <= ranks) {
     // No more instances than ranks: each is this rank's or another's by its index (rotated by
@@ -114,11 +135,7 @@ void Feeder::dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_
         continue;
       }
       stage_.claimed(plan, index, index + 1);
-      if (stopped()) {
-        end_claimed_unrun(plan, index, index + 1);
-        continue;
-      }
-      dispatch_chunk(plan, index, 1, false);
+      dispatch_here(plan, index, index + 1);
     }
     return;
   }
@@ -130,21 +147,13 @@ void Feeder::dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_
     const auto chunk = cluster.claim(range, start, end, workers);
     if (chunk.from == chunk.to) return;
     stage_.claimed(plan, chunk.from, chunk.to);
-    auto next = chunk.from;
-    while (next < chunk.to && !stopped()) {
-      const std::uint64_t count = next_chunk(chunk.to - next);
-      dispatch_chunk(plan, next, count, false);
-      next += count;
-    }
-    if (next < chunk.to) {
-      end_claimed_unrun(plan, next, chunk.to);
-      break;
-    }
+    if (!dispatch_here(plan, chunk.from, chunk.to)) break;
   }
   // Stopped: this rank takes what is left of the range (workers 0: all of it), so that each
-  // instance still ends exactly once, and ends it as cancelled without running.
+  // instance still ends exactly once, and ends it without running.
   const auto rest = cluster.claim(range, start, end, 0);
-  end_claimed_unrun(plan, rest.from, rest.to);
+  if (rest.from < rest.to) stage_.claimed(plan, rest.from, rest.to);
+  end_unrun(plan, rest.from, rest.to);
 }
 
 void Feeder::end_claimed_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to) {

@@ -139,6 +139,12 @@ class Feeder {
   // instances than ranks is split by index instead, without a message.
   void dispatch_shared_range(Cluster& cluster, JobPlan& plan, std::uint64_t start,
                              std::uint64_t end);
+  // Dispatches [start, end) to this bulkhead, reused instances (--resume) ending at once. On a
+  // stop, the rest ends without running (end_unrun) and it returns false.
+  bool dispatch_here(JobPlan& plan, std::uint64_t start, std::uint64_t end);
+  // Instances [from, to) end without running: reused ones reused, the others cancelled.
+  void end_unrun(JobPlan& plan, std::uint64_t from, std::uint64_t to);
+  void end_cancelled(JobPlan& plan, std::uint64_t from, std::uint64_t to);
   // Returns once fewer than `limit` dispatched instances have not ended (or the stage stops).
   void wait_for_room(std::uint64_t limit);
   bool dispatch_chunk(JobPlan& plan, std::uint64_t start, std::uint64_t count, bool tracked);

@@ -99,17 +99,9 @@ void start_worker_pools(const Pipeline& pipeline, const RunOptions& options,
 }
 
 // Why this run cannot be spread over a cluster's ranks, else "".
-std::string refused_on_cluster(const Pipeline& pipeline, const RunOptions& options) {
+std::string refused_on_cluster(const Pipeline& pipeline, const RunOptions& /*options*/) {
   std::string why;
   for (const auto& line : unsupported_on_cluster(pipeline)) why += (why.empty() ? "" : "; ") + line;
-  if (options.isolation == Isolation::process) {
-    why +=
-        std::string(why.empty() ? "" : "; ") + "isolation: process is not supported under MPI yet";
-  }
-  if (options.reuse != nullptr && !options.reuse->empty()) {
-    why += std::string(why.empty() ? "" : "; ") +
-           "reusing instances (--resume) is not supported under MPI yet";
-  }
   return why;
 }
 

@@ -341,6 +341,7 @@ void StageRun::join_ranks(StageOutcome& outcome) {
   // An interrupt on any rank ends the run on every rank after this stage, whenever it came: the
   // ranks agree on whether the next stage starts.
   values[kJobStateCount + 3] = shared_.interrupted.load() ? 1 : 0;
+  values[kJobStateCount + 4] = reused_.load();
   // Every event of this stage reaches rank 0 before the barrier returns there, and so before
   // rank 0's observers see the stage end.
   if (shared_.forwarder != nullptr) shared_.forwarder->flush();
@@ -361,6 +362,7 @@ void StageRun::join_ranks(StageOutcome& outcome) {
   if (values[kJobStateCount] != 0) failed_.store(true);
   if (values[kJobStateCount + 1] != 0) until_reached_.store(true);
   if (values[kJobStateCount + 3] != 0) shared_.interrupted.store(true);
+  reused_.store(values[kJobStateCount + 4]);
   if (values[kJobStateCount + 2] != 0 && shared_.ranks_lost.empty()) share_outputs(mine);
 }
 
@@ -389,6 +391,7 @@ void StageRun::count_lost_ranks(std::vector<std::uint64_t>& values) {
     }
     for (std::size_t v = 0; v <= kJobStateCount; ++v) values[v] += end->second.values[v];
     values[kJobStateCount + 1] |= end->second.values[kJobStateCount + 1];
+    values[kJobStateCount + 4] += end->second.values[kJobStateCount + 4];
   }
   // What the lost ranks held: the chunks they claimed, and their shares of jobs split by index.
   // Whatever became of them, none has a record: they count as failed.

@@ -163,8 +163,8 @@ class StageRun final : public StageContext {
   // the whole stage's (counts summed over ranks, failed if it failed on any).
   void join_ranks(StageOutcome& outcome);
   // What join_ranks sums: the counts by state, a failure, repeat.until reached, the size of the
-  // outputs to share, an interrupt.
-  static constexpr std::size_t kValuesAtEnd = kJobStateCount + 4;
+  // outputs to share, an interrupt, the instances reused (--resume).
+  static constexpr std::size_t kValuesAtEnd = kJobStateCount + 5;
   // Under a cluster, when the stage's barrier was given up after an interrupt (a rank did not
   // come): on rank 0, `values` become the sum of the counts that came (Cluster::Channel::ends)
   // and of the lost ranks' instances, as failed; RunServices::ranks_lost names them.

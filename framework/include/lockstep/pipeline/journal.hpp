@@ -57,6 +57,9 @@ class LOCKSTEP_API RunJournal final : public RunObserver {
 
   Interest interest() const override { return Interest::failures; }
   bool wants_succeeded_ranges() const override { return true; }
+  // Under MPI, rank 0's journal records the whole run: the other ranks' successes are written at
+  // their stage's end, with the outputs they published (shared across ranks by then).
+  bool sees_other_ranks() const override { return true; }
   void stage_started(const StageSpec& stage, int iteration) override;
   void attempt_ended(const AttemptEvent& attempt) override;  // those that did not succeed
   void instance_ended(const InstanceEvent& instance) override;
