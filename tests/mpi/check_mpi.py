@@ -369,8 +369,9 @@ def files_across_ranks(lockstep, work):
 @case
 def resume_across_ranks(lockstep, work):
     """rank 0's journal records every rank's instances: after a run under MPI that failed 30 of
-    300, `--resume` of its run directory (in one process: --dry-run; under MPI: for real) reuses
-    the 270 and runs exactly the 30 again, across ranks."""
+    300, `--resume` of its run directory (--dry-run in one process and under mpirun: the plan,
+    printed once; then for real under mpirun) reuses the 270 and runs exactly the 30 again,
+    across ranks."""
     ok, out, first = (os.path.join(work, name) for name in ("ok", "resume.txt", "first"))
     args = ["run", pipeline("resume.yaml"), "--set", f"vars.ok={ok}", "--set", f"vars.out={out}"]
     run = mpirun(lockstep, work, args + ["--run-dir", first])
@@ -384,6 +385,11 @@ def resume_across_ranks(lockstep, work):
                              capture_output=True, text=True, check=False)
     expect("work/cmd: 270 of 300 reused; 30 run again:" in planned.stderr, problems,
            f"one process plans otherwise: {planned.stderr}")
+    # Under mpirun, rank 0 plans and prints it, once; --dry-run runs nothing on any rank.
+    dry = mpirun(lockstep, work, args + ["--resume", first, "--dry-run"])
+    expect(dry.status == 0 and dry.output.count("work/cmd: 270 of 300 reused; 30 run again:") == 1,
+           problems, f"--dry-run under mpirun: {dry}")
+    expect(len(lines(out)) == 300, problems, "--dry-run ran a job")
     resumed = mpirun(lockstep, work, args + ["--resume", first, "--run-dir",
                                              os.path.join(work, "second")])
     expect(resumed.status == 0, problems, f"the resumed run failed: {resumed}")
@@ -582,20 +588,6 @@ def canary_across_ranks(lockstep, work):
            "canary-fails.yaml: stage after did not run its 3 instances")
     expect(re.search(r"^gate +failed +\S+ +1 failed, 8 skipped$", failing.output, re.M), problems,
            "canary-fails.yaml: no summary line 'gate  failed ... 1 failed, 8 skipped'")
-    return problems, run
-
-
-@case
-def unsupported_flag(lockstep, work):
-    """--explain under MPI: exit 2, named once (by rank 0), nothing ran."""
-    out = os.path.join(work, "never.txt")
-    run = mpirun(lockstep, work, ["run", pipeline("long-jobs.yaml"), "--set", f"vars.out={out}",
-                                  "--explain"])
-    problems = []
-    expect(run.status == 2, problems, "exit status is not 2")
-    expect(run.output.count("lockstep run: error: --explain is not supported under MPI yet") == 1,
-           problems, "no message naming --explain, once")
-    expect(not os.path.exists(out), problems, "a job ran")
     return problems, run
 
 

@@ -202,17 +202,10 @@ int end_rank(const RunResult& result, int status) {
 }
 
 // Under MPI: what of this run the ranks cannot do together yet, one line each; empty when
-// nothing.
-std::vector<std::string> refused_under_mpi(const RunCommandOptions& options,
-                                           const LoadedPipeline& loaded) {
-  auto refused = unsupported_on_cluster(loaded.pipeline);
-  // --report, --trace and --html are written by rank 0, of every rank's instances.
-  const std::pair<const char*, bool> flags[] = {{"--explain", options.explain},
-                                                {"--dry-run", options.dry_run}};
-  for (const auto& [flag, given] : flags) {
-    if (given) refused.push_back(std::string(flag) + " is not supported under MPI yet");
-  }
-  return refused;
+// nothing (every flag works under MPI: --report, --trace, --html and the journal are rank 0's,
+// --resume is planned there, --explain and --dry-run printed there).
+std::vector<std::string> refused_under_mpi(const LoadedPipeline& loaded) {
+  return unsupported_on_cluster(loaded.pipeline);
 }
 
 // Under MPI, before anything runs: the same pipeline and plugins on every rank, loaded without
@@ -233,7 +226,7 @@ bool ranks_agree(Cluster& cluster, const RunCommandOptions& options, const Loade
     return false;
   }
   std::string refused;
-  for (const auto& line : refused_under_mpi(options, *loaded)) refused += line + "\n";
+  for (const auto& line : refused_under_mpi(*loaded)) refused += line + "\n";
   if (const auto any = agree(cluster, refused); !any.empty()) {
     if (speaks) std::cerr << "lockstep run: error: " << (refused.empty() ? any : refused);
     return false;
@@ -305,7 +298,7 @@ int run_pipeline(const RunCommandOptions& options) {
       resume->reuse = std::move(*reuse);
     }
   }
-  if (options.explain || options.dry_run) {
+  if ((options.explain || options.dry_run) && speaks) {
     std::cerr << (resume ? resume->explain()
                          : std::string("resume: no --resume: every instance runs\n"));
   }
