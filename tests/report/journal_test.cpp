@@ -192,3 +192,45 @@ TEST_CASE("resuming a resumed run restores each output once, in instance order")
   }
   CHECK(words == std::vector<std::string>{"0=w0", "1=w1", "2=w2", "3=w3", "4=w4", "5=w5"});
 }
+
+TEST_CASE("under MPI, other ranks' successes are written at their stage's end, a lost rank's not") {
+  // Rank 0's journal, fed as the events of ranks 1 and 2 reach it: their successes wait for the
+  // stage's end (their outputs come then); rank 2 is lost, and what it sent is dropped.
+  TempDir temp;
+  ProbeTypes types;
+  const auto p = pipeline({stage("s", {job(types.probe(), "x", range(0, 30))})});
+  const auto& s = p.stages[0];
+  Outputs outputs;
+  const auto file = temp.path() / "journal";
+  {
+    RunJournal journal(file, {.pipeline = &p, .run_id = "ranks"}, &outputs);
+    REQUIRE(journal.error().empty());
+    journal.run_started(p);
+    journal.stage_started(s, 1);
+    const auto now = std::chrono::steady_clock::now();
+    for (const int rank : {0, 1, 2}) {
+      SucceededRange range{.stage = &s, .job = &s.jobs[0], .iteration = 1};
+      range.from = static_cast<std::uint64_t>(rank) * 10;
+      range.to = range.from + 10;
+      range.start = range.end = now;
+      range.rank = rank;
+      journal.instances_succeeded(range);
+    }
+    journal.ranks_lost({2});
+    StageSummary summary{"s"};
+    summary.counts[JobState::succeeded] = 20;
+    summary.counts[JobState::failed] = 10;
+    journal.stage_ended(s, 1, summary);
+  }
+  const auto read = read_journal(file);
+  REQUIRE(read.error.empty());
+  std::set<std::uint64_t> succeeded;
+  for (const auto& text : read.records) {
+    const auto record = Json::parse(text);
+    if (record["t"] != "ok") continue;
+    for (auto i = record["from"].get<std::uint64_t>(); i < record["to"]; ++i) succeeded.insert(i);
+  }
+  CHECK(succeeded.size() == 20);
+  CHECK(succeeded.count(19) == 1);  // rank 1's, written at the stage's end
+  CHECK(succeeded.count(20) == 0);  // rank 2's: lost
+}

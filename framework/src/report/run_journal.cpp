@@ -551,6 +551,13 @@ void RunJournal::instance_ended(const InstanceEvent& instance) {
 
 void RunJournal::instances_succeeded(const SucceededRange& range) { impl_->add_successes(range); }
 
+void RunJournal::ranks_lost(const std::vector<int>& ranks) {
+  std::lock_guard lock(impl_->mutex);
+  std::erase_if(impl_->other_ranks, [&](const SucceededRange& range) {
+    return std::ranges::find(ranks, range.rank) != ranks.end();
+  });
+}
+
 void RunJournal::stage_ended(const StageSpec& stage, int iteration, const StageSummary& so_far) {
   // The other ranks' outputs of this stage are here now (shared at its end, before this event).
   std::vector<SucceededRange> other_ranks;

@@ -422,6 +422,7 @@ void StageRun::count_lost_ranks(std::vector<std::uint64_t>& values) {
   }
   if (text.empty()) text = "the ranks did not all come to the end of stage '" + stage_.name + "'";
   shared_.ranks_lost = text;
+  shared_.notify([&](RunObserver& observer) { observer.ranks_lost(lost); });
 }
 
 std::vector<SharedOutput> StageRun::outputs_claimed_here() {

@@ -60,6 +60,8 @@ class LOCKSTEP_API RunJournal final : public RunObserver {
   // Under MPI, rank 0's journal records the whole run: the other ranks' successes are written at
   // their stage's end, with the outputs they published (shared across ranks by then).
   bool sees_other_ranks() const override { return true; }
+  // Their successes are not written: their outputs never came, and --resume runs them again.
+  void ranks_lost(const std::vector<int>& ranks) override;
   void stage_started(const StageSpec& stage, int iteration) override;
   void attempt_ended(const AttemptEvent& attempt) override;  // those that did not succeed
   void instance_ended(const InstanceEvent& instance) override;

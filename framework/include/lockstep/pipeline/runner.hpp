@@ -199,6 +199,11 @@ class LOCKSTEP_API RunObserver {
   virtual void stage_ended(const StageSpec& /*stage*/, int /*iteration*/,
                            const StageSummary& /*so_far*/) {}
   virtual void run_ended(const RunResult& /*result*/) {}
+  // Under a cluster, on rank 0, before stage_ended: these ranks were lost in the stage (they died
+  // after an interrupt; RunResult::ranks_lost). Every instance they held counts as failed, though
+  // some of their successes may have been seen already: what publishes nothing (their outputs
+  // never came) should not be kept as a success.
+  virtual void ranks_lost(const std::vector<int>& /*ranks*/) {}
 
   // The cheap way to see every success: a run of consecutive succeeded instances of one job on
   // one worker place at a time (about one call per chunk of short jobs), without an id, an item
