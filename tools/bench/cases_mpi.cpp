@@ -22,6 +22,7 @@
 #include "measure.hpp"
 #include "peers_external.hpp"
 #include "pipeline_run.hpp"
+#include "scratch_dir.hpp"
 #include "work.hpp"
 
 extern char** environ;
@@ -58,25 +59,13 @@ double stage_wall_ns(const std::string& summary, const std::string& stage) {
 // A pipeline file and a place for lockstep's stderr, removed when done.
 class Files {
  public:
-  explicit Files(const std::string& yaml) {
-    auto pattern = (std::filesystem::temp_directory_path() / "lockstep-bench-mpi-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("cannot create a directory under " + pattern);
-    dir_ = pattern;
-    std::ofstream(dir_ / "pipeline.yaml") << yaml;
-  }
-  ~Files() {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  Files(const Files&) = delete;
-  Files& operator=(const Files&) = delete;
-  std::string pipeline() const { return (dir_ / "pipeline.yaml").string(); }
-  std::string err() const { return (dir_ / "stderr").string(); }
-  std::string run_dir() const { return (dir_ / "runs").string(); }
+  explicit Files(const std::string& yaml) { std::ofstream(pipeline()) << yaml; }
+  std::string pipeline() const { return (dir_.path() / "pipeline.yaml").string(); }
+  std::string err() const { return (dir_.path() / "stderr").string(); }
+  std::string run_dir() const { return (dir_.path() / "runs").string(); }
 
  private:
-  std::filesystem::path dir_;
+  ScratchDir dir_{"lockstep-bench-mpi"};
 };
 
 // Runs `lockstep run` on `yaml` as `launch` says and returns the wall time of stage `stage`.

@@ -13,6 +13,7 @@
 #include "measure.hpp"
 #include "peers_external.hpp"
 #include "pipeline_run.hpp"
+#include "scratch_dir.hpp"
 #include "work.hpp"
 
 namespace lockstep_bench {
@@ -22,27 +23,6 @@ constexpr double kStageRoundMaxMicros = 3.0;      // YAML: a round of a repeated
 constexpr double kBarrierMaxMicros = 0.5;         // the engine's round of 2 empty jobs
 constexpr double kSmallJobsMinEfficiency = 0.92;  // YAML: 1 µs plugin jobs
 constexpr double kCommandsMinRatio = 1.0;         // core.command vs make -j, commands per second
-
-// A fresh directory for the inputs of make and xargs, removed with everything in it.
-class ScratchDir {
- public:
-  ScratchDir() {
-    auto pattern = (std::filesystem::temp_directory_path() / "lockstep-bench-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("cannot create a directory under " + pattern);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const noexcept { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 }  // namespace
 
