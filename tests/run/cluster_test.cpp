@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -253,6 +254,20 @@ class PhantomCluster final : public Cluster {
   std::vector<std::uint64_t> stops_;
 };
 
+// The indices of the instances this rank ran, each as often as it ran (types' probe records them).
+struct RanIndices {
+  std::mutex mutex;
+  std::multiset<std::uint64_t> ran;
+};
+std::shared_ptr<RanIndices> record_indices(ProbeTypes& types) {
+  auto indices = std::make_shared<RanIndices>();
+  types.behave([indices](JobContext& context) {
+    std::lock_guard lock(indices->mutex);
+    indices->ran.insert(context.index());
+  });
+  return indices;
+}
+
 RunResult run_on(const Pipeline& p, Cluster& cluster) {
   static QuietLog quiet;
   Runner runner(p, {.log = &quiet, .cluster = &cluster});
@@ -263,12 +278,8 @@ RunResult run_on(const Pipeline& p, Cluster& cluster) {
 
 TEST_CASE("cluster: each instance runs once on one rank; the totals count every rank's") {
   ProbeTypes types;
-  std::mutex mutex;
-  std::multiset<std::uint64_t> ran;
-  types.behave([&](JobContext& context) {
-    std::lock_guard lock(mutex);
-    ran.insert(context.index());
-  });
+  const auto ran_here = record_indices(types);
+  const auto& ran = ran_here->ran;
   PhantomCluster cluster(3);
   const auto result =
       run_on(pipeline({stage("split", {job(types.probe(), "work", range(0, 10'000))})}), cluster);
@@ -733,12 +744,8 @@ TEST_CASE("cluster: a kind's cancel and own_failures reach every rank; its outpu
 
 TEST_CASE("cluster: dispatch_rest of rank 0's kind has every rank claim the rest") {
   ProbeTypes types;
-  std::mutex mutex;
-  std::multiset<std::uint64_t> ran;
-  types.behave([&](JobContext& context) {
-    std::lock_guard lock(mutex);
-    ran.insert(context.index());
-  });
+  const auto ran_here = record_indices(types);
+  const auto& ran = ran_here->ran;
   PhantomCluster cluster(3);
   StateCounts after_rest;
   const auto kind = lambda_kind([&](StageContext& stage) {
