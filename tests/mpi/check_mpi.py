@@ -327,15 +327,17 @@ def interrupt_one_rank(lockstep, work):
 
 @case
 def progress_across_ranks(lockstep, work):
-    """--progress always (plain lines in a log): rank 0's line while the stage runs counts the
-    commands running on every rank, 6, not its own 2."""
+    """--progress always (plain lines in a log, every 5 s): rank 0's lines while the stage runs
+    count the commands running on every rank, 6, not its own 2."""
     run = mpirun(lockstep, work, ["run", pipeline("progress.yaml"), "--progress", "always"])
     problems = []
     expect(run.status == 0, problems, "exit status is not 0")
-    running = re.findall(r"^naps .* 0/6 +(\d+) running", run.output, re.M)
+    running = [int(n) for n in re.findall(r"^naps .* 0/6 +(\d+) running", run.output, re.M)]
     expect(running, problems, "no progress line 'naps ... 0/6  N running' while the stage ran")
-    expect(all(count == "6" for count in running), problems,
-           f"the progress lines counted {running} running, not 6")
+    # Rank 0 alone runs 2; the others' counts come every 250 ms, so a loaded machine may show a
+    # line before all of them did: one line of 6 is what must be there.
+    expect(6 in running and max(running, default=0) <= 6, problems,
+           f"the progress lines counted {running} running, never 6")
     return problems, run
 
 
