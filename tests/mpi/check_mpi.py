@@ -32,6 +32,10 @@ RANKS = 3
 CASES = {}
 
 
+class Skip(Exception):
+    """What a case needs is not on this machine (e.g. a running Slurm): skipped, never passed."""
+
+
 def case(function):
     CASES[function.__name__] = function
     return function
@@ -404,6 +408,44 @@ def resume_across_ranks(lockstep, work):
            f"{len(ran)} runs; run twice: {again}")
     expect(len({rank for item, rank in ran[300:]}) > 1, problems, "the 30 ran on one rank")
     return problems, Run(resumed.status, run.output + resumed.output)
+
+
+@case
+def srun(lockstep, work):
+    """srun --mpi=pmix -n 3, where a Slurm cluster runs (skipped elsewhere): the ranks split a
+    stage (each index once, on more than one rank) and a sequential stage, and rank 0's summary
+    and report count all of them."""
+    if shutil.which("srun") is None or shutil.which("sinfo") is None:
+        raise Skip("no srun on PATH (Slurm is not installed)")
+    nodes = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True,
+                           check=False, timeout=30)
+    if nodes.returncode != 0 or not re.search(r"^(idle|mix|alloc)", nodes.stdout, re.M):
+        raise Skip("no Slurm node up (sinfo: " + (nodes.stdout + nodes.stderr).strip() + ")")
+    out = os.path.join(work, "srun.txt")
+    report = os.path.join(work, "report.json")
+    done = subprocess.run(["srun", "-n", str(RANKS), "--overcommit", "--mpi=pmix", lockstep, "run",
+                           pipeline("srun.yaml"), "--set", f"vars.out={out}", "--report", report],
+                          cwd=work, capture_output=True, text=True, check=False, timeout=240)
+    run = Run(done.returncode, done.stdout + done.stderr)
+    problems = []
+    expect(run.status == 0, problems, "exit status is not 0")
+    ran = lines(out) if os.path.exists(out) else []
+    split = collections.Counter(item for item, _ in ran if not item.startswith("s"))
+    expect(sorted(map(int, split)) == list(range(300)) and set(split.values()) == {1}, problems,
+           "not each of the 300 indices exactly once")
+    expect(len({rank for _, rank in ran}) > 1, problems, "every instance ran on one rank")
+    expect(sorted(item for item, _ in ran if item.startswith("s")) ==
+           [f"s{i}" for i in range(6)], problems, "the sequential stage did not run each once")
+    expect(run.output.count("total  succeeded") == 1 and
+           re.search(r"^total +succeeded .* 306 succeeded$", run.output, re.M), problems,
+           "no one summary line 'total  succeeded ... 306 succeeded'")
+    if os.path.exists(report):
+        import json
+        counts = [stage["counts"]["succeeded"] for stage in json.load(open(report))["stages"]]
+        expect(counts == [300, 6], problems, f"the report counts {counts}, not [300, 6]")
+    else:
+        problems.append("no report")
+    return problems, run
 
 
 def rank_processes(lockstep, rank):
@@ -865,7 +907,11 @@ def run_case(name, lockstep, work):
         return SKIPPED
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    problems, run = CASES[name](lockstep, work)
+    try:
+        problems, run = CASES[name](lockstep, work)
+    except Skip as skip:
+        print(f"skipped: {skip}")
+        return SKIPPED
     if not problems:
         return 0
     print(f"{name}: {CASES[name].__doc__}")
