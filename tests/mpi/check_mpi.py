@@ -204,15 +204,16 @@ def long_jobs(lockstep, work):
 @case
 def interrupt(lockstep, work):
     """Ctrl-C (SIGINT to mpirun's process group, as a terminal sends it) while every rank runs
-    long commands: each rank cancels them and exits 130, rank 0 prints the interrupted summary,
-    the next stage never starts, and no command is left running."""
+    long commands: each rank cancels them and exits 130, rank 0 prints the interrupted summary and
+    writes the report, the next stage never starts, and no command is left running."""
     started = os.path.join(work, "started.txt")
     codes = os.path.join(work, "exit")
     os.makedirs(codes, exist_ok=True)
     # Each rank's exit status, written by a shell that outlives it (a trap, not an ignored signal:
     # lockstep must get SIGINT with its default disposition to watch for it).
+    report = os.path.join(work, "report.json")
     wrapper = (f'trap true INT TERM; "$LOCKSTEP" run {pipeline("interrupt.yaml")} '
-               f'--set vars.started={started} --progress never; '
+               f'--set vars.started={started} --progress never --report {report}; '
                f'echo $? > {codes}/rank-$OMPI_COMM_WORLD_RANK')
     # mpirun SIGKILLs what it started (the shells) a second after its SIGTERM: given 10 s here,
     # so that each shell lives to write its rank's status.
@@ -243,6 +244,13 @@ def interrupt(lockstep, work):
            "rank 0 printed no summary line 'long  interrupted ...'")
     expect(not re.search(r"^after +succeeded", output, re.M), problems, "stage 'after' ran")
     expect(took < 100, problems, f"took {took:.0f} s: the 120 s commands were not stopped")
+    # Rank 0 wrote the report of every rank: the stage interrupted, its 12 instances cancelled.
+    if os.path.exists(report):
+        stage = json.load(open(report, encoding="utf-8"))["stages"][0]
+        expect(stage["status"] == "interrupted" and stage["counts"]["cancelled"] == 12, problems,
+               f"the report's stage: {stage['status']}, {stage['counts']}")
+    else:
+        problems.append("rank 0 wrote no report")
     # mpirun itself exits 1 for a job it was told to kill (Open MPI's own status).
     expect(run.status != 0, problems, f"mpirun exited {run.status}")
     left = [pid for pid in os.listdir("/proc") if pid.isdigit() and started in cmdline(pid)]
@@ -440,7 +448,6 @@ def srun(lockstep, work):
            re.search(r"^total +succeeded .* 306 succeeded$", run.output, re.M), problems,
            "no one summary line 'total  succeeded ... 306 succeeded'")
     if os.path.exists(report):
-        import json
         counts = [stage["counts"]["succeeded"] for stage in json.load(open(report))["stages"]]
         expect(counts == [300, 6], problems, f"the report counts {counts}, not [300, 6]")
     else:
