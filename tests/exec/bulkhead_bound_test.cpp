@@ -117,7 +117,9 @@ TEST_CASE("peak running reaches workers when there is enough work", "[bound]") {
 
 TEST_CASE("peak running reaches workers and no more while many jobs compete", "[bound]") {
   const int workers = 3;
-  const int rounds = 50;
+  // Many rounds: a job left queued while a worker is free shows up here about once in a
+  // thousand rounds under AddressSanitizer on a loaded machine.
+  const int rounds = 400;
   lockstep::Engine engine;
   auto& pool = engine.add_bulkhead({.name = "groups", .workers = workers, .queue = 2});
 

@@ -94,7 +94,8 @@ class BoundedQueue {
 
   // Whether the next entry to pop is written: a hint for polling, as it reads the lines a pop
   // reads anyway and not the tail, which every push writes. It may miss a push that is under
-  // way, so a decision that must not miss one (a runner's last look) takes empty().
+  // way, or a written entry while another consumer pops the one before it, so a decision that
+  // must not miss one (whether to wake another runner, a runner's last look) takes empty().
   bool front_ready() const noexcept {
     const std::size_t pos = head_.load(std::memory_order_relaxed);
     return cells_[pos & mask_].seq.load(std::memory_order_acquire) == pos + 1;

@@ -341,7 +341,10 @@ void BulkheadCore::run_as_drainer() {
       Entry entry;
       do {
         while (queue_.try_pop(entry)) {
-          if (queue_.front_ready()) spawn_drainer_if_needed();  // more to do: wake one more
+          // More to do: wake one more. empty(), not the front_ready() hint: a dispatcher that
+          // saw this drainer pending spawned nobody, and the hint misses an entry while a helper
+          // pops the one before it (measured: a job left queued with a worker free).
+          if (!queue_.empty()) spawn_drainer_if_needed();
           run_burst(entry, nullptr, true);
         }
       } while (linger_for_work());

@@ -16,7 +16,9 @@
 // one task per burst, not one per job. Invariant (no lost job): whenever the queue is non-empty, a
 // runner exists or is pending — a producer spawns one after pushing, and a runner that stops
 // re-checks the queue after giving up its place (both sides read-modify-write drain_state_, so one
-// sees the other).
+// sees the other). And no job waits while a worker is free: a dispatcher that finds a drainer
+// pending spawns nobody, and that drainer, once it has popped a job, wakes the next if the queue
+// is still non-empty.
 //
 // Worker slots: a runner holds one of `workers` slots while it is a runner (taken after it took
 // its runner place, given back before it gives that up, so there is always a free one), which
