@@ -148,6 +148,7 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   const int queue_capacity_;
   const std::int64_t capacity_;      // workers + queue
   const std::int64_t wake_at_free_;  // blocked dispatchers wake once this many places are free
+  const std::int64_t look_every_;    // a runner looks for blocked dispatchers' room this often
   const bool may_spin_;  // cores_to_spare(workers): an idle drainer may spin for more jobs
   std::unique_ptr<SlotStats[]> slots_;
   // Bit i of word i / 64 set: worker slot i is held by a runner.
