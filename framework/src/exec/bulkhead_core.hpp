@@ -51,13 +51,13 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   explicit BulkheadCore(BulkheadOptions options);
   ~BulkheadCore();
 
-  // How long dispatch may wait for room: not at all, up to a deadline, or for as long as it takes.
+  // How long dispatch may wait for room: not at all, up to `wait`, or for as long as it takes.
+  // The clock is read only once dispatch finds no room.
   struct Patience {
     bool blocking = true;
-    std::optional<Clock::time_point> deadline;
-    std::chrono::nanoseconds span{};  // what the deadline was computed from, for messages
+    std::optional<std::chrono::nanoseconds> wait;
   };
-  Admission dispatch(BatchState& batch, Task&& task, Patience patience);
+  Admission dispatch(BatchState& batch, Task&& task, const Patience& patience);
 
   // Runs queued jobs on the calling thread while the batch is not done and this thread may be a
   // runner of this bulkhead. Returns whether it ran anything.
