@@ -175,7 +175,8 @@ Admission BulkheadCore::dispatch(BatchState& batch, Task&& task, const Patience&
       }
       return end_at_dispatch(
           batch, task, JobState::rejected,
-          "bulkhead '" + options_.name + "' had no room within " + describe_wait(*patience.wait));
+          "bulkhead '" + options_.name + "' had no room within " +
+              describe_wait(patience.wait.value_or(std::chrono::nanoseconds::zero())));
     }
   }
   auto seq = admitted_.fetch_add(1, std::memory_order_relaxed);
