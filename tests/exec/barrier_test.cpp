@@ -198,3 +198,43 @@ TEST_CASE("a batch's destructor waits for its jobs", "[barrier]") {
   }
   CHECK(ended.load() == 6);
 }
+
+// After tiny rounds the thread in wait() runs a round's jobs itself, and a worker that starts
+// meanwhile watches rather than takes them (see BulkheadCore::watch_for_helper). It must still
+// take what the waiting thread does not: a job nobody waits for, and the rest of a round while
+// the waiting thread is busy with a long job.
+TEST_CASE("after rounds the waiting thread ran itself, workers still take the jobs it does not",
+          "[barrier]") {
+  lockstep::Engine engine;
+  auto& pool = engine.add_bulkhead({.name = "rounds", .workers = 2});
+  lockstep::Batch batch;
+  auto tiny_rounds = [&] {
+    for (int r = 0; r < 500; ++r) {
+      pool.dispatch(batch, [] {});
+      pool.dispatch(batch, [] {});
+      REQUIRE(batch.wait().count(JobState::succeeded) == 2);
+    }
+  };
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    CAPTURE(attempt);
+    tiny_rounds();
+    // Nobody waits for this batch: a worker alone can start the job.
+    TimedLatch started(2);
+    pool.dispatch(batch, [&] { started.arrive_and_wait_for(); });
+    REQUIRE(started.arrive_and_wait_for());
+    REQUIRE(batch.wait().count(JobState::succeeded) == 1);
+
+    tiny_rounds();
+    // Two jobs that must run at once: whichever the waiting thread takes first waits for the
+    // other, which only a worker can run.
+    TimedLatch both(2);
+    std::atomic<int> met{0};
+    for (int i = 0; i < 2; ++i) {
+      pool.dispatch(batch, [&] {
+        if (both.arrive_and_wait_for()) met.fetch_add(1);
+      });
+    }
+    REQUIRE(batch.wait().count(JobState::succeeded) == 2);
+    REQUIRE(met.load() == 2);
+  }
+}

@@ -4,10 +4,10 @@
 #include <thread>
 #include <utility>
 
+#include "exec/assert.hpp"
 #include "exec/batch_state.hpp"
 #include "exec/bulkhead_core.hpp"
 #include "exec/spin.hpp"
-#include "exec/assert.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
 
@@ -134,4 +134,4 @@ void Batch::cancel() noexcept { state_->cancel(); }
 bool Batch::cancelled() const noexcept { return state_->cancelled(); }
 std::size_t Batch::outstanding() const noexcept { return state_->outstanding(); }
 
-}  // namespace lockstep
+}  // namespace lockstep::inline LOCKSTEP_ABI

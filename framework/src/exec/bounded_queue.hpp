@@ -101,6 +101,9 @@ class BoundedQueue {
     return cells_[pos & mask_].seq.load(std::memory_order_acquire) == pos + 1;
   }
 
+  // The next position to pop: a hint for a watcher, to tell whether pops are going on.
+  std::size_t head_position() const noexcept { return head_.load(std::memory_order_relaxed); }
+
   // Whether no push has claimed a position that no pop has claimed yet.
   bool empty() const noexcept {
     return head_.load(std::memory_order_seq_cst) == tail_.load(std::memory_order_seq_cst);

@@ -4,6 +4,7 @@
 #include <bit>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "exec/assert.hpp"
 #include "exec/batch_state.hpp"
@@ -29,6 +30,11 @@ bool timed(std::uint64_t seq) { return seq < kTimeEveryJobBelow || seq % kTimeOn
 std::int64_t weight_of(std::uint64_t seq) {
   return seq < kTimeEveryJobBelow ? 1 : static_cast<std::int64_t>(kTimeOneIn);
 }
+
+// A drainer watching for a waiting thread that runs the round's jobs itself (watch_for_helper())
+// looks at the queue this often, and leaves once it has seen no job for kWatchIdle.
+constexpr auto kWatchPoll = std::chrono::microseconds(2);
+constexpr auto kWatchIdle = std::chrono::microseconds(20);
 
 // A blocked dispatcher sleeps at most this long between looks at the places, whatever it was
 // told: a backstop for the wake-up threshold, never the way it normally wakes.
@@ -322,10 +328,11 @@ void BulkheadCore::note_queued_peak(std::int64_t in_flight) noexcept {
 
 void BulkheadCore::spawn_drainer_if_needed() noexcept {
   // Seq_cst loads after the caller's push (a seq_cst CAS on the queue's tail): each, and a
-  // runner's seq_cst step out (stop_being_runner(), or the end of linger_for_work()) followed
-  // by its look at the queue, cannot both miss, so either this thread sees that runner gone, or
-  // that runner sees what was pushed. Loads, not read-modify-writes: the lines stay shared with
-  // the runners instead of being taken from them on every dispatch.
+  // runner's seq_cst step out (stop_being_runner(), or the end of linger_for_work() or of
+  // watch_for_helper()) followed by its look at the queue, cannot both miss, so either this
+  // thread sees that runner gone, or that runner sees what was pushed. Loads, not
+  // read-modify-writes: the lines stay shared with the runners instead of being taken from them on
+  // every dispatch.
   if (lingering_.load(std::memory_order_seq_cst) > 0) return;  // it takes the job
   auto state = drain_state_.load(std::memory_order_seq_cst);
   for (;;) {
@@ -350,7 +357,7 @@ void BulkheadCore::run_as_drainer() {
   LOCKSTEP_ASSERT(runners_of(state) >= 1 && runners_of(state) <= options_.workers,
                   "a starting drainer already holds a runner place (runners: 1..workers)");
   do {
-    {
+    if (watch_for_helper()) {
       RunnerScope scope(*this);
       Entry entry;
       do {
@@ -386,6 +393,42 @@ bool BulkheadCore::linger_for_work() noexcept {
   // Seq_cst, then a last look: a dispatcher that saw this drainer lingering spawned nobody.
   lingering_.fetch_sub(1, std::memory_order_seq_cst);
   return found || !queue_.empty();
+}
+
+bool BulkheadCore::watch_for_helper() noexcept {
+  if (!helper_keeps_up_.load(std::memory_order_relaxed)) return true;
+  // The waiting thread needs a runner place of its own to help.
+  if (runners_of(drain_state_.load(std::memory_order_relaxed)) >= options_.workers) return true;
+  // As a lingering drainer: dispatchers that see it spawn nobody, since it takes what waits.
+  int none = 0;
+  if (!lingering_.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) return true;
+  auto last_head = queue_.head_position();
+  bool last_ready = queue_.front_ready();
+  auto polled = Clock::now();
+  auto idle_since = polled;
+  bool take = false;
+  for (;;) {
+    // Between polls, touch no line of the queue: the waiting thread writes them on every job.
+    std::this_thread::yield();
+    const auto now = Clock::now();
+    if (now - polled < kWatchPoll) continue;
+    polled = now;
+    const auto head = queue_.head_position();
+    const bool ready = queue_.front_ready();
+    if (ready && head == last_head && last_ready) {
+      // The same job waited a whole poll: the waiting thread is busy, or nobody waits.
+      helper_keeps_up_.store(false, std::memory_order_relaxed);
+      take = true;
+      break;
+    }
+    if (ready || head != last_head) idle_since = now;
+    if (now - idle_since > kWatchIdle) break;
+    last_head = head;
+    last_ready = ready;
+  }
+  // Seq_cst, then the caller's look at the queue: a dispatcher that saw it watching spawned nobody.
+  lingering_.fetch_sub(1, std::memory_order_seq_cst);
+  return take;
 }
 
 bool BulkheadCore::try_become_runner() noexcept {
@@ -465,6 +508,10 @@ bool BulkheadCore::help(BatchState& batch) {
       run_burst(entry, &batch, true);
       ran = true;
     }
+  }
+  // Read first: the line is read by every dispatch, and written here only when it changes.
+  if (ran && !helper_keeps_up_.load(std::memory_order_relaxed)) {
+    helper_keeps_up_.store(true, std::memory_order_relaxed);
   }
   stop_being_runner();
   if (!queue_.empty()) spawn_drainer_if_needed();
