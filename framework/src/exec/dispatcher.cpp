@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "exec/batch_state.hpp"
+#include "exec/bulkhead_core.hpp"
 #include "lockstep/engine/engine.hpp"
 
 namespace lockstep::inline LOCKSTEP_ABI {
@@ -12,6 +14,13 @@ struct Dispatcher::State {
   std::optional<Engine> engine;  // reset by finalize(): the threads go back
   Bulkhead* pool = nullptr;
   Batch batch;  // declared after the engine: destroyed (and waited for) first
+
+  // dispatch() hands its Task straight to the core: through Bulkhead::dispatch, which takes a
+  // Task by value, every job would be moved into a second Task and destroyed twice (measured:
+  // 1M empty jobs took 40 to 90 ns a job longer than through a Bulkhead).
+  Admission dispatch(Task&& task, const detail::BulkheadCore::Patience& patience) {
+    return pool->core_->dispatch(batch.state(), std::move(task), patience);
+  }
 };
 
 Dispatcher::Dispatcher(int workers, DispatcherOptions options) : state_(std::make_unique<State>()) {
@@ -39,12 +48,12 @@ namespace {
 
 Admission Dispatcher::dispatch(Task task) {
   if (!state_->engine) throw_finalized("dispatch");
-  return state_->pool->dispatch(state_->batch, std::move(task));
+  return state_->dispatch(std::move(task), {true, state_->pool->max_wait()});
 }
 
 Admission Dispatcher::try_dispatch(Task task) {
   if (!state_->engine) throw_finalized("try_dispatch");
-  return state_->pool->try_dispatch(state_->batch, std::move(task));
+  return state_->dispatch(std::move(task), {false, std::nullopt});
 }
 
 BatchResult Dispatcher::wait() { return state_->batch.wait(); }

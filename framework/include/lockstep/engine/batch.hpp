@@ -69,7 +69,8 @@ class LOCKSTEP_API Batch {
   std::size_t outstanding() const noexcept;
 
  private:
-  friend class Bulkhead;  // dispatches into the state; nothing else sees it
+  friend class Bulkhead;    // dispatches into the state; nothing else sees it
+  friend class Dispatcher;  // the same, without a second Task on the way (see Dispatcher::State)
   detail::BatchState& state() noexcept { return *state_; }
 
   std::unique_ptr<detail::BatchState> state_;

@@ -116,7 +116,8 @@ class LOCKSTEP_API Bulkhead {
   void reset_peaks() noexcept;
 
  private:
-  friend class Engine;  // the only maker of bulkheads (Engine::add_bulkhead)
+  friend class Engine;      // the only maker of bulkheads (Engine::add_bulkhead)
+  friend class Dispatcher;  // dispatches into the core directly (see Dispatcher::State)
   explicit Bulkhead(std::shared_ptr<detail::BulkheadCore> core) noexcept;
 
   std::shared_ptr<detail::BulkheadCore> core_;
