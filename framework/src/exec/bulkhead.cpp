@@ -379,14 +379,16 @@ void BulkheadCore::run_as_drainer() {
 }
 
 bool BulkheadCore::linger_for_work() noexcept {
-  // Only when the workers leave a core to spare: otherwise the lingering thread takes the core
-  // of the producer, or of the thread waiting at the barrier, which would run the jobs itself.
-  if (!may_spin_) return false;
+  // Not while the thread waiting at the barrier runs the jobs itself: the next job is its own
+  // to take (see watch_for_helper()).
+  if (helper_keeps_up_.load(std::memory_order_relaxed)) return false;
   // One lingering drainer at a time: with more, idle threads would outnumber the cores that the
   // producer, or a thread waiting at the barrier, needs.
   int none = 0;
   if (!lingering_.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) return false;
-  Backoff backoff;
+  // Where the workers leave no core to spare, it only yields: a spin would take the core of the
+  // producer it waits for.
+  Backoff backoff(may_spin_);
   bool found = false;
   while (!(found = queue_.front_ready()) && backoff.pause()) {
   }

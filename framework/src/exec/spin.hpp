@@ -20,7 +20,7 @@ inline void cpu_relax() noexcept {
 }
 
 // Whether `threads` busy threads leave a core to spare for one more: spinning on a machine with
-// no core to spare takes the core from a thread that has work, so waits there sleep at once.
+// no core to spare takes the core from a thread that has work, so waits there yield instead.
 inline bool cores_to_spare(int threads) noexcept {
   static const int cores = static_cast<int>(std::thread::hardware_concurrency());
   return threads < cores;
@@ -28,6 +28,9 @@ inline bool cores_to_spare(int threads) noexcept {
 
 class Backoff {
  public:
+  // `spin`: pause a while before yielding; without, yield from the start.
+  explicit Backoff(bool spin = true) noexcept : start_(spin ? 0 : kSpins), count_(start_) {}
+
   // Returns false once the spin budget is spent: time to block.
   bool pause() noexcept {
     if (count_ < kSpins) {
@@ -40,12 +43,13 @@ class Backoff {
     ++count_;
     return true;
   }
-  void reset() noexcept { count_ = 0; }
+  void reset() noexcept { count_ = start_; }
 
  private:
   static constexpr int kSpins = 64;
   static constexpr int kYields = 16;
-  int count_ = 0;
+  int start_;
+  int count_;
 };
 
 }  // namespace lockstep::detail
