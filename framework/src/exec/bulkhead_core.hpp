@@ -112,11 +112,12 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   void spawn_drainer_if_needed() noexcept;
   void run_as_drainer();
   // A drainer that ran out of jobs waits a moment for more before it gives its worker back, so
-  // that a producer just slower than the workers, or the next round after a barrier, finds a
-  // runner instead of paying for a new drainer (a task_arena::enqueue, often a thread woken).
-  // Only where the bulkhead's workers leave a core to spare (elsewhere the thread that waits at
-  // the barrier runs the jobs itself, and a lingering thread would take its core): it spins
-  // briefly, then yields, no more than oneTBB's idle workers spend looking for work anyway.
+  // that a producer just slower than the workers finds a runner instead of paying for a new
+  // drainer (a task_arena::enqueue, often a thread woken). Not while the thread waiting at the
+  // barrier runs the jobs itself (it would take them from it). It spins briefly, then yields, no
+  // more than oneTBB's idle workers spend looking for work anyway; where the workers leave no
+  // core to spare it only yields, so that the producer it waits for gets the core (measured on
+  // 2 cores, 1M empty jobs: 58 to 97 ns a job yielding, 138 spinning, 196 not lingering).
   // Returns whether jobs came.
   bool linger_for_work() noexcept;
   // A drainer that starts while a thread waiting for a batch has lately been running the jobs
@@ -159,7 +160,7 @@ class BulkheadCore : public std::enable_shared_from_this<BulkheadCore> {
   const std::int64_t capacity_;      // workers + queue
   const std::int64_t wake_at_free_;  // blocked dispatchers wake once this many places are free
   const std::int64_t look_every_;    // a runner looks for blocked dispatchers' room this often
-  const bool may_spin_;  // cores_to_spare(workers): an idle drainer may spin for more jobs
+  const bool may_spin_;  // cores_to_spare(workers): an idle drainer may spin, not just yield
   std::unique_ptr<SlotStats[]> slots_;
   // Bit i of word i / 64 set: worker slot i is held by a runner.
   std::unique_ptr<std::atomic<std::uint64_t>[]> slots_held_;
