@@ -44,8 +44,8 @@ struct BulkheadOptions {
 
 // The queue of a bulkhead whose options give none (and of a Dispatcher's): 4,096 - workers, so
 // that workers + queue is 4,096 places (at least 2 x workers). Room for a producer to run ahead:
-// one that finds the bulkhead full sleeps until a quarter of the queue is free, so a large queue
-// pays a thread wake-up per thousand jobs, not per job. A queued job costs 96 bytes here plus
+// one that finds the bulkhead full sleeps until half the queue is free, so a large queue pays a
+// thread wake-up per two thousand jobs, not per job. A queued job costs 128 bytes here plus
 // what its callable captures beyond 16 bytes; set `queue` to bound that, or to make dispatch
 // block early (docs/performance.md).
 LOCKSTEP_API int default_queue(int workers) noexcept;
@@ -91,8 +91,8 @@ class LOCKSTEP_API Bulkhead {
 
   // Blocks while `workers + queue` jobs are admitted and not ended; returns once the job is
   // admitted (queued or running), not when it starts or ends. With max_wait set, gives up after
-  // that long and the job ends as rejected. A dispatcher that had to sleep is woken when a
-  // quarter of the queue (at least one place) is free, so that it refills the queue in a burst
+  // that long and the job ends as rejected. A dispatcher that had to sleep is woken when half
+  // the queue (at least one place) is free, so that it refills the queue in a burst
   // instead of paying a wake-up per job; it also looks for a place at least every millisecond.
   Admission dispatch(Batch& batch, Task task);
 
