@@ -92,8 +92,9 @@ class LOCKSTEP_API Bulkhead {
   // Blocks while `workers + queue` jobs are admitted and not ended; returns once the job is
   // admitted (queued or running), not when it starts or ends. With max_wait set, gives up after
   // that long and the job ends as rejected. A dispatcher that had to sleep is woken when half
-  // the queue (at least one place) is free, so that it refills the queue in a burst
-  // instead of paying a wake-up per job; it also looks for a place at least every millisecond.
+  // the queue is free (a quarter of a queue shorter than 64, at least one place), so that it
+  // refills the queue in a burst instead of paying a wake-up per job; it also looks for a place
+  // at least every millisecond.
   Admission dispatch(Batch& batch, Task task);
 
   // Never blocks: admits the job if there is room now, else the job ends as rejected.
