@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "../run/run_support.hpp"
 #include "../support/temp_dir.hpp"
